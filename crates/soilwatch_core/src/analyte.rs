@@ -187,7 +187,9 @@ impl AnalyteCatalogue {
     /// assert_eq!(cat.resolve("CADMIUM").unwrap().code, "Cd");
     /// ```
     pub fn resolve(&self, name: &str) -> Option<&Analyte> {
-        self.index.get(&normalise_name(name)).map(|&i| &self.items[i])
+        self.index
+            .get(&normalise_name(name))
+            .map(|&i| &self.items[i])
     }
 
     /// Like [`resolve`](Self::resolve), with an error naming the unknown spelling.
@@ -247,7 +249,7 @@ mod tests {
                 )
             })
             .count();
-        assert!(n >= 27 + 11 + 4 + 10 + 5 + 1, "only {n} organic items");
+        assert!(n > 27 + 11 + 4 + 10 + 5, "only {n} organic items");
     }
 
     #[test]
@@ -269,10 +271,18 @@ mod tests {
             ("有机质", "OM"),
             ("锰", "Mn"),
         ] {
-            assert_eq!(cat.resolve(alias).map(|a| a.code.as_str()), Some(code), "{alias}");
+            assert_eq!(
+                cat.resolve(alias).map(|a| a.code.as_str()),
+                Some(code),
+                "{alias}"
+            );
         }
         assert!(cat.resolve("unobtainium").is_none());
-        assert!(cat.require("unobtainium").unwrap_err().to_string().contains("unobtainium"));
+        assert!(cat
+            .require("unobtainium")
+            .unwrap_err()
+            .to_string()
+            .contains("unobtainium"));
     }
 
     #[test]
@@ -281,10 +291,16 @@ mod tests {
         let cd = cat.by_code("Cd").unwrap();
         assert_eq!(cd.canonical_unit(Medium::Soil), Unit::MgPerKg);
         assert_eq!(cd.canonical_unit(Medium::Groundwater), Unit::MgPerL);
-        assert_eq!(cd.canonical_unit(Medium::AgriculturalProduct), Unit::MgPerKg);
+        assert_eq!(
+            cd.canonical_unit(Medium::AgriculturalProduct),
+            Unit::MgPerKg
+        );
         let ph = cat.by_code("pH").unwrap();
         assert_eq!(ph.canonical_unit(Medium::SurfaceWater), Unit::Dimensionless);
-        assert_eq!(cat.by_code("OM").unwrap().canonical_unit(Medium::Soil), Unit::GPerKg);
+        assert_eq!(
+            cat.by_code("OM").unwrap().canonical_unit(Medium::Soil),
+            Unit::GPerKg
+        );
     }
 
     #[test]

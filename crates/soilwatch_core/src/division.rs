@@ -9,8 +9,8 @@ use crate::error::CoreError;
 
 /// Province-level prefixes in use in GB/T 2260 (including 71 Taiwan, 81 Hong Kong, 82 Macao).
 const PROVINCES: &[u32] = &[
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
-    52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+    53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
 ];
 
 /// Level of a division.
@@ -48,9 +48,9 @@ impl DivisionCode {
     }
 
     pub fn level(self) -> DivisionLevel {
-        if self.0 % 10_000 == 0 {
+        if self.0.is_multiple_of(10_000) {
             DivisionLevel::Province
-        } else if self.0 % 100 == 0 {
+        } else if self.0.is_multiple_of(100) {
             DivisionLevel::Prefecture
         } else {
             DivisionLevel::County
@@ -98,9 +98,11 @@ impl FromStr for DivisionCode {
         }
         let v: u32 = t.parse().map_err(|_| err("not a number"))?;
         if !PROVINCES.contains(&(v / 10_000)) {
-            return Err(err("前两位不是省级代码 / the first two digits are not a province code"));
+            return Err(err(
+                "前两位不是省级代码 / the first two digits are not a province code",
+            ));
         }
-        if v % 10_000 != 0 && (v / 100) % 100 == 0 {
+        if !v.is_multiple_of(10_000) && (v / 100).is_multiple_of(100) {
             return Err(err(
                 "第3–4位为00而第5–6位不为00 / digits 3–4 are 00 but digits 5–6 are not",
             ));
@@ -177,7 +179,9 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_refused() {
-        for bad in ["", "51340", "5134000", "51340a", "991234", "000000", "510001", " 5134 "] {
+        for bad in [
+            "", "51340", "5134000", "51340a", "991234", "000000", "510001", " 5134 ",
+        ] {
             assert!(bad.parse::<DivisionCode>().is_err(), "{bad:?} accepted");
         }
         let e = "991234".parse::<DivisionCode>().unwrap_err().to_string();
@@ -190,6 +194,9 @@ mod tests {
         assert_eq!(c(" 513402 ").to_string(), "513402");
         let json = serde_json::to_string(&c("513402")).unwrap();
         assert_eq!(json, "\"513402\"");
-        assert_eq!(serde_json::from_str::<DivisionCode>(&json).unwrap(), c("513402"));
+        assert_eq!(
+            serde_json::from_str::<DivisionCode>(&json).unwrap(),
+            c("513402")
+        );
     }
 }

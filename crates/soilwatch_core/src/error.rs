@@ -27,7 +27,11 @@ pub enum CoreError {
     #[error("无法识别的检测项目 / unknown analyte '{value}' (see GET /api/v1/analytes for names and aliases)")]
     UnknownAnalyte { value: String },
     #[error("无效的坐标 / invalid coordinate {lon}, {lat}: {reason}")]
-    InvalidCoordinate { lon: f64, lat: f64, reason: &'static str },
+    InvalidCoordinate {
+        lon: f64,
+        lat: f64,
+        reason: &'static str,
+    },
     #[error("无效的值 / invalid {field} '{value}': {expected}")]
     InvalidValue {
         field: &'static str,

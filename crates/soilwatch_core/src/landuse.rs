@@ -254,7 +254,11 @@ mod tests {
         assert_eq!("水旱轮作".parse::<LandUse>().unwrap(), LandUse::Rotation);
         assert_eq!("rotation".parse::<LandUse>().unwrap(), LandUse::Rotation);
         assert!("9999".parse::<LandUse>().is_err());
-        assert!("moon".parse::<LandUse>().unwrap_err().to_string().contains("moon"));
+        assert!("moon"
+            .parse::<LandUse>()
+            .unwrap_err()
+            .to_string()
+            .contains("moon"));
     }
 
     #[test]

@@ -86,7 +86,11 @@ impl FromStr for Medium {
         let t = s.trim().to_lowercase().replace([' ', '-'], "_");
         Ok(match t.as_str() {
             "soil" | "土壤" | "土" => Medium::Soil,
-            "agricultural_product" | "agricultural_products" | "crop" | "food" | "农产品"
+            "agricultural_product"
+            | "agricultural_products"
+            | "crop"
+            | "food"
+            | "农产品"
             | "农作物" => Medium::AgriculturalProduct,
             "irrigation_water" | "灌溉水" | "农田灌溉水" => Medium::IrrigationWater,
             "groundwater" | "ground_water" | "地下水" => Medium::Groundwater,
@@ -109,7 +113,10 @@ mod tests {
     #[test]
     fn parses_chinese_and_english() {
         assert_eq!("土壤".parse::<Medium>().unwrap(), Medium::Soil);
-        assert_eq!("Surface Water".parse::<Medium>().unwrap(), Medium::SurfaceWater);
+        assert_eq!(
+            "Surface Water".parse::<Medium>().unwrap(),
+            Medium::SurfaceWater
+        );
         assert_eq!("地下水".parse::<Medium>().unwrap(), Medium::Groundwater);
         assert_eq!("沉积物".parse::<Medium>().unwrap(), Medium::Sediment);
         for m in Medium::ALL {

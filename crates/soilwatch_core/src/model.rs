@@ -341,12 +341,27 @@ mod tests {
     fn qualifiers_and_enums_parse() {
         assert_eq!("<".parse::<Qualifier>().unwrap(), Qualifier::NotDetected);
         assert_eq!("ND".parse::<Qualifier>().unwrap(), Qualifier::NotDetected);
-        assert_eq!("未检出".parse::<Qualifier>().unwrap(), Qualifier::NotDetected);
+        assert_eq!(
+            "未检出".parse::<Qualifier>().unwrap(),
+            Qualifier::NotDetected
+        );
         assert_eq!("".parse::<Qualifier>().unwrap(), Qualifier::Detected);
-        assert_eq!("国控".parse::<ControlLevel>().unwrap(), ControlLevel::National);
-        assert_eq!("市控".parse::<ControlLevel>().unwrap(), ControlLevel::Prefecture);
-        assert_eq!("背景点".parse::<PointType>().unwrap(), PointType::Background);
-        assert_eq!("groundwater well".parse::<PointType>().unwrap(), PointType::GroundwaterWell);
+        assert_eq!(
+            "国控".parse::<ControlLevel>().unwrap(),
+            ControlLevel::National
+        );
+        assert_eq!(
+            "市控".parse::<ControlLevel>().unwrap(),
+            ControlLevel::Prefecture
+        );
+        assert_eq!(
+            "背景点".parse::<PointType>().unwrap(),
+            PointType::Background
+        );
+        assert_eq!(
+            "groundwater well".parse::<PointType>().unwrap(),
+            PointType::GroundwaterWell
+        );
         let e = "moon".parse::<PointType>().unwrap_err().to_string();
         assert!(e.contains("moon") && e.contains("背景点"), "{e}");
     }
@@ -369,7 +384,11 @@ mod tests {
         assert!(result(Qualifier::Detected, Some("0.005"), Some("0.01")).is_non_detect());
         assert!(!result(Qualifier::Detected, Some("0.01"), Some("0.01")).is_non_detect());
         assert!(result(Qualifier::Detected, None, None).validate().is_err());
-        assert!(result(Qualifier::NotDetected, None, None).validate().is_err());
-        assert!(result(Qualifier::NotDetected, None, Some("0.01")).validate().is_ok());
+        assert!(result(Qualifier::NotDetected, None, None)
+            .validate()
+            .is_err());
+        assert!(result(Qualifier::NotDetected, None, Some("0.01"))
+            .validate()
+            .is_ok());
     }
 }

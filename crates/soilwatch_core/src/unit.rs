@@ -103,7 +103,9 @@ impl Unit {
             Unit::MgPerKg | Unit::UgPerKg | Unit::NgPerKg | Unit::GPerKg | Unit::Percent => {
                 Dimension::MassFraction
             }
-            Unit::MgPerL | Unit::UgPerL | Unit::NgPerL | Unit::GPerL => Dimension::MassConcentration,
+            Unit::MgPerL | Unit::UgPerL | Unit::NgPerL | Unit::GPerL => {
+                Dimension::MassConcentration
+            }
             Unit::CmolPerKg => Dimension::ExchangeCapacity,
             Unit::Dimensionless => Dimension::Dimensionless,
         }
@@ -195,12 +197,10 @@ impl FromStr for Unit {
             "ng/l" | "纳克/升" => Unit::NgPerL,
             "g/l" | "克/升" => Unit::GPerL,
             "cmol/kg" | "cmol(+)/kg" | "厘摩尔/千克" | "cmol/kg(+)" => Unit::CmolPerKg,
-            "" | "无量纲" | "dimensionless" | "-" | "无" | "ph" | "ph单位" => Unit::Dimensionless,
-            _ => {
-                return Err(CoreError::UnknownUnit {
-                    unit: s.to_owned(),
-                })
+            "" | "无量纲" | "dimensionless" | "-" | "无" | "ph" | "ph单位" => {
+                Unit::Dimensionless
             }
+            _ => return Err(CoreError::UnknownUnit { unit: s.to_owned() }),
         };
         Ok(unit)
     }
@@ -217,21 +217,51 @@ mod tests {
 
     #[test]
     fn mass_fraction_conversions_are_exact() {
-        assert_eq!(Unit::UgPerKg.convert(d("300"), Unit::MgPerKg).unwrap(), d("0.3"));
-        assert_eq!(Unit::GPerKg.convert(d("0.0003"), Unit::MgPerKg).unwrap(), d("0.3"));
-        assert_eq!(Unit::Percent.convert(d("1"), Unit::GPerKg).unwrap(), d("10"));
-        assert_eq!(Unit::Percent.convert(d("0.01"), Unit::MgPerKg).unwrap(), d("100"));
-        assert_eq!(Unit::MgPerKg.convert(d("0.3"), Unit::UgPerKg).unwrap(), d("300"));
-        assert_eq!(Unit::NgPerKg.convert(d("10"), Unit::MgPerKg).unwrap(), d("0.00001"));
+        assert_eq!(
+            Unit::UgPerKg.convert(d("300"), Unit::MgPerKg).unwrap(),
+            d("0.3")
+        );
+        assert_eq!(
+            Unit::GPerKg.convert(d("0.0003"), Unit::MgPerKg).unwrap(),
+            d("0.3")
+        );
+        assert_eq!(
+            Unit::Percent.convert(d("1"), Unit::GPerKg).unwrap(),
+            d("10")
+        );
+        assert_eq!(
+            Unit::Percent.convert(d("0.01"), Unit::MgPerKg).unwrap(),
+            d("100")
+        );
+        assert_eq!(
+            Unit::MgPerKg.convert(d("0.3"), Unit::UgPerKg).unwrap(),
+            d("300")
+        );
+        assert_eq!(
+            Unit::NgPerKg.convert(d("10"), Unit::MgPerKg).unwrap(),
+            d("0.00001")
+        );
         // 0.1 + 0.2 style float traps do not exist here
-        assert_eq!(Unit::UgPerKg.convert(d("100"), Unit::MgPerKg).unwrap() + d("0.2"), d("0.3"));
+        assert_eq!(
+            Unit::UgPerKg.convert(d("100"), Unit::MgPerKg).unwrap() + d("0.2"),
+            d("0.3")
+        );
     }
 
     #[test]
     fn concentration_conversions_are_exact() {
-        assert_eq!(Unit::UgPerL.convert(d("5"), Unit::MgPerL).unwrap(), d("0.005"));
-        assert_eq!(Unit::MgPerL.convert(d("0.001"), Unit::UgPerL).unwrap(), d("1"));
-        assert_eq!(Unit::GPerL.convert(d("1"), Unit::NgPerL).unwrap(), d("1000000000"));
+        assert_eq!(
+            Unit::UgPerL.convert(d("5"), Unit::MgPerL).unwrap(),
+            d("0.005")
+        );
+        assert_eq!(
+            Unit::MgPerL.convert(d("0.001"), Unit::UgPerL).unwrap(),
+            d("1")
+        );
+        assert_eq!(
+            Unit::GPerL.convert(d("1"), Unit::NgPerL).unwrap(),
+            d("1000000000")
+        );
     }
 
     #[test]

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::CoreError;
 
 const CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// A unified social credit code whose check character is correct.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -56,7 +58,11 @@ impl Uscc {
         if n != 18 {
             return Err(err(format!("应为18位 / must be 18 characters, found {n}")));
         }
-        if let Some((i, c)) = code.chars().enumerate().find(|(_, c)| value_of(*c).is_none()) {
+        if let Some((i, c)) = code
+            .chars()
+            .enumerate()
+            .find(|(_, c)| value_of(*c).is_none())
+        {
             return Err(err(format!(
                 "第{}位字符'{c}'不允许 / character {} '{c}' is not allowed (I, O, Z, S, V are never used)",
                 i + 1,
@@ -141,8 +147,12 @@ mod tests {
             .chars()
             .find(|c| {
                 let p = format!("{base}{c}");
-                let sum: u32 = p.chars().zip(WEIGHTS).map(|(c, w)| value_of(c).unwrap() * w).sum();
-                sum % 31 == 0
+                let sum: u32 = p
+                    .chars()
+                    .zip(WEIGHTS)
+                    .map(|(c, w)| value_of(c).unwrap() * w)
+                    .sum();
+                sum.is_multiple_of(31)
             })
             .unwrap();
         assert_eq!(check_char(&format!("{base}{c}")), Some('0'));
@@ -151,7 +161,10 @@ mod tests {
 
     #[test]
     fn lower_case_is_accepted() {
-        assert_eq!(Uscc::parse("91350100m000100y43").unwrap().as_str(), "91350100M000100Y43");
+        assert_eq!(
+            Uscc::parse("91350100m000100y43").unwrap().as_str(),
+            "91350100M000100Y43"
+        );
     }
 
     #[test]
@@ -162,7 +175,10 @@ mod tests {
 
     #[test]
     fn wrong_length_and_forbidden_characters() {
-        assert!(Uscc::parse("91350100M000100Y4").unwrap_err().to_string().contains("17"));
+        assert!(Uscc::parse("91350100M000100Y4")
+            .unwrap_err()
+            .to_string()
+            .contains("17"));
         assert!(Uscc::parse("91350100M000100Y433").is_err());
         let e = Uscc::parse("91350100I000100Y43").unwrap_err().to_string();
         assert!(e.contains("'I'"), "{e}");

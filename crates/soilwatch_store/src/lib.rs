@@ -1,0 +1,176 @@
+//! The `Store` trait and its SQLite and PostgreSQL implementations.
+//!
+//! Owns: the schema (migrations per dialect under `migrations/`), persistence of divisions,
+//! analytes, departments, points, samples and results, version history of every change, the seed
+//! data, and the conformance suite both backends must pass (`conformance`).
+//!
+//! Depends on the pure crates only (core, geostat); never on the web or the command line.
+
+pub mod conformance;
+mod error;
+pub mod seed;
+mod sql;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use soilwatch_core::{
+    AnalysisResult, Analyte, ChangeMeta, Department, Division, DivisionCode, Medium,
+    MonitoringPoint, Sample, SampleWithResults, VersionRecord,
+};
+
+pub use error::{StoreError, StoreResult};
+pub use sql::{connect, SqlStore};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+impl BackendKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Sqlite => "sqlite",
+            BackendKind::Postgres => "postgres",
+        }
+    }
+}
+
+/// Kinds of registered things that keep a version history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    Department,
+    Point,
+    Sample,
+    Result,
+}
+
+impl Entity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::Department => "department",
+            Entity::Point => "point",
+            Entity::Sample => "sample",
+            Entity::Result => "result",
+        }
+    }
+}
+
+/// A stored result with its identity and version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredResult {
+    pub id: i64,
+    pub version: i64,
+    pub result: AnalysisResult,
+}
+
+/// A stored sample with its results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredSample {
+    pub id: i64,
+    pub version: i64,
+    pub sample: Sample,
+    pub results: Vec<StoredResult>,
+}
+
+/// Counts of a committed batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchCounts {
+    pub samples: usize,
+    pub results: usize,
+}
+
+/// A filter over stored results. Every field narrows; `None` means no restriction. A prefecture
+/// or province division matches every county inside it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResultQuery {
+    pub division: Option<DivisionCode>,
+    pub medium: Option<Medium>,
+    /// Analyte code.
+    pub analyte: Option<String>,
+    /// Sampled on or after.
+    pub from: Option<NaiveDate>,
+    /// Sampled on or before.
+    pub to: Option<NaiveDate>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+/// One row of a result query: the result with the sample it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultRow {
+    pub result_id: i64,
+    pub sample_id: i64,
+    pub sample_code: String,
+    pub division: DivisionCode,
+    pub medium: Medium,
+    pub sampled_on: NaiveDate,
+    pub result: AnalysisResult,
+}
+
+/// A filter over points.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PointQuery {
+    pub division: Option<DivisionCode>,
+}
+
+/// Persistence of everything soilwatch registers. Every write that changes a registered thing
+/// records a version (who, when, why) in its history; batch writes are all-or-nothing.
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn kind(&self) -> BackendKind;
+    /// Apply pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// The version of the newest applied migration.
+    async fn schema_version(&self) -> StoreResult<i64>;
+
+    async fn upsert_divisions(&self, divisions: &[Division]) -> StoreResult<()>;
+    async fn list_divisions(&self) -> StoreResult<Vec<Division>>;
+    async fn get_division(&self, code: DivisionCode) -> StoreResult<Division>;
+
+    async fn upsert_analytes(&self, analytes: &[Analyte]) -> StoreResult<()>;
+    async fn list_analytes(&self) -> StoreResult<Vec<Analyte>>;
+    async fn get_analyte(&self, code: &str) -> StoreResult<Analyte>;
+
+    async fn create_department(&self, d: &Department, change: &ChangeMeta) -> StoreResult<()>;
+    /// Replace a department; returns its new version.
+    async fn update_department(&self, d: &Department, change: &ChangeMeta) -> StoreResult<i64>;
+    async fn get_department(&self, code: &str) -> StoreResult<Department>;
+    async fn list_departments(&self) -> StoreResult<Vec<Department>>;
+
+    /// Insert points, all or nothing.
+    async fn insert_points(
+        &self,
+        points: &[MonitoringPoint],
+        change: &ChangeMeta,
+    ) -> StoreResult<()>;
+    /// Replace a point; returns its new version.
+    async fn update_point(&self, p: &MonitoringPoint, change: &ChangeMeta) -> StoreResult<i64>;
+    async fn get_point(&self, code: &str) -> StoreResult<MonitoringPoint>;
+    async fn list_points(&self, q: &PointQuery) -> StoreResult<Vec<MonitoringPoint>>;
+
+    /// Insert samples with their results, all or nothing.
+    async fn insert_samples(
+        &self,
+        batch: &[SampleWithResults],
+        change: &ChangeMeta,
+    ) -> StoreResult<BatchCounts>;
+    async fn get_sample(&self, code: &str) -> StoreResult<StoredSample>;
+    async fn get_sample_by_id(&self, id: i64) -> StoreResult<StoredSample>;
+    /// Replace one result (a correction); returns its new version.
+    async fn update_result(
+        &self,
+        id: i64,
+        result: &AnalysisResult,
+        change: &ChangeMeta,
+    ) -> StoreResult<i64>;
+    async fn query_results(&self, q: &ResultQuery) -> StoreResult<Vec<ResultRow>>;
+    async fn count_samples(&self) -> StoreResult<i64>;
+
+    /// Every version of a thing, oldest first.
+    async fn history(&self, entity: Entity, key: &str) -> StoreResult<Vec<VersionRecord>>;
+}
