@@ -1,0 +1,1152 @@
+//! The batch pipeline behind `soilwatch evaluate`: a CSV of results in, a CSV of sample
+//! classes out (and optionally a CSV of every item), with no database.
+//!
+//! # Input ([`INPUT_COLUMNS_HELP`])
+//! One result per row. Required columns (English or Chinese header, any order, case-insensitive):
+//! `sample_code` (样品编号), `land_use` (土地利用类型), `ph` (pH), `analyte` (检测项目),
+//! `value` (检测值), `unit` (单位); optional `detection_limit` (检出限) and `qualifier` (限定符).
+//! For GB 36600 the `land_use` and `ph` columns may be absent.
+//! * Encoding: UTF-8 with or without BOM, or GBK/GB 18030 (detected: input that is not valid UTF-8
+//!   is read as GBK), unless [`BatchOptions::encoding`] forces one.
+//! * `land_use`: `paddy`, `upland`, `orchard`, `rotation`, a Chinese name (水田, 旱地, 水浇地, 果园,
+//!   水旱轮作) or a GB/T 21010 code (0101, 0102, 0103, 0201, …).
+//! * `analyte`: symbol, Chinese or English name, case-insensitive (`Cd`, `镉`, `cadmium`). A row
+//!   whose analyte is pH sets the sample's pH when the `ph` column is empty.
+//! * `unit`: `mg/kg`, `μg/kg` (also `ug/kg`), `g/kg` (any mass fraction); converted exactly.
+//! * `qualifier`: empty (detected), `<`, `ND`, `未检出`. A non-detect counts as half its detection
+//!   limit (the `detection_limit` column, else the value given); so does a value below its
+//!   detection limit.
+//! * Several rows of one sample need not be adjacent; the rows of a sample should agree on land use
+//!   and pH (otherwise the first is used and the sample is flagged `land_use_conflict` /
+//!   `ph_conflict`).
+//!
+//! # Output ([`OUTPUT_COLUMNS`])
+//! One row per sample, in order of first appearance:
+//! `sample_code,land_use,ph,class,max_pi,max_pi_analyte,exceed_screening,exceed_intervention,flags`.
+//! `land_use` normalised (`paddy|upland|orchard|rotation`; GB 36600: `class1|class2`), `class`
+//! one of `priority_protection`, `safe_utilization`, `strict_control` (GB 36600:
+//! `below_screening`, `above_screening`, `above_intervention`), `max_pi` with 6 decimals (half away
+//! from zero), lists separated by `;`. Flags: `nd_dl_above_screening`, `duplicate_results`,
+//! `ph_missing`, `ph_conflict`, `land_use_conflict`, `no_decisive_items` (nothing that decides the
+//! class was measured: class empty), `row_error` (a row of the sample could not be read: class
+//! empty). Output is UTF-8 (with a BOM when [`BatchOptions::bom`] is set), `\n` line ends.
+//!
+//! # Detail ([`DETAIL_COLUMNS`])
+//! One row per sample and item: `sample_code,analyte,value_mg_kg,screening,intervention,pi,grade`.
+//! `grade` is the pollution grade (`unpolluted`, `slight`, `mild`, `moderate`, `severe`) with
+//! method `pollution-index`; with `gb15618` it is the item's class for the items that decide
+//! (`priority_protection`, …) and `below_screening` / `above_screening` for the others.
+//!
+//! # Errors and exit status
+//! A row that cannot be read (unknown analyte or unit, a value that is not a number or is
+//! negative, a pH outside 0–14, a missing cell, an unknown land use) is returned in
+//! [`BatchSummary::row_errors`] with its line number (the header is line 1), column and a
+//! bilingual reason; its sample is still written, with an empty class and the flag `row_error`.
+//! The command prints the row errors on stderr and **exits 2 when there is any row error**
+//! ([`BatchSummary::exit_code`]), 0 otherwise. An input that cannot be read at all (no header, a
+//! required column missing, I/O failure) is an `Err`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{Read, Write};
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use soilwatch_core::{AnalyteCatalogue, FarmlandGroup, LandUse, Qualifier, Unit};
+
+use crate::error::{StandardsError, StandardsResult};
+use crate::ruleset::{PhBand, RulesetKind, RulesetRegistry, GB15618};
+use crate::soil::{
+    farmland_ctx, round_pi, Agg, Flag, Flags, LandClass, Method, PollutionGrade, SoilEngine,
+    Verdict,
+};
+
+/// Help text for the input columns (for the CLI's `--help`).
+pub const INPUT_COLUMNS_HELP: &str = "one result per row; columns sample_code (样品编号), land_use (土地利用类型), ph (pH), analyte (检测项目), value (检测值), unit (单位), optional detection_limit (检出限), qualifier (限定符: <, ND, 未检出); UTF-8 (BOM optional) or GBK";
+
+/// Header of the output file.
+pub const OUTPUT_COLUMNS: &str =
+    "sample_code,land_use,ph,class,max_pi,max_pi_analyte,exceed_screening,exceed_intervention,flags";
+
+/// Header of the detail file.
+pub const DETAIL_COLUMNS: &str = "sample_code,analyte,value_mg_kg,screening,intervention,pi,grade";
+
+/// How to decode the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputEncoding {
+    /// UTF-8 (BOM optional) when the bytes are valid UTF-8, GBK/GB 18030 otherwise.
+    #[default]
+    Auto,
+    Utf8,
+    /// GBK, read as its superset GB 18030.
+    Gbk,
+}
+
+impl FromStr for InputEncoding {
+    type Err = StandardsError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_lowercase().replace(['-', '_'], "").as_str() {
+            "auto" | "" => Ok(InputEncoding::Auto),
+            "utf8" | "utf8bom" => Ok(InputEncoding::Utf8),
+            "gbk" | "gb18030" | "gb2312" | "cp936" => Ok(InputEncoding::Gbk),
+            _ => Err(StandardsError::InvalidInput {
+                field: "encoding",
+                value: s.to_owned(),
+                expected: "auto | utf-8 | gbk".to_owned(),
+            }),
+        }
+    }
+}
+
+/// Options of a batch evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchOptions {
+    /// `gb15618` (default) or `pollution-index`; ignored for GB 36600.
+    pub method: Method,
+    /// Ruleset id (`gb15618-2018` default, `gb36600-2018`).
+    pub ruleset: String,
+    /// GB 36600 land class (default class 1).
+    pub land_class: LandClass,
+    pub encoding: InputEncoding,
+    /// Write a UTF-8 BOM at the start of the output and detail files (for Excel).
+    pub bom: bool,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            method: Method::Gb15618,
+            ruleset: GB15618.to_owned(),
+            land_class: LandClass::Class1,
+            encoding: InputEncoding::Auto,
+            bom: false,
+        }
+    }
+}
+
+/// A row that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// Line number in the input, the header being line 1.
+    pub line: u64,
+    /// Column name as in the header (or the canonical name of a missing column).
+    pub column: String,
+    /// The offending cell.
+    pub value: String,
+    /// Bilingual reason.
+    pub reason: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "第 {} 行，列 {} / line {}, column {}: '{}': {}",
+            self.line, self.column, self.line, self.column, self.value, self.reason
+        )
+    }
+}
+
+/// What a batch evaluation did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BatchSummary {
+    /// Data rows read (header and blank lines excluded).
+    pub rows: u64,
+    /// Samples written.
+    pub samples: u64,
+    /// Samples that got a class.
+    pub classified: u64,
+    /// Samples per class code, in class order.
+    pub classes: Vec<(String, u64)>,
+    pub row_errors: Vec<RowError>,
+}
+
+impl BatchSummary {
+    /// Exit status of `soilwatch evaluate`: 2 when any row was rejected, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.row_errors.is_empty() {
+            0
+        } else {
+            2
+        }
+    }
+}
+
+/// FNV-1a, for short byte keys (codes, names): much faster than SipHash here, and the keys come
+/// from the user's own file.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// A few distinct raw cells (units, land uses) and what they parse to.
+type Cache<T> = Vec<(Box<[u8]>, Result<T, String>)>;
+
+/// An analyte as the batch knows it.
+#[derive(Debug, Clone, Copy)]
+enum AnalyteKey {
+    /// Index into `Batch::codes`, with the engine slot (`u16::MAX` without thresholds).
+    Item {
+        id: u16,
+        slot: u16,
+    },
+    Ph,
+}
+
+#[derive(Debug)]
+struct SampleAcc {
+    code: Box<str>,
+    land_use: Option<FarmlandGroup>,
+    land_use_raw: Box<[u8]>,
+    ph: Option<Decimal>,
+    ph_from_item: Option<Decimal>,
+    items: Vec<(u16, Agg)>,
+    flags: Flags,
+}
+
+struct Columns {
+    code: usize,
+    land_use: Option<usize>,
+    ph: Option<usize>,
+    analyte: usize,
+    value: usize,
+    unit: usize,
+    dl: Option<usize>,
+    qualifier: Option<usize>,
+    names: Vec<String>,
+}
+
+fn header_key(h: &str) -> Option<&'static str> {
+    let t = h
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .trim()
+        .to_lowercase();
+    let t = t.replace([' ', '-'], "_");
+    Some(match t.as_str() {
+        "sample_code" | "样品编号" | "样品编码" | "sample" => "sample_code",
+        "land_use" | "土地利用类型" | "土地利用" | "用地类型" => "land_use",
+        "ph" | "ph值" => "ph",
+        "analyte" | "检测项目" | "项目" | "指标" => "analyte",
+        "value" | "检测值" | "结果" | "检测结果" => "value",
+        "unit" | "单位" => "unit",
+        "detection_limit" | "检出限" | "dl" => "detection_limit",
+        "qualifier" | "限定符" => "qualifier",
+        _ => return None,
+    })
+}
+
+/// Parse a plain decimal (`12`, `0.305`, `-1.5`) quickly; anything else (exponents, `+`,
+/// spaces, very long numbers) goes through `rust_decimal`.
+#[inline]
+fn parse_dec(b: &[u8]) -> Option<Decimal> {
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if !digits.is_empty() && digits.len() <= 18 {
+        let mut m: i64 = 0;
+        let mut scale: u32 = 0;
+        let mut seen_dot = false;
+        let mut ok = true;
+        let mut any_digit = false;
+        for &c in digits {
+            match c {
+                b'0'..=b'9' => {
+                    m = m * 10 + i64::from(c - b'0');
+                    any_digit = true;
+                    if seen_dot {
+                        scale += 1;
+                    }
+                }
+                b'.' if !seen_dot => seen_dot = true,
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok && any_digit {
+            return Some(Decimal::new(if neg { -m } else { m }, scale));
+        }
+    }
+    let s = std::str::from_utf8(b).ok()?.trim();
+    if s.is_empty() {
+        return None;
+    }
+    Decimal::from_str(s)
+        .or_else(|_| Decimal::from_scientific(s))
+        .ok()
+}
+
+fn trim_bytes(mut b: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = b {
+        if first.is_ascii_whitespace() {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = b {
+        if last.is_ascii_whitespace() {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+struct Batch<'e> {
+    engine: &'e SoilEngine,
+    kind: RulesetKind,
+    method: Method,
+    land_class: LandClass,
+    cols: Columns,
+    codes: Vec<String>,
+    analytes: FastMap<Box<[u8]>, Option<AnalyteKey>>,
+    units: Cache<Decimal>,
+    land_uses: Cache<FarmlandGroup>,
+    samples: Vec<SampleAcc>,
+    sample_index: FastMap<Box<[u8]>, u32>,
+    last_sample: Option<(Box<[u8]>, u32)>,
+    errors: Vec<RowError>,
+    rows: u64,
+}
+
+const MAX_FIELDS: usize = 32;
+
+impl<'e> Batch<'e> {
+    fn error(&mut self, line: u64, col: usize, value: &[u8], reason: String) {
+        let column = self.cols.names.get(col).cloned().unwrap_or_default();
+        self.errors.push(RowError {
+            line,
+            column,
+            value: lossy(value),
+            reason,
+        });
+    }
+
+    fn resolve_analyte(&mut self, raw: &[u8]) -> Option<AnalyteKey> {
+        if let Some(k) = self.analytes.get(raw) {
+            return *k;
+        }
+        let key = std::str::from_utf8(raw)
+            .ok()
+            .and_then(|s| AnalyteCatalogue::builtin().resolve(s))
+            .map(|a| {
+                if a.code == "pH" {
+                    return AnalyteKey::Ph;
+                }
+                let id = match self.codes.iter().position(|c| *c == a.code) {
+                    Some(i) => i,
+                    None => {
+                        self.codes.push(a.code.clone());
+                        self.codes.len() - 1
+                    }
+                };
+                AnalyteKey::Item {
+                    id: u16::try_from(id).unwrap_or(u16::MAX),
+                    slot: self.engine.slot(&a.code).unwrap_or(u16::MAX),
+                }
+            });
+        self.analytes.insert(raw.into(), key);
+        key
+    }
+
+    fn unit_factor(&mut self, raw: &[u8]) -> Result<Decimal, String> {
+        if let Some((_, r)) = self.units.iter().find(|(k, _)| **k == *raw) {
+            return r.clone();
+        }
+        let r = std::str::from_utf8(raw)
+            .map_err(|_| "not text".to_owned())
+            .and_then(|s| s.parse::<Unit>().map_err(|e| e.to_string()))
+            .and_then(|u| {
+                u.factor_to(Unit::MgPerKg).map_err(|_| {
+                    format!("单位不是质量分数 / unit '{}' is not a mass fraction (expected mg/kg, μg/kg, g/kg)", lossy(raw))
+                })
+            });
+        self.units.push((raw.into(), r.clone()));
+        r
+    }
+
+    fn land_use(&mut self, raw: &[u8]) -> Result<FarmlandGroup, String> {
+        if let Some((_, r)) = self.land_uses.iter().find(|(k, _)| **k == *raw) {
+            return r.clone();
+        }
+        let r = std::str::from_utf8(raw)
+            .map_err(|_| "not text".to_owned())
+            .and_then(|s| s.parse::<LandUse>().map_err(|e| e.to_string()))
+            .and_then(|lu| {
+                lu.farmland_group().ok_or_else(|| {
+                    format!(
+                        "非农用地，不适用 GB 15618 / land use {} {} is not farmland covered by GB 15618",
+                        lu.code(),
+                        lu.name_cn()
+                    )
+                })
+            });
+        self.land_uses.push((raw.into(), r.clone()));
+        r
+    }
+
+    fn sample(&mut self, code: &[u8]) -> usize {
+        if let Some((last, i)) = &self.last_sample {
+            if **last == *code {
+                return *i as usize;
+            }
+        }
+        let i = match self.sample_index.get(code) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(self.samples.len()).unwrap_or(u32::MAX);
+                self.samples.push(SampleAcc {
+                    code: lossy(code).into_boxed_str(),
+                    land_use: None,
+                    land_use_raw: Box::default(),
+                    ph: None,
+                    ph_from_item: None,
+                    items: Vec::with_capacity(8),
+                    flags: Flags::default(),
+                });
+                self.sample_index.insert(code.into(), i);
+                i
+            }
+        };
+        self.last_sample = Some((code.into(), i));
+        i as usize
+    }
+
+    /// Process one data row. `f` holds the row's fields.
+    fn row(&mut self, line: u64, f: &[&[u8]]) {
+        self.rows += 1;
+        let get = |i: usize| f.get(i).map(|b| trim_bytes(b));
+        let c = &self.cols;
+        let (ci, ai, vi, ui) = (c.code, c.analyte, c.value, c.unit);
+        let (li, pi, di, qi) = (c.land_use, c.ph, c.dl, c.qualifier);
+        let Some(code) = get(ci) else {
+            self.error(
+                line,
+                ci,
+                b"",
+                "缺少此列 / the row has no cell for this column".to_owned(),
+            );
+            return;
+        };
+        if code.is_empty() {
+            self.error(
+                line,
+                ci,
+                code,
+                "样品编号为空 / empty sample code".to_owned(),
+            );
+            return;
+        }
+        let s = self.sample(code);
+        // Check every needed cell exists.
+        for idx in [Some(ai), Some(vi), Some(ui), li, pi].into_iter().flatten() {
+            if f.len() <= idx {
+                self.error(
+                    line,
+                    idx,
+                    b"",
+                    "缺少此列 / the row has no cell for this column".to_owned(),
+                );
+                self.samples[s].flags.insert(Flag::RowError);
+                return;
+            }
+        }
+        let mut bad = false;
+        // Land use.
+        if let Some(li) = li {
+            let raw = get(li).unwrap_or_default();
+            if self.kind == RulesetKind::Farmland {
+                match self.land_use(raw) {
+                    Ok(g) => {
+                        let acc = &mut self.samples[s];
+                        match acc.land_use {
+                            None => {
+                                acc.land_use = Some(g);
+                                acc.land_use_raw = raw.into();
+                            }
+                            Some(prev) if prev != g => acc.flags.insert(Flag::LandUseConflict),
+                            _ => {}
+                        }
+                    }
+                    Err(reason) => {
+                        self.error(line, li, raw, reason);
+                        bad = true;
+                    }
+                }
+            } else if self.samples[s].land_use_raw.is_empty() {
+                self.samples[s].land_use_raw = raw.into();
+            }
+        }
+        // pH.
+        if let Some(pi) = pi {
+            let raw = get(pi).unwrap_or_default();
+            if !raw.is_empty() {
+                match parse_dec(raw) {
+                    Some(p) if p >= Decimal::ZERO && p <= Decimal::new(14, 0) => {
+                        let acc = &mut self.samples[s];
+                        match acc.ph {
+                            None => acc.ph = Some(p),
+                            Some(prev) if prev != p => acc.flags.insert(Flag::PhConflict),
+                            _ => {}
+                        }
+                    }
+                    Some(_) => {
+                        self.error(
+                            line,
+                            pi,
+                            raw,
+                            "pH 应在 0–14 之间 / pH must be between 0 and 14".to_owned(),
+                        );
+                        bad = true;
+                    }
+                    None => {
+                        self.error(line, pi, raw, "pH 不是数值 / pH is not a number".to_owned());
+                        bad = true;
+                    }
+                }
+            }
+        }
+        // Analyte.
+        let araw = get(ai).unwrap_or_default();
+        let key = self.resolve_analyte(araw);
+        if key.is_none() {
+            self.error(
+                line,
+                ai,
+                araw,
+                "无法识别的检测项目 / unknown analyte (use a symbol, Chinese or English name, e.g. Cd, 镉, cadmium)".to_owned(),
+            );
+            bad = true;
+        }
+        // Qualifier.
+        let mut nd = false;
+        if let Some(qi) = qi {
+            let raw = get(qi).unwrap_or_default();
+            if !raw.is_empty() {
+                match std::str::from_utf8(raw)
+                    .ok()
+                    .and_then(|q| q.parse::<Qualifier>().ok())
+                {
+                    Some(Qualifier::NotDetected) => nd = true,
+                    Some(Qualifier::Detected) => {}
+                    None => {
+                        self.error(
+                            line,
+                            qi,
+                            raw,
+                            "无法识别的限定符 / unknown qualifier (expected empty, <, ND, 未检出)"
+                                .to_owned(),
+                        );
+                        bad = true;
+                    }
+                }
+            }
+        }
+        // Value.
+        let vraw = get(vi).unwrap_or_default();
+        let value = if vraw.is_empty() {
+            None
+        } else {
+            match parse_dec(vraw) {
+                Some(v) if v.is_sign_negative() && !v.is_zero() => {
+                    self.error(
+                        line,
+                        vi,
+                        vraw,
+                        "检测值为负数 / the value is negative".to_owned(),
+                    );
+                    bad = true;
+                    None
+                }
+                Some(v) => Some(v),
+                None => {
+                    // "<0.01" or "ND" written in the value cell.
+                    let s = std::str::from_utf8(vraw).unwrap_or_default().trim();
+                    if let Some(rest) = s.strip_prefix('<') {
+                        match parse_dec(rest.trim().as_bytes()) {
+                            Some(v) if !v.is_sign_negative() => {
+                                nd = true;
+                                Some(v)
+                            }
+                            _ => {
+                                self.error(
+                                    line,
+                                    vi,
+                                    vraw,
+                                    "检测值不是数值 / the value is not a number".to_owned(),
+                                );
+                                bad = true;
+                                None
+                            }
+                        }
+                    } else if s.parse::<Qualifier>().ok() == Some(Qualifier::NotDetected) {
+                        nd = true;
+                        None
+                    } else {
+                        self.error(
+                            line,
+                            vi,
+                            vraw,
+                            "检测值不是数值 / the value is not a number".to_owned(),
+                        );
+                        bad = true;
+                        None
+                    }
+                }
+            }
+        };
+        let dl = match di.map(|i| get(i).unwrap_or_default()) {
+            Some(raw) if !raw.is_empty() => match parse_dec(raw) {
+                Some(d) if !d.is_sign_negative() => Some(d),
+                _ => {
+                    if let Some(di) = di {
+                        self.error(
+                            line,
+                            di,
+                            raw,
+                            "检出限不是非负数值 / the detection limit is not a number ≥ 0"
+                                .to_owned(),
+                        );
+                    }
+                    bad = true;
+                    None
+                }
+            },
+            _ => None,
+        };
+        if let (Some(v), Some(d)) = (value, dl) {
+            if v < d {
+                nd = true;
+            }
+        }
+        if matches!(key, Some(AnalyteKey::Ph)) {
+            if !bad {
+                match value {
+                    Some(p) if p <= Decimal::new(14, 0) => {
+                        let acc = &mut self.samples[s];
+                        if acc.ph_from_item.is_none() {
+                            acc.ph_from_item = Some(p);
+                        }
+                    }
+                    _ => {
+                        self.error(
+                            line,
+                            vi,
+                            vraw,
+                            "pH 应在 0–14 之间 / pH must be between 0 and 14".to_owned(),
+                        );
+                        bad = true;
+                    }
+                }
+            }
+            if bad {
+                self.samples[s].flags.insert(Flag::RowError);
+            }
+            return;
+        }
+        // Unit.
+        let uraw = get(ui).unwrap_or_default();
+        let factor = match self.unit_factor(uraw) {
+            Ok(f) => Some(f),
+            Err(reason) => {
+                self.error(line, ui, uraw, reason);
+                bad = true;
+                None
+            }
+        };
+        if !bad && value.is_none() && !(nd && dl.is_some()) {
+            let reason = if nd {
+                "未检出须给出检出限 / a non-detect needs a detection limit (detection_limit column or the value)"
+            } else {
+                "检测值为空 / empty value"
+            };
+            self.error(line, vi, vraw, reason.to_owned());
+            bad = true;
+        }
+        if bad {
+            self.samples[s].flags.insert(Flag::RowError);
+            return;
+        }
+        let (Some(AnalyteKey::Item { id, slot }), Some(factor)) = (key, factor) else {
+            return;
+        };
+        let one = Decimal::ONE;
+        let (v, nd_dl) = if nd {
+            let limit = dl.or(value).unwrap_or_default();
+            let limit = if factor == one { limit } else { limit * factor };
+            (limit / Decimal::TWO, Some(limit))
+        } else {
+            let v = value.unwrap_or_default();
+            (if factor == one { v } else { v * factor }, None)
+        };
+        let items = &mut self.samples[s].items;
+        match items.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, agg)) => agg.add(v, nd_dl),
+            None => {
+                let mut agg = Agg {
+                    slot,
+                    sum: Decimal::ZERO,
+                    n: 0,
+                    nd_dl_max: None,
+                };
+                agg.add(v, nd_dl);
+                items.push((id, agg));
+            }
+        }
+    }
+}
+
+/// Quote a CSV field if needed.
+fn push_field(out: &mut Vec<u8>, s: &[u8]) {
+    if s.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        out.push(b'"');
+        for &b in s {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(s);
+    }
+}
+
+fn push_dec(out: &mut Vec<u8>, d: Decimal) {
+    // Display of a normalised Decimal: `0.3`, `12`, `0.00001`.
+    let _ = write!(out, "{}", d.normalize());
+}
+
+fn push_pi(out: &mut Vec<u8>, p: Decimal) {
+    let _ = write!(out, "{:.6}", round_pi(p));
+}
+
+fn decode(bytes: Vec<u8>, enc: InputEncoding) -> StandardsResult<Vec<u8>> {
+    let strip = |mut b: Vec<u8>| {
+        if b.starts_with(b"\xEF\xBB\xBF") {
+            b.drain(..3);
+        }
+        b
+    };
+    match enc {
+        InputEncoding::Utf8 => {
+            let b = strip(bytes);
+            std::str::from_utf8(&b).map_err(|e| StandardsError::Input {
+                reason: format!(
+                    "不是有效的 UTF-8 / not valid UTF-8 at byte {} (try --encoding gbk)",
+                    e.valid_up_to()
+                ),
+            })?;
+            Ok(b)
+        }
+        InputEncoding::Auto
+            if bytes.starts_with(b"\xEF\xBB\xBF") || std::str::from_utf8(&bytes).is_ok() =>
+        {
+            Ok(strip(bytes))
+        }
+        _ => {
+            let (text, _, _) = encoding_rs::GB18030.decode(&bytes);
+            Ok(text.into_owned().into_bytes())
+        }
+    }
+}
+
+/// Evaluate a CSV of results (see the module documentation for the formats).
+///
+/// Reads the whole input into memory (about 40 bytes per row), evaluates every sample, writes one
+/// output row per sample in input order, and one detail row per sample and item when `detail` is
+/// given. Row errors do not stop the run: they are returned in the summary, and the CLI exits 2
+/// when there is any ([`BatchSummary::exit_code`]).
+///
+/// # Examples
+/// ```
+/// use soilwatch_standards::{evaluate_csv, BatchOptions};
+/// let input = "样品编号,土地利用类型,pH,检测项目,检测值,单位\n\
+///              S1,水田,6.5,镉,0.5,mg/kg\n\
+///              S1,水田,6.5,铅,120,mg/kg\n";
+/// let mut out = Vec::new();
+/// let summary = evaluate_csv(input.as_bytes(), &mut out, None, &BatchOptions::default()).unwrap();
+/// assert_eq!(summary.exit_code(), 0);
+/// let out = String::from_utf8(out).unwrap();
+/// assert_eq!(out.lines().nth(1), Some("S1,paddy,6.5,safe_utilization,1.250000,Cd,Cd;Pb,,"));
+/// ```
+pub fn evaluate_csv<R: Read, W: Write>(
+    mut input: R,
+    mut output: W,
+    detail: Option<&mut dyn Write>,
+    opts: &BatchOptions,
+) -> StandardsResult<BatchSummary> {
+    let owned_engine;
+    let engine: &SoilEngine = match SoilEngine::builtin(&opts.ruleset) {
+        Ok(e) => e,
+        Err(e) => {
+            // Not a built-in soil ruleset: only the registry's rulesets are addressable by id here.
+            let reg = RulesetRegistry::builtin();
+            let rs = reg.require(&opts.ruleset).map_err(|_| e)?;
+            owned_engine = SoilEngine::new(rs)?;
+            &owned_engine
+        }
+    };
+    evaluate_csv_with(engine, &mut input, &mut output, detail, opts)
+}
+
+/// Like [`evaluate_csv`], with a compiled engine (for a local overlay ruleset:
+/// `SoilEngine::new(&overlay)`); `opts.ruleset` is ignored.
+pub fn evaluate_csv_with(
+    engine: &SoilEngine,
+    input: &mut dyn Read,
+    output: &mut dyn Write,
+    mut detail: Option<&mut dyn Write>,
+    opts: &BatchOptions,
+) -> StandardsResult<BatchSummary> {
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| StandardsError::Input {
+            reason: e.to_string(),
+        })?;
+    let data = decode(bytes, opts.encoding)?;
+
+    // Header: the first line.
+    let header_end = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
+    let header_line = String::from_utf8_lossy(&data[..header_end]).into_owned();
+    let mut hreader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(header_line.trim_end_matches('\r').as_bytes());
+    let header: Vec<String> = match hreader.records().next() {
+        Some(Ok(r)) => r.iter().map(|s| s.trim().to_owned()).collect(),
+        _ => {
+            return Err(StandardsError::Input {
+                reason: "没有表头 / no header row".to_owned(),
+            })
+        }
+    };
+    let find = |key: &str| header.iter().position(|h| header_key(h) == Some(key));
+    let kind = engine.kind();
+    let mut missing = Vec::new();
+    let mut need = |key: &'static str| {
+        let i = find(key);
+        if i.is_none() {
+            missing.push(key);
+        }
+        i.unwrap_or(0)
+    };
+    let (code, analyte, value, unit) = (
+        need("sample_code"),
+        need("analyte"),
+        need("value"),
+        need("unit"),
+    );
+    let (land_use, ph) = if kind == RulesetKind::Farmland {
+        (Some(need("land_use")), Some(need("ph")))
+    } else {
+        (find("land_use"), find("ph"))
+    };
+    if !missing.is_empty() {
+        return Err(StandardsError::Input {
+            reason: format!(
+                "缺少列 / missing column(s): {} (header: {}; expected {})",
+                missing.join(", "),
+                header.join(","),
+                INPUT_COLUMNS_HELP
+            ),
+        });
+    }
+    let cols = Columns {
+        code,
+        land_use,
+        ph,
+        analyte,
+        value,
+        unit,
+        dl: find("detection_limit"),
+        qualifier: find("qualifier"),
+        names: header.clone(),
+    };
+    let mut b = Batch {
+        engine,
+        kind,
+        method: opts.method,
+        land_class: opts.land_class,
+        cols,
+        codes: Vec::new(),
+        analytes: FastMap::default(),
+        units: Vec::new(),
+        land_uses: Vec::new(),
+        samples: Vec::new(),
+        sample_index: FastMap::default(),
+        last_sample: None,
+        errors: Vec::new(),
+        rows: 0,
+    };
+
+    let body_start = (header_end + 1).min(data.len());
+    if data[body_start..].contains(&b'"') {
+        // Quoted fields: the csv crate handles quotes and embedded line breaks.
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&data[body_start..]);
+        let mut rec = csv::ByteRecord::new();
+        loop {
+            match reader.read_byte_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let line = rec.position().map_or(0, |p| p.line()) + 1;
+                    if rec.len() == 1 && trim_bytes(&rec[0]).is_empty() {
+                        continue;
+                    }
+                    let fields: Vec<&[u8]> = rec.iter().collect();
+                    b.row(line, &fields);
+                }
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line()) + 1;
+                    b.errors.push(RowError {
+                        line,
+                        column: String::new(),
+                        value: String::new(),
+                        reason: format!("无法解析此行 / cannot parse the row: {e}"),
+                    });
+                }
+            }
+        }
+    } else {
+        let mut fields: [&[u8]; MAX_FIELDS] = [&[]; MAX_FIELDS];
+        let mut line: u64 = 1;
+        for raw_line in data[body_start..].split(|&c| c == b'\n') {
+            line += 1;
+            let l = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
+            if l.is_empty() {
+                continue;
+            }
+            let mut n = 0;
+            for part in l.split(|&c| c == b',') {
+                if n < MAX_FIELDS {
+                    fields[n] = part;
+                }
+                n += 1;
+            }
+            if n == 1 && trim_bytes(l).is_empty() {
+                continue;
+            }
+            b.row(line, &fields[..n.min(MAX_FIELDS)]);
+        }
+    }
+
+    // Evaluate and write.
+    let mut out: Vec<u8> = Vec::with_capacity(b.samples.len() * 64 + 128);
+    let mut det: Vec<u8> = Vec::new();
+    if opts.bom {
+        out.extend_from_slice(b"\xEF\xBB\xBF");
+        det.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    out.extend_from_slice(OUTPUT_COLUMNS.as_bytes());
+    out.push(b'\n');
+    if detail.is_some() {
+        det.extend_from_slice(DETAIL_COLUMNS.as_bytes());
+        det.push(b'\n');
+    }
+    let mut summary = BatchSummary {
+        rows: b.rows,
+        samples: u64::try_from(b.samples.len()).unwrap_or(u64::MAX),
+        ..BatchSummary::default()
+    };
+    let mut class_counts = [0u64; 6];
+    let mut verdict = Verdict::default();
+    let mut aggs: Vec<Agg> = Vec::with_capacity(16);
+    let method = if kind == RulesetKind::Farmland {
+        b.method
+    } else {
+        Method::Gb15618
+    };
+    for acc in &b.samples {
+        let mut flags = acc.flags;
+        let ph = acc.ph.or(acc.ph_from_item);
+        if acc.items.iter().any(|(_, a)| a.n > 1) {
+            flags.insert(Flag::DuplicateResults);
+        }
+        let cidx = if kind == RulesetKind::Farmland {
+            let band = ph.map(PhBand::of);
+            if band.is_none() {
+                flags.insert(Flag::PhMissing);
+            }
+            acc.land_use.map(|g| farmland_ctx(g, band))
+        } else {
+            Some(usize::from(b.land_class.number() - 1))
+        };
+        aggs.clear();
+        aggs.extend(acc.items.iter().map(|(_, a)| *a));
+        verdict.flags = flags;
+        let errored = flags.contains(Flag::RowError) || cidx.is_none();
+        if !errored {
+            if let Some(c) = cidx {
+                engine.judge(c, &aggs, method, &mut verdict);
+            }
+        }
+        let flags = verdict.flags;
+        // sample_code
+        push_field(&mut out, acc.code.as_bytes());
+        out.push(b',');
+        match (kind, acc.land_use) {
+            (RulesetKind::Farmland, Some(g)) => out.extend_from_slice(g.code().as_bytes()),
+            (RulesetKind::Farmland, None) => push_field(&mut out, &acc.land_use_raw),
+            _ => out.extend_from_slice(if b.land_class == LandClass::Class1 {
+                b"class1"
+            } else {
+                b"class2"
+            }),
+        }
+        out.push(b',');
+        if let Some(p) = ph {
+            push_dec(&mut out, p);
+        }
+        out.push(b',');
+        if errored {
+            out.extend_from_slice(b",,,,,");
+        } else {
+            if let Some(level) = verdict.level {
+                let class = engine.class_of_level(level);
+                class_counts[class as usize] += 1;
+                summary.classified += 1;
+                out.extend_from_slice(class.code().as_bytes());
+            }
+            out.push(b',');
+            if let Some((p, slot)) = verdict.max_pi {
+                push_pi(&mut out, p);
+                out.push(b',');
+                out.extend_from_slice(engine.slots[usize::from(slot)].code.as_bytes());
+            } else {
+                out.push(b',');
+            }
+            out.push(b',');
+            for (k, list) in [&verdict.exceed_screening, &verdict.exceed_intervention]
+                .into_iter()
+                .enumerate()
+            {
+                if k == 1 {
+                    out.push(b',');
+                }
+                for (j, &slot) in list.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b';');
+                    }
+                    push_field(&mut out, engine.slots[usize::from(slot)].code.as_bytes());
+                }
+            }
+            out.push(b',');
+        }
+        for (j, f) in flags.iter().enumerate() {
+            if j > 0 {
+                out.push(b';');
+            }
+            out.extend_from_slice(f.code().as_bytes());
+        }
+        out.push(b'\n');
+        if detail.is_some() && !errored {
+            if let Some(c) = cidx {
+                for (id, a) in &acc.items {
+                    let slot = engine.slots.get(usize::from(a.slot));
+                    let cell = slot.map(|s| s.cells[c]).unwrap_or_default();
+                    let v = a.value();
+                    push_field(&mut det, acc.code.as_bytes());
+                    det.push(b',');
+                    push_field(&mut det, b.codes[usize::from(*id)].as_bytes());
+                    det.push(b',');
+                    push_dec(&mut det, v);
+                    det.push(b',');
+                    if let Some(s) = cell.screening {
+                        push_dec(&mut det, s);
+                    }
+                    det.push(b',');
+                    if let Some(i) = cell.intervention {
+                        push_dec(&mut det, i);
+                    }
+                    det.push(b',');
+                    if let Some(s) = cell.screening {
+                        let p = v / s;
+                        push_pi(&mut det, p);
+                        det.push(b',');
+                        let grade = if method == Method::PollutionIndex {
+                            PollutionGrade::of(p).code()
+                        } else {
+                            let level = SoilEngine::level(&cell, v).unwrap_or(0);
+                            if slot.is_some_and(|s| s.decisive) {
+                                engine.class_of_level(level).code()
+                            } else if level == 0 {
+                                "below_screening"
+                            } else {
+                                "above_screening"
+                            }
+                        };
+                        det.extend_from_slice(grade.as_bytes());
+                    } else {
+                        det.push(b',');
+                    }
+                    det.push(b'\n');
+                }
+            }
+        }
+        if out.len() > 1 << 20 {
+            output.write_all(&out)?;
+            out.clear();
+        }
+        if det.len() > 1 << 20 {
+            if let Some(d) = detail.as_deref_mut() {
+                d.write_all(&det)?;
+            }
+            det.clear();
+        }
+    }
+    output.write_all(&out)?;
+    output.flush()?;
+    if let Some(d) = detail {
+        d.write_all(&det)?;
+        d.flush()?;
+    }
+    let order = [
+        crate::soil::SoilClass::PriorityProtection,
+        crate::soil::SoilClass::SafeUtilization,
+        crate::soil::SoilClass::StrictControl,
+        crate::soil::SoilClass::BelowScreening,
+        crate::soil::SoilClass::AboveScreening,
+        crate::soil::SoilClass::AboveIntervention,
+    ];
+    summary.classes = order
+        .iter()
+        .filter(|c| class_counts[**c as usize] > 0)
+        .map(|c| (c.code().to_owned(), class_counts[*c as usize]))
+        .collect();
+    b.errors.sort_by_key(|e| e.line);
+    summary.row_errors = b.errors;
+    Ok(summary)
+}
