@@ -500,6 +500,9 @@ impl<'e> Batch<'e> {
                     }
                     Err(reason) => {
                         self.error(line, li, raw, reason);
+                        if self.samples[s].land_use_raw.is_empty() {
+                            self.samples[s].land_use_raw = raw.into();
+                        }
                         bad = true;
                     }
                 }
@@ -997,7 +1000,7 @@ pub fn evaluate_csv_with(
         }
         let cidx = if kind == RulesetKind::Farmland {
             let band = ph.map(PhBand::of);
-            if band.is_none() {
+            if band.is_none() && !flags.contains(Flag::RowError) {
                 flags.insert(Flag::PhMissing);
             }
             acc.land_use.map(|g| farmland_ctx(g, band))
@@ -1028,7 +1031,8 @@ pub fn evaluate_csv_with(
         }
         out.push(b',');
         if let Some(p) = ph {
-            push_dec(&mut out, p);
+            // pH as written (7.0 stays 7.0).
+            let _ = write!(out, "{p}");
         }
         out.push(b',');
         if errored {
@@ -1084,12 +1088,13 @@ pub fn evaluate_csv_with(
                     det.push(b',');
                     push_dec(&mut det, v);
                     det.push(b',');
+                    // Thresholds as written in the standard (2.0 stays 2.0).
                     if let Some(s) = cell.screening {
-                        push_dec(&mut det, s);
+                        let _ = write!(det, "{s}");
                     }
                     det.push(b',');
                     if let Some(i) = cell.intervention {
-                        push_dec(&mut det, i);
+                        let _ = write!(det, "{i}");
                     }
                     det.push(b',');
                     if let Some(s) = cell.screening {

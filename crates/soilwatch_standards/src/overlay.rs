@@ -85,18 +85,19 @@ pub fn local_values_from_csv(text: &str) -> StandardsResult<Vec<LocalValue>> {
     let mut out = Vec::with_capacity(rows.len());
     for (line, row) in &rows {
         let line = *line;
-        let value_type =
-            match cell(row, Some(it)).to_lowercase().as_str() {
-                "screening" | "筛选值" => ValueType::Screening,
-                "intervention" | "管制值" => ValueType::Intervention,
-                other => return Err(data_err(
+        let value_type = match cell(row, Some(it)).to_lowercase().as_str() {
+            "screening" | "筛选值" => ValueType::Screening,
+            "intervention" | "管制值" => ValueType::Intervention,
+            other => {
+                return Err(data_err(
                     file,
                     line,
                     format!(
                         "value_type '{other}': expected screening | intervention / 筛选值 | 管制值"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         let raw_value = cell(row, Some(iv));
         let value = parse_decimal(&raw_value)
             .filter(|v| !v.is_sign_negative())

@@ -1,0 +1,300 @@
+//! The batch pipeline on small real CSV files (UTF-8, UTF-8 with BOM and Chinese headers, GBK,
+//! bad rows). Expected outputs are worked by hand from GB 15618-2018 表1/表3.
+
+use soilwatch_standards::batch::{DETAIL_COLUMNS, OUTPUT_COLUMNS};
+use soilwatch_standards::{evaluate_csv, BatchOptions, InputEncoding, LandClass, Method};
+
+fn run(input: &[u8], opts: &BatchOptions) -> (String, soilwatch_standards::BatchSummary) {
+    let mut out = Vec::new();
+    let summary = evaluate_csv(input, &mut out, None, opts).expect("batch runs");
+    (String::from_utf8(out).expect("utf-8 output"), summary)
+}
+
+#[test]
+fn utf8_english_headers() {
+    let input = include_bytes!("fixtures/results_utf8.csv");
+    let (out, summary) = run(input, &BatchOptions::default());
+    let expected = [
+        OUTPUT_COLUMNS,
+        // Cd 0.5 > 0.4 (paddy, 5.5<pH≤6.5) ≤ 2.0; P = 1.25
+        "LS-001,paddy,6.5,safe_utilization,1.250000,Cd,Cd,,",
+        // Cd 1.6 > 1.5 (表3, pH≤5.5): strict control; P = 1.6 / 0.3
+        "LS-002,upland,5.5,strict_control,5.333333,Cd,Cd,Cd,",
+        // orchard Cu 150 ≤ 200 (orchard column); Cd 300 μg/kg = 0.3 = screening (other column)
+        "LS-003,orchard,7.0,priority_protection,1.000000,Cd,,,",
+        // pH missing: Pb rotation lowest band = min(80, 70, …) = 70; As ND → 0.25
+        "LS-004,rotation,,safe_utilization,1.071429,Pb,Pb,,ph_missing",
+        // duplicates Cd (0.3 + 0.5) / 2 = 0.4 ≤ 0.6; BaP 0.6 > 0.55 listed, class unchanged
+        "LS-005,paddy,7.5,priority_protection,1.090909,BaP,BaP,,duplicate_results",
+    ];
+    assert_eq!(out.lines().collect::<Vec<_>>(), expected);
+    assert_eq!(summary.rows, 13);
+    assert_eq!(summary.samples, 5);
+    assert_eq!(summary.classified, 5);
+    assert_eq!(summary.exit_code(), 0);
+    assert_eq!(
+        summary.classes,
+        [
+            ("priority_protection".to_owned(), 2),
+            ("safe_utilization".to_owned(), 2),
+            ("strict_control".to_owned(), 1)
+        ]
+    );
+}
+
+const ZH_EXPECTED: [&str; 4] = [
+    OUTPUT_COLUMNS,
+    // Cd 0.4 = screening; Hg 0.6 > 0.5 (paddy, 5.5<pH≤6.5)
+    "凉山-01,paddy,6.0,safe_utilization,1.200000,Hg,Hg,,",
+    // As 26 > 25 (other, pH>7.5); Cr non-detect DL 400 > 250 → 200 used, flagged
+    "凉山-02,upland,8.0,safe_utilization,1.040000,As,As,,nd_dl_above_screening",
+    // rotation Pb: stricter of paddy 100 and other 90
+    "凉山-03,rotation,6.2,safe_utilization,1.055556,Pb,Pb,,",
+];
+
+#[test]
+fn utf8_bom_chinese_headers() {
+    let (out, summary) = run(
+        include_bytes!("fixtures/results_zh_bom.csv"),
+        &BatchOptions::default(),
+    );
+    assert_eq!(out.lines().collect::<Vec<_>>(), ZH_EXPECTED);
+    assert!(summary.row_errors.is_empty(), "{:?}", summary.row_errors);
+}
+
+#[test]
+fn gbk_is_detected() {
+    let bytes = include_bytes!("fixtures/results_zh_gbk.csv");
+    assert!(
+        String::from_utf8(bytes.to_vec()).is_err(),
+        "fixture must really be GBK"
+    );
+    let (out, summary) = run(bytes, &BatchOptions::default());
+    assert_eq!(out.lines().collect::<Vec<_>>(), ZH_EXPECTED);
+    assert!(summary.row_errors.is_empty());
+    // forcing the encoding works too
+    let forced = BatchOptions {
+        encoding: InputEncoding::Gbk,
+        ..Default::default()
+    };
+    assert_eq!(
+        run(bytes, &forced).0.lines().collect::<Vec<_>>(),
+        ZH_EXPECTED
+    );
+    // forcing UTF-8 on GBK bytes is an input error
+    let utf8 = BatchOptions {
+        encoding: InputEncoding::Utf8,
+        ..Default::default()
+    };
+    assert!(evaluate_csv(&bytes[..], Vec::new(), None, &utf8).is_err());
+}
+
+#[test]
+fn bad_rows_are_reported_with_line_and_column() {
+    let (out, summary) = run(
+        include_bytes!("fixtures/results_bad_rows.csv"),
+        &BatchOptions::default(),
+    );
+    let errs: Vec<(u64, &str)> = summary
+        .row_errors
+        .iter()
+        .map(|e| (e.line, e.column.as_str()))
+        .collect();
+    assert_eq!(
+        errs,
+        [
+            (3, "analyte"),
+            (4, "ph"),
+            (5, "value"),
+            (6, "value"),
+            (7, "unit"),
+            (8, "value"),
+            (9, "land_use"),
+            (10, "unit"),
+        ]
+    );
+    assert_eq!(summary.exit_code(), 2);
+    for e in &summary.row_errors {
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!("line {}", e.line)) && text.contains(" / "),
+            "{text}"
+        );
+    }
+    assert!(summary.row_errors[0].reason.contains("unknown analyte"));
+    assert!(summary.row_errors[1].reason.contains("0 and 14"));
+    assert!(summary.row_errors[3].reason.contains("negative"));
+    assert!(summary.row_errors[7].reason.contains("mass fraction"));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 10);
+    assert_eq!(lines[1], "B-1,paddy,6.0,,,,,,row_error");
+    assert_eq!(lines[7], "B-7,industrial,6.0,,,,,,row_error");
+    assert_eq!(
+        lines[9],
+        "B-9,upland,6.0,priority_protection,0.555556,Pb,,,"
+    );
+    assert_eq!(summary.classified, 1);
+}
+
+#[test]
+fn missing_column_is_an_input_error() {
+    let input = "sample_code,land_use,analyte,value,unit\nS,paddy,Cd,1,mg/kg\n";
+    let err = evaluate_csv(input.as_bytes(), Vec::new(), None, &BatchOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ph") && err.contains("缺少列"), "{err}");
+}
+
+#[test]
+fn detail_file_lists_every_item() {
+    let input = "sample_code,land_use,ph,analyte,value,unit\nS1,paddy,6.0,Cd,0.5,mg/kg\nS1,paddy,6.0,Cu,60,mg/kg\nS1,paddy,6.0,OM,25,g/kg\n";
+    let mut out = Vec::new();
+    let mut detail = Vec::new();
+    evaluate_csv(
+        input.as_bytes(),
+        &mut out,
+        Some(&mut detail),
+        &BatchOptions::default(),
+    )
+    .unwrap();
+    let detail = String::from_utf8(detail).unwrap();
+    assert_eq!(
+        detail.lines().collect::<Vec<_>>(),
+        [
+            DETAIL_COLUMNS,
+            "S1,Cd,0.5,0.4,2.0,1.250000,safe_utilization",
+            "S1,Cu,60,50,,1.200000,above_screening",
+            "S1,OM,25000,,,,",
+        ]
+    );
+    let pi = BatchOptions {
+        method: Method::PollutionIndex,
+        ..Default::default()
+    };
+    let mut detail = Vec::new();
+    evaluate_csv(input.as_bytes(), Vec::new(), Some(&mut detail), &pi).unwrap();
+    let detail = String::from_utf8(detail).unwrap();
+    assert!(
+        detail.contains("S1,Cd,0.5,0.4,2.0,1.250000,slight"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn pollution_index_method() {
+    let input = "sample_code,land_use,ph,analyte,value,unit\nS1,upland,6.0,Cu,150,mg/kg\nS2,upland,6.0,Cd,0.6,mg/kg\nS3,upland,6.0,Cd,0.61,mg/kg\nS4,upland,6.0,Zn,1000,mg/kg\nS5,upland,6.0,Zn,1001,mg/kg\n";
+    let opts = BatchOptions {
+        method: Method::PollutionIndex,
+        ..Default::default()
+    };
+    let (out, _) = run(input.as_bytes(), &opts);
+    let classes: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    // Cu P = 3 (mild); Cd P = 2 (slight); P = 2.033 (mild); Zn P = 5 (moderate); 5.005 (severe)
+    assert_eq!(
+        classes,
+        [
+            "safe_utilization",
+            "priority_protection",
+            "safe_utilization",
+            "safe_utilization",
+            "strict_control"
+        ]
+    );
+}
+
+#[test]
+fn gb36600_land_classes() {
+    let input = "sample_code,analyte,value,unit\nC1,As,20,mg/kg\nC2,As,20.01,mg/kg\nC3,As,120,mg/kg\nC4,As,121,mg/kg\nC5,苯,4,mg/kg\n";
+    let opts = BatchOptions {
+        ruleset: "gb36600-2018".into(),
+        ..Default::default()
+    };
+    let (out, _) = run(input.as_bytes(), &opts);
+    let classes: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    assert_eq!(
+        classes,
+        [
+            "below_screening",
+            "above_screening",
+            "above_screening",
+            "above_intervention",
+            "above_screening"
+        ]
+    );
+    assert!(out
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("C1,class1,,below_screening,1.000000,As"));
+    let opts = BatchOptions {
+        ruleset: "gb36600-2018".into(),
+        land_class: LandClass::Class2,
+        ..Default::default()
+    };
+    let (out, _) = run(input.as_bytes(), &opts);
+    let classes: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    assert_eq!(
+        classes,
+        [
+            "below_screening",
+            "below_screening",
+            "above_screening",
+            "above_screening",
+            "below_screening"
+        ]
+    );
+}
+
+#[test]
+fn quoted_fields_and_crlf() {
+    let input = "sample_code,land_use,ph,analyte,value,unit\r\n\"S,1\",paddy,6.0,\"1,2-二氯乙烷\",0.1,mg/kg\r\n\"S,1\",paddy,6.0,Cd,0.1,mg/kg\r\n";
+    let (out, summary) = run(input.as_bytes(), &BatchOptions::default());
+    assert!(summary.row_errors.is_empty(), "{:?}", summary.row_errors);
+    assert_eq!(
+        out.lines().nth(1),
+        Some("\"S,1\",paddy,6.0,priority_protection,0.250000,Cd,,,")
+    );
+}
+
+#[test]
+fn unknown_ruleset_is_refused() {
+    let opts = BatchOptions {
+        ruleset: "gb9999".into(),
+        ..Default::default()
+    };
+    assert!(evaluate_csv(&b"x"[..], Vec::new(), None, &opts).is_err());
+    let opts = BatchOptions {
+        ruleset: "gb3838-2002".into(),
+        ..Default::default()
+    };
+    assert!(evaluate_csv(&b"x"[..], Vec::new(), None, &opts).is_err());
+}
+
+#[test]
+fn bom_on_output() {
+    let opts = BatchOptions {
+        bom: true,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    evaluate_csv(
+        &b"sample_code,land_use,ph,analyte,value,unit\n"[..],
+        &mut out,
+        None,
+        &opts,
+    )
+    .unwrap();
+    assert!(out.starts_with(b"\xEF\xBB\xBFsample_code,"));
+}
