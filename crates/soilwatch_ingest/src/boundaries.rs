@@ -1,0 +1,280 @@
+//! Division boundaries for the location checks: a point must lie inside the prefecture, and
+//! inside its county when the row names one. Spatial work is plain `geo` point-in-polygon.
+
+use geo::{
+    BoundingRect, Contains, Coord, Distance, Euclidean, LineString, MultiPolygon, Point, Polygon,
+    Rect,
+};
+use soilwatch_core::DivisionCode;
+
+use crate::error::{IngestError, IngestResult};
+
+/// One division's boundary.
+#[derive(Debug, Clone)]
+pub struct DivisionBoundary {
+    pub code: DivisionCode,
+    /// 名称, e.g. 西昌市
+    pub name: String,
+    /// Longitude/latitude, CGCS2000.
+    pub shape: MultiPolygon<f64>,
+    bbox: Option<Rect<f64>>,
+}
+
+/// The county boundaries of one prefecture.
+///
+/// Shipped boundaries are simplified, so a point just outside (within
+/// [`tolerance_deg`](Self::tolerance_deg), ≈ 500 m by default) draws a warning, not an error.
+#[derive(Debug, Clone)]
+pub struct Boundaries {
+    prefecture: DivisionCode,
+    divisions: Vec<DivisionBoundary>,
+    /// Distance in degrees within which a point outside a boundary is only a warning.
+    pub tolerance_deg: f64,
+}
+
+/// Where a point lies relative to a boundary.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Placement {
+    Inside,
+    /// Outside, but within the tolerance (distance in degrees).
+    Near(f64),
+    /// Outside by more than the tolerance (distance in degrees).
+    Outside(f64),
+}
+
+impl Boundaries {
+    /// Build from county boundaries of `prefecture`.
+    pub fn new(
+        prefecture: DivisionCode,
+        divisions: Vec<(DivisionCode, String, MultiPolygon<f64>)>,
+    ) -> Self {
+        let divisions = divisions
+            .into_iter()
+            .map(|(code, name, shape)| DivisionBoundary {
+                bbox: shape.bounding_rect(),
+                code,
+                name,
+                shape,
+            })
+            .collect();
+        Boundaries {
+            prefecture,
+            divisions,
+            tolerance_deg: 0.005,
+        }
+    }
+
+    /// Read a GeoJSON FeatureCollection whose features carry `properties.code` (six digits) and
+    /// `properties.name`, with Polygon or MultiPolygon geometries, such as
+    /// `data/divisions/liangshan_counties.geojson`.
+    pub fn from_geojson(text: &str, prefecture: DivisionCode) -> IngestResult<Self> {
+        let bad = |m: String| IngestError::Boundaries(m);
+        let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let features = doc
+            .get("features")
+            .and_then(|f| f.as_array())
+            .ok_or_else(|| bad("no 'features' array".into()))?;
+        let mut out = Vec::with_capacity(features.len());
+        for f in features {
+            let props = f.get("properties");
+            let code_text = props
+                .and_then(|p| p.get("code"))
+                .and_then(|c| {
+                    c.as_str()
+                        .map(str::to_owned)
+                        .or_else(|| c.as_u64().map(|n| n.to_string()))
+                })
+                .or_else(|| f.get("id").and_then(|c| c.as_str()).map(str::to_owned))
+                .ok_or_else(|| bad("a feature without properties.code".into()))?;
+            let code: DivisionCode = code_text
+                .parse()
+                .map_err(|e: soilwatch_core::CoreError| bad(e.to_string()))?;
+            let name = props
+                .and_then(|p| p.get("name"))
+                .and_then(|n| n.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let geom = f
+                .get("geometry")
+                .ok_or_else(|| bad(format!("{code}: no geometry")))?;
+            let coords = geom
+                .get("coordinates")
+                .ok_or_else(|| bad(format!("{code}: no coordinates")))?;
+            let shape = match geom.get("type").and_then(|t| t.as_str()) {
+                Some("Polygon") => MultiPolygon(vec![
+                    polygon(coords).ok_or_else(|| bad(format!("{code}: bad polygon")))?
+                ]),
+                Some("MultiPolygon") => MultiPolygon(
+                    coords
+                        .as_array()
+                        .ok_or_else(|| bad(format!("{code}: bad multipolygon")))?
+                        .iter()
+                        .map(polygon)
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| bad(format!("{code}: bad multipolygon")))?,
+                ),
+                other => {
+                    return Err(bad(format!(
+                        "{code}: geometry type {other:?} is not a polygon"
+                    )))
+                }
+            };
+            out.push((code, name, shape));
+        }
+        Ok(Boundaries::new(prefecture, out))
+    }
+
+    pub fn prefecture(&self) -> DivisionCode {
+        self.prefecture
+    }
+
+    pub fn divisions(&self) -> &[DivisionBoundary] {
+        &self.divisions
+    }
+
+    /// The division with this code.
+    pub fn get(&self, code: DivisionCode) -> Option<&DivisionBoundary> {
+        self.divisions.iter().find(|d| d.code == code)
+    }
+
+    /// The division with this name (`西昌市`, also without the suffix: `西昌`).
+    pub fn by_name(&self, name: &str) -> Option<DivisionCode> {
+        let t = name.trim();
+        if t.is_empty() {
+            return None;
+        }
+        self.divisions
+            .iter()
+            .find(|d| d.name == t)
+            .or_else(|| {
+                self.divisions.iter().find(|d| {
+                    ["彝族自治县", "藏族自治县", "自治县", "县", "市", "区"]
+                        .iter()
+                        .any(|suffix| d.name.strip_suffix(suffix).is_some_and(|base| base == t))
+                })
+            })
+            .map(|d| d.code)
+    }
+
+    /// The division that contains the point.
+    pub fn locate(&self, lon: f64, lat: f64) -> Option<DivisionCode> {
+        let p = Point::new(lon, lat);
+        self.divisions
+            .iter()
+            .find(|d| d.bbox.is_some_and(|b| b.contains(&p)) && d.shape.contains(&p))
+            .map(|d| d.code)
+    }
+
+    /// Where the point lies relative to one division (`None` when the code has no boundary here).
+    pub fn place_in(&self, code: DivisionCode, lon: f64, lat: f64) -> Option<Placement> {
+        let d = self.get(code)?;
+        Some(self.placement(std::slice::from_ref(d), lon, lat))
+    }
+
+    /// Where the point lies relative to the whole prefecture (the union of its divisions).
+    pub fn place_in_prefecture(&self, lon: f64, lat: f64) -> Placement {
+        self.placement(&self.divisions, lon, lat)
+    }
+
+    fn placement(&self, divisions: &[DivisionBoundary], lon: f64, lat: f64) -> Placement {
+        let p = Point::new(lon, lat);
+        if divisions
+            .iter()
+            .any(|d| d.bbox.is_some_and(|b| b.contains(&p)) && d.shape.contains(&p))
+        {
+            return Placement::Inside;
+        }
+        let dist = divisions
+            .iter()
+            .flat_map(|d| d.shape.0.iter())
+            .map(|poly| Euclidean.distance(&p, poly))
+            .fold(f64::INFINITY, f64::min);
+        if dist <= self.tolerance_deg {
+            Placement::Near(dist)
+        } else {
+            Placement::Outside(dist)
+        }
+    }
+}
+
+fn ring(v: &serde_json::Value) -> Option<LineString<f64>> {
+    v.as_array()?
+        .iter()
+        .map(|c| {
+            let c = c.as_array()?;
+            Some(Coord {
+                x: c.first()?.as_f64()?,
+                y: c.get(1)?.as_f64()?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(LineString::new)
+}
+
+fn polygon(v: &serde_json::Value) -> Option<Polygon<f64>> {
+    let rings = v.as_array()?;
+    let exterior = ring(rings.first()?)?;
+    let interiors = rings[1..].iter().map(ring).collect::<Option<Vec<_>>>()?;
+    Some(Polygon::new(exterior, interiors))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The shipped county boundaries of Liangshan (513400).
+    pub(crate) fn liangshan() -> Boundaries {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../data/divisions/liangshan_counties.geojson"
+        );
+        let text =
+            std::fs::read_to_string(path).expect("data/divisions/liangshan_counties.geojson");
+        Boundaries::from_geojson(&text, "513400".parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn loads_the_shipped_counties() {
+        let b = liangshan();
+        assert_eq!(b.divisions().len(), 17);
+        assert_eq!(
+            b.by_name("西昌市").map(|c| c.to_string()).as_deref(),
+            Some("513401")
+        );
+        assert_eq!(
+            b.by_name("西昌").map(|c| c.to_string()).as_deref(),
+            Some("513401")
+        );
+    }
+
+    #[test]
+    fn xichang_is_in_xichang() {
+        let b = liangshan();
+        let xichang = b.by_name("西昌市").unwrap();
+        let center = b
+            .get(xichang)
+            .map(|d| geo::InteriorPoint::interior_point(&d.shape).unwrap())
+            .unwrap();
+        assert_eq!(b.locate(center.x(), center.y()), Some(xichang));
+        assert_eq!(
+            b.place_in_prefecture(center.x(), center.y()),
+            Placement::Inside
+        );
+        // Chengdu is far outside
+        assert!(matches!(
+            b.place_in_prefecture(104.06, 30.67),
+            Placement::Outside(_)
+        ));
+        // swapped coordinates are nowhere
+        assert_eq!(b.locate(center.y(), center.x()), None);
+    }
+
+    #[test]
+    fn bad_geojson_is_an_error() {
+        let p = "513400".parse().unwrap();
+        assert!(Boundaries::from_geojson("{}", p).is_err());
+        assert!(
+            Boundaries::from_geojson(r#"{"features":[{"properties":{"code":"x"}}]}"#, p).is_err()
+        );
+    }
+}
