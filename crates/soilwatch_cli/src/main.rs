@@ -1,0 +1,91 @@
+//! `soilwatch`: the command line of the soil environment information platform.
+//!
+//! Thin: clap parses a [`Command`] and dispatches to the crates. Exit codes: 0 ok, 1 failure,
+//! 2 input rejected (with a report written).
+
+mod db;
+mod evaluate;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// 土壤环境信息化管理平台 / soil environment information platform.
+#[derive(Debug, Parser)]
+#[command(name = "soilwatch", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the web platform (pages, JSON API) on the database; creates, migrates and seeds it
+    /// on first start.
+    Serve(serve::ServeArgs),
+    /// Database maintenance: migrate, seed.
+    Db {
+        #[command(subcommand)]
+        command: db::DbCommand,
+    },
+    /// Evaluate a CSV file of soil results against GB 15618-2018 or GB 36600-2018 (no database).
+    Evaluate(evaluate::EvaluateArgs),
+}
+
+/// Where the database is: shared by every command that needs one.
+#[derive(Debug, clap::Args, Clone)]
+pub struct DbArgs {
+    /// Database URL: a SQLite file (`soilwatch.db`, `sqlite://path`) or `postgres://user@host/db`.
+    #[arg(long, env = "SOILWATCH_DB", default_value = "sqlite://soilwatch.db")]
+    pub db: String,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SOILWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Db { command } => db::run(command).await,
+            Command::Evaluate(args) => evaluate::run(args),
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_cli() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,18 @@
+//! JSON API under `/api/v1`, one module per resource.
+
+pub mod analytes;
+pub mod departments;
+pub mod divisions;
+pub mod health;
+pub mod openapi;
+pub mod points;
+pub mod samples;
+pub mod standards;
+
+use crate::error::ApiError;
+
+/// Parse a division code from a path or query, as a 400 with the reason.
+pub(crate) fn parse_division(s: &str) -> Result<soilwatch_core::DivisionCode, ApiError> {
+    s.parse()
+        .map_err(|e: soilwatch_core::CoreError| ApiError::BadRequest(e.to_string()))
+}

@@ -1,0 +1,76 @@
+//! One mapping from errors to HTTP responses. Every error body is
+//! `{"error": {"code": "...", "message": "..."}}`; internal errors are logged and the client gets
+//! a generic message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use soilwatch_store::StoreError;
+use utoipa::ToSchema;
+
+/// The error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable code: `bad_request`, `not_found`, `conflict`, `unprocessable`, `internal`.
+    pub code: String,
+    /// Human-readable message, Chinese and English.
+    pub message: String,
+}
+
+/// An error a handler returns.
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    NotFound(String),
+    Conflict(String),
+    Unprocessable(String),
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { .. } => ApiError::NotFound(e.to_string()),
+            StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::Invalid(_) => ApiError::Unprocessable(e.to_string()),
+            StoreError::Open { .. } | StoreError::Migration(_) | StoreError::Backend(_) => {
+                ApiError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m),
+            ApiError::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "服务器内部错误，已记录 / internal error, logged on the server".to_owned(),
+                )
+            }
+        };
+        let body = ErrorResponse {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// Result alias for handlers.
+pub type ApiResult<T> = Result<T, ApiError>;

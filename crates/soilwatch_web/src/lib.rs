@@ -1,0 +1,27 @@
+//! The HTTP surface of soilwatch: the JSON API under `/api/v1` (described by the OpenAPI
+//! document at `/api/v1/openapi.json`), health, and the pages.
+//!
+//! Handlers extract, call and map: no SQL here; everything goes through the `Store` trait and the
+//! pure crates. Errors map to HTTP statuses in one place (`error.rs`).
+
+pub mod api;
+pub mod error;
+pub mod router;
+
+use std::sync::Arc;
+
+use soilwatch_store::Store;
+
+pub use router::router;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+}

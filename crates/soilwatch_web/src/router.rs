@@ -1,0 +1,80 @@
+//! Every route of the platform, in one place.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+
+use crate::api::{analytes, departments, divisions, health, openapi, points, samples, standards};
+use crate::error::ApiError;
+use crate::AppState;
+
+/// The application: API, health and pages.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/healthz", get(health::get_health))
+        .route("/api/v1/openapi.json", get(openapi::get_openapi))
+        .route("/api/v1/divisions", get(divisions::list_divisions))
+        .route("/api/v1/divisions/{code}", get(divisions::get_division))
+        .route("/api/v1/analytes", get(analytes::list_analytes))
+        .route("/api/v1/analytes/{code}", get(analytes::get_analyte))
+        .route("/api/v1/departments", get(departments::list_departments))
+        .route("/api/v1/points", get(points::list_points))
+        .route("/api/v1/points/{code}", get(points::get_point))
+        .route(
+            "/api/v1/points/{code}/history",
+            get(points::get_point_history),
+        )
+        .route("/api/v1/results", get(samples::list_results))
+        .route(
+            "/api/v1/results/{id}/history",
+            get(samples::get_result_history),
+        )
+        .route("/api/v1/samples/{id}", get(samples::get_sample))
+        .route(
+            "/api/v1/samples/{id}/evaluation",
+            get(samples::get_sample_evaluation),
+        )
+        .route("/api/v1/standards", get(standards::list_standards))
+        .route("/api/v1/standards/{id}", get(standards::get_standard))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> impl IntoResponse {
+    if uri.path().starts_with("/api/") {
+        ApiError::NotFound(format!("没有这个接口 / no such route: {}", uri.path())).into_response()
+    } else {
+        (StatusCode::NOT_FOUND, Html(PAGE_404)).into_response()
+    }
+}
+
+const PAGE_404: &str =
+    "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>未找到</title>\
+<p>页面不存在 / page not found. <a href=\"/\">返回首页 / home</a></p></html>";
+
+async fn index() -> Html<&'static str> {
+    Html(INDEX)
+}
+
+const INDEX: &str = r#"<!doctype html>
+<html lang="zh-CN">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>土壤环境信息化管理平台 · soilwatch</title>
+<style>body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;line-height:1.6}
+code{background:#f3f3f3;padding:0 .25rem}</style></head>
+<body>
+<h1>土壤环境信息化管理平台</h1>
+<p>soilwatch — 凉山彝族自治州土壤污染防治工作方案的数据平台 / the data platform of the prefecture's soil pollution prevention work plan.</p>
+<h2>数据接口 / API</h2>
+<ul>
+<li><a href="/api/v1/divisions?boundary=false">行政区划 / divisions</a> (<code>/api/v1/divisions</code>)</li>
+<li><a href="/api/v1/analytes">检测项目 / analytes</a> (<code>/api/v1/analytes</code>)</li>
+<li><a href="/api/v1/standards">评价标准 / standards</a> (<code>/api/v1/standards</code>)</li>
+<li><a href="/api/v1/departments">部门 / departments</a></li>
+<li><a href="/api/v1/points">监测点位 / monitoring points</a> · <a href="/api/v1/results">检测结果 / results</a></li>
+<li><a href="/api/v1/openapi.json">OpenAPI</a> · <a href="/healthz">运行状态 / health</a></li>
+</ul>
+</body></html>
+"#;
