@@ -52,6 +52,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{Read, Write};
 use std::str::FromStr;
 
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use soilwatch_core::{AnalyteCatalogue, FarmlandGroup, LandUse, Qualifier, Unit};
@@ -216,10 +217,13 @@ enum AnalyteKey {
 
 #[derive(Debug)]
 struct SampleAcc {
-    code: Box<str>,
+    /// Range of the sample code in `Batch::arena`.
+    code: (usize, usize),
     land_use: Option<FarmlandGroup>,
     land_use_raw: Box<[u8]>,
     ph: Option<Decimal>,
+    /// Range of the pH cell as written in `Batch::arena`.
+    ph_raw: (usize, usize),
     ph_from_item: Option<Decimal>,
     items: Vec<(u16, Agg)>,
     flags: Flags,
@@ -261,6 +265,12 @@ fn header_key(h: &str) -> Option<&'static str> {
 /// spaces, very long numbers) goes through `rust_decimal`.
 #[inline]
 fn parse_dec(b: &[u8]) -> Option<Decimal> {
+    parse_dec_f(b).map(|(d, _)| d)
+}
+
+/// [`parse_dec`], with the value as a float too (only used to rank indices).
+#[inline]
+fn parse_dec_f(b: &[u8]) -> Option<(Decimal, f64)> {
     let (neg, digits) = match b.first() {
         Some(b'-') => (true, &b[1..]),
         _ => (false, b),
@@ -288,17 +298,26 @@ fn parse_dec(b: &[u8]) -> Option<Decimal> {
             }
         }
         if ok && any_digit {
-            return Some(Decimal::new(if neg { -m } else { m }, scale));
+            let m = if neg { -m } else { m };
+            #[expect(clippy::cast_precision_loss, reason = "the float only ranks indices")]
+            let f = m as f64 / POW10[scale as usize];
+            return Some((Decimal::new(m, scale), f));
         }
     }
     let s = std::str::from_utf8(b).ok()?.trim();
     if s.is_empty() {
         return None;
     }
-    Decimal::from_str(s)
+    let d = Decimal::from_str(s)
         .or_else(|_| Decimal::from_scientific(s))
-        .ok()
+        .ok()?;
+    Some((d, d.to_f64().unwrap_or(f64::MAX)))
 }
+
+const POW10: [f64; 19] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18,
+];
 
 fn trim_bytes(mut b: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = b {
@@ -330,11 +349,15 @@ struct Batch<'e> {
     cols: Columns,
     codes: Vec<String>,
     analytes: FastMap<Box<[u8]>, Option<AnalyteKey>>,
-    units: Cache<Decimal>,
+    units: Cache<(Decimal, f64)>,
     land_uses: Cache<FarmlandGroup>,
     samples: Vec<SampleAcc>,
-    sample_index: FastMap<Box<[u8]>, u32>,
-    last_sample: Option<(Box<[u8]>, u32)>,
+    /// Sample codes and pH cells, one after the other.
+    arena: Vec<u8>,
+    /// FNV hash of a sample code → sample; codes whose hash is taken go to `collisions`.
+    sample_index: FastMap<u64, u32>,
+    collisions: FastMap<Box<[u8]>, u32>,
+    last_sample: Option<usize>,
     errors: Vec<RowError>,
     rows: u64,
 }
@@ -379,7 +402,7 @@ impl<'e> Batch<'e> {
         key
     }
 
-    fn unit_factor(&mut self, raw: &[u8]) -> Result<Decimal, String> {
+    fn unit_factor(&mut self, raw: &[u8]) -> Result<(Decimal, f64), String> {
         if let Some((_, r)) = self.units.iter().find(|(k, _)| **k == *raw) {
             return r.clone();
         }
@@ -387,7 +410,9 @@ impl<'e> Batch<'e> {
             .map_err(|_| "not text".to_owned())
             .and_then(|s| s.parse::<Unit>().map_err(|e| e.to_string()))
             .and_then(|u| {
-                u.factor_to(Unit::MgPerKg).map_err(|_| {
+                u.factor_to(Unit::MgPerKg)
+                    .map(|f| (f, f.to_f64().unwrap_or(f64::MAX)))
+                    .map_err(|_| {
                     format!("单位不是质量分数 / unit '{}' is not a mass fraction (expected mg/kg, μg/kg, g/kg)", lossy(raw))
                 })
             });
@@ -416,30 +441,56 @@ impl<'e> Batch<'e> {
     }
 
     fn sample(&mut self, code: &[u8]) -> usize {
-        if let Some((last, i)) = &self.last_sample {
-            if **last == *code {
-                return *i as usize;
+        if let Some(i) = self.last_sample {
+            let (a, b) = self.samples[i].code;
+            if self.arena[a..b] == *code {
+                return i;
             }
         }
-        let i = match self.sample_index.get(code) {
-            Some(&i) => i,
+        let mut h = Fnv::default();
+        h.write(code);
+        let hash = h.finish();
+        let found = match self.sample_index.get(&hash) {
+            Some(&i) => {
+                let (a, b) = self.samples[i as usize].code;
+                if self.arena[a..b] == *code {
+                    Some(i)
+                } else {
+                    self.collisions.get(code).copied()
+                }
+            }
+            None => None,
+        };
+        let i = match found {
+            Some(i) => i as usize,
             None => {
-                let i = u32::try_from(self.samples.len()).unwrap_or(u32::MAX);
+                let i = self.samples.len();
+                let start = self.arena.len();
+                self.arena.extend_from_slice(code);
                 self.samples.push(SampleAcc {
-                    code: lossy(code).into_boxed_str(),
+                    code: (start, self.arena.len()),
                     land_use: None,
                     land_use_raw: Box::default(),
                     ph: None,
+                    ph_raw: (0, 0),
                     ph_from_item: None,
                     items: Vec::with_capacity(8),
                     flags: Flags::default(),
                 });
-                self.sample_index.insert(code.into(), i);
+                let i32 = u32::try_from(i).unwrap_or(u32::MAX);
+                match self.sample_index.entry(hash) {
+                    std::collections::hash_map::Entry::Occupied(_) => {
+                        self.collisions.insert(code.into(), i32);
+                    }
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(i32);
+                    }
+                }
                 i
             }
         };
-        self.last_sample = Some((code.into(), i));
-        i as usize
+        self.last_sample = Some(i);
+        i
     }
 
     /// Process one data row. `f` holds the row's fields.
@@ -513,13 +564,22 @@ impl<'e> Batch<'e> {
         // pH.
         if let Some(pi) = pi {
             let raw = get(pi).unwrap_or_default();
-            if !raw.is_empty() {
+            let (a, z) = self.samples[s].ph_raw;
+            let same_as_before = self.samples[s].ph.is_some() && self.arena[a..z] == *raw;
+            if !raw.is_empty() && !same_as_before {
                 match parse_dec(raw) {
                     Some(p) if p >= Decimal::ZERO && p <= Decimal::new(14, 0) => {
-                        let acc = &mut self.samples[s];
-                        match acc.ph {
-                            None => acc.ph = Some(p),
-                            Some(prev) if prev != p => acc.flags.insert(Flag::PhConflict),
+                        match self.samples[s].ph {
+                            None => {
+                                let start = self.arena.len();
+                                self.arena.extend_from_slice(raw);
+                                let acc = &mut self.samples[s];
+                                acc.ph = Some(p);
+                                acc.ph_raw = (start, self.arena.len());
+                            }
+                            Some(prev) if prev != p => {
+                                self.samples[s].flags.insert(Flag::PhConflict);
+                            }
                             _ => {}
                         }
                     }
@@ -577,10 +637,14 @@ impl<'e> Batch<'e> {
         }
         // Value.
         let vraw = get(vi).unwrap_or_default();
+        let mut vf = 0.0;
         let value = if vraw.is_empty() {
             None
         } else {
-            match parse_dec(vraw) {
+            match parse_dec_f(vraw).map(|(d, f)| {
+                vf = f;
+                d
+            }) {
                 Some(v) if v.is_sign_negative() && !v.is_zero() => {
                     self.error(
                         line,
@@ -700,29 +764,35 @@ impl<'e> Batch<'e> {
             self.samples[s].flags.insert(Flag::RowError);
             return;
         }
-        let (Some(AnalyteKey::Item { id, slot }), Some(factor)) = (key, factor) else {
+        let (Some(AnalyteKey::Item { id, slot }), Some((factor, factor_f))) = (key, factor) else {
             return;
         };
         let one = Decimal::ONE;
-        let (v, nd_dl) = if nd {
+        let (v, approx, nd_dl) = if nd {
             let limit = dl.or(value).unwrap_or_default();
             let limit = if factor == one { limit } else { limit * factor };
-            (limit / Decimal::TWO, Some(limit))
+            let half = limit / Decimal::TWO;
+            (half, half.to_f64().unwrap_or(f64::MAX), Some(limit))
         } else {
             let v = value.unwrap_or_default();
-            (if factor == one { v } else { v * factor }, None)
+            if factor == one {
+                (v, vf, None)
+            } else {
+                (v * factor, vf * factor_f, None)
+            }
         };
         let items = &mut self.samples[s].items;
         match items.iter_mut().find(|(i, _)| *i == id) {
-            Some((_, agg)) => agg.add(v, nd_dl),
+            Some((_, agg)) => agg.add(v, approx, nd_dl),
             None => {
                 let mut agg = Agg {
                     slot,
                     sum: Decimal::ZERO,
                     n: 0,
                     nd_dl_max: None,
+                    approx: 0.0,
                 };
-                agg.add(v, nd_dl);
+                agg.add(v, approx, nd_dl);
                 items.push((id, agg));
             }
         }
@@ -751,7 +821,21 @@ fn push_dec(out: &mut Vec<u8>, d: Decimal) {
 }
 
 fn push_pi(out: &mut Vec<u8>, p: Decimal) {
-    let _ = write!(out, "{:.6}", round_pi(p));
+    let mut r = round_pi(p);
+    r.rescale(6);
+    let m = r.mantissa();
+    if m < 0 {
+        out.push(b'-');
+    }
+    let m = m.unsigned_abs();
+    match u64::try_from(m) {
+        Ok(m) => {
+            let _ = write!(out, "{}.{:06}", m / 1_000_000, m % 1_000_000);
+        }
+        Err(_) => {
+            let _ = write!(out, "{:.6}", round_pi(p).abs());
+        }
+    }
 }
 
 fn decode(bytes: Vec<u8>, enc: InputEncoding) -> StandardsResult<Vec<u8>> {
@@ -907,7 +991,12 @@ pub fn evaluate_csv_with(
         units: Vec::new(),
         land_uses: Vec::new(),
         samples: Vec::new(),
-        sample_index: FastMap::default(),
+        arena: Vec::with_capacity(data.len() / 16),
+        sample_index: FastMap::with_capacity_and_hasher(
+            data.len() / 256,
+            BuildHasherDefault::default(),
+        ),
+        collisions: FastMap::default(),
         last_sample: None,
         errors: Vec::new(),
         rows: 0,
@@ -1018,7 +1107,7 @@ pub fn evaluate_csv_with(
         }
         let flags = verdict.flags;
         // sample_code
-        push_field(&mut out, acc.code.as_bytes());
+        push_field(&mut out, &b.arena[acc.code.0..acc.code.1]);
         out.push(b',');
         match (kind, acc.land_use) {
             (RulesetKind::Farmland, Some(g)) => out.extend_from_slice(g.code().as_bytes()),
@@ -1030,8 +1119,10 @@ pub fn evaluate_csv_with(
             }),
         }
         out.push(b',');
-        if let Some(p) = ph {
-            // pH as written (7.0 stays 7.0).
+        // pH as written (7.0 stays 7.0).
+        if acc.ph.is_some() {
+            out.extend_from_slice(&b.arena[acc.ph_raw.0..acc.ph_raw.1]);
+        } else if let Some(p) = ph {
             let _ = write!(out, "{p}");
         }
         out.push(b',');
@@ -1082,7 +1173,7 @@ pub fn evaluate_csv_with(
                     let slot = engine.slots.get(usize::from(a.slot));
                     let cell = slot.map(|s| s.cells[c]).unwrap_or_default();
                     let v = a.value();
-                    push_field(&mut det, acc.code.as_bytes());
+                    push_field(&mut det, &b.arena[acc.code.0..acc.code.1]);
                     det.push(b',');
                     push_field(&mut det, b.codes[usize::from(*id)].as_bytes());
                     det.push(b',');

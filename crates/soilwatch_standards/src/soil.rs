@@ -26,6 +26,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use soilwatch_core::{AnalysisResult, AnalyteCatalogue, FarmlandGroup, LandUse, Unit};
@@ -227,6 +228,23 @@ impl PollutionGrade {
         }
     }
 
+    /// The grade of C / S, without dividing (exact at every boundary).
+    pub fn of_ratio(c: Decimal, s: Decimal) -> PollutionGrade {
+        let times = |k: i64| s.checked_mul(Decimal::new(k, 0));
+        let le = |k: i64| times(k).is_none_or(|t| c <= t);
+        if c <= s {
+            PollutionGrade::Unpolluted
+        } else if le(2) {
+            PollutionGrade::Slight
+        } else if le(3) {
+            PollutionGrade::Mild
+        } else if le(5) {
+            PollutionGrade::Moderate
+        } else {
+            PollutionGrade::Severe
+        }
+    }
+
     /// The class the work plan maps the grade to.
     pub fn class(self) -> SoilClass {
         match self {
@@ -317,6 +335,8 @@ pub(crate) struct Cell {
     pub intervention: Option<Decimal>,
     /// Which column the screening value came from (`paddy`, `other`, `orchard`, `all`, `stricter of paddy and other`, `class 1`).
     pub column: &'static str,
+    /// 1 / screening as a float, to find the largest index quickly (the value printed is exact).
+    pub inv_screening: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -504,6 +524,7 @@ impl SoilEngine {
                         screening: s,
                         intervention: iv,
                         column: col,
+                        inv_screening: 0.0,
                     };
                 }
                 // pH missing: the lowest of the four band values, screening and intervention alike.
@@ -517,6 +538,7 @@ impl SoilEngine {
                     screening: s,
                     intervention: iv,
                     column: slot.cells[g * 5].column,
+                    inv_screening: 0.0,
                 };
             }
         }
@@ -525,7 +547,8 @@ impl SoilEngine {
             kind: RulesetKind::Farmland,
             slots,
             index,
-        })
+        }
+        .with_float_screening())
     }
 
     fn construction(ruleset: &Ruleset) -> StandardsResult<SoilEngine> {
@@ -560,7 +583,21 @@ impl SoilEngine {
             kind: RulesetKind::ConstructionLand,
             slots,
             index,
-        })
+        }
+        .with_float_screening())
+    }
+
+    fn with_float_screening(mut self) -> Self {
+        for slot in &mut self.slots {
+            for cell in &mut slot.cells {
+                cell.inv_screening = cell
+                    .screening
+                    .and_then(|s| s.to_f64())
+                    .filter(|s| *s > 0.0)
+                    .map_or(0.0, |s| 1.0 / s);
+            }
+        }
+        self
     }
 
     /// The ruleset this engine was compiled from.
@@ -630,7 +667,10 @@ impl SoilEngine {
         v.exceed_screening.clear();
         v.exceed_intervention.clear();
         let mut max_level: Option<u8> = None;
-        let mut best: Option<(Decimal, Decimal, u16)> = None; // (c, s, slot) of the largest P
+        let mut max_grade: Option<PollutionGrade> = None;
+        // Largest P = C / screening: found with floats (P values closer than 1e-12 are a tie, and
+        // on a tie any of them may be named), then computed exactly for the chosen item.
+        let mut best: Option<(f64, Decimal, Decimal, u16)> = None;
         for a in aggs {
             let Some(slot) = self.slots.get(usize::from(a.slot)) else {
                 continue;
@@ -641,21 +681,10 @@ impl SoilEngine {
             if a.nd_dl_max.is_some_and(|dl| dl > s) {
                 v.flags.insert(Flag::NdDlAboveScreening);
             }
-            // Largest P = c / s without dividing: c1 / s1 > c2 / s2 ⇔ c1 · s2 > c2 · s1.
-            best = match best {
-                None => Some((c, s, a.slot)),
-                Some((bc, bs, bslot)) => {
-                    let bigger = match (c.checked_mul(bs), bc.checked_mul(s)) {
-                        (Some(l), Some(r)) => l > r,
-                        _ => c / s > bc / bs,
-                    };
-                    if bigger {
-                        Some((c, s, a.slot))
-                    } else {
-                        Some((bc, bs, bslot))
-                    }
-                }
-            };
+            let p = a.approx_value() * cell.inv_screening;
+            if best.is_none_or(|(bp, ..)| p > bp) {
+                best = Some((p, c, s, a.slot));
+            }
             let level = Self::level(cell, c).unwrap_or(0);
             if level >= 1 {
                 v.exceed_screening.push(a.slot);
@@ -663,19 +692,21 @@ impl SoilEngine {
             if level == 2 {
                 v.exceed_intervention.push(a.slot);
             }
-            if slot.decisive || method == Method::PollutionIndex {
+            if method == Method::PollutionIndex {
+                // exact grade of this item: C compared with 1, 2, 3 and 5 times the screening value
+                let g = PollutionGrade::of_ratio(c, s);
+                max_grade = Some(max_grade.map_or(g, |m: PollutionGrade| m.max(g)));
+            } else if slot.decisive {
                 max_level = Some(max_level.map_or(level, |m| m.max(level)));
             }
         }
-        v.max_pi = best.map(|(c, s, slot)| (c / s, slot));
+        v.max_pi = best.map(|(_, c, s, slot)| (c / s, slot));
         v.level = match (self.kind, method) {
-            (RulesetKind::Farmland, Method::PollutionIndex) => {
-                v.max_pi.map(|(p, _)| match PollutionGrade::of(p).class() {
-                    SoilClass::PriorityProtection => 0,
-                    SoilClass::SafeUtilization => 1,
-                    _ => 2,
-                })
-            }
+            (RulesetKind::Farmland, Method::PollutionIndex) => max_grade.map(|g| match g.class() {
+                SoilClass::PriorityProtection => 0,
+                SoilClass::SafeUtilization => 1,
+                _ => 2,
+            }),
             _ => max_level,
         };
         if v.level.is_none() {
@@ -697,6 +728,8 @@ pub(crate) struct Agg {
     pub n: u32,
     /// Largest detection limit among the item's non-detects.
     pub nd_dl_max: Option<Decimal>,
+    /// Sum of the values as floats (only to rank indices; never printed or compared with a threshold).
+    pub approx: f64,
 }
 
 impl Agg {
@@ -710,10 +743,26 @@ impl Agg {
         }
     }
 
-    /// Add one result; `nd_dl` is the detection limit of a non-detect.
+    /// The mean as a float.
     #[inline]
-    pub fn add(&mut self, value: Decimal, nd_dl: Option<Decimal>) {
-        self.sum += value;
+    pub fn approx_value(&self) -> f64 {
+        if self.n <= 1 {
+            self.approx
+        } else {
+            self.approx / f64::from(self.n)
+        }
+    }
+
+    /// Add one result (`approx` is the value as a float); `nd_dl` is the detection limit of a
+    /// non-detect.
+    #[inline]
+    pub fn add(&mut self, value: Decimal, approx: f64, nd_dl: Option<Decimal>) {
+        if self.n == 0 {
+            self.sum = value;
+        } else {
+            self.sum += value;
+        }
+        self.approx += approx;
         self.n += 1;
         if let Some(dl) = nd_dl {
             self.nd_dl_max = dmin_rev(self.nd_dl_max, dl);
@@ -910,11 +959,12 @@ impl SoilEngine {
                         sum: Decimal::ZERO,
                         n: 0,
                         nd_dl_max: None,
+                        approx: 0.0,
                     });
                     codes.len() - 1
                 }
             };
-            aggs[i].add(value, nd_dl);
+            aggs[i].add(value, value.to_f64().unwrap_or(f64::MAX), nd_dl);
         }
         if aggs.iter().any(|a| a.n > 1) {
             flags.insert(Flag::DuplicateResults);
