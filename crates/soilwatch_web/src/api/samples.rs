@@ -204,9 +204,11 @@ pub async fn get_sample_evaluation(
         let method = match q.method.as_deref() {
             None | Some("gb15618") => Method::Gb15618,
             Some("pollution-index") => Method::PollutionIndex,
-            Some(other) => return Err(ApiError::BadRequest(format!(
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
                 "未知的评价方法 / unknown method '{other}' (expected gb15618 or pollution-index)"
-            ))),
+            )))
+            }
         };
         let land_class = match q.land_class {
             None | Some(1) => LandClass::Class1,

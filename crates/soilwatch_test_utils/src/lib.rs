@@ -1,0 +1,153 @@
+//! Test helpers (dev-dependency only): a seeded application on a temporary SQLite file or a
+//! fresh PostgreSQL database, in-process requests, and a minimal HTTP/1.1 client for tests that
+//! drive the real binary.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a failure here is a failed test"
+)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use soilwatch_store::{conformance, connect, seed, SqlStore, Store};
+use soilwatch_web::AppState;
+use tower::ServiceExt;
+
+/// A seeded application and what keeps it alive.
+pub struct TestApp {
+    pub router: Router,
+    pub store: Arc<SqlStore>,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestApp {
+    /// A seeded app on a temporary SQLite file.
+    pub async fn sqlite() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        let store = connect(path.to_str().unwrap()).await.unwrap();
+        store.migrate().await.unwrap();
+        seed::seed(&store).await.unwrap();
+        Self::from_store(store, Some(dir), None)
+    }
+
+    /// A seeded app on a fresh PostgreSQL database, when `SOILWATCH_TEST_PG` is set.
+    pub async fn postgres(label: &str) -> Option<TestApp> {
+        let base = match std::env::var("SOILWATCH_TEST_PG") {
+            Ok(u) if !u.trim().is_empty() => u,
+            _ => {
+                eprintln!("skipped: SOILWATCH_TEST_PG is not set");
+                return None;
+            }
+        };
+        let (store, name) = conformance::fresh_pg_database(&base, label).await;
+        seed::seed(&store).await.unwrap();
+        Some(Self::from_store(store, None, Some((base, name))))
+    }
+
+    fn from_store(
+        store: SqlStore,
+        dir: Option<tempfile::TempDir>,
+        pg: Option<(String, String)>,
+    ) -> TestApp {
+        let store = Arc::new(store);
+        let router = soilwatch_web::router(AppState::new(store.clone() as Arc<dyn Store>));
+        TestApp {
+            router,
+            store,
+            _dir: dir,
+            pg,
+        }
+    }
+
+    /// GET a path in-process; returns status, content type and body.
+    pub async fn get(&self, uri: &str) -> (StatusCode, String, Vec<u8>) {
+        let res = self
+            .router
+            .clone()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        (status, ct, body)
+    }
+
+    /// GET a path and parse the body as JSON.
+    pub async fn get_json(&self, uri: &str) -> (StatusCode, serde_json::Value) {
+        let (status, ct, body) = self.get(uri).await;
+        assert!(
+            ct.starts_with("application/json"),
+            "{uri}: content type {ct}"
+        );
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    /// Drop the PostgreSQL database, if any.
+    pub async fn finish(self) {
+        if let Some((base, name)) = self.pg {
+            let store = Arc::try_unwrap(self.store).ok();
+            drop(self.router);
+            if let Some(store) = store {
+                conformance::drop_pg_database(&base, store, &name).await;
+            }
+        }
+    }
+}
+
+/// A GET over a real TCP connection (HTTP/1.1, `Connection: close`): status and body.
+pub fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = raw.get(split + 4..).unwrap_or_default();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_vec()
+    };
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+fn dechunk(mut s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = s.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&s[..eol]);
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        let rest = &s[eol + 2..];
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.extend_from_slice(&rest[..n]);
+        s = rest.get(n + 2..).unwrap_or_default();
+    }
+    out
+}
