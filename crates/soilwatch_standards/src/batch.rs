@@ -220,7 +220,8 @@ struct SampleAcc {
     /// Range of the sample code in `Batch::arena`.
     code: (usize, usize),
     land_use: Option<FarmlandGroup>,
-    land_use_raw: Box<[u8]>,
+    /// Range of the first land-use cell in `Batch::arena`.
+    land_use_raw: (usize, usize),
     ph: Option<Decimal>,
     /// Range of the pH cell as written in `Batch::arena`.
     ph_raw: (usize, usize),
@@ -470,7 +471,7 @@ impl<'e> Batch<'e> {
                 self.samples.push(SampleAcc {
                     code: (start, self.arena.len()),
                     land_use: None,
-                    land_use_raw: Box::default(),
+                    land_use_raw: (0, 0),
                     ph: None,
                     ph_raw: (0, 0),
                     ph_from_item: None,
@@ -533,32 +534,33 @@ impl<'e> Batch<'e> {
             }
         }
         let mut bad = false;
-        // Land use.
+        // Land use (skipped when the cell repeats the sample's first one).
         if let Some(li) = li {
             let raw = get(li).unwrap_or_default();
-            if self.kind == RulesetKind::Farmland {
+            let (a, z) = self.samples[s].land_use_raw;
+            let first = a == z;
+            let repeat = !first && self.arena[a..z] == *raw;
+            if first {
+                let start = self.arena.len();
+                self.arena.extend_from_slice(raw);
+                self.samples[s].land_use_raw = (start, self.arena.len());
+            }
+            if self.kind == RulesetKind::Farmland && !(repeat && self.samples[s].land_use.is_some())
+            {
                 match self.land_use(raw) {
                     Ok(g) => {
                         let acc = &mut self.samples[s];
                         match acc.land_use {
-                            None => {
-                                acc.land_use = Some(g);
-                                acc.land_use_raw = raw.into();
-                            }
+                            None => acc.land_use = Some(g),
                             Some(prev) if prev != g => acc.flags.insert(Flag::LandUseConflict),
                             _ => {}
                         }
                     }
                     Err(reason) => {
                         self.error(line, li, raw, reason);
-                        if self.samples[s].land_use_raw.is_empty() {
-                            self.samples[s].land_use_raw = raw.into();
-                        }
                         bad = true;
                     }
                 }
-            } else if self.samples[s].land_use_raw.is_empty() {
-                self.samples[s].land_use_raw = raw.into();
             }
         }
         // pH.
@@ -1111,7 +1113,9 @@ pub fn evaluate_csv_with(
         out.push(b',');
         match (kind, acc.land_use) {
             (RulesetKind::Farmland, Some(g)) => out.extend_from_slice(g.code().as_bytes()),
-            (RulesetKind::Farmland, None) => push_field(&mut out, &acc.land_use_raw),
+            (RulesetKind::Farmland, None) => {
+                push_field(&mut out, &b.arena[acc.land_use_raw.0..acc.land_use_raw.1]);
+            }
             _ => out.extend_from_slice(if b.land_class == LandClass::Class1 {
                 b"class1"
             } else {
