@@ -485,6 +485,24 @@ pub fn open<'r, 'a>(
     } else {
         Vec::new()
     };
+    let sample_cols = map
+        .columns
+        .iter()
+        .filter(|c| match &c.role {
+            ColumnRole::Field(f) => !matches!(
+                f,
+                Field::Analyte
+                    | Field::Value
+                    | Field::Unit
+                    | Field::DetectionLimit
+                    | Field::Qualifier
+                    | Field::Method
+                    | Field::Remark
+            ),
+            _ => false,
+        })
+        .map(|c| c.index)
+        .collect();
     let checker = Checker {
         ctx,
         opts: opts.clone(),
@@ -495,6 +513,12 @@ pub fn open<'r, 'a>(
         analyte_cache: HashMap::new(),
         unit_cache: HashMap::new(),
         date_cache: None,
+        coord_cache: None,
+        county_cache: None,
+        medium_cache: None,
+        land_use_cache: None,
+        sample_cols,
+        last_sample: None,
     };
     Ok(Ingest {
         rows,
@@ -791,6 +815,14 @@ struct Checker<'a> {
     analyte_cache: HashMap<String, Option<&'a Analyte>>,
     unit_cache: HashMap<String, Option<Unit>>,
     date_cache: Option<(String, NaiveDate)>,
+    /// Rows of one sample repeat their coordinates: the last clean ones are not checked again.
+    coord_cache: Option<(String, String, (f64, f64))>,
+    county_cache: Option<(DivisionCode, f64, f64)>,
+    medium_cache: Option<(String, Medium)>,
+    land_use_cache: Option<(String, LandUse)>,
+    /// Columns that describe the sample (not the result), and the last valid sample with its cells.
+    sample_cols: Vec<usize>,
+    last_sample: Option<(Vec<String>, ParsedSample)>,
 }
 
 fn cell(rec: &csv::StringRecord, idx: Option<usize>) -> &str {
@@ -813,6 +845,32 @@ impl<'a> Checker<'a> {
             DataKind::ResultsLong => self.long_row(sink, row),
             DataKind::ResultsWide => self.wide_row(sink, row),
         }
+    }
+
+    /// Long form: a row whose sample cells equal those of the previous valid row has the same
+    /// sample, already checked.
+    fn reuse_sample(&self, rec: &csv::StringRecord, row: u64) -> Option<ParsedSample> {
+        let (cells, prev) = self.last_sample.as_ref()?;
+        let same = self
+            .sample_cols
+            .iter()
+            .zip(cells)
+            .all(|(&i, c)| cell(rec, Some(i)) == c);
+        same.then(|| {
+            let mut s = prev.clone();
+            s.row = row;
+            s.first_in_file = false;
+            s
+        })
+    }
+
+    fn remember_sample(&mut self, rec: &csv::StringRecord, sample: &ParsedSample) {
+        let cells = self
+            .sample_cols
+            .iter()
+            .map(|&i| cell(rec, Some(i)).to_owned())
+            .collect();
+        self.last_sample = Some((cells, sample.clone()));
     }
 
     fn col(&self, f: Field) -> Option<usize> {
@@ -864,7 +922,13 @@ impl<'a> Checker<'a> {
         };
         let date = match &self.date_cache {
             Some((t, d)) if t == text => Some(*d),
-            _ => parse_date(text),
+            _ => {
+                let d = parse_date(text);
+                if let Some(d) = d {
+                    self.date_cache = Some((text.to_owned(), d));
+                }
+                d
+            }
         };
         let Some(date) = date else {
             sink.error(
@@ -880,7 +944,6 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
-        self.date_cache = Some((text.to_owned(), date));
         if date > self.opts.today {
             sink.error(
                 Rule::FutureDate,
@@ -1041,7 +1104,7 @@ impl<'a> Checker<'a> {
 
     /// Read and check the coordinates (both or neither). `Err(())` when an error was reported.
     fn coordinates(
-        &self,
+        &mut self,
         sink: &mut Sink,
         rec: &csv::StringRecord,
         row: u64,
@@ -1052,6 +1115,12 @@ impl<'a> Checker<'a> {
         if lon_t.is_empty() && lat_t.is_empty() && !required {
             return Ok(None);
         }
+        if let Some((a, b, c)) = &self.coord_cache {
+            if a == lon_t && b == lat_t {
+                return Ok(Some(*c));
+            }
+        }
+        let issues_before = sink.report.errors + sink.report.warnings;
         let mut bad = false;
         let mut read = |t: &str, col, f: Field| -> Option<f64> {
             if t.is_empty() {
@@ -1171,12 +1240,15 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        if sink.report.errors + sink.report.warnings == issues_before {
+            self.coord_cache = Some((lon_t.to_owned(), lat_t.to_owned(), (lon, lat)));
+        }
         Ok(Some((lon, lat)))
     }
 
     /// The named county must contain the coordinates.
     fn check_in_county(
-        &self,
+        &mut self,
         sink: &mut Sink,
         rec: &csv::StringRecord,
         row: u64,
@@ -1186,6 +1258,9 @@ impl<'a> Checker<'a> {
         let Some(b) = self.ctx.boundaries else {
             return true;
         };
+        if self.county_cache == Some((division, lon, lat)) {
+            return true;
+        }
         let lon_col = self.col(Field::Longitude);
         let both = format!(
             "{}, {}",
@@ -1194,7 +1269,11 @@ impl<'a> Checker<'a> {
         );
         let name = b.get(division).map(|d| d.name.clone()).unwrap_or_default();
         match b.place_in(division, lon, lat) {
-            None | Some(Placement::Inside) => true,
+            None => true,
+            Some(Placement::Inside) => {
+                self.county_cache = Some((division, lon, lat));
+                true
+            }
             Some(Placement::Near(d)) => {
                 sink.warn(
                     Rule::OutsideCounty,
@@ -1243,7 +1322,7 @@ impl<'a> Checker<'a> {
     }
 
     fn land_use(
-        &self,
+        &mut self,
         sink: &mut Sink,
         rec: &csv::StringRecord,
         row: u64,
@@ -1253,7 +1332,14 @@ impl<'a> Checker<'a> {
         if t.is_empty() {
             return Ok(None);
         }
-        t.parse::<LandUse>().map(Some).map_err(|e| {
+        if let Some((_, l)) = self.land_use_cache.as_ref().filter(|(c, _)| c == t) {
+            return Ok(Some(*l));
+        }
+        let parsed = t.parse::<LandUse>();
+        if let Ok(l) = parsed {
+            self.land_use_cache = Some((t.to_owned(), l));
+        }
+        parsed.map(Some).map_err(|e| {
             sink.error(
                 Rule::LandUse,
                 row,
@@ -1422,9 +1508,14 @@ impl<'a> Checker<'a> {
                 sink.error(Rule::Required, row, medium_col, "", ("土壤|农产品|灌溉水|地下水|地表水|底泥", "soil|agricultural_product|irrigation_water|groundwater|surface_water|sediment"), m("样品类型为空", "medium is blank"));
             }
             d
+        } else if let Some((_, md)) = self.medium_cache.as_ref().filter(|(t, _)| t == medium_text) {
+            Some(*md)
         } else {
             match medium_text.parse::<Medium>() {
-                Ok(md) => Some(md),
+                Ok(md) => {
+                    self.medium_cache = Some((medium_text.to_owned(), md));
+                    Some(md)
+                }
                 Err(e) => {
                     sink.error(Rule::Medium, row, medium_col, medium_text, ("土壤|农产品|灌溉水|地下水|地表水|底泥", "soil|agricultural_product|irrigation_water|groundwater|surface_water|sediment"), m(e.to_string(), e.to_string()));
                     None
@@ -1951,7 +2042,12 @@ impl<'a> Checker<'a> {
             }
         };
         if canonical.dimension() == soilwatch_core::Dimension::MassFraction {
-            let limit = Unit::Percent.convert(Decimal::ONE_HUNDRED, canonical).ok();
+            let limit = match canonical {
+                Unit::MgPerKg => Some(Decimal::from(1_000_000)),
+                Unit::GPerKg => Some(Decimal::from(1_000)),
+                Unit::Percent => Some(Decimal::ONE_HUNDRED),
+                other => Unit::Percent.convert(Decimal::ONE_HUNDRED, other).ok(),
+            };
             if let (Some(v), Some(lim)) = (value_c, limit) {
                 if v > lim {
                     sink.error(
@@ -2117,11 +2213,19 @@ impl<'a> Checker<'a> {
             }
             a
         };
-        let (mut sample, fingerprint) = self.sample(sink, rec, row)?;
+        let sample = match self.reuse_sample(rec, row) {
+            Some(s) => s,
+            None => {
+                self.last_sample = None;
+                let (mut sample, fingerprint) = self.sample(sink, rec, row)?;
+                if !self.register_sample(sink, &mut sample, fingerprint, false) {
+                    return None;
+                }
+                self.remember_sample(rec, &sample);
+                sample
+            }
+        };
         let analyte = analyte?;
-        if !self.register_sample(sink, &mut sample, fingerprint, false) {
-            return None;
-        }
         let value_col = self
             .col(Field::Value)
             .expect("long form has a value column");
