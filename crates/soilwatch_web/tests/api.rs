@@ -1,7 +1,10 @@
 //! The JSON API through the router, on a seeded SQLite database (and PostgreSQL when
 //! `SOILWATCH_TEST_PG` is set). Contracts are snapshotted with insta.
 
-#![expect(clippy::unwrap_used, reason = "test fixtures: a panic is a failed test")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test fixtures: a panic is a failed test"
+)]
 
 use axum::http::StatusCode;
 use serde_json::Value;
