@@ -8,17 +8,7 @@
 use geo::{Area, BoundingRect, Centroid, MultiPolygon};
 use proj4rs::proj::Proj;
 
-/// Result alias for this crate.
-pub type GeostatResult<T> = Result<T, GeostatError>;
-
-/// Errors of projection and interpolation.
-#[derive(Debug, thiserror::Error)]
-pub enum GeostatError {
-    #[error("投影失败 / projection failed: {0}")]
-    Projection(String),
-    #[error("空几何 / empty geometry: {0}")]
-    Empty(&'static str),
-}
+pub use crate::error::{GeostatError, GeostatResult};
 
 /// A 3° Gauss–Krüger zone.
 #[derive(Debug, Clone)]
@@ -42,6 +32,14 @@ pub fn gauss_kruger_3deg(lon: f64) -> GeostatResult<GaussKruger> {
 }
 
 impl GaussKruger {
+    /// The zone with this central meridian (degrees east).
+    ///
+    /// # Examples
+    /// ```
+    /// let gk = soilwatch_geostat::GaussKruger::new(102.0).unwrap();
+    /// let (x, _) = gk.project_point(102.0, 28.0).unwrap();
+    /// assert!((x - 500_000.0).abs() < 1e-6);
+    /// ```
     pub fn new(central_meridian: f64) -> GeostatResult<Self> {
         let err = |e: proj4rs::errors::Error| GeostatError::Projection(e.to_string());
         let geographic =
