@@ -76,7 +76,7 @@ fn serve_creates_migrates_seeds_and_reuses_the_database() {
         assert_eq!(status, 200);
         let health: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(health["database"], "sqlite");
-        assert_eq!(health["schema_version"], 1);
+        assert_eq!(health["schema_version"], 3);
         let (status, body) = http_get(&server.addr, "/api/v1/divisions/513402").unwrap();
         assert_eq!(status, 200);
         let d: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -175,7 +175,7 @@ fn db_migrate_then_seed() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 1"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 3"));
     let out = run(dir.path(), &["db", "seed", "--db", "x.db"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);

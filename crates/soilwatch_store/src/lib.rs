@@ -7,7 +7,10 @@
 //! Depends on the pure crates only (core, geostat); never on the web or the command line.
 
 pub mod conformance;
+pub mod conformance_network;
+pub mod demo;
 mod error;
+pub mod network;
 pub mod seed;
 mod sql;
 
@@ -20,6 +23,10 @@ use soilwatch_core::{
 };
 
 pub use error::{StoreError, StoreResult};
+pub use network::{
+    CoverageReport, FindQuery, FindSort, FoundResult, FoundSample, NetworkPoint, NetworkStore, Page,
+    PointRecord, RiskAreaCategory,
+};
 pub use sql::{connect, SqlStore};
 
 /// Which database a store runs on.
@@ -121,7 +128,7 @@ pub struct PointQuery {
 /// Persistence of everything soilwatch registers. Every write that changes a registered thing
 /// records a version (who, when, why) in its history; batch writes are all-or-nothing.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: NetworkStore + Send + Sync {
     fn kind(&self) -> BackendKind;
     /// Apply pending migrations.
     async fn migrate(&self) -> StoreResult<()>;

@@ -20,7 +20,7 @@ async fn healthz_reports_database_and_schema() {
     insta::assert_json_snapshot!(body, {".version" => "[version]"}, @r#"
     {
       "database": "sqlite",
-      "schema_version": 1,
+      "schema_version": 3,
       "status": "ok",
       "version": "[version]"
     }

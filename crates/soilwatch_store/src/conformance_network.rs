@@ -1,0 +1,563 @@
+//! Conformance checks of [`NetworkStore`](crate::NetworkStore) (issue 5): the point registry
+//! with its checks, finding data with filters and keyset paging, the coverage report and the
+//! demo loader. `tests/network_sqlite.rs` runs them on SQLite always, `tests/network_postgres.rs`
+//! on PostgreSQL when `SOILWATCH_TEST_PG` is set. Each check gets a freshly migrated, empty store.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use geo::InteriorPoint;
+use soilwatch_core::{ChangeMeta, ControlLevel, LonLat, Medium, PointType};
+
+use crate::conformance::{point, sample};
+use crate::demo::{self, DemoOptions};
+use crate::network::{FindQuery, FindSort, NetworkPoint, RiskAreaCategory};
+use crate::{seed, Entity, Store, StoreError};
+
+fn change(reason: &str) -> ChangeMeta {
+    ChangeMeta::new("tester", reason)
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+}
+
+/// A point inside its county (the interior point of the county's boundary, nudged by `k`).
+pub async fn point_inside(store: &dyn Store, code: &str, division: &str, k: f64) -> NetworkPoint {
+    let d = store
+        .get_division(division.parse().expect("test division"))
+        .await
+        .expect("division");
+    let c = d
+        .boundary
+        .as_ref()
+        .and_then(|b| b.interior_point())
+        .expect("county with a boundary");
+    let mut p = NetworkPoint::new(point(code, division));
+    p.point.location = LonLat::new(c.x() + k * 1e-4, c.y()).expect("location");
+    p
+}
+
+fn invalid_field(r: Result<impl std::fmt::Debug, StoreError>, field: &str) {
+    match r {
+        Err(StoreError::Invalid(m)) => assert!(m.contains(field), "{field} not named in: {m}"),
+        other => panic!("expected invalid {field}, got {other:?}"),
+    }
+}
+
+pub async fn points_register_validate_move_and_retire(store: &dyn Store) {
+    seed::seed(store).await.expect("seed");
+    let mut p = point_inside(store, "N-001", "513402", 0.0).await;
+    p.point.point_type = PointType::Risk;
+    p.point.risk_category = Some("矿区".into());
+    p.watched_enterprise = Some(" 91513400MA62XXXX0X ".into());
+    let rec = store
+        .create_point(&p, &change("network 2018"))
+        .await
+        .expect("create");
+    assert_eq!(rec.version, 1);
+    assert_eq!(
+        rec.point.point.risk_category.as_deref(),
+        Some("mining_area")
+    );
+    assert_eq!(
+        rec.point.watched_enterprise.as_deref(),
+        Some("91513400MA62XXXX0X")
+    );
+    assert_eq!(rec.point.risk_area(), Some(RiskAreaCategory::MiningArea));
+    let got = store.get_point_record("N-001").await.expect("get");
+    assert_eq!(got, rec);
+    // The old Store API sees the same point.
+    assert_eq!(
+        store.get_point("N-001").await.expect("get"),
+        rec.point.point
+    );
+    assert!(matches!(
+        store.create_point(&p, &change("again")).await,
+        Err(StoreError::Conflict { .. })
+    ));
+
+    // Checks, each naming its field.
+    let mut outside = point_inside(store, "N-002", "513402", 0.0).await;
+    outside.point.division = "513401".parse().expect("code"); // 会理's location, 西昌's code
+    invalid_field(store.create_point(&outside, &change("x")).await, "location");
+    let mut far = point_inside(store, "N-002", "513402", 0.0).await;
+    far.point.location = LonLat::new(104.06, 30.67).expect("Chengdu");
+    invalid_field(store.create_point(&far, &change("x")).await, "location");
+    let mut cat = point_inside(store, "N-002", "513402", 0.0).await;
+    cat.point.risk_category = Some("moon base".into());
+    invalid_field(
+        store.create_point(&cat, &change("x")).await,
+        "risk_category",
+    );
+    let mut pref = point_inside(store, "N-002", "513402", 0.0).await;
+    pref.point.division = "513400".parse().expect("code");
+    invalid_field(store.create_point(&pref, &change("x")).await, "division");
+    let mut code = point_inside(store, "N 002", "513402", 0.0).await;
+    code.point.code = "N 002".into();
+    invalid_field(store.create_point(&code, &change("x")).await, "code");
+    let mut dates = point_inside(store, "N-002", "513402", 0.0).await;
+    dates.point.retired_on = Some(day("2010-01-01"));
+    invalid_field(store.create_point(&dates, &change("x")).await, "retired_on");
+    assert!(store.get_point_record("N-002").await.is_err());
+
+    // A move keeps the old location in history and sets moved_on.
+    let old = rec.point.point.location;
+    let mut moved = rec.point.clone();
+    moved.point.location = LonLat::new(old.lon() + 0.001, old.lat()).expect("loc");
+    let r2 = store
+        .update_network_point(&moved, &ChangeMeta::new("officer", "moved: road works"))
+        .await
+        .expect("move");
+    assert_eq!(r2.version, 2);
+    assert!(r2.point.moved_on.is_some());
+    let h = store
+        .history(Entity::Point, "N-001")
+        .await
+        .expect("history");
+    assert_eq!(h.len(), 2);
+    let lon = |v: &serde_json::Value| v["location"][0].as_f64().expect("lon");
+    assert!(
+        (lon(&h[0].data) - old.lon()).abs() < 1e-9,
+        "old location kept"
+    );
+    assert!((lon(&h[1].data) - moved.point.location.lon()).abs() < 1e-9);
+    assert_eq!(h[1].reason, "moved: road works");
+    assert_eq!(h[1].actor, "officer");
+    // A move outside the county is refused and changes nothing.
+    let mut bad = r2.point.clone();
+    bad.point.location = LonLat::new(104.06, 30.67).expect("loc");
+    invalid_field(
+        store.update_network_point(&bad, &change("x")).await,
+        "location",
+    );
+    assert_eq!(
+        store.get_point_record("N-001").await.expect("get").version,
+        2
+    );
+    let mut missing = r2.point.clone();
+    missing.point.code = "NOPE".into();
+    assert!(matches!(
+        store.update_network_point(&missing, &change("x")).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // Retire once.
+    let r3 = store
+        .retire_point("N-001", day("2024-12-31"), &change("mine closed"))
+        .await
+        .expect("retire");
+    assert_eq!(r3.point.point.retired_on, Some(day("2024-12-31")));
+    assert_eq!(r3.version, 3);
+    assert!(matches!(
+        store
+            .retire_point("N-001", day("2025-01-01"), &change("again"))
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        store
+            .retire_point("NOPE", day("2025-01-01"), &change("x"))
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(
+        store
+            .history(Entity::Point, "N-001")
+            .await
+            .expect("h")
+            .len(),
+        3
+    );
+}
+
+async fn fixture(store: &dyn Store) {
+    seed::seed(store).await.expect("seed");
+    let mut a = point_inside(store, "F-A", "513401", 0.0).await;
+    a.point.control_level = ControlLevel::National;
+    let mut b = point_inside(store, "F-B", "513402", 0.0).await;
+    b.point.point_type = PointType::Risk;
+    b.point.risk_category = Some("mining_area".into());
+    let c = point_inside(store, "F-C", "513402", 1.0).await;
+    store
+        .create_points(&[a, b, c], &change("fixture"))
+        .await
+        .expect("points");
+    let batch = vec![
+        sample(
+            "FS-1",
+            Some("F-A"),
+            "513401",
+            Medium::Soil,
+            "2019-05-01",
+            &[("Cd", "0.2"), ("Pb", "30")],
+        ),
+        sample(
+            "FS-2",
+            Some("F-B"),
+            "513402",
+            Medium::Soil,
+            "2020-05-01",
+            &[("Cd", "0.9"), ("Pb", "80")],
+        ),
+        sample(
+            "FS-3",
+            Some("F-B"),
+            "513402",
+            Medium::Soil,
+            "2023-05-01",
+            &[("Cd", "1.1")],
+        ),
+        sample(
+            "FS-4",
+            None,
+            "513402",
+            Medium::Groundwater,
+            "2021-07-01",
+            &[("Cd", "0.001")],
+        ),
+    ];
+    store
+        .insert_samples(&batch, &change("fixture"))
+        .await
+        .expect("samples");
+}
+
+pub async fn find_filters_sort_and_page(store: &dyn Store) {
+    fixture(store).await;
+    let q = |f: &dyn Fn(&mut FindQuery)| {
+        let mut q = FindQuery::default();
+        f(&mut q);
+        q
+    };
+    let codes = |page: crate::Page<crate::PointRecord>| -> Vec<String> {
+        page.items.into_iter().map(|p| p.point.point.code).collect()
+    };
+    // Points.
+    let all = store.find_points(&FindQuery::default()).await.expect("all");
+    assert_eq!(codes(all.clone()), ["F-A", "F-B", "F-C"]);
+    assert_eq!(all.next_cursor, None);
+    let risk = store
+        .find_points(&q(&|q| q.point_type = Some(PointType::Risk)))
+        .await
+        .expect("risk");
+    assert_eq!(codes(risk), ["F-B"]);
+    let nat = store
+        .find_points(&q(&|q| q.control_level = Some(ControlLevel::National)))
+        .await
+        .expect("national");
+    assert_eq!(codes(nat), ["F-A"]);
+    let huili = store
+        .find_points(&q(&|q| q.division = Some("513402".parse().expect("code"))))
+        .await
+        .expect("huili");
+    assert_eq!(codes(huili), ["F-B", "F-C"]);
+    let mining = store
+        .find_points(&q(&|q| {
+            q.risk_category = Some(RiskAreaCategory::MiningArea)
+        }))
+        .await
+        .expect("mining");
+    assert_eq!(codes(mining), ["F-B"]);
+    let a = store
+        .get_point_record("F-A")
+        .await
+        .expect("a")
+        .point
+        .point
+        .location;
+    let boxed = store
+        .find_points(&q(&|q| {
+            q.bbox = Some([
+                a.lon() - 0.01,
+                a.lat() - 0.01,
+                a.lon() + 0.01,
+                a.lat() + 0.01,
+            ])
+        }))
+        .await
+        .expect("bbox");
+    assert_eq!(codes(boxed), ["F-A"]);
+    let desc = store
+        .find_points(&q(&|q| {
+            q.sort = FindSort::KeyDesc;
+            q.limit = 2;
+        }))
+        .await
+        .expect("desc");
+    assert_eq!(desc.next_cursor.as_deref(), Some("F-B"));
+    assert_eq!(codes(desc.clone()), ["F-C", "F-B"]);
+    let rest = store
+        .find_points(&q(&|q| {
+            q.sort = FindSort::KeyDesc;
+            q.limit = 2;
+            q.cursor = Some("F-B".into());
+        }))
+        .await
+        .expect("rest");
+    assert_eq!(codes(rest), ["F-A"]);
+
+    // Samples.
+    let s = |page: crate::Page<crate::FoundSample>| -> Vec<String> {
+        page.items.into_iter().map(|s| s.sample.code).collect()
+    };
+    let by_point = store
+        .find_samples(&q(&|q| q.point_code = Some("F-B".into())))
+        .await
+        .expect("by point");
+    assert_eq!(s(by_point.clone()), ["FS-2", "FS-3"]);
+    assert_eq!(by_point.items[0].point_type, Some(PointType::Risk));
+    assert!(by_point.items[0].lon.is_some());
+    let gw = store
+        .find_samples(&q(&|q| q.medium = Some(Medium::Groundwater)))
+        .await
+        .expect("gw");
+    assert_eq!(s(gw.clone()), ["FS-4"]);
+    assert_eq!(gw.items[0].lon, None);
+    let pb = store
+        .find_samples(&q(&|q| q.analyte = Some("Pb".into())))
+        .await
+        .expect("pb");
+    assert_eq!(s(pb), ["FS-1", "FS-2"]);
+    let newest = store
+        .find_samples(&q(&|q| q.sort = FindSort::DateDesc))
+        .await
+        .expect("newest");
+    assert_eq!(s(newest), ["FS-3", "FS-4", "FS-2", "FS-1"]);
+    let y2020 = store
+        .find_samples(&q(&|q| {
+            q.from = Some(day("2020-01-01"));
+            q.to = Some(day("2021-12-31"));
+        }))
+        .await
+        .expect("2020-21");
+    assert_eq!(s(y2020), ["FS-2", "FS-4"]);
+    let nat = store
+        .find_samples(&q(&|q| q.control_level = Some(ControlLevel::National)))
+        .await
+        .expect("national");
+    assert_eq!(s(nat), ["FS-1"]);
+    let one = store
+        .find_samples(&q(&|q| q.sample_code = Some("FS-3".into())))
+        .await
+        .expect("one");
+    assert_eq!(s(one), ["FS-3"]);
+
+    // Results, paged by key with inserts between pages: every row exactly once.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    let mut round = 0;
+    loop {
+        let page = store
+            .find_results(&q(&|q| {
+                q.limit = 2;
+                q.cursor = cursor.clone();
+            }))
+            .await
+            .expect("page");
+        seen.extend(page.items.iter().map(|r| r.row.result_id));
+        round += 1;
+        if round == 1 {
+            store
+                .insert_samples(
+                    &[sample(
+                        "FS-5",
+                        Some("F-C"),
+                        "513402",
+                        Medium::Soil,
+                        "2018-01-01",
+                        &[("Cd", "0.3")],
+                    )],
+                    &change("inserted while paging"),
+                )
+                .await
+                .expect("insert");
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let unique: HashSet<i64> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), seen.len(), "no row twice: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        7,
+        "six rows before and one inserted after: {seen:?}"
+    );
+    let mut sorted = seen.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, seen);
+
+    // Results by date, paged: same rows as unpaged.
+    let by_date = store
+        .find_results(&q(&|q| q.sort = FindSort::Date))
+        .await
+        .expect("by date");
+    let mut paged = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .find_results(&q(&|q| {
+                q.sort = FindSort::Date;
+                q.limit = 3;
+                q.cursor = cursor.clone();
+            }))
+            .await
+            .expect("page");
+        paged.extend(page.items.into_iter().map(|r| r.row.result_id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let unpaged: Vec<i64> = by_date.items.iter().map(|r| r.row.result_id).collect();
+    assert_eq!(paged, unpaged);
+    assert_eq!(by_date.items[0].row.sample_code, "FS-5");
+    let cd_huili = store
+        .find_results(&q(&|q| {
+            q.analyte = Some("Cd".into());
+            q.division = Some("513402".parse().expect("code"));
+            q.medium = Some(Medium::Soil);
+        }))
+        .await
+        .expect("cd");
+    let vals: Vec<String> = cd_huili
+        .items
+        .iter()
+        .map(|r| r.row.result.value.expect("v").to_string())
+        .collect();
+    assert_eq!(vals, ["0.9", "1.1", "0.3"]);
+    assert_eq!(cd_huili.items[0].point_code.as_deref(), Some("F-B"));
+    let risk = store
+        .find_results(&q(&|q| q.point_type = Some(PointType::Risk)))
+        .await
+        .expect("risk");
+    assert_eq!(risk.items.len(), 3);
+
+    // Bad cursors and limits are invalid input.
+    invalid_field(
+        store
+            .find_results(&q(&|q| q.cursor = Some("abc".into())))
+            .await,
+        "cursor",
+    );
+    invalid_field(
+        store
+            .find_samples(&q(&|q| {
+                q.sort = FindSort::Date;
+                q.cursor = Some("12".into());
+            }))
+            .await,
+        "cursor",
+    );
+    invalid_field(store.find_points(&q(&|q| q.limit = 0)).await, "limit");
+}
+
+pub async fn coverage_counts_gaps_and_stale_points(store: &dyn Store) {
+    fixture(store).await;
+    let report = store
+        .network_coverage(day("2022-01-01"))
+        .await
+        .expect("coverage");
+    assert_eq!(report.total_points, 3);
+    assert_eq!(report.counties.len(), 17);
+    let huili = report
+        .counties
+        .iter()
+        .find(|c| c.code.to_string() == "513402")
+        .expect("huili");
+    assert_eq!(huili.total, 2);
+    assert_eq!(huili.by_type.get("risk"), Some(&1));
+    assert_eq!(huili.by_type.get("basic"), Some(&1));
+    assert_eq!(huili.by_control_level.get("prefecture"), Some(&2));
+    assert_eq!(huili.core_types_missing, [PointType::Background]);
+    let xichang = report
+        .counties
+        .iter()
+        .find(|c| c.code.to_string() == "513401")
+        .expect("xichang");
+    assert_eq!(xichang.by_control_level.get("national"), Some(&1));
+    let gap_risk = report
+        .counties_without_type
+        .iter()
+        .find(|g| g.point_type == PointType::Risk)
+        .expect("risk gap");
+    assert_eq!(gap_risk.counties.len(), 16);
+    let gap_bg = report
+        .counties_without_type
+        .iter()
+        .find(|g| g.point_type == PointType::Background)
+        .expect("background gap");
+    assert_eq!(gap_bg.counties.len(), 17);
+    assert!(!report
+        .risk_categories_without_point
+        .contains(&RiskAreaCategory::MiningArea));
+    assert_eq!(
+        report.risk_categories_without_point.len(),
+        RiskAreaCategory::ALL.len() - 1
+    );
+    // F-A sampled 2019, F-C never; F-B sampled 2023.
+    let stale: Vec<(&str, Option<NaiveDate>)> = report
+        .stale_points
+        .iter()
+        .map(|p| (p.code.as_str(), p.last_sampled_on))
+        .collect();
+    assert_eq!(stale, [("F-A", Some(day("2019-05-01"))), ("F-C", None)]);
+    // Retired points leave the network.
+    store
+        .retire_point("F-C", day("2024-01-01"), &change("closed"))
+        .await
+        .expect("retire");
+    let report = store
+        .network_coverage(day("2022-01-01"))
+        .await
+        .expect("coverage");
+    assert_eq!(report.total_points, 2);
+    assert_eq!(report.stale_points.len(), 1);
+    assert!(!store.has_demo_data().await.expect("demo?"));
+    assert_eq!(
+        store.count_points_and_samples().await.expect("counts"),
+        (3, 4)
+    );
+}
+
+pub async fn demo_loads_into_an_empty_database_only(store: &dyn Store) {
+    seed::seed(store).await.expect("seed");
+    let opts = DemoOptions {
+        points: 300,
+        ..DemoOptions::default()
+    };
+    let report = demo::load(store, &opts).await.expect("demo");
+    assert!(report.points >= 300, "{report:?}");
+    assert!(report.samples > 1_000, "{report:?}");
+    assert!(report.results > 5 * report.samples, "{report:?}");
+    assert!(store.has_demo_data().await.expect("demo?"));
+    let (points, samples) = store.count_points_and_samples().await.expect("counts");
+    assert_eq!(
+        (points, samples),
+        (report.points as i64, report.samples as i64)
+    );
+    let h = store
+        .history(Entity::Point, "DEMO-513402-0001")
+        .await
+        .expect("history");
+    assert!(h[0].reason.contains("demo"), "{}", h[0].reason);
+    let coverage = store
+        .network_coverage(day("2023-01-01"))
+        .await
+        .expect("coverage");
+    assert!(coverage.counties.iter().all(|c| c.total > 0));
+    assert!(coverage
+        .risk_categories_without_point
+        .contains(&RiskAreaCategory::SewageIrrigation));
+    // A second load is refused and writes nothing.
+    assert!(matches!(
+        demo::load(store, &opts).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        store.count_points_and_samples().await.expect("counts"),
+        (points, samples)
+    );
+}

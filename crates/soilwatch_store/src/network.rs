@@ -1,0 +1,1300 @@
+//! The monitoring network and the basic database (issue 5): the full point registry (type,
+//! control level, risk-area category, what a point watches, moves and retirement, every change
+//! versioned), finding points, samples and results with filters and keyset paging, and the
+//! network coverage report.
+//!
+//! One implementation for SQLite and PostgreSQL (`$n` placeholders, the portable SQL subset);
+//! spatial checks (a point inside its county) are done in Rust with `geo`, so both backends
+//! agree.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use chrono::{NaiveDate, Utc};
+use geo::Contains;
+use serde::{Deserialize, Serialize};
+use soilwatch_core::{
+    AnalysisResult, ChangeMeta, ControlLevel, DivisionCode, DivisionLevel, LandUse, LonLat, Medium,
+    MonitoringPoint, PointType, Sample, Unit,
+};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::{Entity, ResultRow, SqlStore, Store, StoreError, StoreResult};
+
+/// Prefix of the codes of generated demonstration points and samples.
+pub const DEMO_PREFIX: &str = "DEMO-";
+
+macro_rules! risk_categories {
+    ($($(#[$m:meta])* $v:ident = $code:literal / $cn:literal / $en:literal),+ $(,)?) => {
+        /// 风险区类别 — the risk-area categories of the work plan where risk points are laid.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum RiskAreaCategory { $($(#[$m])* $v),+ }
+
+        impl RiskAreaCategory {
+            /// Every category, in the work plan's order.
+            pub const ALL: &'static [RiskAreaCategory] = &[$(RiskAreaCategory::$v),+];
+            /// Stable code, stored in `points.risk_category`.
+            pub fn code(self) -> &'static str { match self { $(RiskAreaCategory::$v => $code),+ } }
+            /// Chinese name as in the work plan.
+            pub fn name_cn(self) -> &'static str { match self { $(RiskAreaCategory::$v => $cn),+ } }
+            pub fn name_en(self) -> &'static str { match self { $(RiskAreaCategory::$v => $en),+ } }
+        }
+    };
+}
+
+risk_categories! {
+    /// 重点行业企业周边
+    HeavyPollutionEnterprise = "heavy_pollution_enterprise" / "重点行业企业周边" / "surroundings of heavy-pollution enterprises",
+    /// 工业园区
+    IndustrialPark = "industrial_park" / "工业园区" / "industrial park",
+    /// 工业企业遗留场地
+    LegacyIndustrialSite = "legacy_industrial_site" / "工业企业遗留场地" / "legacy industrial site",
+    /// 固体废物集中处理处置场地
+    SolidWasteDisposal = "solid_waste_disposal" / "固体废物集中处理处置场地" / "solid-waste disposal site",
+    /// 蔬菜和粮食生产基地
+    VegetableGrainBase = "vegetable_grain_base" / "蔬菜和粮食生产基地" / "vegetable and grain base",
+    /// 规模化畜禽养殖基地
+    LivestockBase = "livestock_base" / "规模化畜禽养殖基地" / "livestock base",
+    /// 集中式饮用水水源地
+    DrinkingWaterSource = "drinking_water_source" / "集中式饮用水水源地" / "drinking-water source",
+    /// 矿区 (采矿、选矿、冶炼)
+    MiningArea = "mining_area" / "矿区" / "mining area",
+    /// 尾矿库
+    TailingsPond = "tailings_pond" / "尾矿库" / "tailings pond",
+    /// 交通干线两侧
+    TrafficCorridor = "traffic_corridor" / "交通干线两侧" / "traffic corridor",
+    /// 加油站
+    FillingStation = "filling_station" / "加油站" / "filling station",
+    /// 污水灌溉区
+    SewageIrrigation = "sewage_irrigation" / "污水灌溉区" / "sewage-irrigated area",
+}
+
+impl fmt::Display for RiskAreaCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for RiskAreaCategory {
+    type Err = StoreError;
+    /// Accepts the code (`mining_area`, `mining-area`) or the Chinese name (`矿区`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim().to_lowercase().replace([' ', '-'], "_");
+        RiskAreaCategory::ALL
+            .iter()
+            .copied()
+            .find(|c| c.code() == t || c.name_cn() == s.trim())
+            .ok_or_else(|| {
+                let expected: Vec<String> = RiskAreaCategory::ALL
+                    .iter()
+                    .map(|c| format!("{}/{}", c.code(), c.name_cn()))
+                    .collect();
+                StoreError::Invalid(format!(
+                    "字段 risk_category: 无法识别的风险区类别 '{s}' / field risk_category: unknown \
+                     risk-area category '{s}' (expected one of {})",
+                    expected.join(", ")
+                ))
+            })
+    }
+}
+
+/// 监测点位 (完整) — a point of the monitoring network with what it watches and when it moved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkPoint {
+    #[serde(flatten)]
+    pub point: MonitoringPoint,
+    /// The enterprise the point watches (unified social credit code or registry code; free text
+    /// until the enterprise registry exists).
+    pub watched_enterprise: Option<String>,
+    /// The plot the point watches (plot code; free text until the plot registry exists).
+    pub watched_plot: Option<String>,
+    /// When the point was last moved; earlier locations are in its history.
+    pub moved_on: Option<NaiveDate>,
+}
+
+impl NetworkPoint {
+    /// A point with nothing watched and never moved.
+    pub fn new(point: MonitoringPoint) -> Self {
+        Self {
+            point,
+            watched_enterprise: None,
+            watched_plot: None,
+            moved_on: None,
+        }
+    }
+
+    /// Demonstration data (code prefixed `DEMO-`).
+    pub fn is_demo(&self) -> bool {
+        self.point.code.starts_with(DEMO_PREFIX)
+    }
+
+    pub fn risk_area(&self) -> Option<RiskAreaCategory> {
+        self.point
+            .risk_category
+            .as_deref()
+            .and_then(|c| c.parse().ok())
+    }
+}
+
+/// A stored point with its version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointRecord {
+    #[serde(flatten)]
+    pub point: NetworkPoint,
+    pub version: i64,
+}
+
+/// Sort order of a find query. Every order is a keyset (the last row's key is the cursor), so
+/// paging is stable under inserts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindSort {
+    /// By identity, ascending: point code, sample id, result id.
+    #[default]
+    Key,
+    /// By identity, descending.
+    KeyDesc,
+    /// By sampling date, then identity (samples and results; points sort by code).
+    Date,
+    /// By sampling date, newest first.
+    DateDesc,
+}
+
+impl FromStr for FindSort {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.trim() {
+            "" | "id" | "code" => FindSort::Key,
+            "-id" | "-code" => FindSort::KeyDesc,
+            "sampled_on" | "date" => FindSort::Date,
+            "-sampled_on" | "-date" => FindSort::DateDesc,
+            other => {
+                return Err(StoreError::Invalid(format!(
+                    "字段 sort: 无法识别的排序 '{other}' / field sort: unknown order '{other}' \
+                     (expected id, -id, code, -code, sampled_on or -sampled_on)"
+                )))
+            }
+        })
+    }
+}
+
+/// A filter over points, samples or results. Every field narrows; `None` means no restriction.
+/// Point filters (type, control level, risk category, bbox) apply to samples and results through
+/// the sample's point; sample filters (medium, sample code, dates) and the analyte do not apply to
+/// points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindQuery {
+    /// A prefecture or province matches every county inside it.
+    pub division: Option<DivisionCode>,
+    pub point_type: Option<PointType>,
+    pub control_level: Option<ControlLevel>,
+    pub risk_category: Option<RiskAreaCategory>,
+    pub medium: Option<Medium>,
+    pub point_code: Option<String>,
+    pub sample_code: Option<String>,
+    /// Analyte catalogue code (resolve aliases before).
+    pub analyte: Option<String>,
+    /// Sampled on or after.
+    pub from: Option<NaiveDate>,
+    /// Sampled on or before.
+    pub to: Option<NaiveDate>,
+    /// min lon, min lat, max lon, max lat (CGCS2000) of the point.
+    pub bbox: Option<[f64; 4]>,
+    /// Points only: `Some(true)` active, `Some(false)` retired.
+    pub active: Option<bool>,
+    pub sort: FindSort,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size (1..=100 000).
+    pub limit: u32,
+}
+
+impl Default for FindQuery {
+    fn default() -> Self {
+        Self {
+            division: None,
+            point_type: None,
+            control_level: None,
+            risk_category: None,
+            medium: None,
+            point_code: None,
+            sample_code: None,
+            analyte: None,
+            from: None,
+            to: None,
+            bbox: None,
+            active: None,
+            sort: FindSort::Key,
+            cursor: None,
+            limit: 1000,
+        }
+    }
+}
+
+/// One page of a find query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A sample found, with the location and kind of its point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoundSample {
+    pub id: i64,
+    pub version: i64,
+    #[serde(flatten)]
+    pub sample: Sample,
+    pub point_type: Option<PointType>,
+    pub control_level: Option<ControlLevel>,
+    /// The point's location (none for a sample without a point).
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
+/// A result found, with its sample and the sample's point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoundResult {
+    #[serde(flatten)]
+    pub row: ResultRow,
+    pub point_code: Option<String>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
+/// A county's share of the network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountyCoverage {
+    pub code: DivisionCode,
+    pub name: String,
+    /// Active points.
+    pub total: i64,
+    /// Active points by type code.
+    pub by_type: BTreeMap<String, i64>,
+    /// Active points by control level code.
+    pub by_control_level: BTreeMap<String, i64>,
+    /// Of background, basic and risk points (the soil network), the types the county lacks.
+    pub core_types_missing: Vec<PointType>,
+}
+
+/// Counties that have no active point of a type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TypeGap {
+    pub point_type: PointType,
+    pub counties: Vec<DivisionCode>,
+}
+
+/// Active points of a risk-area category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskCategoryCount {
+    pub category: RiskAreaCategory,
+    pub name_cn: String,
+    pub points: i64,
+}
+
+/// An active point without a sample since the report's `since` date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StalePoint {
+    pub code: String,
+    pub name: String,
+    pub division: DivisionCode,
+    pub point_type: PointType,
+    /// Its newest sample, if it has any.
+    pub last_sampled_on: Option<NaiveDate>,
+}
+
+/// 监测网络覆盖情况 — the network coverage report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoverageReport {
+    /// Points without a sample on or after this date are listed as stale.
+    pub since: NaiveDate,
+    pub total_points: i64,
+    pub counties: Vec<CountyCoverage>,
+    /// For each point type, the counties with no active point of that type.
+    pub counties_without_type: Vec<TypeGap>,
+    pub risk_categories: Vec<RiskCategoryCount>,
+    /// Risk-area categories of the work plan without any active point.
+    pub risk_categories_without_point: Vec<RiskAreaCategory>,
+    pub stale_points: Vec<StalePoint>,
+}
+
+/// The soil network's point types every county should have.
+pub const CORE_POINT_TYPES: [PointType; 3] =
+    [PointType::Background, PointType::Basic, PointType::Risk];
+
+/// The monitoring network and finding data. A supertrait of [`Store`].
+#[async_trait]
+pub trait NetworkStore: Send + Sync {
+    /// Register a point after checking it (a county, a known risk-area category, its location
+    /// inside the county's boundary, dates in order). Records version 1.
+    async fn create_point(&self, p: &NetworkPoint, change: &ChangeMeta)
+        -> StoreResult<PointRecord>;
+    /// Register many points with the same checks, all or nothing.
+    async fn create_points(
+        &self,
+        points: &[NetworkPoint],
+        change: &ChangeMeta,
+    ) -> StoreResult<usize>;
+    /// Replace a point after the same checks. A new location sets `moved_on` (to today unless
+    /// given); the old location stays in the history. Returns the new record.
+    async fn update_network_point(
+        &self,
+        p: &NetworkPoint,
+        change: &ChangeMeta,
+    ) -> StoreResult<PointRecord>;
+    /// Retire a point on a date (it stays registered, with its history). Retiring a retired point
+    /// is a conflict.
+    async fn retire_point(
+        &self,
+        code: &str,
+        on: NaiveDate,
+        change: &ChangeMeta,
+    ) -> StoreResult<PointRecord>;
+    async fn get_point_record(&self, code: &str) -> StoreResult<PointRecord>;
+    async fn find_points(&self, q: &FindQuery) -> StoreResult<Page<PointRecord>>;
+    async fn find_samples(&self, q: &FindQuery) -> StoreResult<Page<FoundSample>>;
+    async fn find_results(&self, q: &FindQuery) -> StoreResult<Page<FoundResult>>;
+    /// The coverage report: points without a sample on or after `since` are stale.
+    async fn network_coverage(&self, since: NaiveDate) -> StoreResult<CoverageReport>;
+    /// Whether generated demonstration data (codes `DEMO-…`) is present.
+    async fn has_demo_data(&self) -> StoreResult<bool>;
+    /// Number of points and samples (to tell an empty database).
+    async fn count_points_and_samples(&self) -> StoreResult<(i64, i64)>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn corrupt(what: &str, e: impl fmt::Display) -> StoreError {
+    StoreError::Backend(format!("stored {what} cannot be read: {e}"))
+}
+
+fn parse<T: FromStr>(what: &str, s: &str) -> StoreResult<T>
+where
+    T::Err: fmt::Display,
+{
+    s.parse::<T>().map_err(|e| corrupt(what, e))
+}
+
+fn parse_opt<T: FromStr>(what: &str, s: Option<String>) -> StoreResult<Option<T>>
+where
+    T::Err: fmt::Display,
+{
+    s.map(|s| parse(what, &s)).transpose()
+}
+
+fn date(s: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| corrupt("date", e))
+}
+
+fn opt_date(r: &AnyRow, col: &str) -> StoreResult<Option<NaiveDate>> {
+    r.try_get::<Option<String>, _>(col)?
+        .map(|s| date(&s))
+        .transpose()
+}
+
+fn invalid(field: &str, cn: impl fmt::Display, en: impl fmt::Display) -> StoreError {
+    StoreError::Invalid(format!("字段 {field}: {cn} / field {field}: {en}"))
+}
+
+/// Inclusive range of codes inside a division (a prefecture `513400` covers `513400..513499`).
+fn code_range(code: DivisionCode) -> (String, String) {
+    let v = code.value();
+    match code.level() {
+        DivisionLevel::Province => (format!("{v:06}"), format!("{:06}", v + 9_999)),
+        DivisionLevel::Prefecture => (format!("{v:06}"), format!("{:06}", v + 99)),
+        DivisionLevel::County => (format!("{v:06}"), format!("{v:06}")),
+    }
+}
+
+fn point_record_from_row(r: &AnyRow) -> StoreResult<PointRecord> {
+    let lon: f64 = r.try_get("lon")?;
+    let lat: f64 = r.try_get("lat")?;
+    let point = MonitoringPoint {
+        code: r.try_get("code")?,
+        name: r.try_get("name")?,
+        point_type: parse("point type", &r.try_get::<String, _>("point_type")?)?,
+        control_level: parse("control level", &r.try_get::<String, _>("control_level")?)?,
+        division: parse("division code", &r.try_get::<String, _>("division")?)?,
+        location: LonLat::new(lon, lat).map_err(|e| corrupt("location", e))?,
+        land_use: parse_opt::<LandUse>("land use", r.try_get("land_use")?)?,
+        risk_category: r.try_get("risk_category")?,
+        established_on: opt_date(r, "established_on")?,
+        retired_on: opt_date(r, "retired_on")?,
+    };
+    Ok(PointRecord {
+        point: NetworkPoint {
+            point,
+            watched_enterprise: r.try_get("watched_enterprise")?,
+            watched_plot: r.try_get("watched_plot")?,
+            moved_on: opt_date(r, "moved_on")?,
+        },
+        version: r.try_get("version")?,
+    })
+}
+
+fn found_sample_from_row(r: &AnyRow) -> StoreResult<FoundSample> {
+    let top: Option<i64> = r.try_get("depth_top")?;
+    let bottom: Option<i64> = r.try_get("depth_bottom")?;
+    let depth = match (top, bottom) {
+        (Some(t), Some(b)) => Some((
+            u32::try_from(t).map_err(|e| corrupt("depth", e))?,
+            u32::try_from(b).map_err(|e| corrupt("depth", e))?,
+        )),
+        _ => None,
+    };
+    Ok(FoundSample {
+        id: r.try_get("id")?,
+        version: r.try_get("version")?,
+        sample: Sample {
+            code: r.try_get("code")?,
+            point_code: r.try_get("point_code")?,
+            medium: parse::<Medium>("medium", &r.try_get::<String, _>("medium")?)?,
+            division: parse("division code", &r.try_get::<String, _>("division")?)?,
+            sampled_on: date(&r.try_get::<String, _>("sampled_on")?)?,
+            land_use: parse_opt::<LandUse>("land use", r.try_get("land_use")?)?,
+            crop: r.try_get("crop")?,
+            depth_cm: depth,
+            lab: r.try_get("lab")?,
+        },
+        point_type: parse_opt("point type", r.try_get("point_type")?)?,
+        control_level: parse_opt("control level", r.try_get("control_level")?)?,
+        lon: r.try_get("lon")?,
+        lat: r.try_get("lat")?,
+    })
+}
+
+fn found_result_from_row(r: &AnyRow) -> StoreResult<FoundResult> {
+    let sample_code: String = r.try_get("sample_code")?;
+    Ok(FoundResult {
+        row: ResultRow {
+            result_id: r.try_get("result_id")?,
+            sample_id: r.try_get("sample_id")?,
+            division: parse("division code", &r.try_get::<String, _>("division")?)?,
+            medium: parse("medium", &r.try_get::<String, _>("medium")?)?,
+            sampled_on: date(&r.try_get::<String, _>("sampled_on")?)?,
+            result: AnalysisResult {
+                sample_code: sample_code.clone(),
+                analyte: r.try_get("analyte")?,
+                value: parse_opt("value", r.try_get("value_text")?)?,
+                unit: parse::<Unit>("unit", &r.try_get::<String, _>("unit")?)?,
+                detection_limit: parse_opt("detection limit", r.try_get("detection_limit")?)?,
+                qualifier: parse("qualifier", &r.try_get::<String, _>("qualifier")?)?,
+                method: r.try_get("method")?,
+            },
+            sample_code,
+        },
+        point_code: r.try_get("point_code")?,
+        lon: r.try_get("lon")?,
+        lat: r.try_get("lat")?,
+    })
+}
+
+/// A value bound to a numbered placeholder.
+enum Arg {
+    Text(String),
+    Real(f64),
+    Int(i64),
+}
+
+/// A WHERE clause under construction with its numbered arguments.
+#[derive(Default)]
+struct Filter {
+    conds: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Filter {
+    /// Add an argument; returns its placeholder.
+    fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+    fn text(&mut self, s: impl Into<String>) -> String {
+        self.arg(Arg::Text(s.into()))
+    }
+    fn push(&mut self, cond: String) {
+        self.conds.push(cond);
+    }
+    fn clause(&self) -> String {
+        if self.conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.conds.join(" AND "))
+        }
+    }
+    fn bind<'q>(
+        &self,
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for a in &self.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Real(v) => q.bind(*v),
+                Arg::Int(v) => q.bind(*v),
+            };
+        }
+        q
+    }
+
+    /// Division, point and bbox filters; `s` is the alias of the table with a `division`
+    /// column, `p` of points.
+    fn common(&mut self, q: &FindQuery, s: &str, p: &str) {
+        if let Some(d) = q.division {
+            let (lo, hi) = code_range(d);
+            if lo == hi {
+                let a = self.text(lo);
+                self.push(format!("{s}.division = {a}"));
+            } else {
+                let a = self.text(lo);
+                let b = self.text(hi);
+                self.push(format!("{s}.division >= {a} AND {s}.division <= {b}"));
+            }
+        }
+        if let Some(t) = q.point_type {
+            let a = self.text(t.code());
+            self.push(format!("{p}.point_type = {a}"));
+        }
+        if let Some(c) = q.control_level {
+            let a = self.text(c.code());
+            self.push(format!("{p}.control_level = {a}"));
+        }
+        if let Some(c) = q.risk_category {
+            let a = self.text(c.code());
+            self.push(format!("{p}.risk_category = {a}"));
+        }
+        if let Some([x0, y0, x1, y1]) = q.bbox {
+            let (a, b, c, d) = (
+                self.arg(Arg::Real(x0)),
+                self.arg(Arg::Real(x1)),
+                self.arg(Arg::Real(y0)),
+                self.arg(Arg::Real(y1)),
+            );
+            self.push(format!(
+                "{p}.lon >= {a} AND {p}.lon <= {b} AND {p}.lat >= {c} AND {p}.lat <= {d}"
+            ));
+        }
+    }
+
+    /// Sample filters; `s` is the alias of samples.
+    fn sample(&mut self, q: &FindQuery, s: &str) {
+        if let Some(m) = q.medium {
+            let a = self.text(m.code());
+            self.push(format!("{s}.medium = {a}"));
+        }
+        if let Some(c) = &q.point_code {
+            let a = self.text(c.clone());
+            self.push(format!("{s}.point_code = {a}"));
+        }
+        if let Some(c) = &q.sample_code {
+            let a = self.text(c.clone());
+            self.push(format!("{s}.code = {a}"));
+        }
+        if let Some(d) = q.from {
+            let a = self.text(d.to_string());
+            self.push(format!("{s}.sampled_on >= {a}"));
+        }
+        if let Some(d) = q.to {
+            let a = self.text(d.to_string());
+            self.push(format!("{s}.sampled_on <= {a}"));
+        }
+    }
+}
+
+fn bad_cursor(c: &str) -> StoreError {
+    invalid(
+        "cursor",
+        format!("无效的翻页游标 '{c}'"),
+        format!(
+            "invalid cursor '{c}' (pass the next_cursor of the previous page with the same sort)"
+        ),
+    )
+}
+
+/// Parse a cursor of `n` dot-separated parts: an optional date then integers.
+fn cursor_parts(c: &str, with_date: bool, ints: usize) -> StoreResult<(Option<String>, Vec<i64>)> {
+    let parts: Vec<&str> = c.split('.').collect();
+    let expected = ints + usize::from(with_date);
+    if parts.len() != expected {
+        return Err(bad_cursor(c));
+    }
+    let (d, rest) = if with_date {
+        let d = NaiveDate::parse_from_str(parts[0], "%Y-%m-%d").map_err(|_| bad_cursor(c))?;
+        (Some(d.to_string()), &parts[1..])
+    } else {
+        (None, &parts[..])
+    };
+    let ints = rest
+        .iter()
+        .map(|p| p.parse::<i64>().map_err(|_| bad_cursor(c)))
+        .collect::<StoreResult<Vec<i64>>>()?;
+    Ok((d, ints))
+}
+
+fn check_limit(limit: u32) -> StoreResult<i64> {
+    if !(1..=100_000).contains(&limit) {
+        return Err(invalid(
+            "limit",
+            format!("每页条数 {limit} 超出范围"),
+            format!("page size {limit} must be between 1 and 100000"),
+        ));
+    }
+    Ok(i64::from(limit))
+}
+
+/// Split a fetched `limit + 1` rows into a page.
+fn page<T>(mut items: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Page<T> {
+    let more = i64::try_from(items.len()).unwrap_or(i64::MAX) > limit;
+    if more {
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    let next_cursor = if more { items.last().map(key) } else { None };
+    Page { items, next_cursor }
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
+async fn record_point(
+    tx: &mut Tx<'_>,
+    p: &NetworkPoint,
+    version: i64,
+    operation: &str,
+    change: &ChangeMeta,
+) -> StoreResult<()> {
+    if change.actor.trim().is_empty() || change.reason.trim().is_empty() {
+        return Err(StoreError::Invalid(
+            "每次修改须注明修改人和原因 / every change needs an actor and a reason".into(),
+        ));
+    }
+    let data = serde_json::to_string(p).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO history (entity, key, version, operation, data, actor, reason, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(Entity::Point.name())
+    .bind(p.point.code.clone())
+    .bind(version)
+    .bind(operation)
+    .bind(data)
+    .bind(change.actor.clone())
+    .bind(change.reason.clone())
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// County boundaries, loaded once per call that checks many points.
+type Boundaries = HashMap<DivisionCode, (String, Option<geo::MultiPolygon<f64>>)>;
+
+impl SqlStore {
+    async fn boundaries(&self) -> StoreResult<Boundaries> {
+        Ok(self
+            .list_divisions()
+            .await?
+            .into_iter()
+            .map(|d| (d.code, (d.name, d.boundary)))
+            .collect())
+    }
+
+    /// Check and normalise a point (risk category as its code, trimmed texts).
+    fn checked(p: &NetworkPoint, boundaries: &Boundaries) -> StoreResult<NetworkPoint> {
+        let mut out = p.clone();
+        let pt = &mut out.point;
+        pt.code = pt.code.trim().to_owned();
+        pt.name = pt.name.trim().to_owned();
+        if pt.code.is_empty()
+            || pt.code.len() > 64
+            || pt.code.chars().any(|c| c.is_whitespace() || c == '/')
+        {
+            return Err(invalid(
+                "code",
+                format!("点位编码 '{}' 应为1–64个字符，不含空格和 /", pt.code),
+                format!(
+                    "point code '{}' must be 1–64 characters without spaces or '/'",
+                    pt.code
+                ),
+            ));
+        }
+        if pt.name.is_empty() {
+            return Err(invalid("name", "点位名称不能为空", "a point needs a name"));
+        }
+        if pt.division.level() != DivisionLevel::County {
+            return Err(invalid(
+                "division",
+                format!("点位须属于县级行政区，'{}' 不是县级代码", pt.division),
+                format!(
+                    "a point belongs to a county; '{}' is not a county code",
+                    pt.division
+                ),
+            ));
+        }
+        let Some((county, boundary)) = boundaries.get(&pt.division) else {
+            return Err(invalid(
+                "division",
+                format!("行政区划 '{}' 不存在", pt.division),
+                format!("division '{}' does not exist", pt.division),
+            ));
+        };
+        if let Some(b) = boundary {
+            let (x, y) = (pt.location.lon(), pt.location.lat());
+            if !b.contains(&geo::Point::new(x, y)) {
+                return Err(invalid(
+                    "location",
+                    format!("坐标 ({x}, {y}) 不在 {county}（{}）边界内", pt.division),
+                    format!(
+                        "({x}, {y}) is outside the boundary of {county} ({}); check the \
+                         coordinates (CGCS2000 longitude, latitude) and the division",
+                        pt.division
+                    ),
+                ));
+            }
+        }
+        if let Some(c) = pt.risk_category.as_deref().map(str::trim) {
+            pt.risk_category = if c.is_empty() {
+                None
+            } else {
+                Some(c.parse::<RiskAreaCategory>()?.code().to_owned())
+            };
+        }
+        if let (Some(a), Some(b)) = (pt.established_on, pt.retired_on) {
+            if b < a {
+                return Err(invalid(
+                    "retired_on",
+                    format!("撤销日期 {b} 早于设立日期 {a}"),
+                    format!("retired on {b} is before established on {a}"),
+                ));
+            }
+        }
+        let clean = |s: &mut Option<String>| {
+            *s = s
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned);
+        };
+        clean(&mut out.watched_enterprise);
+        clean(&mut out.watched_plot);
+        Ok(out)
+    }
+
+    async fn insert_point_tx(
+        tx: &mut Tx<'_>,
+        p: &NetworkPoint,
+        change: &ChangeMeta,
+    ) -> StoreResult<()> {
+        let pt = &p.point;
+        sqlx::query(
+            "INSERT INTO points (code, name, point_type, control_level, division, lon, lat, \
+             land_use, risk_category, established_on, retired_on, watched_enterprise, \
+             watched_plot, moved_on, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)",
+        )
+        .bind(pt.code.clone())
+        .bind(pt.name.clone())
+        .bind(pt.point_type.code())
+        .bind(pt.control_level.code())
+        .bind(pt.division.to_string())
+        .bind(pt.location.lon())
+        .bind(pt.location.lat())
+        .bind(pt.land_use.map(|l| l.code().to_owned()))
+        .bind(pt.risk_category.clone())
+        .bind(pt.established_on.map(|d| d.to_string()))
+        .bind(pt.retired_on.map(|d| d.to_string()))
+        .bind(p.watched_enterprise.clone())
+        .bind(p.watched_plot.clone())
+        .bind(p.moved_on.map(|d| d.to_string()))
+        .execute(&mut **tx)
+        .await?;
+        record_point(tx, p, 1, "insert", change).await
+    }
+
+    async fn write_point(&self, p: &NetworkPoint, change: &ChangeMeta) -> StoreResult<PointRecord> {
+        let mut tx = self.pool().begin().await?;
+        let pt = &p.point;
+        let row = sqlx::query(
+            "UPDATE points SET name = $2, point_type = $3, control_level = $4, division = $5, \
+             lon = $6, lat = $7, land_use = $8, risk_category = $9, established_on = $10, \
+             retired_on = $11, watched_enterprise = $12, watched_plot = $13, moved_on = $14, \
+             version = version + 1 WHERE code = $1 RETURNING version",
+        )
+        .bind(pt.code.clone())
+        .bind(pt.name.clone())
+        .bind(pt.point_type.code())
+        .bind(pt.control_level.code())
+        .bind(pt.division.to_string())
+        .bind(pt.location.lon())
+        .bind(pt.location.lat())
+        .bind(pt.land_use.map(|l| l.code().to_owned()))
+        .bind(pt.risk_category.clone())
+        .bind(pt.established_on.map(|d| d.to_string()))
+        .bind(pt.retired_on.map(|d| d.to_string()))
+        .bind(p.watched_enterprise.clone())
+        .bind(p.watched_plot.clone())
+        .bind(p.moved_on.map(|d| d.to_string()))
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "point",
+            key: pt.code.clone(),
+        })?;
+        let version: i64 = row.try_get("version")?;
+        record_point(&mut tx, p, version, "update", change).await?;
+        tx.commit().await?;
+        Ok(PointRecord {
+            point: p.clone(),
+            version,
+        })
+    }
+}
+
+#[async_trait]
+impl NetworkStore for SqlStore {
+    async fn create_point(
+        &self,
+        p: &NetworkPoint,
+        change: &ChangeMeta,
+    ) -> StoreResult<PointRecord> {
+        let p = Self::checked(p, &self.boundaries().await?)?;
+        let mut tx = self.pool().begin().await?;
+        Self::insert_point_tx(&mut tx, &p, change).await?;
+        tx.commit().await?;
+        Ok(PointRecord {
+            point: p,
+            version: 1,
+        })
+    }
+
+    async fn create_points(
+        &self,
+        points: &[NetworkPoint],
+        change: &ChangeMeta,
+    ) -> StoreResult<usize> {
+        let boundaries = self.boundaries().await?;
+        let checked = points
+            .iter()
+            .map(|p| {
+                Self::checked(p, &boundaries).map_err(|e| match e {
+                    StoreError::Invalid(m) => {
+                        StoreError::Invalid(format!("点位 / point {}: {m}", p.point.code))
+                    }
+                    other => other,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut tx = self.pool().begin().await?;
+        for p in &checked {
+            Self::insert_point_tx(&mut tx, p, change).await?;
+        }
+        tx.commit().await?;
+        Ok(checked.len())
+    }
+
+    async fn update_network_point(
+        &self,
+        p: &NetworkPoint,
+        change: &ChangeMeta,
+    ) -> StoreResult<PointRecord> {
+        let mut p = Self::checked(p, &self.boundaries().await?)?;
+        let current = self.get_point_record(&p.point.code).await?;
+        if current.point.point.location != p.point.location && p.moved_on == current.point.moved_on
+        {
+            p.moved_on = Some(Utc::now().date_naive());
+        }
+        self.write_point(&p, change).await
+    }
+
+    async fn retire_point(
+        &self,
+        code: &str,
+        on: NaiveDate,
+        change: &ChangeMeta,
+    ) -> StoreResult<PointRecord> {
+        let mut p = self.get_point_record(code).await?.point;
+        if let Some(d) = p.point.retired_on {
+            return Err(StoreError::Conflict {
+                constraint: "point_retired".into(),
+                detail: format!(
+                    "点位 {code} 已于 {d} 撤销 / point {code} was already retired on {d}"
+                ),
+            });
+        }
+        if let Some(e) = p.point.established_on {
+            if on < e {
+                return Err(invalid(
+                    "retired_on",
+                    format!("撤销日期 {on} 早于设立日期 {e}"),
+                    format!("retired on {on} is before established on {e}"),
+                ));
+            }
+        }
+        p.point.retired_on = Some(on);
+        self.write_point(&p, change).await
+    }
+
+    async fn get_point_record(&self, code: &str) -> StoreResult<PointRecord> {
+        let row = sqlx::query("SELECT * FROM points WHERE code = $1")
+            .bind(code.to_owned())
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            Some(r) => point_record_from_row(&r),
+            None => Err(StoreError::NotFound {
+                entity: "point",
+                key: code.to_owned(),
+            }),
+        }
+    }
+
+    async fn find_points(&self, q: &FindQuery) -> StoreResult<Page<PointRecord>> {
+        let limit = check_limit(q.limit)?;
+        let mut f = Filter::default();
+        f.common(q, "p", "p");
+        if let Some(c) = &q.point_code {
+            let a = f.text(c.clone());
+            f.push(format!("p.code = {a}"));
+        }
+        match q.active {
+            Some(true) => f.push("p.retired_on IS NULL".into()),
+            Some(false) => f.push("p.retired_on IS NOT NULL".into()),
+            None => {}
+        }
+        let desc = matches!(q.sort, FindSort::KeyDesc | FindSort::DateDesc);
+        if let Some(c) = &q.cursor {
+            let a = f.text(c.clone());
+            f.push(format!("p.code {} {a}", if desc { "<" } else { ">" }));
+        }
+        let sql = format!(
+            "SELECT * FROM points p {} ORDER BY p.code {} LIMIT {}",
+            f.clause(),
+            if desc { "DESC" } else { "ASC" },
+            limit + 1
+        );
+        let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
+        let items = rows
+            .iter()
+            .map(point_record_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(page(items, limit, |p| p.point.point.code.clone()))
+    }
+
+    async fn find_samples(&self, q: &FindQuery) -> StoreResult<Page<FoundSample>> {
+        let limit = check_limit(q.limit)?;
+        let mut f = Filter::default();
+        f.common(q, "s", "p");
+        f.sample(q, "s");
+        if let Some(a) = &q.analyte {
+            let a = f.text(a.clone());
+            f.push(format!(
+                "EXISTS (SELECT 1 FROM results r WHERE r.sample_id = s.id AND r.analyte = {a})"
+            ));
+        }
+        let order = match (&q.sort, &q.cursor) {
+            (FindSort::Key | FindSort::KeyDesc, c) => {
+                let desc = q.sort == FindSort::KeyDesc;
+                if let Some(c) = c {
+                    let (_, ids) = cursor_parts(c, false, 1)?;
+                    let a = f.arg(Arg::Int(ids[0]));
+                    f.push(format!("s.id {} {a}", if desc { "<" } else { ">" }));
+                }
+                if desc {
+                    "s.id DESC"
+                } else {
+                    "s.id"
+                }
+            }
+            (FindSort::Date | FindSort::DateDesc, c) => {
+                let desc = q.sort == FindSort::DateDesc;
+                let op = if desc { "<" } else { ">" };
+                if let Some(c) = c {
+                    let (d, ids) = cursor_parts(c, true, 1)?;
+                    let a = f.text(d.unwrap_or_default());
+                    let b = f.arg(Arg::Int(ids[0]));
+                    f.push(format!(
+                        "(s.sampled_on {op} {a} OR (s.sampled_on = {a} AND s.id {op} {b}))"
+                    ));
+                }
+                if desc {
+                    "s.sampled_on DESC, s.id DESC"
+                } else {
+                    "s.sampled_on, s.id"
+                }
+            }
+        };
+        let sql = format!(
+            "SELECT s.id AS id, s.version AS version, s.code AS code, s.point_code AS point_code, \
+             s.medium AS medium, s.division AS division, s.sampled_on AS sampled_on, \
+             s.land_use AS land_use, s.crop AS crop, s.depth_top AS depth_top, \
+             s.depth_bottom AS depth_bottom, s.lab AS lab, p.point_type AS point_type, \
+             p.control_level AS control_level, p.lon AS lon, p.lat AS lat \
+             FROM samples s LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}",
+            f.clause(),
+            limit + 1
+        );
+        let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
+        let items = rows
+            .iter()
+            .map(found_sample_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
+        Ok(page(items, limit, |s| {
+            if by_date {
+                format!("{}.{}", s.sample.sampled_on, s.id)
+            } else {
+                s.id.to_string()
+            }
+        }))
+    }
+
+    async fn find_results(&self, q: &FindQuery) -> StoreResult<Page<FoundResult>> {
+        let limit = check_limit(q.limit)?;
+        let mut f = Filter::default();
+        f.common(q, "s", "p");
+        f.sample(q, "s");
+        if let Some(a) = &q.analyte {
+            let a = f.text(a.clone());
+            f.push(format!("r.analyte = {a}"));
+        }
+        let order = match (&q.sort, &q.cursor) {
+            (FindSort::Key | FindSort::KeyDesc, c) => {
+                let desc = q.sort == FindSort::KeyDesc;
+                if let Some(c) = c {
+                    let (_, ids) = cursor_parts(c, false, 1)?;
+                    let a = f.arg(Arg::Int(ids[0]));
+                    f.push(format!("r.id {} {a}", if desc { "<" } else { ">" }));
+                }
+                if desc {
+                    "r.id DESC"
+                } else {
+                    "r.id"
+                }
+            }
+            (FindSort::Date | FindSort::DateDesc, c) => {
+                let desc = q.sort == FindSort::DateDesc;
+                let op = if desc { "<" } else { ">" };
+                if let Some(c) = c {
+                    let (d, ids) = cursor_parts(c, true, 2)?;
+                    let a = f.text(d.unwrap_or_default());
+                    let b = f.arg(Arg::Int(ids[0]));
+                    let c = f.arg(Arg::Int(ids[1]));
+                    f.push(format!(
+                        "(s.sampled_on {op} {a} OR (s.sampled_on = {a} AND (s.id {op} {b} OR \
+                         (s.id = {b} AND r.id {op} {c}))))"
+                    ));
+                }
+                if desc {
+                    "s.sampled_on DESC, s.id DESC, r.id DESC"
+                } else {
+                    "s.sampled_on, s.id, r.id"
+                }
+            }
+        };
+        let sql = format!(
+            "SELECT r.id AS result_id, r.sample_id AS sample_id, s.code AS sample_code, \
+             s.point_code AS point_code, s.division AS division, s.medium AS medium, \
+             s.sampled_on AS sampled_on, r.analyte AS analyte, r.value_text AS value_text, \
+             r.unit AS unit, r.detection_limit AS detection_limit, r.qualifier AS qualifier, \
+             r.method AS method, p.lon AS lon, p.lat AS lat \
+             FROM results r JOIN samples s ON s.id = r.sample_id \
+             LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}",
+            f.clause(),
+            limit + 1
+        );
+        let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
+        let items = rows
+            .iter()
+            .map(found_result_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
+        Ok(page(items, limit, |r| {
+            if by_date {
+                format!(
+                    "{}.{}.{}",
+                    r.row.sampled_on, r.row.sample_id, r.row.result_id
+                )
+            } else {
+                r.row.result_id.to_string()
+            }
+        }))
+    }
+
+    async fn network_coverage(&self, since: NaiveDate) -> StoreResult<CoverageReport> {
+        let divisions = self.list_divisions().await?;
+        let mut counties: Vec<CountyCoverage> = divisions
+            .iter()
+            .filter(|d| d.level == DivisionLevel::County)
+            .map(|d| CountyCoverage {
+                code: d.code,
+                name: d.name.clone(),
+                total: 0,
+                by_type: BTreeMap::new(),
+                by_control_level: BTreeMap::new(),
+                core_types_missing: Vec::new(),
+            })
+            .collect();
+        let rows = sqlx::query(
+            "SELECT division, point_type, control_level, COUNT(*) AS n FROM points \
+             WHERE retired_on IS NULL GROUP BY division, point_type, control_level",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut total_points = 0;
+        for r in &rows {
+            let division: DivisionCode = parse("division", &r.try_get::<String, _>("division")?)?;
+            let t: String = r.try_get("point_type")?;
+            let c: String = r.try_get("control_level")?;
+            let n: i64 = r.try_get("n")?;
+            total_points += n;
+            if let Some(cc) = counties.iter_mut().find(|cc| cc.code == division) {
+                cc.total += n;
+                *cc.by_type.entry(t).or_default() += n;
+                *cc.by_control_level.entry(c).or_default() += n;
+            }
+        }
+        for cc in &mut counties {
+            cc.core_types_missing = CORE_POINT_TYPES
+                .iter()
+                .copied()
+                .filter(|t| !cc.by_type.contains_key(t.code()))
+                .collect();
+        }
+        let counties_without_type = PointType::ALL
+            .iter()
+            .map(|t| TypeGap {
+                point_type: *t,
+                counties: counties
+                    .iter()
+                    .filter(|c| !c.by_type.contains_key(t.code()))
+                    .map(|c| c.code)
+                    .collect(),
+            })
+            .filter(|g| !g.counties.is_empty())
+            .collect();
+        let rows = sqlx::query(
+            "SELECT risk_category, COUNT(*) AS n FROM points \
+             WHERE retired_on IS NULL AND risk_category IS NOT NULL GROUP BY risk_category",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut by_cat: HashMap<String, i64> = HashMap::new();
+        for r in &rows {
+            by_cat.insert(r.try_get("risk_category")?, r.try_get("n")?);
+        }
+        let risk_categories: Vec<RiskCategoryCount> = RiskAreaCategory::ALL
+            .iter()
+            .map(|c| RiskCategoryCount {
+                category: *c,
+                name_cn: c.name_cn().to_owned(),
+                points: by_cat.get(c.code()).copied().unwrap_or(0),
+            })
+            .collect();
+        let risk_categories_without_point = risk_categories
+            .iter()
+            .filter(|c| c.points == 0)
+            .map(|c| c.category)
+            .collect();
+        let rows = sqlx::query(
+            "SELECT p.code AS code, p.name AS name, p.division AS division, \
+             p.point_type AS point_type, \
+             (SELECT MAX(s2.sampled_on) FROM samples s2 WHERE s2.point_code = p.code) AS last \
+             FROM points p WHERE p.retired_on IS NULL AND NOT EXISTS \
+             (SELECT 1 FROM samples s WHERE s.point_code = p.code AND s.sampled_on >= $1) \
+             ORDER BY p.division, p.code",
+        )
+        .bind(since.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        let stale_points = rows
+            .iter()
+            .map(|r| {
+                Ok(StalePoint {
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                    division: parse("division", &r.try_get::<String, _>("division")?)?,
+                    point_type: parse("point type", &r.try_get::<String, _>("point_type")?)?,
+                    last_sampled_on: opt_date(r, "last")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(CoverageReport {
+            since,
+            total_points,
+            counties,
+            counties_without_type,
+            risk_categories,
+            risk_categories_without_point,
+            stale_points,
+        })
+    }
+
+    async fn has_demo_data(&self) -> StoreResult<bool> {
+        let row = sqlx::query("SELECT code FROM points WHERE substr(code, 1, 5) = $1 LIMIT 1")
+            .bind(DEMO_PREFIX)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.is_some())
+    }
+
+    async fn count_points_and_samples(&self) -> StoreResult<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM points) AS p, (SELECT COUNT(*) FROM samples) AS s",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok((row.try_get("p")?, row.try_get("s")?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn risk_categories_parse_by_code_and_chinese_name() {
+        assert_eq!(
+            "矿区".parse::<RiskAreaCategory>().unwrap(),
+            RiskAreaCategory::MiningArea
+        );
+        assert_eq!(
+            "filling-station".parse::<RiskAreaCategory>().unwrap(),
+            RiskAreaCategory::FillingStation
+        );
+        for c in RiskAreaCategory::ALL {
+            assert_eq!(c.code().parse::<RiskAreaCategory>().unwrap(), *c);
+            assert_eq!(c.name_cn().parse::<RiskAreaCategory>().unwrap(), *c);
+        }
+        let e = "moon base"
+            .parse::<RiskAreaCategory>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("risk_category") && e.contains("矿区"), "{e}");
+    }
+
+    #[test]
+    fn cursors() {
+        assert_eq!(cursor_parts("12", false, 1).unwrap().1, vec![12]);
+        let (d, ids) = cursor_parts("2020-06-15.3.4", true, 2).unwrap();
+        assert_eq!(d.as_deref(), Some("2020-06-15"));
+        assert_eq!(ids, vec![3, 4]);
+        assert!(cursor_parts("x", false, 1).is_err());
+        assert!(cursor_parts("2020-13-01.1", true, 1).is_err());
+    }
+
+    #[test]
+    fn sort_orders() {
+        assert_eq!(
+            "-sampled_on".parse::<FindSort>().unwrap(),
+            FindSort::DateDesc
+        );
+        assert!("value".parse::<FindSort>().is_err());
+    }
+}
