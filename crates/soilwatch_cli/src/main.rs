@@ -5,6 +5,7 @@
 
 mod db;
 mod evaluate;
+mod import;
 mod serve;
 
 use std::process::ExitCode;
@@ -29,6 +30,13 @@ pub enum Command {
         #[command(subcommand)]
         command: db::DbCommand,
     },
+    /// Import a file of points or results into the database: all or nothing, with a report.
+    /// Exit 0 imported or unchanged, 2 rejected (nothing stored), 1 failure.
+    Import(import::ImportArgs),
+    /// Check a file without a database (the rules that need stored data are skipped).
+    Validate(import::ValidateArgs),
+    /// Write an import template (XLSX with drop-down lists, or CSV).
+    Template(import::TemplateArgs),
     /// Evaluate a CSV file of soil results against GB 15618-2018 or GB 36600-2018 (no database).
     Evaluate(evaluate::EvaluateArgs),
 }
@@ -68,6 +76,9 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Db { command } => db::run(command).await,
             Command::Evaluate(args) => evaluate::run(args),
+            Command::Import(args) => import::run_import(args).await,
+            Command::Validate(args) => import::run_validate(args),
+            Command::Template(args) => import::run_template(args),
         }
     });
     match result {

@@ -541,3 +541,174 @@ pub async fn drop_pg_database(base_url: &str, store: SqlStore, name: &str) {
         admin.close().await;
     }
 }
+
+fn import_opts(name: &str) -> soilwatch_ingest::ParseOptions {
+    soilwatch_ingest::ParseOptions::new(name, day("2026-01-01"))
+}
+
+const IMPORT_V1: &str =
+    "样品编号,样品类型,采样日期,行政区划代码,土地利用类型,检测项目,检测值,单位,检出限\n\
+I-1,土壤,2024-05-06,513401,水田,镉,300,μg/kg,0.01\n\
+I-1,土壤,2024-05-06,513401,水田,pH,6.5,无量纲,\n\
+I-2,土壤,2024-05-07,513402,旱地,铅,35.2,mg/kg,0.1\n\
+I-2,土壤,2024-05-07,513402,旱地,镉,<0.01,mg/kg,0.01\n";
+
+pub async fn imports_commit_all_or_nothing_with_provenance(store: &dyn Store) {
+    use crate::importer::{import_bytes, ImportOutcome};
+    seed::seed(store).await.expect("seed");
+    let out = import_bytes(
+        store,
+        IMPORT_V1.as_bytes(),
+        &import_opts("v1.csv"),
+        "county-lab",
+        Some("eco-env-513400"),
+    )
+    .await
+    .expect("import");
+    let ImportOutcome::Imported { batch, .. } = &out else {
+        panic!("{out:?}")
+    };
+    assert_eq!((batch.rows_read, batch.samples, batch.results), (4, 2, 4));
+    assert_eq!(batch.uploader, "county-lab");
+    assert_eq!(batch.department.as_deref(), Some("eco-env-513400"));
+    assert_eq!(
+        batch.checksum,
+        soilwatch_ingest::checksum(IMPORT_V1.as_bytes())
+    );
+    assert!(out
+        .summary_line()
+        .starts_with(&format!("imported 4 rows as batch {}", batch.id)));
+    let first_id = batch.id;
+    // 300 μg/kg is stored as 0.3 mg/kg; the non-detect keeps its detection limit.
+    let s1 = store.get_sample("I-1").await.expect("I-1");
+    let cd = s1
+        .results
+        .iter()
+        .find(|r| r.result.analyte == "Cd")
+        .expect("Cd");
+    assert_eq!(cd.result.value.expect("v").to_string(), "0.3");
+    assert_eq!(cd.result.unit, Unit::MgPerKg);
+    let s2 = store.get_sample("I-2").await.expect("I-2");
+    assert!(s2
+        .results
+        .iter()
+        .any(|r| r.result.analyte == "Cd" && r.result.is_non_detect()));
+    assert_eq!(
+        store.get_import(first_id).await.expect("batch").file_name,
+        "v1.csv"
+    );
+
+    // The same file again changes nothing.
+    let again = import_bytes(
+        store,
+        IMPORT_V1.as_bytes(),
+        &import_opts("copy.csv"),
+        "someone",
+        None,
+    )
+    .await
+    .expect("again");
+    match &again {
+        ImportOutcome::Unchanged { batch } => assert_eq!(batch.id, first_id),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        again.summary_line(),
+        format!("unchanged: already imported as batch {first_id}")
+    );
+
+    // A file whose last row is bad stores nothing.
+    let before = store.count_samples().await.expect("count");
+    let bad = "样品编号,样品类型,采样日期,行政区划代码,检测项目,检测值,单位\n\
+               I-3,土壤,2024-05-06,513401,镉,0.2,mg/kg\n\
+               I-4,土壤,2024-05-06,513401,镉,0.25,mg/kg\n\
+               I-5,土壤,2024-05-06,513401,镉,abc,mg/kg\n";
+    let out = import_bytes(
+        store,
+        bad.as_bytes(),
+        &import_opts("bad.csv"),
+        "county-lab",
+        None,
+    )
+    .await
+    .expect("bad import runs");
+    let ImportOutcome::Rejected { report } = &out else {
+        panic!("{out:?}")
+    };
+    assert!(report.errors >= 1);
+    assert_eq!(out.exit_code(), 2);
+    assert!(out.summary_line().starts_with("rejected: "));
+    assert_eq!(store.count_samples().await.expect("count"), before);
+    assert!(store.get_sample("I-3").await.is_err());
+
+    // A corrected file: one value changed, one new analyte, the rest identical.
+    let v2 = IMPORT_V1.replace(
+        "I-2,土壤,2024-05-07,513402,旱地,铅,35.2",
+        "I-2,土壤,2024-05-07,513402,旱地,铅,53.2",
+    ) + "I-1,土壤,2024-05-06,513401,水田,汞,0.12,mg/kg,0.002\n";
+    let out = import_bytes(
+        store,
+        v2.as_bytes(),
+        &import_opts("v2.csv"),
+        "prefecture-lab",
+        None,
+    )
+    .await
+    .expect("v2");
+    let ImportOutcome::Imported { batch, .. } = &out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        (
+            batch.samples,
+            batch.results,
+            batch.corrections,
+            batch.unchanged
+        ),
+        (0, 1, 1, 3)
+    );
+    let s2 = store.get_sample("I-2").await.expect("I-2");
+    let pb = s2
+        .results
+        .iter()
+        .find(|r| r.result.analyte == "Pb")
+        .expect("Pb");
+    assert_eq!(pb.result.value.expect("v").to_string(), "53.2");
+    assert_eq!(pb.version, 2);
+    let h = store
+        .history(Entity::Result, &pb.id.to_string())
+        .await
+        .expect("history");
+    assert_eq!(h.len(), 2, "{h:?}");
+    assert_eq!(
+        (h[0].version, h[0].data["value"].as_str()),
+        (1, Some("35.2"))
+    );
+    assert_eq!(h[0].actor, "county-lab");
+    assert!(h[0].reason.contains("v1.csv"), "{}", h[0].reason);
+    assert_eq!(
+        (h[1].version, h[1].data["value"].as_str()),
+        (2, Some("53.2"))
+    );
+    assert_eq!(h[1].actor, "prefecture-lab");
+    // An untouched imported result shows its one version with its provenance.
+    let cd = s2
+        .results
+        .iter()
+        .find(|r| r.result.analyte == "Cd")
+        .expect("Cd");
+    let h = store
+        .history(Entity::Result, &cd.id.to_string())
+        .await
+        .expect("history");
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].operation, "import");
+    assert!(store
+        .get_sample("I-1")
+        .await
+        .expect("I-1")
+        .results
+        .iter()
+        .any(|r| r.result.analyte == "Hg"));
+    assert_eq!(store.list_imports(10).await.expect("list").len(), 2);
+}

@@ -10,6 +10,8 @@ pub mod conformance;
 pub mod conformance_network;
 pub mod demo;
 mod error;
+pub mod importer;
+pub mod imports;
 pub mod network;
 pub mod seed;
 mod sql;
@@ -23,9 +25,10 @@ use soilwatch_core::{
 };
 
 pub use error::{StoreError, StoreResult};
+pub use imports::{ImportBatch, ImportChanges, ImportStore, KnownSnapshot, NewImport};
 pub use network::{
-    CoverageReport, FindQuery, FindSort, FoundResult, FoundSample, NetworkPoint, NetworkStore, Page,
-    PointRecord, RiskAreaCategory,
+    CoverageReport, FindQuery, FindSort, FoundResult, FoundSample, NetworkPoint, NetworkStore,
+    Page, PointRecord, RiskAreaCategory,
 };
 pub use sql::{connect, SqlStore};
 
@@ -128,7 +131,7 @@ pub struct PointQuery {
 /// Persistence of everything soilwatch registers. Every write that changes a registered thing
 /// records a version (who, when, why) in its history; batch writes are all-or-nothing.
 #[async_trait]
-pub trait Store: NetworkStore + Send + Sync {
+pub trait Store: NetworkStore + ImportStore + Send + Sync {
     fn kind(&self) -> BackendKind;
     /// Apply pending migrations.
     async fn migrate(&self) -> StoreResult<()>;

@@ -33,7 +33,7 @@ pub struct SqlStore {
     kind: BackendKind,
 }
 
-type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+pub(crate) type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 
 /// Normalise a database URL: a bare path or `sqlite:path` becomes a SQLite URL that creates the
 /// file when missing.
@@ -136,11 +136,11 @@ impl SqlStore {
     }
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn json<T: Serialize>(v: &T) -> StoreResult<String> {
+pub(crate) fn json<T: Serialize>(v: &T) -> StoreResult<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
@@ -148,7 +148,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("stored {what} cannot be read: {e}"))
 }
 
-async fn record(
+pub(crate) async fn record(
     tx: &mut Tx<'_>,
     entity: Entity,
     key: &str,
@@ -330,6 +330,156 @@ fn result_from_row(r: &AnyRow, sample_code: String) -> StoreResult<AnalysisResul
         qualifier: parse("qualifier", &r.try_get::<String, _>("qualifier")?)?,
         method: r.try_get("method")?,
     })
+}
+
+pub(crate) async fn insert_point(
+    tx: &mut Tx<'_>,
+    p: &MonitoringPoint,
+    batch_id: Option<i64>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO points (code, name, point_type, control_level, division, lon, lat, \
+         land_use, risk_category, established_on, retired_on, version, batch_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12)",
+    )
+    .bind(&p.code)
+    .bind(&p.name)
+    .bind(p.point_type.code())
+    .bind(p.control_level.code())
+    .bind(p.division.to_string())
+    .bind(p.location.lon())
+    .bind(p.location.lat())
+    .bind(p.land_use.map(|l| l.code().to_owned()))
+    .bind(p.risk_category.clone())
+    .bind(p.established_on.map(|d| d.to_string()))
+    .bind(p.retired_on.map(|d| d.to_string()))
+    .bind(batch_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Replace a point's row; returns its new version.
+pub(crate) async fn update_point_row(tx: &mut Tx<'_>, p: &MonitoringPoint) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "UPDATE points SET name = $2, point_type = $3, control_level = $4, division = $5, \
+         lon = $6, lat = $7, land_use = $8, risk_category = $9, established_on = $10, \
+         retired_on = $11, version = version + 1 WHERE code = $1 RETURNING version",
+    )
+    .bind(&p.code)
+    .bind(&p.name)
+    .bind(p.point_type.code())
+    .bind(p.control_level.code())
+    .bind(p.division.to_string())
+    .bind(p.location.lon())
+    .bind(p.location.lat())
+    .bind(p.land_use.map(|l| l.code().to_owned()))
+    .bind(p.risk_category.clone())
+    .bind(p.established_on.map(|d| d.to_string()))
+    .bind(p.retired_on.map(|d| d.to_string()))
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| StoreError::not_found("point", &p.code))?;
+    Ok(row.try_get("version")?)
+}
+
+/// Replace a result's values; returns its new version.
+pub(crate) async fn update_result_row(
+    tx: &mut Tx<'_>,
+    id: i64,
+    result: &AnalysisResult,
+    batch_id: Option<i64>,
+) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "UPDATE results SET value_text = $2, value_num = $3, unit = $4, detection_limit = $5, \
+         qualifier = $6, method = $7, version = version + 1, batch_id = COALESCE($8, batch_id) \
+         WHERE id = $1 RETURNING version",
+    )
+    .bind(id)
+    .bind(result.value.map(|v| v.to_string()))
+    .bind(result.value.and_then(|v| v.get().to_f64()))
+    .bind(result.unit.symbol())
+    .bind(result.detection_limit.map(|v| v.to_string()))
+    .bind(result.qualifier.code())
+    .bind(result.method.clone())
+    .bind(batch_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get("version")?)
+}
+
+/// The current version of a result as a history record. Imported rows carry their provenance in
+/// their batch rather than in one history row each; this is that record.
+async fn current_result_record(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+) -> StoreResult<Option<VersionRecord>> {
+    let row = sqlx::query(
+        "SELECT r.analyte AS analyte, r.value_text AS value_text, r.unit AS unit, \
+         r.detection_limit AS detection_limit, r.qualifier AS qualifier, r.method AS method, \
+         r.version AS version, s.code AS sample_code, b.uploader AS uploader, \
+         b.file_name AS file_name, b.id AS batch, b.created_at AS created_at \
+         FROM results r JOIN samples s ON s.id = r.sample_id \
+         LEFT JOIN import_batches b ON b.id = r.batch_id WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let result = result_from_row(&row, row.try_get("sample_code")?)?;
+    let batch: Option<i64> = row.try_get("batch")?;
+    let at: Option<String> = row.try_get("created_at")?;
+    Ok(Some(VersionRecord {
+        entity: Entity::Result.name().to_owned(),
+        key: id.to_string(),
+        version: row.try_get("version")?,
+        operation: "import".to_owned(),
+        data: serde_json::to_value(&result).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        actor: row
+            .try_get::<Option<String>, _>("uploader")?
+            .unwrap_or_else(|| "unknown".into()),
+        reason: match (batch, row.try_get::<Option<String>, _>("file_name")?) {
+            (Some(b), Some(f)) => format!("import batch {b} ({f})"),
+            _ => "recorded before version history".to_owned(),
+        },
+        at: at
+            .and_then(|a| chrono::DateTime::parse_from_rfc3339(&a).ok())
+            .map(|a| a.with_timezone(&Utc))
+            .unwrap_or_else(Utc::now),
+    }))
+}
+
+/// Before a result changes: make sure its current version is in the history.
+pub(crate) async fn record_prior(tx: &mut Tx<'_>, id: i64) -> StoreResult<()> {
+    let have = sqlx::query(
+        "SELECT COUNT(*) AS n FROM history h JOIN results r ON r.version = h.version \
+         WHERE h.entity = $1 AND h.key = $2 AND r.id = $3",
+    )
+    .bind(Entity::Result.name())
+    .bind(id.to_string())
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if have.try_get::<i64, _>("n")? > 0 {
+        return Ok(());
+    }
+    if let Some(rec) = current_result_record(&mut **tx, id).await? {
+        sqlx::query(
+            "INSERT INTO history (entity, key, version, operation, data, actor, reason, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(rec.entity)
+        .bind(rec.key)
+        .bind(rec.version)
+        .bind(rec.operation)
+        .bind(json(&rec.data)?)
+        .bind(rec.actor)
+        .bind(rec.reason)
+        .bind(rec.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 const SAMPLE_COLUMNS: &str = "id, code, point_code, medium, division, sampled_on, land_use, crop, \
@@ -627,24 +777,7 @@ impl Store for SqlStore {
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         for p in points {
-            sqlx::query(
-                "INSERT INTO points (code, name, point_type, control_level, division, lon, lat, \
-                 land_use, risk_category, established_on, retired_on, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)",
-            )
-            .bind(&p.code)
-            .bind(&p.name)
-            .bind(p.point_type.code())
-            .bind(p.control_level.code())
-            .bind(p.division.to_string())
-            .bind(p.location.lon())
-            .bind(p.location.lat())
-            .bind(p.land_use.map(|l| l.code().to_owned()))
-            .bind(p.risk_category.clone())
-            .bind(p.established_on.map(|d| d.to_string()))
-            .bind(p.retired_on.map(|d| d.to_string()))
-            .execute(&mut *tx)
-            .await?;
+            insert_point(&mut tx, p, None).await?;
             record(
                 &mut tx,
                 Entity::Point,
@@ -662,26 +795,7 @@ impl Store for SqlStore {
 
     async fn update_point(&self, p: &MonitoringPoint, change: &ChangeMeta) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
-            "UPDATE points SET name = $2, point_type = $3, control_level = $4, division = $5, \
-             lon = $6, lat = $7, land_use = $8, risk_category = $9, established_on = $10, \
-             retired_on = $11, version = version + 1 WHERE code = $1 RETURNING version",
-        )
-        .bind(&p.code)
-        .bind(&p.name)
-        .bind(p.point_type.code())
-        .bind(p.control_level.code())
-        .bind(p.division.to_string())
-        .bind(p.location.lon())
-        .bind(p.location.lat())
-        .bind(p.land_use.map(|l| l.code().to_owned()))
-        .bind(p.risk_category.clone())
-        .bind(p.established_on.map(|d| d.to_string()))
-        .bind(p.retired_on.map(|d| d.to_string()))
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found("point", &p.code))?;
-        let version: i64 = row.try_get("version")?;
+        let version = update_point_row(&mut tx, p).await?;
         record(
             &mut tx,
             Entity::Point,
@@ -831,20 +945,8 @@ impl Store for SqlStore {
                 result.sample_code, result.analyte
             )));
         }
-        let row = sqlx::query(
-            "UPDATE results SET value_text = $2, value_num = $3, unit = $4, detection_limit = $5, \
-             qualifier = $6, method = $7, version = version + 1 WHERE id = $1 RETURNING version",
-        )
-        .bind(id)
-        .bind(result.value.map(|v| v.to_string()))
-        .bind(result.value.and_then(|v| v.get().to_f64()))
-        .bind(result.unit.symbol())
-        .bind(result.detection_limit.map(|v| v.to_string()))
-        .bind(result.qualifier.code())
-        .bind(result.method.clone())
-        .fetch_one(&mut *tx)
-        .await?;
-        let version: i64 = row.try_get("version")?;
+        record_prior(&mut tx, id).await?;
+        let version = update_result_row(&mut tx, id, result, None).await?;
         record(
             &mut tx,
             Entity::Result,
@@ -925,6 +1027,15 @@ impl Store for SqlStore {
         .bind(key)
         .fetch_all(&self.pool)
         .await?;
+        if rows.is_empty() && entity == Entity::Result {
+            if let Ok(id) = key.parse::<i64>() {
+                let mut conn = self.pool.acquire().await?;
+                return Ok(current_result_record(&mut conn, id)
+                    .await?
+                    .into_iter()
+                    .collect());
+            }
+        }
         rows.iter()
             .map(|r| {
                 let data: String = r.try_get("data")?;

@@ -35,4 +35,5 @@ postgres_checks!(
     batches_are_all_or_nothing,
     corrections_keep_previous_versions,
     queries_filter_by_division_medium_analyte_and_time,
+    imports_commit_all_or_nothing_with_provenance,
 );

@@ -86,6 +86,53 @@ impl TestApp {
         (status, ct, body)
     }
 
+    /// POST a multipart form (`(name, file name, bytes)` parts; a file name makes a file part).
+    pub async fn post_multipart(
+        &self,
+        uri: &str,
+        parts: &[(&str, Option<&str>, &[u8])],
+        actor: Option<&str>,
+    ) -> (StatusCode, serde_json::Value) {
+        let boundary = "soilwatch-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, file, bytes) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match file {
+                Some(f) => body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                    )
+                    .as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut req = Request::post(uri).header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+        if let Some(a) = actor {
+            req = req.header("x-soilwatch-actor", a);
+        }
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// GET a path and parse the body as JSON.
     pub async fn get_json(&self, uri: &str) -> (StatusCode, serde_json::Value) {
         let (status, ct, body) = self.get(uri).await;
