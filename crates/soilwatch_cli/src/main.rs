@@ -5,6 +5,7 @@
 
 mod db;
 mod evaluate;
+mod interpolate;
 mod import;
 mod serve;
 
@@ -39,6 +40,9 @@ pub enum Command {
     Template(import::TemplateArgs),
     /// Evaluate a CSV file of soil results against GB 15618-2018 or GB 36600-2018 (no database).
     Evaluate(evaluate::EvaluateArgs),
+    /// Interpolate point values (IDW or ordinary kriging) to target points or a grid
+    /// (ESRI ASCII or GeoTIFF), with kriging variance and cross-validation (no database).
+    Interpolate(interpolate::InterpolateArgs),
 }
 
 /// Where the database is: shared by every command that needs one.
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Db { command } => db::run(command).await,
             Command::Evaluate(args) => evaluate::run(args),
+            Command::Interpolate(args) => interpolate::run(args),
             Command::Import(args) => import::run_import(args).await,
             Command::Validate(args) => import::run_validate(args),
             Command::Template(args) => import::run_template(args),

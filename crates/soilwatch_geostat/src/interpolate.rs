@@ -176,6 +176,20 @@ pub struct CrossValidation {
 
 type Indexed = GeomWithData<[f64; 2], usize>;
 
+/// R-tree node sizes: leaves of up to 8 points (fewer, fuller nodes than rstar's default 6).
+#[derive(Debug, Clone, Copy)]
+struct TreeParams;
+
+impl rstar::RTreeParams for TreeParams {
+    const MIN_SIZE: usize = 3;
+    const MAX_SIZE: usize = MAX_CHILDREN;
+    const REINSERTION_COUNT: usize = 2;
+    type DefaultInsertionStrategy = rstar::RStarInsertionStrategy;
+}
+
+const MAX_CHILDREN: usize = 8;
+const INLINE_CHILDREN: usize = 16;
+
 /// How the points are placed in projected space.
 #[derive(Debug, Clone)]
 enum Placement {
@@ -218,7 +232,7 @@ pub struct Interpolator {
     points: Vec<Sample>,
     /// Values on the interpolation scale (ln z under log).
     z: Vec<f64>,
-    tree: RTree<Indexed>,
+    tree: RTree<Indexed, TreeParams>,
     variogram: Option<Variogram>,
     experimental: Option<ExperimentalVariogram>,
     merged_duplicates: usize,
@@ -300,7 +314,7 @@ impl Interpolator {
                 }
             },
         };
-        let tree = RTree::bulk_load(
+        let tree = RTree::bulk_load_with_params(
             xy.iter()
                 .enumerate()
                 .map(|(i, p)| GeomWithData::new(*p, i))
@@ -603,43 +617,17 @@ impl Interpolator {
                 neighbors: m,
             }));
         }
-        // [Γ 1; 1ᵀ 0] [λ; μ] = [γ0; 1]
-        let mut a = DMatrix::<f64>::zeros(m + 1, m + 1);
-        let mut b = DVector::<f64>::zeros(m + 1);
-        for r in 0..m {
-            let pr = self.xy[scratch.nb[r].0];
-            for c in (r + 1)..m {
-                let pc = self.xy[scratch.nb[c].0];
-                let g = v.gamma((pr[0] - pc[0]).hypot(pr[1] - pc[1]));
-                a[(r, c)] = g;
-                a[(c, r)] = g;
-            }
-            a[(r, m)] = 1.0;
-            a[(m, r)] = 1.0;
-            b[r] = v.gamma(scratch.nb[r].1);
+        if let Some(sol) = solve_cholesky(&v, &self.xy, &self.z, scratch) {
+            return Ok(Some(sol));
         }
-        b[m] = 1.0;
-        let x = a
-            .lu()
-            .solve(&b)
-            .filter(|x| x.iter().all(|v| v.is_finite()))
-            .ok_or(GeostatError::Singular { x: p[0], y: p[1] })?;
-        let mut mean = 0.0;
-        let mut variance = x[m];
-        for r in 0..m {
-            mean += x[r] * self.z[scratch.nb[r].0];
-            variance += x[r] * b[r];
-        }
-        Ok(Some(OkSolution {
-            mean,
-            variance: variance.max(0.0),
-            lagrange: x[m],
-            neighbors: m,
-        }))
+        solve_lu(&v, p, &self.xy, &self.z, &scratch.nb).map(Some)
     }
 
     /// Fill `scratch.nb` with (index, distance) of the k nearest points within the radius, by
     /// increasing distance, leaving out `exclude`.
+    ///
+    /// A depth-first branch-and-bound search of the R-tree keeping the k best in a sorted buffer:
+    /// no allocation per query, and nodes farther than the current k-th best are never opened.
     fn neighbours(
         &self,
         p: [f64; 2],
@@ -649,16 +637,98 @@ impl Interpolator {
         scratch: &mut Scratch,
     ) {
         scratch.nb.clear();
-        let r2 = radius.map_or(f64::INFINITY, |r| r * r);
         let k = k.min(self.xy.len());
-        for (g, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&p) {
-            if d2 > r2 || scratch.nb.len() == k {
+        if k == 0 {
+            return;
+        }
+        let search = Search {
+            p,
+            k,
+            r2: radius.map_or(f64::INFINITY, |r| r * r),
+            exclude,
+        };
+        search.visit(self.tree.root(), &mut scratch.nb);
+        for n in &mut scratch.nb {
+            n.1 = n.1.sqrt();
+        }
+    }
+}
+
+/// One k-nearest-neighbour query; the buffer holds (index, squared distance), ascending.
+struct Search {
+    p: [f64; 2],
+    k: usize,
+    r2: f64,
+    exclude: Option<usize>,
+}
+
+impl Search {
+    #[inline]
+    fn bound(&self, best: &[(usize, f64)]) -> f64 {
+        if best.len() < self.k {
+            self.r2
+        } else {
+            best[self.k - 1].1
+        }
+    }
+
+    fn visit(&self, node: &rstar::ParentNode<Indexed>, best: &mut Vec<(usize, f64)>) {
+        use rstar::RTreeNode;
+        // Child nodes worth opening, (distance², position); bulk loading can leave more than
+        // MAX_SIZE children in a node, so spill to the heap past the inline capacity.
+        let mut inline: [(f64, usize); INLINE_CHILDREN] = [(0.0, 0); INLINE_CHILDREN];
+        let mut spilled: Vec<(f64, usize)> = Vec::new();
+        let mut n_parents = 0;
+        for (i, child) in node.children().iter().enumerate() {
+            match child {
+                RTreeNode::Leaf(leaf) => {
+                    let q = leaf.geom();
+                    let (dx, dy) = (q[0] - self.p[0], q[1] - self.p[1]);
+                    let d2 = dx * dx + dy * dy;
+                    if d2 > self.bound(best) || (d2 == self.bound(best) && best.len() == self.k) {
+                        continue;
+                    }
+                    if Some(leaf.data) == self.exclude {
+                        continue;
+                    }
+                    if best.len() == self.k {
+                        best.pop();
+                    }
+                    let mut at = best.len();
+                    while at > 0 && best[at - 1].1 > d2 {
+                        at -= 1;
+                    }
+                    best.insert(at, (leaf.data, d2));
+                }
+                RTreeNode::Parent(parent) => {
+                    let d2 = parent.envelope().distance_2(&self.p);
+                    if d2 <= self.bound(best) {
+                        if n_parents < INLINE_CHILDREN {
+                            inline[n_parents] = (d2, i);
+                        } else {
+                            if spilled.is_empty() {
+                                spilled.extend_from_slice(&inline);
+                            }
+                            spilled.push((d2, i));
+                        }
+                        n_parents += 1;
+                    }
+                }
+            }
+        }
+        let parents: &mut [(f64, usize)] = if spilled.is_empty() {
+            &mut inline[..n_parents]
+        } else {
+            &mut spilled
+        };
+        parents.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        for &(d2, i) in parents.iter() {
+            if d2 > self.bound(best) {
                 break;
             }
-            if Some(g.data) == exclude {
-                continue;
+            if let RTreeNode::Parent(parent) = &node.children()[i] {
+                self.visit(parent, best);
             }
-            scratch.nb.push((g.data, d2.sqrt()));
         }
     }
 }
@@ -666,7 +736,170 @@ impl Interpolator {
 /// Per-thread buffers.
 #[derive(Debug, Default)]
 struct Scratch {
+    /// Neighbours: (index, distance), ascending.
     nb: Vec<(usize, f64)>,
+    /// Their coordinates, gathered.
+    pts: Vec<[f64; 2]>,
+    /// Cholesky factor, row-major m × m (lower triangle used).
+    l: Vec<f64>,
+    /// Right-hand sides: c0 (covariances to the target) and 1, then the solutions u and v.
+    c0: Vec<f64>,
+    u: Vec<f64>,
+    v: Vec<f64>,
+}
+
+/// Ordinary kriging in covariance form, solved by a Cholesky factorisation.
+///
+/// With C(h) = sill − γ(h) (so C(0) = sill, consistent with γ(0) = 0), Γ = sill·11ᵀ − C and the
+/// system Γλ + μ1 = γ0, 1ᵀλ = 1 becomes Cλ = c0 + μ1: with u = C⁻¹c0 and v = C⁻¹1,
+/// μ = (1 − 1ᵀu)/(1ᵀv), λ = u + μv, σ² = sill − λᵀc0 + μ. Same λ, μ, σ² as the variogram form
+/// (and PyKrige), for half the work of an LU factorisation, with no allocation. Returns None when
+/// C is not numerically positive definite; the caller then uses LU on the variogram form.
+fn solve_cholesky(
+    v: &Variogram,
+    xy: &[[f64; 2]],
+    z: &[f64],
+    scratch: &mut Scratch,
+) -> Option<OkSolution> {
+    let m = scratch.nb.len();
+    let sill = v.sill();
+    scratch.pts.clear();
+    scratch.pts.extend(scratch.nb.iter().map(|&(i, _)| xy[i]));
+    scratch.c0.clear();
+    scratch
+        .c0
+        .extend(scratch.nb.iter().map(|&(_, d)| sill - v.gamma(d)));
+    scratch.l.clear();
+    scratch.l.resize(m * m, 0.0);
+    let (pts, l) = (&scratch.pts, &mut scratch.l);
+    // Row-by-row Cholesky–Crout: row i of L needs rows < i only, and every inner product runs
+    // over contiguous memory.
+    for i in 0..m {
+        let pi = pts[i];
+        for j in 0..i {
+            let pj = pts[j];
+            let (dx, dy) = (pi[0] - pj[0], pi[1] - pj[1]);
+            let c = sill - v.gamma((dx * dx + dy * dy).sqrt());
+            let dot = dot(&l[i * m..i * m + j], &l[j * m..j * m + j]);
+            l[i * m + j] = (c - dot) / l[j * m + j];
+        }
+        let row = &l[i * m..i * m + i];
+        let d = sill - dot(row, row);
+        if d.is_nan() || d <= sill * 1e-13 {
+            return None;
+        }
+        l[i * m + i] = d.sqrt();
+    }
+    // Forward: L y = b for b = c0 and 1.
+    let (u, w) = (&mut scratch.u, &mut scratch.v);
+    u.clear();
+    w.clear();
+    for i in 0..m {
+        let row = &l[i * m..i * m + i];
+        let du = dot(row, u);
+        let dw = dot(row, w);
+        let lii = l[i * m + i];
+        u.push((scratch.c0[i] - du) / lii);
+        w.push((1.0 - dw) / lii);
+    }
+    // Backward: Lᵀ x = y, column-oriented so that row i of L is read contiguously.
+    for i in (0..m).rev() {
+        let lii = l[i * m + i];
+        u[i] /= lii;
+        w[i] /= lii;
+        let (ui, wi) = (u[i], w[i]);
+        for (p, a) in l[i * m..i * m + i].iter().enumerate() {
+            u[p] -= a * ui;
+            w[p] -= a * wi;
+        }
+    }
+    let su: f64 = u.iter().sum();
+    let sv: f64 = w.iter().sum();
+    if !(sv.is_finite() && sv.abs() > 0.0) {
+        return None;
+    }
+    let mu = (1.0 - su) / sv;
+    let (mut mean, mut lc0) = (0.0, 0.0);
+    for r in 0..m {
+        let lambda = u[r] + mu * w[r];
+        mean += lambda * z[scratch.nb[r].0];
+        lc0 += lambda * scratch.c0[r];
+    }
+    let variance = sill - lc0 + mu;
+    (mean.is_finite() && variance.is_finite()).then_some(OkSolution {
+        mean,
+        variance: variance.max(0.0),
+        lagrange: mu,
+        neighbors: m,
+    })
+}
+
+/// Dot product with four independent sums, so the compiler can keep several lanes busy.
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut s = [0.0_f64; 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        s[0] += x[0] * y[0];
+        s[1] += x[1] * y[1];
+        s[2] += x[2] * y[2];
+        s[3] += x[3] * y[3];
+    }
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// Ordinary kriging in variogram form, [Γ 1; 1ᵀ 0][λ; μ] = [γ0; 1], by LU with partial
+/// pivoting (nalgebra): the fallback when the covariance matrix is not numerically positive
+/// definite.
+fn solve_lu(
+    v: &Variogram,
+    p: [f64; 2],
+    xy: &[[f64; 2]],
+    z: &[f64],
+    nb: &[(usize, f64)],
+) -> GeostatResult<OkSolution> {
+    let m = nb.len();
+    let mut a = DMatrix::<f64>::zeros(m + 1, m + 1);
+    let mut b = DVector::<f64>::zeros(m + 1);
+    for r in 0..m {
+        let pr = xy[nb[r].0];
+        for c in (r + 1)..m {
+            let pc = xy[nb[c].0];
+            let g = v.gamma((pr[0] - pc[0]).hypot(pr[1] - pc[1]));
+            a[(r, c)] = g;
+            a[(c, r)] = g;
+        }
+        a[(r, m)] = 1.0;
+        a[(m, r)] = 1.0;
+        b[r] = v.gamma(nb[r].1);
+    }
+    b[m] = 1.0;
+    let x = a
+        .lu()
+        .solve(&b)
+        .filter(|x| x.iter().all(|v| v.is_finite()))
+        .ok_or(GeostatError::Singular { x: p[0], y: p[1] })?;
+    let mut mean = 0.0;
+    let mut variance = x[m];
+    for r in 0..m {
+        mean += x[r] * z[nb[r].0];
+        variance += x[r] * b[r];
+    }
+    Ok(OkSolution {
+        mean,
+        variance: variance.max(0.0),
+        lagrange: x[m],
+        neighbors: m,
+    })
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -1113,6 +1346,55 @@ mod tests {
             eb.variance.unwrap(),
             max_relative = 1e-12
         );
+    }
+
+    #[test]
+    fn nearest_neighbours_equal_brute_force() {
+        let pts = scattered(3000);
+        let ok = Interpolator::new(&pts, &ok_opts(sph(), 32)).unwrap();
+        let mut scratch = Scratch::default();
+        for (q, (k, radius, exclude)) in [
+            ([500.0, 500.0], (32, None, None)),
+            ([-300.0, 1200.0], (7, None, None)),
+            ([10.0, 990.0], (50, Some(60.0), None)),
+            ([ok.xy[5][0], ok.xy[5][1]], (16, None, Some(5))),
+            ([250.0, 250.0], (5000, None, None)),
+        ] {
+            ok.neighbours(q, k, radius, exclude, &mut scratch);
+            let mut brute: Vec<(usize, f64)> = ok
+                .xy
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != exclude)
+                .map(|(i, p)| (i, (p[0] - q[0]).hypot(p[1] - q[1])))
+                .filter(|(_, d)| radius.is_none_or(|r| *d <= r))
+                .collect();
+            brute.sort_by(|a, b| a.1.total_cmp(&b.1));
+            brute.truncate(k);
+            let got: Vec<f64> = scratch.nb.iter().map(|n| n.1).collect();
+            let want: Vec<f64> = brute.iter().map(|n| n.1).collect();
+            assert_eq!(got.len(), want.len(), "{q:?}");
+            for (g, w) in got.iter().zip(&want) {
+                assert_relative_eq!(*g, *w, max_relative = 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn cholesky_and_lu_agree() {
+        let pts = scattered(200);
+        for v in ModelKind::ALL.map(|m| Variogram::new(m, 0.05, 1.0, 350.0).unwrap()) {
+            let ok = Interpolator::new(&pts, &ok_opts(v, 32)).unwrap();
+            let mut scratch = Scratch::default();
+            for q in [[123.4, 567.8], [999.0, 1.0], [-100.0, 400.0]] {
+                ok.neighbours(q, 32, None, None, &mut scratch);
+                let c = solve_cholesky(&v, &ok.xy, &ok.z, &mut scratch).unwrap();
+                let l = solve_lu(&v, q, &ok.xy, &ok.z, &scratch.nb).unwrap();
+                assert_relative_eq!(c.mean, l.mean, max_relative = 1e-10);
+                assert_relative_eq!(c.variance, l.variance, max_relative = 1e-8);
+                assert_relative_eq!(c.lagrange, l.lagrange, epsilon = 1e-10);
+            }
+        }
     }
 
     #[test]

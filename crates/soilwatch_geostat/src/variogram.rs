@@ -352,7 +352,8 @@ pub fn experimental_variogram(
             |mut acc, i| {
                 let (pi, zi) = pts[i];
                 for &(pj, zj) in &pts[i + 1..] {
-                    let h = (pi[0] - pj[0]).hypot(pi[1] - pj[1]);
+                    let (dx, dy) = (pi[0] - pj[0], pi[1] - pj[1]);
+                    let h = (dx * dx + dy * dy).sqrt();
                     if h <= ZERO_DISTANCE || h > max_distance {
                         continue;
                     }
