@@ -4,9 +4,10 @@
 //! 2 input rejected (with a report written).
 
 mod db;
+mod demo;
 mod evaluate;
-mod interpolate;
 mod import;
+mod interpolate;
 mod serve;
 
 use std::process::ExitCode;
@@ -40,6 +41,9 @@ pub enum Command {
     Template(import::TemplateArgs),
     /// Evaluate a CSV file of soil results against GB 15618-2018 or GB 36600-2018 (no database).
     Evaluate(evaluate::EvaluateArgs),
+    /// Load a generated demonstration dataset (points, ten years of samples, codes DEMO-…) into
+    /// an empty database.
+    Demo(demo::DemoArgs),
     /// Interpolate point values (IDW or ordinary kriging) to target points or a grid
     /// (ESRI ASCII or GeoTIFF), with kriging variance and cross-validation (no database).
     Interpolate(interpolate::InterpolateArgs),
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Db { command } => db::run(command).await,
             Command::Evaluate(args) => evaluate::run(args),
+            Command::Demo(args) => demo::run(args).await,
             Command::Interpolate(args) => interpolate::run(args),
             Command::Import(args) => import::run_import(args).await,
             Command::Validate(args) => import::run_validate(args),

@@ -16,6 +16,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "SOILWATCH_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Load the generated demonstration dataset when the database has no points and no samples
+    /// (a database with data is left alone).
+    #[arg(long, env = "SOILWATCH_DEMO")]
+    pub demo: bool,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
@@ -24,6 +28,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         .await
         .with_context(|| format!("无法监听 / cannot listen on {}", args.bind))?;
     let store = crate::db::open(&args.db.db, true).await?;
+    if args.demo {
+        crate::demo::load_if_empty(&store).await?;
+    }
     let schema = store.schema_version().await?;
     let addr = listener.local_addr().context("listener address")?;
     tracing::info!(

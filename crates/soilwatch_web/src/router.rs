@@ -14,6 +14,30 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/healthz", get(health::get_health))
+        .route("/api/v1/points", axum::routing::post(points::create_point))
+        .route(
+            "/api/v1/points/{code}",
+            axum::routing::put(points::update_point),
+        )
+        .route(
+            "/api/v1/points/{code}/retire",
+            axum::routing::post(points::retire_point),
+        )
+        .route("/api/v1/samples", get(samples::list_samples))
+        .route(
+            "/api/v1/network/coverage",
+            get(crate::api::network::get_coverage),
+        )
+        .route(
+            "/api/v1/network/risk-categories",
+            get(crate::api::network::list_risk_categories),
+        )
+        .route(
+            "/network/coverage",
+            get(crate::pages::coverage::coverage_page),
+        )
+        .route("/points/{code}", get(crate::pages::point::point_page))
+        .route("/samples/{id}", get(crate::pages::sample::sample_page))
         .route("/api/v1/openapi.json", get(openapi::get_openapi))
         .route("/api/v1/divisions", get(divisions::list_divisions))
         .route("/api/v1/divisions/{code}", get(divisions::get_division))
@@ -74,6 +98,7 @@ code{background:#f3f3f3;padding:0 .25rem}</style></head>
 <li><a href="/api/v1/standards">评价标准 / standards</a> (<code>/api/v1/standards</code>)</li>
 <li><a href="/api/v1/departments">部门 / departments</a></li>
 <li><a href="/api/v1/points">监测点位 / monitoring points</a> · <a href="/api/v1/results">检测结果 / results</a></li>
+<li><a href="/network/coverage">监测网络覆盖 / network coverage</a> · <a href="/api/v1/samples">样品 / samples</a> · <a href="/api/v1/results?f=csv&amp;limit=10000">结果 CSV / results as CSV</a></li>
 <li><a href="/api/v1/openapi.json">OpenAPI</a> · <a href="/healthz">运行状态 / health</a></li>
 </ul>
 </body></html>

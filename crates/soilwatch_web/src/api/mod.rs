@@ -3,7 +3,9 @@
 pub mod analytes;
 pub mod departments;
 pub mod divisions;
+pub mod find;
 pub mod health;
+pub mod network;
 pub mod openapi;
 pub mod points;
 pub mod samples;

@@ -23,6 +23,12 @@ use crate::error::{ErrorDetail, ErrorResponse};
         points::list_points,
         points::get_point,
         points::get_point_history,
+        points::create_point,
+        points::update_point,
+        points::retire_point,
+        samples::list_samples,
+        super::network::get_coverage,
+        super::network::list_risk_categories,
         samples::list_results,
         samples::get_sample,
         samples::get_result_history,
@@ -38,6 +44,9 @@ use crate::error::{ErrorDetail, ErrorResponse};
         analytes::AnalyteResponse,
         departments::DepartmentResponse,
         samples::SampleEvaluationResponse,
+        points::PointWriteRequest,
+        points::PointRetireRequest,
+        super::network::RiskCategoryResponse,
     ))
 )]
 pub struct ApiDoc;

@@ -1,83 +1,54 @@
-//! Samples, results and the evaluation of a stored sample.
+//! Samples, results (finding them with filters and paging, in several formats) and the
+//! evaluation of a stored sample.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::Json;
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use soilwatch_core::{Medium, VersionRecord};
-use soilwatch_standards::water::{evaluate_water, WaterOptions, WaterResult};
-use soilwatch_standards::{LandClass, Method, RulesetRegistry, SoilEngine, SoilSampleContext};
-use soilwatch_store::{Entity, ResultQuery, ResultRow, StoredSample};
+use soilwatch_standards::water::{evaluate_water, WaterEvaluation, WaterOptions, WaterResult};
+use soilwatch_standards::{
+    LandClass, Method, RulesetRegistry, SoilEngine, SoilEvaluation, SoilSampleContext,
+};
+use soilwatch_store::{Entity, StoredSample};
 use utoipa::{IntoParams, ToSchema};
 
-use super::parse_division;
+use super::find::{respond, FindParams};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ResultListQuery {
-    /// Division code; a prefecture includes its counties.
-    pub division: Option<String>,
-    /// `soil`, `agricultural_product`, `irrigation_water`, `groundwater`, `surface_water`, `sediment`.
-    pub medium: Option<String>,
-    /// Analyte code or any alias (`Cd`, `镉`).
-    pub analyte: Option<String>,
-    /// Sampled on or after (YYYY-MM-DD).
-    pub from: Option<String>,
-    /// Sampled on or before (YYYY-MM-DD).
-    pub to: Option<String>,
-    /// At most this many rows (default 1000, at most 10000).
-    pub limit: Option<u32>,
-    pub offset: Option<u32>,
-}
-
-fn parse_date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-        ApiError::BadRequest(format!(
-            "参数 {field} 应为日期 YYYY-MM-DD / parameter {field} must be a date YYYY-MM-DD, found '{s}'"
-        ))
-    })
-}
-
-/// Results with their samples, filtered by division, medium, analyte and time.
-#[utoipa::path(get, path = "/api/v1/results", tag = "samples", params(ResultListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse)))]
+/// Results with their samples and points: filters (division, point type, control level, risk
+/// category, medium, point code, sample code, analyte or alias, year or date range, bbox), sort,
+/// cursor paging; JSON, CSV (UTF-8 with BOM), GeoJSON or XLSX.
+#[utoipa::path(get, path = "/api/v1/results", tag = "samples", params(FindParams),
+    responses((status = 200, description = "Results (next page in the Link and X-Next-Cursor headers)", body = [Object]),
+        (status = 400, body = crate::error::ErrorResponse)))]
 pub async fn list_results(
     State(state): State<AppState>,
-    Query(q): Query<ResultListQuery>,
-) -> ApiResult<Json<Vec<ResultRow>>> {
-    let medium = q
-        .medium
-        .as_deref()
-        .map(|m| {
-            m.parse::<Medium>()
-                .map_err(|e| ApiError::BadRequest(e.to_string()))
-        })
-        .transpose()?;
-    let analyte = q
-        .analyte
-        .as_deref()
-        .map(|a| {
-            soilwatch_core::AnalyteCatalogue::builtin()
-                .require(a)
-                .map(|a| a.code.clone())
-                .map_err(|e| ApiError::BadRequest(e.to_string()))
-        })
-        .transpose()?;
-    let query = ResultQuery {
-        division: q.division.as_deref().map(parse_division).transpose()?,
-        medium,
-        analyte,
-        from: q
-            .from
-            .as_deref()
-            .map(|s| parse_date("from", s))
-            .transpose()?,
-        to: q.to.as_deref().map(|s| parse_date("to", s)).transpose()?,
-        limit: Some(q.limit.unwrap_or(1000).min(10_000)),
-        offset: q.offset,
-    };
-    Ok(Json(state.store.query_results(&query).await?))
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Query(q): Query<FindParams>,
+) -> ApiResult<Response> {
+    let format = q.format(&headers)?;
+    let page = state.store.find_results(&q.query(format)?).await?;
+    respond(page, format, &uri, "results")
+}
+
+/// Samples with the location and kind of their point, with the same filters as results (an
+/// analyte selects samples that have a result of it).
+#[utoipa::path(get, path = "/api/v1/samples", tag = "samples", params(FindParams),
+    responses((status = 200, description = "Samples (next page in the Link and X-Next-Cursor headers)", body = [Object]),
+        (status = 400, body = crate::error::ErrorResponse)))]
+pub async fn list_samples(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Query(q): Query<FindParams>,
+) -> ApiResult<Response> {
+    let format = q.format(&headers)?;
+    let page = state.store.find_samples(&q.query(format)?).await?;
+    respond(page, format, &uri, "samples")
 }
 
 /// One sample with its results.
@@ -108,7 +79,7 @@ pub async fn get_result_history(
     Ok(Json(h))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct EvaluationQuery {
     /// Ruleset id; default by medium: soil `gb15618-2018`, groundwater `gb14848-2017`,
     /// surface water `gb3838-2002`, irrigation water `gb5084-2021`.
@@ -153,6 +124,30 @@ pub async fn get_sample_evaluation(
     Query(q): Query<EvaluationQuery>,
 ) -> ApiResult<Json<SampleEvaluationResponse>> {
     let stored = state.store.get_sample_by_id(id).await?;
+    let (ruleset, evaluation) = evaluate_stored(&stored, &q)?;
+    Ok(Json(SampleEvaluationResponse {
+        sample_id: stored.id,
+        sample_code: stored.sample.code.clone(),
+        medium: stored.sample.medium.code().to_owned(),
+        ruleset,
+        evaluation: to_json(&evaluation)?,
+    }))
+}
+
+/// The evaluation of a stored sample: soil (GB 15618 / GB 36600) or water.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Evaluation {
+    Soil(SoilEvaluation),
+    Water(WaterEvaluation),
+}
+
+/// Evaluate a stored sample against a standard; the JSON endpoint and the sample page share
+/// this. Returns the ruleset id and the evaluation.
+pub fn evaluate_stored(
+    stored: &StoredSample,
+    q: &EvaluationQuery,
+) -> ApiResult<(String, Evaluation)> {
     let s = &stored.sample;
     let results: Vec<_> = stored.results.iter().map(|r| r.result.clone()).collect();
     let default_ruleset = match s.medium {
@@ -199,7 +194,7 @@ pub async fn get_sample_evaluation(
             crop_type,
             ..WaterOptions::default()
         };
-        to_json(&evaluate_water(ruleset, &water, &opts).map_err(unprocessable)?)?
+        Evaluation::Water(evaluate_water(ruleset, &water, &opts).map_err(unprocessable)?)
     } else {
         let method = match q.method.as_deref() {
             None | Some("gb15618") => Method::Gb15618,
@@ -226,13 +221,7 @@ pub async fn get_sample_evaluation(
             method,
             land_class,
         };
-        to_json(&engine.evaluate(&ctx, &results).map_err(unprocessable)?)?
+        Evaluation::Soil(engine.evaluate(&ctx, &results).map_err(unprocessable)?)
     };
-    Ok(Json(SampleEvaluationResponse {
-        sample_id: stored.id,
-        sample_code: s.code.clone(),
-        medium: s.medium.code().to_owned(),
-        ruleset: ruleset_id,
-        evaluation,
-    }))
+    Ok((ruleset_id, evaluation))
 }

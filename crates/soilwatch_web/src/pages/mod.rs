@@ -1,0 +1,86 @@
+//! Server-rendered pages in Chinese (askama templates under `templates/`), usable without
+//! JavaScript. Page handlers call the same functions as the JSON API.
+
+pub mod coverage;
+pub mod point;
+pub mod sample;
+pub mod svg;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// A page that failed: an HTML page with the status of the error.
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<soilwatch_store::StoreError> for PageError {
+    fn from(e: soilwatch_store::StoreError) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, msg) = match self.0 {
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
+            ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+            ApiError::Internal(m) => {
+                tracing::error!(error = %m, "internal error on a page");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "服务器内部错误，已记录 / internal error, logged on the server".to_owned(),
+                )
+            }
+        };
+        let body = format!(
+            "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>{}</title>\
+             <p>{}</p><p><a href=\"/\">返回首页 / home</a></p></html>",
+            status.as_u16(),
+            svg::esc(&msg)
+        );
+        (status, Html(body)).into_response()
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+/// Render a template as an HTML response.
+pub fn render<T: Template>(t: &T) -> PageResult {
+    let html = t
+        .render()
+        .map_err(|e| PageError(ApiError::Internal(format!("template: {e}"))))?;
+    Ok(Html(html).into_response())
+}
+
+/// Whether the demo banner shows.
+pub async fn demo_present(state: &AppState) -> Result<bool, PageError> {
+    Ok(state.store.has_demo_data().await?)
+}
+
+/// The message of an error.
+pub fn message(e: &ApiError) -> &str {
+    match e {
+        ApiError::BadRequest(m)
+        | ApiError::NotFound(m)
+        | ApiError::Conflict(m)
+        | ApiError::Unprocessable(m)
+        | ApiError::Internal(m) => m,
+    }
+}
+
+/// "—" for nothing.
+pub fn or_dash(s: Option<String>) -> String {
+    s.filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into())
+}

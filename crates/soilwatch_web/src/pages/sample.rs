@@ -1,0 +1,184 @@
+//! `/samples/{id}`: a sample's results, its evaluation (the same function as
+//! `GET /api/v1/samples/{id}/evaluation`) and its provenance (who entered it, when, why).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use soilwatch_core::{AnalyteCatalogue, Sample};
+use soilwatch_store::Entity;
+
+use super::{demo_present, or_dash, render, PageResult};
+use crate::api::samples::{evaluate_stored, Evaluation, EvaluationQuery};
+use crate::AppState;
+
+pub struct ResultRow {
+    pub id: i64,
+    pub name: String,
+    pub value: String,
+    pub unit: String,
+    pub dl: String,
+    pub qualifier: &'static str,
+    pub method: String,
+    pub version: i64,
+}
+
+pub struct ProvenanceRow {
+    pub version: i64,
+    pub operation: String,
+    pub at: String,
+    pub actor: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "sample.html")]
+pub struct SamplePage {
+    pub demo: bool,
+    pub id: i64,
+    pub s: Sample,
+    pub medium: &'static str,
+    pub land_use: String,
+    pub crop: String,
+    pub depth: String,
+    pub lab: String,
+    pub results: Vec<ResultRow>,
+    pub ruleset: String,
+    pub eval_error: Option<String>,
+    pub eval_class: String,
+    pub eval_rule: String,
+    /// (item, value, limits, verdict)
+    pub eval_items: Vec<(String, String, String, String)>,
+    pub provenance: Vec<ProvenanceRow>,
+}
+
+/// The page of one sample.
+pub async fn sample_page(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<EvaluationQuery>,
+) -> PageResult {
+    let stored = state.store.get_sample_by_id(id).await?;
+    let catalogue = AnalyteCatalogue::builtin();
+    let mut page = SamplePage {
+        demo: demo_present(&state).await?,
+        id,
+        medium: stored.sample.medium.name_cn(),
+        land_use: or_dash(
+            stored
+                .sample
+                .land_use
+                .map(|l| format!("{} {}", l.code(), l.name_cn())),
+        ),
+        crop: or_dash(stored.sample.crop.clone()),
+        depth: or_dash(stored.sample.depth_cm.map(|(a, b)| format!("{a}–{b} cm"))),
+        lab: or_dash(stored.sample.lab.clone()),
+        results: stored
+            .results
+            .iter()
+            .map(|r| ResultRow {
+                id: r.id,
+                name: catalogue
+                    .by_code(&r.result.analyte)
+                    .map(|a| format!("{} {}", a.name_cn, a.code))
+                    .unwrap_or_else(|| r.result.analyte.clone()),
+                value: or_dash(r.result.value.map(|v| v.to_string())),
+                unit: r.result.unit.symbol().to_owned(),
+                dl: or_dash(r.result.detection_limit.map(|v| v.to_string())),
+                qualifier: if r.result.is_non_detect() {
+                    "未检出"
+                } else {
+                    "检出"
+                },
+                method: or_dash(r.result.method.clone()),
+                version: r.version,
+            })
+            .collect(),
+        ruleset: String::new(),
+        eval_error: None,
+        eval_class: String::new(),
+        eval_rule: String::new(),
+        eval_items: Vec::new(),
+        provenance: state
+            .store
+            .history(Entity::Sample, &stored.sample.code)
+            .await?
+            .into_iter()
+            .map(|h| ProvenanceRow {
+                version: h.version,
+                operation: h.operation,
+                at: h.at.format("%Y-%m-%d %H:%M").to_string(),
+                actor: h.actor,
+                reason: h.reason,
+            })
+            .collect(),
+        s: stored.sample.clone(),
+    };
+    match evaluate_stored(&stored, &q) {
+        Ok((ruleset, Evaluation::Soil(e))) => {
+            page.ruleset = ruleset;
+            page.eval_class = e
+                .class
+                .map(|c| c.name_cn().to_owned())
+                .unwrap_or_else(|| "无法分类".into());
+            page.eval_rule = e.rule;
+            page.eval_items = e
+                .items
+                .into_iter()
+                .map(|i| {
+                    let limits = match (i.screening, i.intervention) {
+                        (Some(s), Some(v)) => format!("筛选值 {s}，管制值 {v}"),
+                        (Some(s), None) => format!("筛选值 {s}"),
+                        _ => "—".into(),
+                    };
+                    let verdict = if i.exceeds_intervention {
+                        "超管制值"
+                    } else if i.exceeds_screening {
+                        "超筛选值"
+                    } else if i.screening.is_some() {
+                        "未超标"
+                    } else {
+                        "—"
+                    };
+                    (
+                        format!("{} {}", i.name_cn, i.analyte),
+                        format!("{} mg/kg", i.value_mg_kg),
+                        limits,
+                        verdict.to_owned(),
+                    )
+                })
+                .collect();
+        }
+        Ok((ruleset, Evaluation::Water(e))) => {
+            page.ruleset = ruleset;
+            page.eval_class = e
+                .class
+                .map(|c| c.label().to_owned())
+                .or(e
+                    .compliant
+                    .map(|c| if c { "达标" } else { "不达标" }.to_owned()))
+                .unwrap_or_default();
+            page.eval_rule = e.rule;
+            page.eval_items = e
+                .items
+                .into_iter()
+                .map(|i| {
+                    let verdict = i
+                        .class
+                        .map(|c| c.label().to_owned())
+                        .or(i
+                            .compliant
+                            .map(|c| if c { "达标" } else { "超标" }.to_owned()))
+                        .or(i.note)
+                        .unwrap_or_default();
+                    (
+                        i.standard_item,
+                        format!("{} {}", i.value, i.unit),
+                        i.limits.join("；"),
+                        verdict,
+                    )
+                })
+                .collect();
+        }
+        Err(e) => page.eval_error = Some(super::message(&e).to_owned()),
+    }
+    render(&page)
+}
