@@ -77,6 +77,20 @@ fn peak_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU time (user + system, all threads) of this process so far, seconds (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0) // USER_HZ is 100 on Linux
+        })
+        .unwrap_or(0.0)
+}
+
 fn reset_peak() {
     // "5" resets the peak RSS (Linux ≥ 4.0).
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -84,6 +98,7 @@ fn reset_peak() {
 
 struct Run {
     seconds: f64,
+    cpu: f64,
     peak_mb: f64,
     estimate: Vec<f64>,
 }
@@ -96,12 +111,14 @@ fn run(pts: &[Sample], method: Method) -> Run {
         transform: Transform::None,
     };
     reset_peak();
+    let cpu0 = cpu_seconds();
     let t = Instant::now();
     let interp = Interpolator::new(pts, &opts).unwrap();
     let grid = interp.grid(&grid_spec()).unwrap();
     let seconds = t.elapsed().as_secs_f64();
     Run {
         seconds,
+        cpu: cpu_seconds() - cpu0,
         peak_mb: peak_mb(),
         estimate: grid.estimate,
     }
@@ -120,6 +137,7 @@ fn best_of(reps: usize, f: impl Fn() -> Run) -> Run {
 
 struct Baseline {
     seconds: f64,
+    cpu: f64,
     peak_mb: f64,
     estimate: Vec<f64>,
 }
@@ -165,6 +183,7 @@ fn python(dir: &Path, job: &str, n: usize) -> Option<Baseline> {
         .collect();
     Some(Baseline {
         seconds: field("seconds=")?,
+        cpu: field("cpu=")?,
         peak_mb: field("peak_mb=")?,
         estimate,
     })
@@ -214,8 +233,8 @@ fn main() {
             )
         });
         println!(
-            "  soilwatch IDW:              {:7.3} s  peak {:6.0} MB",
-            idw.seconds, idw.peak_mb
+            "  soilwatch IDW:              {:7.3} s  (CPU {:7.3} s)  peak {:6.0} MB",
+            idw.seconds, idw.cpu, idw.peak_mb
         );
         let ok = best_of(3, || {
             run(
@@ -228,28 +247,32 @@ fn main() {
             )
         });
         println!(
-            "  soilwatch ordinary kriging: {:7.3} s  peak {:6.0} MB",
-            ok.seconds, ok.peak_mb
+            "  soilwatch ordinary kriging: {:7.3} s  (CPU {:7.3} s)  peak {:6.0} MB",
+            ok.seconds, ok.cpu, ok.peak_mb
         );
         if !use_python {
             continue;
         }
         if let Some(b) = python(dir.path(), "scipy_idw", n) {
             println!(
-                "  SciPy cKDTree IDW:          {:7.3} s  peak {:6.0} MB  → soilwatch {:.1}× faster (max rel. diff {:.1e})",
+                "  SciPy cKDTree IDW:          {:7.3} s  (CPU {:7.3} s)  peak {:6.0} MB  → soilwatch {:.1}× faster (CPU {:.1}×; max rel. diff {:.1e})",
                 b.seconds,
+                b.cpu,
                 b.peak_mb,
                 b.seconds / idw.seconds,
+                b.cpu / idw.cpu,
                 max_rel_diff(&idw.estimate, &b.estimate)
             );
         }
         if n <= 10_000 {
             if let Some(b) = python(dir.path(), "pykrige", n) {
                 println!(
-                    "  PyKrige ordinary kriging:   {:7.3} s  peak {:6.0} MB  → soilwatch {:.1}× faster (max rel. diff {:.1e})",
+                    "  PyKrige ordinary kriging:   {:7.3} s  (CPU {:7.3} s)  peak {:6.0} MB  → soilwatch {:.1}× faster (CPU {:.1}×; max rel. diff {:.1e})",
                     b.seconds,
+                    b.cpu,
                     b.peak_mb,
                     b.seconds / ok.seconds,
+                    b.cpu / ok.cpu,
                     max_rel_diff(&ok.estimate, &b.estimate)
                 );
             }
