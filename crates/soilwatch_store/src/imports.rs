@@ -10,7 +10,7 @@ use soilwatch_core::{AnalysisResult, DivisionCode, MonitoringPoint, SampleWithRe
 use sqlx::Row;
 
 use crate::sql::{json, now, record_prior, Tx};
-use crate::{Entity, SqlStore, Store, StoreError, StoreResult, StoredSample};
+use crate::{BackendKind, Entity, SqlStore, Store, StoreError, StoreResult, StoredSample};
 
 /// A committed import.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,8 +112,9 @@ fn batch_from_row(r: &sqlx::any::AnyRow) -> StoreResult<ImportBatch> {
     })
 }
 
-/// `($1, $2, …), ($k, …)` for `rows` rows of `cols` columns.
-fn placeholders(rows: usize, cols: usize) -> String {
+/// `($1, $2, …), ($k, …)` for `rows` rows of `cols` columns; anonymous `?` on SQLite, where
+/// numbered parameters cost a linear name lookup each (quadratic for a many-row statement).
+fn placeholders(kind: BackendKind, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -124,8 +125,13 @@ fn placeholders(rows: usize, cols: usize) -> String {
             if c > 0 {
                 s.push_str(", ");
             }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
+            match kind {
+                BackendKind::Sqlite => s.push('?'),
+                BackendKind::Postgres => {
+                    s.push('$');
+                    s.push_str(&(r * cols + c + 1).to_string());
+                }
+            }
         }
         s.push(')');
     }
@@ -137,6 +143,7 @@ const RESULT_CHUNK: usize = 1000;
 
 async fn insert_results_bulk(
     tx: &mut Tx<'_>,
+    kind: BackendKind,
     batch_id: i64,
     rows: &[(i64, &AnalysisResult)],
 ) -> StoreResult<()> {
@@ -144,7 +151,7 @@ async fn insert_results_bulk(
         let sql = format!(
             "INSERT INTO results (sample_id, analyte, value_text, value_num, unit, detection_limit, \
              qualifier, method, version, batch_id) VALUES {}",
-            placeholders(chunk.len(), 10)
+            placeholders(kind, chunk.len(), 10)
         );
         let mut q = sqlx::query(&sql);
         for (sample_id, r) in chunk {
@@ -307,7 +314,7 @@ impl ImportStore for SqlStore {
             let sql = format!(
                 "INSERT INTO samples (code, point_code, medium, division, sampled_on, land_use, crop, \
                  depth_top, depth_bottom, lab, version, batch_id) VALUES {} RETURNING id, code",
-                placeholders(chunk.len(), 12)
+                placeholders(self.kind(), chunk.len(), 12)
             );
             let mut q = sqlx::query(&sql);
             for item in chunk {
@@ -364,7 +371,7 @@ impl ImportStore for SqlStore {
         for r in &changes.added_results {
             rows.push((stored_ids[&r.sample_code], r));
         }
-        insert_results_bulk(&mut tx, batch_id, &rows).await?;
+        insert_results_bulk(&mut tx, self.kind(), batch_id, &rows).await?;
 
         // Corrections: a new version of the stored result, the previous one kept in history.
         for r in &changes.corrections {
