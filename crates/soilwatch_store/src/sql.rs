@@ -463,7 +463,7 @@ pub(crate) async fn record_prior(tx: &mut Tx<'_>, id: i64) -> StoreResult<()> {
     if have.try_get::<i64, _>("n")? > 0 {
         return Ok(());
     }
-    if let Some(rec) = current_result_record(&mut **tx, id).await? {
+    if let Some(rec) = current_result_record(tx, id).await? {
         sqlx::query(
             "INSERT INTO history (entity, key, version, operation, data, actor, reason, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -5,7 +5,9 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
 
-use crate::api::{analytes, departments, divisions, health, openapi, points, samples, standards};
+use crate::api::{
+    analytes, departments, divisions, health, imports, openapi, points, samples, standards,
+};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -60,6 +62,14 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/samples/{id}/evaluation",
             get(samples::get_sample_evaluation),
         )
+        .route(
+            "/api/v1/imports",
+            get(imports::list_imports)
+                .post(imports::create_import)
+                .layer(imports::body_limit()),
+        )
+        .route("/api/v1/imports/{id}", get(imports::get_import))
+        .route("/api/v1/templates/{file}", get(imports::get_template))
         .route("/api/v1/standards", get(standards::list_standards))
         .route("/api/v1/standards/{id}", get(standards::get_standard))
         .fallback(not_found)

@@ -5,6 +5,7 @@ pub mod departments;
 pub mod divisions;
 pub mod find;
 pub mod health;
+pub mod imports;
 pub mod network;
 pub mod openapi;
 pub mod points;

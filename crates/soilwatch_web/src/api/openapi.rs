@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{analytes, departments, divisions, health, points, samples, standards};
+use super::{analytes, departments, divisions, health, imports, points, samples, standards};
 use crate::error::{ErrorDetail, ErrorResponse};
 
 #[derive(OpenApi)]
@@ -33,6 +33,10 @@ use crate::error::{ErrorDetail, ErrorResponse};
         samples::get_sample,
         samples::get_result_history,
         samples::get_sample_evaluation,
+        imports::create_import,
+        imports::list_imports,
+        imports::get_import,
+        imports::get_template,
         standards::list_standards,
         standards::get_standard,
     ),

@@ -1,0 +1,146 @@
+//! Imports: upload a file (multipart), get its batch and report; download templates.
+
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use soilwatch_ingest::{
+    template, KindHint, ParseOptions, TemplateFormat, TemplateKind, TextEncoding,
+};
+use soilwatch_store::importer::{import_bytes, ImportOutcome};
+use soilwatch_store::ImportBatch;
+
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// Largest upload accepted (bytes).
+pub const MAX_UPLOAD: usize = 512 * 1024 * 1024;
+
+/// The body limit layer for the upload route.
+pub fn body_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(MAX_UPLOAD)
+}
+
+/// Upload a file of points or results (multipart form: `file`, optional `kind`, `department`,
+/// `encoding`, `sheet`). The uploader is taken from the `X-Soilwatch-Actor` header until sign-in
+/// arrives. 201 with the batch and its report when stored; 200 when the same file was imported
+/// before (nothing changed); 422 with the report when rejected (nothing stored).
+#[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
+    request_body(content_type = "multipart/form-data", description = "file, kind, department, encoding, sheet"),
+    responses((status = 201, description = "Imported", body = Object),
+        (status = 200, description = "Unchanged: already imported", body = Object),
+        (status = 422, description = "Rejected, nothing stored; the body holds the report", body = Object),
+        (status = 400, body = crate::error::ErrorResponse)))]
+pub async fn create_import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> ApiResult<Response> {
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut kind = KindHint::Auto;
+    let mut department = None;
+    let mut encoding = None;
+    let mut sheet = None;
+    let bad = |e: String| ApiError::BadRequest(e);
+    while let Some(field) = form.next_field().await.map_err(|e| bad(e.to_string()))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "file" => {
+                let fname = field.file_name().unwrap_or("upload").to_owned();
+                let bytes = field.bytes().await.map_err(|e| bad(e.to_string()))?;
+                file = Some((fname, bytes.to_vec()));
+            }
+            _ => {
+                let text = field.text().await.map_err(|e| bad(e.to_string()))?;
+                match name.as_str() {
+                    "kind" => kind = text.parse().map_err(|e| bad(format!("kind: {e}")))?,
+                    "department" if !text.is_empty() => department = Some(text),
+                    "encoding" if !text.is_empty() => {
+                        encoding = Some(
+                            text.parse::<TextEncoding>()
+                                .map_err(|e| bad(format!("encoding: {e}")))?,
+                        )
+                    }
+                    "sheet" if !text.is_empty() => sheet = Some(text),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let (file_name, bytes) =
+        file.ok_or_else(|| bad("缺少文件 / the form has no `file` field".to_owned()))?;
+    let mut opts = ParseOptions::new(file_name, chrono::Local::now().date_naive());
+    opts.kind = kind;
+    opts.encoding = encoding;
+    opts.sheet = sheet;
+    let uploader = headers
+        .get("x-soilwatch-actor")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or("api")
+        .to_owned();
+    let outcome = import_bytes(
+        state.store.as_ref(),
+        &bytes,
+        &opts,
+        &uploader,
+        department.as_deref(),
+    )
+    .await?;
+    let status = match &outcome {
+        ImportOutcome::Imported { .. } => StatusCode::CREATED,
+        ImportOutcome::Unchanged { .. } => StatusCode::OK,
+        ImportOutcome::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let mut body = serde_json::to_value(&outcome).map_err(|e| ApiError::Internal(e.to_string()))?;
+    body["summary"] = serde_json::Value::String(outcome.summary_line());
+    Ok((status, Json(body)).into_response())
+}
+
+/// Import batches, newest first.
+#[utoipa::path(get, path = "/api/v1/imports", tag = "imports",
+    responses((status = 200, body = [Object])))]
+pub async fn list_imports(State(state): State<AppState>) -> ApiResult<Json<Vec<ImportBatch>>> {
+    Ok(Json(state.store.list_imports(500).await?))
+}
+
+/// One import batch with its report.
+#[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "imports",
+    params(("id" = i64, Path, description = "Batch id")),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+pub async fn get_import(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ImportBatch>> {
+    Ok(Json(state.store.get_import(id).await?))
+}
+
+/// An import template: `results.xlsx`, `results.csv`, `results_wide.xlsx`, `points.csv`, …
+#[utoipa::path(get, path = "/api/v1/templates/{file}", tag = "imports",
+    params(("file" = String, Path, description = "KIND.FORMAT: results|results_wide|points . xlsx|csv")),
+    responses((status = 200, description = "The template file"),
+        (status = 400, body = crate::error::ErrorResponse)))]
+pub async fn get_template(Path(file): Path<String>) -> ApiResult<Response> {
+    let (kind, format) = file.rsplit_once('.').ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "应为 类型.格式 / expected KIND.FORMAT such as results.xlsx, found '{file}'"
+        ))
+    })?;
+    let kind: TemplateKind = kind.parse().map_err(ApiError::BadRequest)?;
+    let format: TemplateFormat = format.parse().map_err(ApiError::BadRequest)?;
+    let content_type = match format {
+        TemplateFormat::Csv => "text/csv; charset=utf-8",
+        TemplateFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        template(kind, format),
+    )
+        .into_response())
+}

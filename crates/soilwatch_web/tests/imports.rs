@@ -1,0 +1,124 @@
+//! `POST /api/v1/imports`, the batches, and the templates, through the router.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test fixtures: a panic is a failed test"
+)]
+
+use axum::http::StatusCode;
+use soilwatch_test_utils::TestApp;
+
+const CSV: &str = "样品编号,样品类型,采样日期,行政区划代码,土地利用类型,检测项目,检测值,单位\n\
+W-1,土壤,2023-09-01,513402,水田,镉,0.45,mg/kg\n\
+W-1,土壤,2023-09-01,513402,水田,pH,5.2,无量纲\n";
+
+async fn upload_cycle(app: &TestApp) {
+    let (status, body) = app
+        .post_multipart(
+            "/api/v1/imports",
+            &[
+                ("file", Some("w.csv"), CSV.as_bytes()),
+                ("department", None, b"agri-513400"),
+            ],
+            Some("county-agri"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["outcome"], "imported");
+    assert_eq!(body["batch"]["uploader"], "county-agri");
+    assert_eq!(body["batch"]["department"], "agri-513400");
+    assert_eq!(body["batch"]["results"], 2);
+    assert_eq!(body["report"]["errors"], 0);
+    let id = body["batch"]["id"].as_i64().unwrap();
+    assert!(body["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("imported 2 rows"));
+
+    let (status, again) = app
+        .post_multipart(
+            "/api/v1/imports",
+            &[("file", Some("again.csv"), CSV.as_bytes())],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["outcome"], "unchanged");
+    assert_eq!(again["batch"]["id"], id);
+
+    let bad = CSV.replace("0.45", "-0.45");
+    let (status, rejected) = app
+        .post_multipart(
+            "/api/v1/imports",
+            &[("file", Some("bad.csv"), bad.as_bytes())],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(rejected["outcome"], "rejected");
+    let issue = &rejected["report"]["issues"][0];
+    assert_eq!(issue["row"], 2);
+    assert_eq!(issue["file"], "bad.csv");
+    assert!(!issue["message_cn"].as_str().unwrap().is_empty());
+    assert!(!issue["message_en"].as_str().unwrap().is_empty());
+
+    let (status, list) = app.get_json("/api/v1/imports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let (status, one) = app.get_json(&format!("/api/v1/imports/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["file_name"], "w.csv");
+    let (status, _) = app.get_json("/api/v1/imports/9999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The imported sample is found and evaluated: Cd 0.45 > 0.3 (paddy, pH ≤ 5.5).
+    let (_, rows) = app
+        .get_json("/api/v1/results?analyte=Cd&division=513402")
+        .await;
+    let sample_id = rows[0]["sample_id"].as_i64().unwrap();
+    let (_, ev) = app
+        .get_json(&format!("/api/v1/samples/{sample_id}/evaluation"))
+        .await;
+    assert_eq!(ev["evaluation"]["class"], "safe_utilization");
+
+    let (status, missing) = app
+        .post_multipart("/api/v1/imports", &[("kind", None, b"results")], None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(missing["error"]["code"], "bad_request");
+}
+
+#[tokio::test]
+async fn upload_reimport_reject_on_sqlite() {
+    upload_cycle(&TestApp::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn upload_reimport_reject_on_postgres() {
+    let Some(app) = TestApp::postgres("web_imports").await else {
+        return;
+    };
+    upload_cycle(&app).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn templates_download() {
+    let app = TestApp::sqlite().await;
+    let (status, ct, body) = app.get("/api/v1/templates/results.xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ct.contains("spreadsheetml"));
+    assert!(body.starts_with(b"PK"));
+    let (status, ct, body) = app.get("/api/v1/templates/points.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ct.starts_with("text/csv"));
+    assert!(body.starts_with(&[0xEF, 0xBB, 0xBF]));
+    for bad in [
+        "/api/v1/templates/results",
+        "/api/v1/templates/moon.csv",
+        "/api/v1/templates/results.doc",
+    ] {
+        let (status, _, _) = app.get(bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
