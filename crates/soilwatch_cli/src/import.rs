@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use soilwatch_ingest::{
     template, KindHint, ParseOptions, Report, TemplateFormat, TemplateKind, TextEncoding,
 };
-use soilwatch_store::importer::{import_bytes, validate_bytes, ImportOutcome};
+use soilwatch_store::importer::{import_bytes_with, validate_bytes, ImportOutcome};
 
 use crate::DbArgs;
 
@@ -141,13 +141,16 @@ pub async fn run_import(args: ImportArgs) -> anyhow::Result<u8> {
         .uploader
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "cli".to_owned());
-    eprintln!(
-        "validating {} ({} bytes)…",
-        args.read.file.display(),
-        bytes.len()
-    );
-    let outcome =
-        import_bytes(&store, &bytes, &opts, &uploader, args.department.as_deref()).await?;
+    let progress = crate::progress::Reporter::new();
+    let outcome = import_bytes_with(
+        &store,
+        &bytes,
+        &opts,
+        &uploader,
+        args.department.as_deref(),
+        &progress,
+    )
+    .await?;
     store.close().await;
     let report = match &outcome {
         ImportOutcome::Imported { report, .. } | ImportOutcome::Rejected { report } => Some(report),

@@ -8,6 +8,7 @@ mod demo;
 mod evaluate;
 mod import;
 mod interpolate;
+mod progress;
 mod serve;
 
 use std::process::ExitCode;

@@ -227,6 +227,17 @@ pub fn parse_reader<'r>(
     opts: &ParseOptions,
     ctx: &Context<'_>,
 ) -> Batch {
+    parse_reader_observed(reader, opts, ctx, &mut |_| {})
+}
+
+/// Like [`parse_reader`], calling `on_row` with the row number of every valid record as it is
+/// read (for progress reporting).
+pub fn parse_reader_observed<'r>(
+    reader: impl Read + Send + 'r,
+    opts: &ParseOptions,
+    ctx: &Context<'_>,
+    on_row: &mut dyn FnMut(u64),
+) -> Batch {
     let mut ingest = match open(reader, opts, ctx) {
         Ok(i) => i,
         Err(e) => {
@@ -244,8 +255,12 @@ pub fn parse_reader<'r>(
     let mut index: HashMap<String, usize> = HashMap::new();
     for record in ingest.by_ref() {
         match record {
-            Record::Point(p) => points.push(p),
+            Record::Point(p) => {
+                on_row(p.row);
+                points.push(p)
+            }
             Record::Results { sample, results } => {
+                on_row(sample.row);
                 if let Some(&i) = index.get(&sample.sample.code) {
                     samples[i].results.extend(results);
                 } else {

@@ -43,8 +43,8 @@ pub mod values;
 pub use boundaries::{Boundaries, DivisionBoundary, Placement};
 pub use error::{IngestError, IngestResult};
 pub use ingest::{
-    open, parse_bytes, parse_reader, Batch, Context, Ingest, ParseOptions, ParsedPoint,
-    ParsedResult, ParsedSample, Record, SampleBatch, StoredState, ThresholdFn,
+    open, parse_bytes, parse_reader, parse_reader_observed, Batch, Context, Ingest, ParseOptions,
+    ParsedPoint, ParsedResult, ParsedSample, Record, SampleBatch, StoredState, ThresholdFn,
 };
 pub use known::{KnownData, MemoryKnown, NoStore};
 pub use mapping::{ColumnMap, DataKind, Field, KindHint};

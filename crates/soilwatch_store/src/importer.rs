@@ -8,7 +8,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use soilwatch_core::{DivisionLevel, Medium};
 use soilwatch_ingest::{
-    parse_bytes, Batch, Boundaries, Context, MemoryKnown, ParseOptions, Report, StoredState,
+    parse_bytes, parse_reader_observed, Batch, Boundaries, Context, MemoryKnown, ParseOptions,
+    Report, StoredState,
 };
 use soilwatch_standards::RulesetRegistry;
 
@@ -106,13 +107,59 @@ pub async fn boundaries(store: &dyn Store) -> StoreResult<Option<Boundaries>> {
     Ok(Some(Boundaries::new(prefecture.code, counties)))
 }
 
-fn parse(bytes: &[u8], opts: &ParseOptions, known: &MemoryKnown, b: Option<&Boundaries>) -> Batch {
+/// Progress of a long import, for a progress bar or plain progress lines.
+pub trait Progress: Sync {
+    /// A phase starts (`validating`, `committing`); `total_bytes` for the reading phase.
+    fn phase(&self, _name: &str, _total_bytes: Option<u64>) {}
+    /// While reading: the spreadsheet row reached and the bytes consumed.
+    fn row(&self, _row: u64, _bytes: u64) {}
+    fn done(&self) {}
+}
+
+/// No progress output.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// A reader over bytes that tells how far it got.
+struct Counting<'a> {
+    inner: &'a [u8],
+    pos: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl std::io::Read for Counting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = std::io::Read::read(&mut self.inner, buf)?;
+        self.pos
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn parse(
+    bytes: &[u8],
+    opts: &ParseOptions,
+    known: &MemoryKnown,
+    b: Option<&Boundaries>,
+    progress: &dyn Progress,
+) -> Batch {
     let threshold = typical_threshold;
     let mut ctx = Context::new(known).with_threshold(&threshold);
     if let Some(b) = b {
         ctx = ctx.with_boundaries(b);
     }
-    parse_bytes(bytes, opts, &ctx)
+    progress.phase("validating", Some(bytes.len() as u64));
+    let pos = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let reader = Counting {
+        inner: bytes,
+        pos: pos.clone(),
+    };
+    let mut batch = parse_reader_observed(reader, opts, &ctx, &mut |row| {
+        progress.row(row, pos.load(std::sync::atomic::Ordering::Relaxed))
+    });
+    if batch.report.checksum.is_none() {
+        batch.report.checksum = Some(soilwatch_ingest::checksum(bytes));
+    }
+    batch
 }
 
 /// Validate a file against the store and, when it has no error, commit it.
@@ -123,6 +170,18 @@ pub async fn import_bytes(
     uploader: &str,
     department: Option<&str>,
 ) -> StoreResult<ImportOutcome> {
+    import_bytes_with(store, bytes, opts, uploader, department, &Quiet).await
+}
+
+/// [`import_bytes`] reporting its progress.
+pub async fn import_bytes_with(
+    store: &dyn Store,
+    bytes: &[u8],
+    opts: &ParseOptions,
+    uploader: &str,
+    department: Option<&str>,
+    progress: &dyn Progress,
+) -> StoreResult<ImportOutcome> {
     let checksum = soilwatch_ingest::checksum(bytes);
     if let Some(batch) = store.find_import_by_checksum(&checksum).await? {
         return Ok(ImportOutcome::Unchanged { batch });
@@ -131,7 +190,13 @@ pub async fn import_bytes(
     // Pass 1 knows the points and divisions; if the file names samples that are stored, pass 2
     // knows them too (duplicates, corrections, conflicting sample data).
     let mut snapshot = store.known_snapshot(&[]).await?;
-    let mut batch = parse(bytes, opts, &known_from(&snapshot), bounds.as_ref());
+    let mut batch = parse(
+        bytes,
+        opts,
+        &known_from(&snapshot),
+        bounds.as_ref(),
+        progress,
+    );
     let codes: Vec<String> = batch
         .samples
         .iter()
@@ -143,10 +208,17 @@ pub async fn import_bytes(
         let with_samples = store.known_snapshot(&codes).await?;
         if !with_samples.samples.is_empty() {
             snapshot = with_samples;
-            batch = parse(bytes, opts, &known_from(&snapshot), bounds.as_ref());
+            batch = parse(
+                bytes,
+                opts,
+                &known_from(&snapshot),
+                bounds.as_ref(),
+                progress,
+            );
         }
     }
     if batch.report.has_errors() {
+        progress.done();
         return Ok(ImportOutcome::Rejected {
             report: batch.report,
         });
@@ -189,7 +261,9 @@ pub async fn import_bytes(
         rows_read: i64::try_from(batch.report.rows_read).unwrap_or(i64::MAX),
         report: report_json,
     };
+    progress.phase("committing", None);
     let committed = store.commit_import(&meta, &changes).await?;
+    progress.done();
     Ok(ImportOutcome::Imported {
         batch: committed,
         report: batch.report,
