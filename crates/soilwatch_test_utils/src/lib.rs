@@ -93,6 +93,20 @@ impl TestApp {
         parts: &[(&str, Option<&str>, &[u8])],
         actor: Option<&str>,
     ) -> (StatusCode, serde_json::Value) {
+        let (status, bytes) = self.post_multipart_bytes(uri, parts, actor).await;
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// Like [`post_multipart`](Self::post_multipart), returning the raw body.
+    pub async fn post_multipart_bytes(
+        &self,
+        uri: &str,
+        parts: &[(&str, Option<&str>, &[u8])],
+        actor: Option<&str>,
+    ) -> (StatusCode, Vec<u8>) {
         let boundary = "soilwatch-test-boundary-7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
         for (name, file, bytes) in parts {
@@ -127,10 +141,7 @@ impl TestApp {
             .unwrap();
         let status = res.status();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-        )
+        (status, bytes.to_vec())
     }
 
     /// GET a path and parse the body as JSON.

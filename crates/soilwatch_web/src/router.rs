@@ -69,6 +69,13 @@ pub fn router(state: AppState) -> Router {
                 .layer(imports::body_limit()),
         )
         .route("/api/v1/imports/{id}", get(imports::get_import))
+        .route(
+            "/imports",
+            get(crate::pages::imports::imports_page)
+                .post(crate::pages::imports::upload_page)
+                .layer(imports::body_limit()),
+        )
+        .route("/imports/{id}", get(crate::pages::imports::import_page))
         .route("/api/v1/templates/{file}", get(imports::get_template))
         .route("/api/v1/standards", get(standards::list_standards))
         .route("/api/v1/standards/{id}", get(standards::get_standard))

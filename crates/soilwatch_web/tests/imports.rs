@@ -122,3 +122,55 @@ async fn templates_download() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn import_pages_without_javascript() {
+    let app = TestApp::sqlite().await;
+    let (status, ct, body) = app.get("/imports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ct.starts_with("text/html"));
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("enctype=\"multipart/form-data\"") && html.contains("尚无导入"));
+
+    let (status, body) = app
+        .post_multipart_bytes(
+            "/imports",
+            &[
+                ("file", Some("页面.csv"), CSV.as_bytes()),
+                ("kind", None, b"auto"),
+            ],
+            Some("web-user"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains("已入库") && html.contains("页面.csv") && html.contains("web-user"),
+        "{html}"
+    );
+
+    let bad = CSV.replace("2023-09-01", "2023-02-30");
+    let (_, body) = app
+        .post_multipart_bytes(
+            "/imports",
+            &[("file", Some("bad.csv"), bad.as_bytes())],
+            None,
+        )
+        .await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains("已拒收") && html.contains("2023-02-30"),
+        "{html}"
+    );
+
+    let (status, _, body) = app.get("/imports/1").await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("页面.csv") && html.contains("SHA-256"));
+    let (_, _, body) = app.get("/imports").await;
+    assert!(String::from_utf8(body)
+        .unwrap()
+        .contains("href=\"/imports/1\""));
+    let (status, _, _) = app.get("/imports/77").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -21,21 +21,14 @@ pub fn body_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(MAX_UPLOAD)
 }
 
-/// Upload a file of points or results (multipart form: `file`, optional `kind`, `department`,
-/// `encoding`, `sheet`). The uploader is taken from the `X-Soilwatch-Actor` header until sign-in
-/// arrives. 201 with the batch and its report when stored; 200 when the same file was imported
-/// before (nothing changed); 422 with the report when rejected (nothing stored).
-#[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
-    request_body(content_type = "multipart/form-data", description = "file, kind, department, encoding, sheet"),
-    responses((status = 201, description = "Imported", body = Object),
-        (status = 200, description = "Unchanged: already imported", body = Object),
-        (status = 422, description = "Rejected, nothing stored; the body holds the report", body = Object),
-        (status = 400, body = crate::error::ErrorResponse)))]
-pub async fn create_import(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+/// Read an upload form (`file`, `kind`, `department`, `encoding`, `sheet`) and import it; the
+/// uploader comes from the `X-Soilwatch-Actor` header until sign-in arrives. Shared by the API
+/// and the upload page.
+pub async fn import_form(
+    state: &AppState,
+    headers: &HeaderMap,
     mut form: Multipart,
-) -> ApiResult<Response> {
+) -> ApiResult<ImportOutcome> {
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut kind = KindHint::Auto;
     let mut department = None;
@@ -79,14 +72,32 @@ pub async fn create_import(
         .filter(|v| !v.trim().is_empty())
         .unwrap_or("api")
         .to_owned();
-    let outcome = import_bytes(
+    Ok(import_bytes(
         state.store.as_ref(),
         &bytes,
         &opts,
         &uploader,
         department.as_deref(),
     )
-    .await?;
+    .await?)
+}
+
+/// Upload a file of points or results (multipart form: `file`, optional `kind`, `department`,
+/// `encoding`, `sheet`). The uploader is taken from the `X-Soilwatch-Actor` header until sign-in
+/// arrives. 201 with the batch and its report when stored; 200 when the same file was imported
+/// before (nothing changed); 422 with the report when rejected (nothing stored).
+#[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
+    request_body(content_type = "multipart/form-data", description = "file, kind, department, encoding, sheet"),
+    responses((status = 201, description = "Imported", body = Object),
+        (status = 200, description = "Unchanged: already imported", body = Object),
+        (status = 422, description = "Rejected, nothing stored; the body holds the report", body = Object),
+        (status = 400, body = crate::error::ErrorResponse)))]
+pub async fn create_import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Multipart,
+) -> ApiResult<Response> {
+    let outcome = import_form(&state, &headers, form).await?;
     let status = match &outcome {
         ImportOutcome::Imported { .. } => StatusCode::CREATED,
         ImportOutcome::Unchanged { .. } => StatusCode::OK,

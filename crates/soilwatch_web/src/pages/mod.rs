@@ -2,6 +2,7 @@
 //! JavaScript. Page handlers call the same functions as the JSON API.
 
 pub mod coverage;
+pub mod imports;
 pub mod point;
 pub mod sample;
 pub mod svg;
