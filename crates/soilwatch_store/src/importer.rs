@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use soilwatch_core::{DivisionLevel, Medium};
+use soilwatch_core::{DivisionLevel, Medium, SampleWithResults};
 use soilwatch_ingest::{
     parse_bytes, parse_reader_observed, Batch, Boundaries, Context, MemoryKnown, ParseOptions,
     Report, StoredState,
@@ -223,30 +223,33 @@ pub async fn import_bytes_with(
             report: batch.report,
         });
     }
+    // Move the rows out of the batch (no copies: a million results are a few hundred MB).
     let mut changes = ImportChanges::default();
-    for p in &batch.points {
+    for p in std::mem::take(&mut batch.points) {
         match p.stored {
-            StoredState::Changed => changes.changed_points.push(p.point.clone()),
+            StoredState::Changed => changes.changed_points.push(p.point),
             StoredState::Unchanged => changes.unchanged += 1,
-            StoredState::New | StoredState::Unknown => changes.new_points.push(p.point.clone()),
+            StoredState::New | StoredState::Unknown => changes.new_points.push(p.point),
         }
     }
-    for s in &batch.samples {
-        let stored = snapshot
-            .samples
-            .iter()
-            .any(|x| x.sample.code == s.sample.sample.code);
-        if !stored {
-            changes.new_samples.push(s.to_core());
+    let stored: HashSet<&str> = snapshot
+        .samples
+        .iter()
+        .map(|x| x.sample.code.as_str())
+        .collect();
+    for s in std::mem::take(&mut batch.samples) {
+        if !stored.contains(s.sample.sample.code.as_str()) {
+            changes.new_samples.push(SampleWithResults {
+                sample: s.sample.sample,
+                results: s.results.into_iter().map(|r| r.result).collect(),
+            });
             continue;
         }
-        for r in &s.results {
+        for r in s.results {
             match r.stored {
                 StoredState::Unchanged => changes.unchanged += 1,
-                StoredState::Changed => changes.corrections.push(r.result.clone()),
-                StoredState::New | StoredState::Unknown => {
-                    changes.added_results.push(r.result.clone())
-                }
+                StoredState::Changed => changes.corrections.push(r.result),
+                StoredState::New | StoredState::Unknown => changes.added_results.push(r.result),
             }
         }
     }
