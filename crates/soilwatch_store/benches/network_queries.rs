@@ -1,0 +1,253 @@
+//! Latency of the monitoring-network queries (issue 5) on a SQLite database of about
+//! 1,000,000 results: p50 and p99 of each main query, and the keyset page against the OFFSET
+//! page of the existing `Store::query_results` (the simple baseline) at the same depth.
+//!
+//! `cargo bench -p soilwatch_store --bench network_queries`. The database is generated once with
+//! the demo generator (`SOILWATCH_BENCH_DB`, default `$TMPDIR/soilwatch-bench-1m.db`) and reused.
+
+#![expect(clippy::unwrap_used, reason = "benchmark: a panic is a failed run")]
+
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use soilwatch_store::demo::{self, DemoOptions};
+use soilwatch_store::{
+    connect, seed, FindQuery, FindSort, NetworkStore, ResultQuery, SqlStore, Store,
+};
+use sqlx::Row;
+
+const TARGET_RESULTS: i64 = 1_000_000;
+
+async fn results(store: &SqlStore) -> i64 {
+    sqlx::query("SELECT COUNT(*) AS n FROM results")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap()
+}
+
+async fn open() -> SqlStore {
+    let path = std::env::var("SOILWATCH_BENCH_DB").unwrap_or_else(|_| {
+        std::env::temp_dir()
+            .join("soilwatch-bench-1m.db")
+            .display()
+            .to_string()
+    });
+    let store = connect(&path).await.unwrap();
+    store.migrate().await.unwrap();
+    seed::seed(&store).await.unwrap();
+    let n = results(&store).await;
+    if n >= TARGET_RESULTS {
+        println!("database {path}: {n} results (reused)");
+        return store;
+    }
+    assert_eq!(n, 0, "{path} is partly filled; delete it");
+    let t = Instant::now();
+    let r = demo::load(
+        &store,
+        &DemoOptions {
+            points: 22_500,
+            ..DemoOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    println!(
+        "database {path}: generated {} points, {} samples, {} results in {:.1} s",
+        r.points,
+        r.samples,
+        r.results,
+        t.elapsed().as_secs_f64()
+    );
+    sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
+    store
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e3
+}
+
+struct Measured {
+    name: &'static str,
+    p50: f64,
+    p99: f64,
+    rows: usize,
+}
+
+async fn measure<F, Fut>(name: &'static str, runs: usize, mut f: F) -> Measured
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    f(0).await; // warm up
+    let mut times = Vec::with_capacity(runs);
+    let mut rows = 0;
+    for i in 0..runs {
+        let t = Instant::now();
+        rows = f(i).await;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    Measured {
+        name,
+        p50: pct(&times, 0.5),
+        p99: pct(&times, 0.99),
+        rows,
+    }
+}
+
+const COUNTIES: [&str; 17] = [
+    "513401", "513402", "513422", "513423", "513424", "513426", "513427", "513428", "513429",
+    "513430", "513431", "513432", "513433", "513434", "513435", "513436", "513437",
+];
+const METALS: [&str; 8] = ["Cd", "Hg", "As", "Pb", "Cr", "Cu", "Ni", "Zn"];
+
+#[tokio::main]
+async fn main() {
+    let store = open().await;
+    let s = &store;
+    let points = s
+        .find_points(&FindQuery {
+            limit: 100_000,
+            ..FindQuery::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    let codes: Vec<String> = points.iter().map(|p| p.point.point.code.clone()).collect();
+    let max_id: i64 = sqlx::query("SELECT MAX(id) AS m FROM results")
+        .fetch_one(s.pool())
+        .await
+        .unwrap()
+        .try_get("m")
+        .unwrap();
+    let q = |f: &dyn Fn(&mut FindQuery)| {
+        let mut q = FindQuery {
+            limit: 100,
+            ..FindQuery::default()
+        };
+        f(&mut q);
+        q
+    };
+    let runs = 200;
+    let mut table = Vec::new();
+    table.push(
+        measure("results: analyte + county, first 100", runs, |i| {
+            let q = q(&|q| {
+                q.analyte = Some(METALS[i % 8].into());
+                q.division = Some(COUNTIES[i % 17].parse().unwrap());
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: analyte + year, 1000 rows", runs, |i| {
+            let q = q(&|q| {
+                q.analyte = Some(METALS[i % 8].into());
+                q.from = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 1, 1);
+                q.to = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 12, 31);
+                q.limit = 1000;
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: analyte, keyset page 100 deep", runs, |i| {
+            let c = (max_id / 2 + i as i64 * 997) % max_id;
+            let q = q(&|q| {
+                q.analyte = Some("Cd".into());
+                q.cursor = Some(c.to_string());
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: county, newest first, 100", runs, |i| {
+            let q = q(&|q| {
+                q.division = Some(COUNTIES[i % 17].parse().unwrap());
+                q.sort = FindSort::DateDesc;
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: point code (all)", runs, |i| {
+            let q = q(&|q| {
+                q.point_code = Some(codes[(i * 7919) % codes.len()].clone());
+                q.limit = 10_000;
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: bbox 0.2° + Pb, 100", runs, |i| {
+            let p = points[(i * 104_729) % points.len()].point.point.location;
+            let q = q(&|q| {
+                q.analyte = Some("Pb".into());
+                q.bbox = Some([p.lon() - 0.1, p.lat() - 0.1, p.lon() + 0.1, p.lat() + 0.1]);
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("samples: county + medium + year, 100", runs, |i| {
+            let q = q(&|q| {
+                q.division = Some(COUNTIES[i % 17].parse().unwrap());
+                q.medium = Some(soilwatch_core::Medium::Soil);
+                q.from = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 1, 1);
+                q.to = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 12, 31);
+            });
+            async move { s.find_samples(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("points: type + county (all)", runs, |i| {
+            let q = q(&|q| {
+                q.point_type = Some(soilwatch_core::PointType::ALL[i % 3]);
+                q.division = Some(COUNTIES[i % 17].parse().unwrap());
+                q.limit = 10_000;
+            });
+            async move { s.find_points(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("coverage report (3 years)", 20, |_| async move {
+            s.network_coverage(NaiveDate::from_ymd_opt(2023, 11, 28).unwrap())
+                .await
+                .unwrap()
+                .counties
+                .len()
+        })
+        .await,
+    );
+    let baseline = measure("baseline: OFFSET page 100 deep (query_results)", 40, |i| {
+        let q = ResultQuery {
+            analyte: Some("Cd".into()),
+            limit: Some(100),
+            offset: Some(60_000 + (i as u32) * 97),
+            ..ResultQuery::default()
+        };
+        async move { s.query_results(&q).await.unwrap().len() }
+    })
+    .await;
+    println!("\n| query | p50 ms | p99 ms | rows |\n|---|---:|---:|---:|");
+    for r in table.iter().chain(std::iter::once(&baseline)) {
+        println!("| {} | {:.2} | {:.2} | {} |", r.name, r.p50, r.p99, r.rows);
+    }
+    let keyset = &table[2];
+    println!(
+        "\nkeyset page vs OFFSET page at the middle of the Cd results: {:.1}× faster (p50)",
+        baseline.p50 / keyset.p50
+    );
+    store.close().await;
+}
