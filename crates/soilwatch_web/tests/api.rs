@@ -12,15 +12,38 @@ use soilwatch_core::{ChangeMeta, Medium};
 use soilwatch_store::{conformance, Store};
 use soilwatch_test_utils::TestApp;
 
+/// The version number of the newest migration file shipped with the store.
+pub fn newest_migration() -> i64 {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../soilwatch_store/migrations/sqlite"
+    );
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .split('_')
+                .next()?
+                .parse::<i64>()
+                .ok()
+        })
+        .max()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn healthz_reports_database_and_schema() {
     let app = TestApp::sqlite().await;
     let (status, body) = app.get_json("/healthz").await;
     assert_eq!(status, StatusCode::OK);
-    insta::assert_json_snapshot!(body, {".version" => "[version]"}, @r#"
+    // The newest migration shipped with the store.
+    assert_eq!(body["schema_version"], newest_migration());
+    insta::assert_json_snapshot!(body, {".version" => "[version]", ".schema_version" => "[newest migration]"}, @r#"
     {
       "database": "sqlite",
-      "schema_version": 3,
+      "schema_version": "[newest migration]",
       "status": "ok",
       "version": "[version]"
     }
