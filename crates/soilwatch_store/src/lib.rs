@@ -8,11 +8,18 @@
 
 pub mod conformance;
 pub mod conformance_network;
+pub mod conformance_registry;
 pub mod demo;
 mod error;
 pub mod importer;
 pub mod imports;
 pub mod network;
+pub mod registry;
+pub mod registry_codes;
+pub mod registry_enterprise;
+pub mod registry_plot;
+pub mod registry_remediation;
+mod registry_sql;
 pub mod seed;
 mod sql;
 
@@ -30,6 +37,7 @@ pub use network::{
     CoverageReport, FindQuery, FindSort, FoundResult, FoundSample, NetworkPoint, NetworkStore,
     Page, PointRecord, RiskAreaCategory,
 };
+pub use registry::{RegistryEntity, RegistryQuery, RegistryStore, Versioned};
 pub use sql::{connect, SqlStore};
 
 /// Which database a store runs on.
@@ -131,7 +139,7 @@ pub struct PointQuery {
 /// Persistence of everything soilwatch registers. Every write that changes a registered thing
 /// records a version (who, when, why) in its history; batch writes are all-or-nothing.
 #[async_trait]
-pub trait Store: NetworkStore + ImportStore + Send + Sync {
+pub trait Store: NetworkStore + ImportStore + RegistryStore + Send + Sync {
     fn kind(&self) -> BackendKind;
     /// Apply pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
