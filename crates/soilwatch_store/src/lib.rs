@@ -6,7 +6,10 @@
 //!
 //! Depends on the pure crates only (core, geostat); never on the web or the command line.
 
+pub mod classification;
+pub mod classification_service;
 pub mod conformance;
+pub mod conformance_classification;
 pub mod conformance_network;
 pub mod conformance_registry;
 pub mod demo;
@@ -31,6 +34,10 @@ use soilwatch_core::{
     MonitoringPoint, Sample, SampleWithResults, VersionRecord,
 };
 
+pub use classification::{
+    ClassificationInputs, ClassificationStore, NewRun, NewTargetArea, NewUnitResult, Review,
+    ReviewAction, RunRecord, RunUnit, StoredUnit, TargetArea, TargetAreaQuery, UnitsWritten,
+};
 pub use error::{StoreError, StoreResult};
 pub use imports::{ImportBatch, ImportChanges, ImportStore, KnownSnapshot, NewImport};
 pub use network::{
@@ -139,7 +146,9 @@ pub struct PointQuery {
 /// Persistence of everything soilwatch registers. Every write that changes a registered thing
 /// records a version (who, when, why) in its history; batch writes are all-or-nothing.
 #[async_trait]
-pub trait Store: NetworkStore + ImportStore + RegistryStore + Send + Sync {
+pub trait Store:
+    NetworkStore + ImportStore + RegistryStore + ClassificationStore + Send + Sync
+{
     fn kind(&self) -> BackendKind;
     /// Apply pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
