@@ -5,7 +5,11 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use soilwatch_standards::{evaluate_csv, BatchOptions, InputEncoding, LandClass, Method};
+use soilwatch_standards::batch::evaluate_csv_with;
+use soilwatch_standards::overlay::overlay_from_csv;
+use soilwatch_standards::{
+    evaluate_csv, BatchOptions, InputEncoding, LandClass, Method, RulesetRegistry, SoilEngine,
+};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -33,6 +37,10 @@ pub struct EvaluateArgs {
     /// GB 36600 land class: 1 or 2.
     #[arg(long, default_value = "1")]
     pub land_class: String,
+    /// A local ruleset (地方标准) over --ruleset: CSV `analyte,land_use,ph_band,land_class,value_type,value,unit,source`.
+    /// Values laxer than the national ones are refused.
+    #[arg(long)]
+    pub overlay: Option<PathBuf>,
     /// Input encoding: auto, utf-8 or gbk.
     #[arg(long, default_value = "auto")]
     pub encoding: String,
@@ -62,12 +70,30 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<u8> {
         }
         None => None,
     };
-    let summary = evaluate_csv(
-        std::io::BufReader::new(input),
-        &mut output,
-        detail.as_mut().map(|d| d as &mut dyn Write),
-        &opts,
-    )
+    let summary = match &args.overlay {
+        None => evaluate_csv(
+            std::io::BufReader::new(input),
+            &mut output,
+            detail.as_mut().map(|d| d as &mut dyn Write),
+            &opts,
+        ),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("无法读取 / cannot read {}", path.display()))?;
+            let base = RulesetRegistry::builtin().require(&args.ruleset)?;
+            let name = path.display().to_string();
+            let local = overlay_from_csv(base, "local", &name, "local", &text)
+                .with_context(|| format!("{}", path.display()))?;
+            let engine = SoilEngine::new(&local)?;
+            evaluate_csv_with(
+                &engine,
+                &mut std::io::BufReader::new(input),
+                &mut output,
+                detail.as_mut().map(|d| d as &mut dyn Write),
+                &opts,
+            )
+        }
+    }
     .with_context(|| format!("{}", args.input.display()))?;
     output.flush().context("writing the output")?;
     if let Some(d) = detail.as_mut() {

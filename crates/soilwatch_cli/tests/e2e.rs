@@ -303,3 +303,66 @@ fn evaluate_a_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.csv"));
 }
+
+#[test]
+fn evaluate_with_a_local_overlay() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.csv"),
+        "sample_code,land_use,ph,analyte,value,unit\nA,paddy,6.0,Cd,0.38,mg/kg\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("local.csv"),
+        "analyte,land_use,ph_band,land_class,value_type,value,unit,source\nCd,paddy,5.5-6.5,,screening,0.35,mg/kg,州标准\n",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["evaluate", "--input", "in.csv", "--output", "national.csv"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let national = std::fs::read_to_string(dir.path().join("national.csv")).unwrap();
+    assert!(national.contains(",priority_protection,"), "{national}");
+    let out = run(
+        dir.path(),
+        &[
+            "evaluate",
+            "--input",
+            "in.csv",
+            "--output",
+            "local.out.csv",
+            "--overlay",
+            "local.csv",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let local = std::fs::read_to_string(dir.path().join("local.out.csv")).unwrap();
+    assert!(local.contains(",safe_utilization,"), "{local}");
+    // Laxer than national: refused with the values named.
+    std::fs::write(
+        dir.path().join("lax.csv"),
+        "analyte,land_use,ph_band,land_class,value_type,value,unit,source\nCd,paddy,5.5-6.5,,screening,0.5,mg/kg,x\n",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "evaluate",
+            "--input",
+            "in.csv",
+            "--output",
+            "x.csv",
+            "--overlay",
+            "lax.csv",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("0.5") && err.contains("0.4"), "{err}");
+}

@@ -712,3 +712,39 @@ pub async fn imports_commit_all_or_nothing_with_provenance(store: &dyn Store) {
         .any(|r| r.result.analyte == "Hg"));
     assert_eq!(store.list_imports(10).await.expect("list").len(), 2);
 }
+
+pub async fn local_rulesets_are_kept_as_filed(store: &dyn Store) {
+    use crate::LocalRulesetRecord;
+    let rec = LocalRulesetRecord {
+        id: "liangshan-2026".into(),
+        base: "gb15618-2018".into(),
+        name: "凉山州".into(),
+        version: "2026".into(),
+        csv: "analyte,land_use,ph_band,land_class,value_type,value,unit,source\nCd,paddy,,,screening,0.25,mg/kg,x\n".into(),
+        created_by: "bureau".into(),
+        reason: "州政府文件".into(),
+        created_at: chrono::Utc::now(),
+    };
+    store.create_local_ruleset(&rec).await.expect("create");
+    let got = store
+        .get_local_ruleset("liangshan-2026")
+        .await
+        .expect("get");
+    assert_eq!(
+        (got.csv.as_str(), got.created_by.as_str(), got.base.as_str()),
+        (rec.csv.as_str(), "bureau", "gb15618-2018")
+    );
+    assert!(matches!(
+        store.create_local_ruleset(&rec).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(store.list_local_rulesets().await.expect("list").len(), 1);
+    assert!(matches!(
+        store.get_local_ruleset("x").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let mut anonymous = rec.clone();
+    anonymous.id = "other-1".into();
+    anonymous.reason = " ".into();
+    assert!(store.create_local_ruleset(&anonymous).await.is_err());
+}

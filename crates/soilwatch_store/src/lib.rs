@@ -16,6 +16,7 @@ pub mod demo;
 mod error;
 pub mod importer;
 pub mod imports;
+pub mod local_rulesets;
 pub mod network;
 pub mod registry;
 pub mod registry_codes;
@@ -39,6 +40,7 @@ pub use classification::{
     ReviewAction, RunRecord, RunUnit, StoredUnit, TargetArea, TargetAreaQuery, UnitsWritten,
 };
 pub use error::{StoreError, StoreResult};
+pub use local_rulesets::{LocalRulesetRecord, LocalRulesetStore};
 pub use imports::{ImportBatch, ImportChanges, ImportStore, KnownSnapshot, NewImport};
 pub use network::{
     CoverageReport, FindQuery, FindSort, FoundResult, FoundSample, NetworkPoint, NetworkStore,
@@ -147,7 +149,7 @@ pub struct PointQuery {
 /// records a version (who, when, why) in its history; batch writes are all-or-nothing.
 #[async_trait]
 pub trait Store:
-    NetworkStore + ImportStore + RegistryStore + ClassificationStore + Send + Sync
+    NetworkStore + ImportStore + LocalRulesetStore + RegistryStore + ClassificationStore + Send + Sync
 {
     fn kind(&self) -> BackendKind;
     /// Apply pending migrations.

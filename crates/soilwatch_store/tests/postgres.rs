@@ -36,4 +36,5 @@ postgres_checks!(
     corrections_keep_previous_versions,
     queries_filter_by_division_medium_analyte_and_time,
     imports_commit_all_or_nothing_with_provenance,
+    local_rulesets_are_kept_as_filed,
 );

@@ -77,7 +77,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/imports/{id}", get(crate::pages::imports::import_page))
         .route("/api/v1/templates/{file}", get(imports::get_template))
-        .route("/api/v1/standards", get(standards::list_standards))
+        .route(
+            "/api/v1/standards",
+            get(standards::list_standards).post(standards::create_standard),
+        )
         .route("/api/v1/standards/{id}", get(standards::get_standard))
         .fallback(not_found)
         .with_state(state)

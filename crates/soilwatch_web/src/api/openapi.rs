@@ -38,6 +38,7 @@ use crate::error::{ErrorDetail, ErrorResponse};
         imports::get_import,
         imports::get_template,
         standards::list_standards,
+        standards::create_standard,
         standards::get_standard,
     ),
     components(schemas(
@@ -48,6 +49,7 @@ use crate::error::{ErrorDetail, ErrorResponse};
         analytes::AnalyteResponse,
         departments::DepartmentResponse,
         samples::SampleEvaluationResponse,
+        standards::LocalRulesetRequest,
         points::PointWriteRequest,
         points::PointRetireRequest,
         super::network::RiskCategoryResponse,

@@ -124,7 +124,11 @@ pub async fn get_sample_evaluation(
     Query(q): Query<EvaluationQuery>,
 ) -> ApiResult<Json<SampleEvaluationResponse>> {
     let stored = state.store.get_sample_by_id(id).await?;
-    let (ruleset, evaluation) = evaluate_stored(&stored, &q)?;
+    let local = match &q.ruleset {
+        Some(id) => super::standards::local_ruleset(&state, id).await?,
+        None => None,
+    };
+    let (ruleset, evaluation) = evaluate_stored_with(&stored, &q, local.as_ref())?;
     Ok(Json(SampleEvaluationResponse {
         sample_id: stored.id,
         sample_code: stored.sample.code.clone(),
@@ -148,6 +152,15 @@ pub fn evaluate_stored(
     stored: &StoredSample,
     q: &EvaluationQuery,
 ) -> ApiResult<(String, Evaluation)> {
+    evaluate_stored_with(stored, q, None)
+}
+
+/// [`evaluate_stored`] with a local ruleset (地方标准) that `q.ruleset` may name.
+pub fn evaluate_stored_with(
+    stored: &StoredSample,
+    q: &EvaluationQuery,
+    local: Option<&soilwatch_standards::Ruleset>,
+) -> ApiResult<(String, Evaluation)> {
     let s = &stored.sample;
     let results: Vec<_> = stored.results.iter().map(|r| r.result.clone()).collect();
     let default_ruleset = match s.medium {
@@ -160,11 +173,15 @@ pub fn evaluate_stored(
         .ruleset
         .clone()
         .unwrap_or_else(|| default_ruleset.to_owned());
-    let ruleset = RulesetRegistry::builtin().get(&ruleset_id).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "未知的标准 / unknown ruleset '{ruleset_id}' (see GET /api/v1/standards)"
-        ))
-    })?;
+    let local = local.filter(|r| r.id == ruleset_id);
+    let ruleset = RulesetRegistry::builtin()
+        .get(&ruleset_id)
+        .or(local)
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "未知的标准 / unknown ruleset '{ruleset_id}' (see GET /api/v1/standards)"
+            ))
+        })?;
     let evaluation = if s.medium.is_water() {
         let water: Vec<WaterResult> = results
             .iter()
@@ -214,7 +231,14 @@ pub fn evaluate_stored(
                 )))
             }
         };
-        let engine = SoilEngine::builtin(&ruleset_id).map_err(unprocessable)?;
+        let owned;
+        let engine = match local {
+            Some(r) => {
+                owned = SoilEngine::new(r).map_err(unprocessable)?;
+                &owned
+            }
+            None => SoilEngine::builtin(&ruleset_id).map_err(unprocessable)?,
+        };
         let ctx = SoilSampleContext {
             land_use: s.land_use,
             ph: None,
