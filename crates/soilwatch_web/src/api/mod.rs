@@ -3,14 +3,19 @@
 pub mod analytes;
 pub mod departments;
 pub mod divisions;
+pub mod enterprises;
 pub mod find;
 pub mod health;
 pub mod imports;
 pub mod network;
 pub mod openapi;
+pub mod plots;
 pub mod points;
+pub mod registry_support;
+pub mod remediation;
 pub mod samples;
 pub mod standards;
+pub mod tailings;
 
 use crate::error::ApiError;
 

@@ -4,6 +4,7 @@
 pub mod coverage;
 pub mod imports;
 pub mod point;
+pub mod registry;
 pub mod sample;
 pub mod svg;
 

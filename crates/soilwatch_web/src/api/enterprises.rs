@@ -1,0 +1,337 @@
+//! 重点监管企业 — key supervised enterprises (issue 8): the registry, the public list per county
+//! (public fields only), and the yearly self-monitoring disclosures with overdue and missing
+//! years flagged.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use soilwatch_core::{DivisionCode, LonLat, Uscc, VersionRecord};
+use soilwatch_store::registry::{parse_uscc, RegistryQuery, Versioned};
+use soilwatch_store::registry_codes::Industry;
+use soilwatch_store::registry_enterprise::{
+    disclosure_calendar, Contact, DisclosedPollutant, Disclosure, DisclosureState, DisclosureYear,
+    Enterprise, EnterprisePublic, EnterpriseStatus, ResponsibilityLetter,
+};
+use soilwatch_store::RegistryEntity;
+use utoipa::{IntoParams, ToSchema};
+
+use super::registry_support::{body, change, division, same_key};
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// Filters of the enterprise lists.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EnterpriseListQuery {
+    /// County or prefecture code.
+    pub division: Option<String>,
+    /// `operating` 在产, `suspended` 停产, `closed` 关闭, `relocated` 搬迁, `removed` 移出名录.
+    pub status: Option<String>,
+}
+
+pub(crate) fn enterprise_query(q: &EnterpriseListQuery) -> ApiResult<RegistryQuery> {
+    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            s.parse::<EnterpriseStatus>()
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?
+                .code()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    Ok(RegistryQuery {
+        division: division(q.division.as_deref())?,
+        status,
+        ..Default::default()
+    })
+}
+
+/// Enterprises with every field (for the bureaus), by county and name.
+#[utoipa::path(get, path = "/api/v1/enterprises", tag = "enterprises", params(EnterpriseListQuery),
+    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse)))]
+pub async fn list_enterprises(
+    State(state): State<AppState>,
+    Query(q): Query<EnterpriseListQuery>,
+) -> ApiResult<Json<Vec<Versioned<Enterprise>>>> {
+    Ok(Json(
+        state.store.list_enterprises(&enterprise_query(&q)?).await?,
+    ))
+}
+
+/// The public list (重点监管企业名录): public fields only, per county.
+pub async fn public_enterprises(
+    state: &AppState,
+    q: &EnterpriseListQuery,
+) -> ApiResult<Vec<EnterprisePublic>> {
+    Ok(state
+        .store
+        .list_enterprises(&enterprise_query(q)?)
+        .await?
+        .iter()
+        .map(|e| e.item.public())
+        .collect())
+}
+
+/// The public list of key supervised enterprises: name, code, industry (with GB/T 4754 codes),
+/// county, address, listed year, status and responsibility letter; no contact or location.
+#[utoipa::path(get, path = "/api/v1/public/enterprises", tag = "enterprises", params(EnterpriseListQuery),
+    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse)))]
+pub async fn list_public_enterprises(
+    State(state): State<AppState>,
+    Query(q): Query<EnterpriseListQuery>,
+) -> ApiResult<Json<Vec<EnterprisePublic>>> {
+    Ok(Json(public_enterprises(&state, &q).await?))
+}
+
+fn path_uscc(s: &str) -> ApiResult<Uscc> {
+    parse_uscc("uscc", s).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// One enterprise with every field.
+#[utoipa::path(get, path = "/api/v1/enterprises/{uscc}", tag = "enterprises",
+    params(("uscc" = String, Path, description = "Unified social credit code")),
+    responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorResponse),
+        (status = 404, body = crate::error::ErrorResponse)))]
+pub async fn get_enterprise(
+    State(state): State<AppState>,
+    Path(uscc): Path<String>,
+) -> ApiResult<Json<Versioned<Enterprise>>> {
+    let u = path_uscc(&uscc)?;
+    Ok(Json(state.store.get_enterprise(u.as_str()).await?))
+}
+
+/// Every version of an enterprise, oldest first.
+#[utoipa::path(get, path = "/api/v1/enterprises/{uscc}/history", tag = "enterprises",
+    params(("uscc" = String, Path, description = "Unified social credit code")),
+    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse)))]
+pub async fn get_enterprise_history(
+    State(state): State<AppState>,
+    Path(uscc): Path<String>,
+) -> ApiResult<Json<Vec<VersionRecord>>> {
+    let u = path_uscc(&uscc)?;
+    Ok(Json(
+        state
+            .store
+            .registry_history(RegistryEntity::Enterprise, u.as_str())
+            .await?,
+    ))
+}
+
+/// An enterprise as written by a client.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseWriteRequest {
+    /// 统一社会信用代码 (create; the check character is verified). On update the path's is used.
+    pub uscc: Option<String>,
+    pub name: String,
+    /// Industry of the work plan (see `GET /api/v1/registry/codes`).
+    #[schema(value_type = String)]
+    pub industry: Industry,
+    /// County code (GB/T 2260).
+    #[schema(value_type = String)]
+    pub division: DivisionCode,
+    pub address: Option<String>,
+    /// CGCS2000 longitude (not public).
+    pub lon: Option<f64>,
+    /// CGCS2000 latitude (not public).
+    pub lat: Option<f64>,
+    pub listed_year: i32,
+    /// `{signed_on, public_text}`.
+    #[schema(value_type = Option<Object>)]
+    pub responsibility_letter: Option<ResponsibilityLetter>,
+    /// `operating` 在产, `suspended` 停产, `closed` 关闭, `relocated` 搬迁, `removed` 移出名录.
+    #[schema(value_type = String)]
+    pub status: EnterpriseStatus,
+    /// `{person, phone?}` (not public).
+    #[schema(value_type = Option<Object>)]
+    pub contact: Option<Contact>,
+    /// Self-monitoring point codes.
+    #[serde(default)]
+    pub point_codes: Vec<String>,
+    /// Update: the version read.
+    pub version: Option<i64>,
+    /// Why (required).
+    pub reason: Option<String>,
+}
+
+fn to_enterprise(uscc: Uscc, r: EnterpriseWriteRequest) -> ApiResult<Enterprise> {
+    let location = match (r.lon, r.lat) {
+        (Some(lon), Some(lat)) => Some(LonLat::new(lon, lat).map_err(|e| {
+            ApiError::Unprocessable(format!("字段 lon, lat / field lon, lat: {e}"))
+        })?),
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::Unprocessable(
+                "字段 lon, lat / field lon, lat: 经纬度须同时给出 / give both or neither".into(),
+            ))
+        }
+    };
+    Ok(Enterprise {
+        uscc,
+        name: r.name,
+        industry: r.industry,
+        division: r.division,
+        address: r.address,
+        location,
+        listed_year: r.listed_year,
+        responsibility_letter: r.responsibility_letter,
+        status: r.status,
+        contact: r.contact,
+        point_codes: r.point_codes,
+    })
+}
+
+/// Register an enterprise; 201, 409 if the code exists, 422 naming the field (a wrong check
+/// character is named with the expected one).
+#[utoipa::path(post, path = "/api/v1/enterprises", tag = "enterprises", request_body = EnterpriseWriteRequest,
+    params(("X-Soilwatch-Actor" = String, Header, description = "Who registers (until sign-in)")),
+    responses((status = 201, body = Object), (status = 409, body = crate::error::ErrorResponse),
+        (status = 422, body = crate::error::ErrorResponse)))]
+pub async fn create_enterprise(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    req: Result<Json<EnterpriseWriteRequest>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Versioned<Enterprise>>)> {
+    let r = body(req)?;
+    let change = change(&headers, r.reason.as_deref())?;
+    let uscc = parse_uscc("uscc", r.uscc.as_deref().unwrap_or_default())?;
+    let e = to_enterprise(uscc, r)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_enterprise(&e, &change).await?),
+    ))
+}
+
+/// Replace an enterprise.
+#[utoipa::path(put, path = "/api/v1/enterprises/{uscc}", tag = "enterprises", request_body = EnterpriseWriteRequest,
+    params(("uscc" = String, Path, description = "Unified social credit code"),
+        ("X-Soilwatch-Actor" = String, Header, description = "Who changes it (until sign-in)")),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        (status = 409, body = crate::error::ErrorResponse), (status = 422, body = crate::error::ErrorResponse)))]
+pub async fn update_enterprise(
+    State(state): State<AppState>,
+    Path(uscc): Path<String>,
+    headers: HeaderMap,
+    req: Result<Json<EnterpriseWriteRequest>, JsonRejection>,
+) -> ApiResult<Json<Versioned<Enterprise>>> {
+    let u = path_uscc(&uscc)?;
+    let r = body(req)?;
+    same_key(u.as_str(), r.uscc.as_deref(), "uscc")?;
+    let change = change(&headers, r.reason.as_deref())?;
+    let version = r.version;
+    let e = to_enterprise(u, r)?;
+    Ok(Json(
+        state.store.update_enterprise(&e, version, &change).await?,
+    ))
+}
+
+/// An enterprise's disclosures with the state of every year since it was listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisclosuresResponse {
+    pub uscc: String,
+    pub listed_year: i32,
+    /// Every year from the listed year to this one: on_time, late, overdue or pending.
+    #[schema(value_type = [Object])]
+    pub years: Vec<DisclosureYear>,
+    /// Years due and not disclosed.
+    pub overdue_years: Vec<i32>,
+    /// Years disclosed after they were due.
+    pub late_years: Vec<i32>,
+    #[schema(value_type = [Object])]
+    pub disclosures: Vec<Versioned<Disclosure>>,
+}
+
+/// The disclosures of an enterprise with the year flags, as of `today`.
+pub async fn enterprise_disclosures(
+    state: &AppState,
+    uscc: &Uscc,
+    today: NaiveDate,
+) -> ApiResult<DisclosuresResponse> {
+    let e = state.store.get_enterprise(uscc.as_str()).await?;
+    let disclosures = state.store.list_disclosures(uscc.as_str()).await?;
+    let items: Vec<Disclosure> = disclosures.iter().map(|d| d.item.clone()).collect();
+    let years = disclosure_calendar(e.item.listed_year, &items, today);
+    let of = |s: DisclosureState| {
+        years
+            .iter()
+            .filter(|y| y.state == s)
+            .map(|y| y.year)
+            .collect()
+    };
+    Ok(DisclosuresResponse {
+        uscc: uscc.to_string(),
+        listed_year: e.item.listed_year,
+        overdue_years: of(DisclosureState::Overdue),
+        late_years: of(DisclosureState::Late),
+        years,
+        disclosures,
+    })
+}
+
+/// The yearly self-monitoring disclosures, with overdue (due, not disclosed) and late years
+/// flagged. A year is due by 31 December of the year.
+#[utoipa::path(get, path = "/api/v1/enterprises/{uscc}/disclosures", tag = "enterprises",
+    params(("uscc" = String, Path, description = "Unified social credit code")),
+    responses((status = 200, body = DisclosuresResponse), (status = 404, body = crate::error::ErrorResponse)))]
+pub async fn list_disclosures(
+    State(state): State<AppState>,
+    Path(uscc): Path<String>,
+) -> ApiResult<Json<DisclosuresResponse>> {
+    let u = path_uscc(&uscc)?;
+    Ok(Json(
+        enterprise_disclosures(&state, &u, Utc::now().date_naive()).await?,
+    ))
+}
+
+/// A year's disclosure as written by a client.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosureWriteRequest {
+    /// YYYY-MM-DD it was made public.
+    #[schema(value_type = String)]
+    pub disclosed_on: NaiveDate,
+    /// `[{name, discharge_mode?, concentration?, total?}]`.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub pollutants: Vec<DisclosedPollutant>,
+    /// Pollution-control facilities and how they ran.
+    pub facilities: Option<String>,
+    /// Self-monitoring sample codes of the year.
+    #[serde(default)]
+    pub sample_codes: Vec<String>,
+    /// Where it was published.
+    pub published_at: Option<String>,
+    /// Why (required).
+    pub reason: Option<String>,
+}
+
+/// Record (or replace, as a new version) an enterprise's disclosure for a year.
+#[utoipa::path(put, path = "/api/v1/enterprises/{uscc}/disclosures/{year}", tag = "enterprises",
+    request_body = DisclosureWriteRequest,
+    params(("uscc" = String, Path, description = "Unified social credit code"),
+        ("year" = i32, Path, description = "Monitoring year"),
+        ("X-Soilwatch-Actor" = String, Header, description = "Who records it (until sign-in)")),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        (status = 422, body = crate::error::ErrorResponse)))]
+pub async fn put_disclosure(
+    State(state): State<AppState>,
+    Path((uscc, year)): Path<(String, i32)>,
+    headers: HeaderMap,
+    req: Result<Json<DisclosureWriteRequest>, JsonRejection>,
+) -> ApiResult<Json<Versioned<Disclosure>>> {
+    let u = path_uscc(&uscc)?;
+    let r = body(req)?;
+    let change = change(&headers, r.reason.as_deref())?;
+    let d = Disclosure {
+        uscc: u,
+        year,
+        disclosed_on: r.disclosed_on,
+        pollutants: r.pollutants,
+        facilities: r.facilities,
+        sample_codes: r.sample_codes,
+        published_at: r.published_at,
+    };
+    Ok(Json(state.store.put_disclosure(&d, &change).await?))
+}

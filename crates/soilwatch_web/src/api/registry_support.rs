@@ -1,0 +1,87 @@
+//! What the registry handlers (plots, enterprises, remediation, tailings; issue 8) share: the
+//! actor from `X-Soilwatch-Actor` (until sign-in, issue 7), the required reason, JSON bodies as
+//! 422 naming the field, and the history response.
+
+use axum::extract::rejection::JsonRejection;
+use axum::http::HeaderMap;
+use axum::Json;
+use soilwatch_core::{ChangeMeta, DivisionCode};
+
+use super::points::ACTOR_HEADER;
+use crate::error::{ApiError, ApiResult};
+
+/// The body, or a 422 whose message names the field (`industry: …`).
+pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    b.map(|Json(t)| t).map_err(|e| {
+        ApiError::Unprocessable(format!(
+            "请求体无效 / invalid request body: {}",
+            e.body_text()
+        ))
+    })
+}
+
+/// Who makes the change and why; both are required.
+pub(crate) fn change(headers: &HeaderMap, reason: Option<&str>) -> ApiResult<ChangeMeta> {
+    let actor = headers
+        .get(ACTOR_HEADER)
+        // UTF-8 names (张三) are fine: header bytes are read as UTF-8, not only visible ASCII.
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "缺少请求头 X-Soilwatch-Actor（修改人）/ the X-Soilwatch-Actor header (who makes \
+                 the change) is required until sign-in arrives"
+                    .into(),
+            )
+        })?;
+    let reason = reason
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unprocessable(
+                "字段 reason / field reason: 每次修改须注明原因 / every change needs a reason"
+                    .into(),
+            )
+        })?;
+    Ok(ChangeMeta::new(actor, reason))
+}
+
+/// An optional division filter (`?division=513400` covers the prefecture's counties).
+pub(crate) fn division(s: Option<&str>) -> ApiResult<Option<DivisionCode>> {
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(super::parse_division)
+        .transpose()
+}
+
+/// The path's code must agree with the body's, when the body names one.
+pub(crate) fn same_key(path: &str, body: Option<&str>, field: &str) -> ApiResult<()> {
+    match body.map(str::trim) {
+        Some(b) if !b.is_empty() && !b.eq_ignore_ascii_case(path.trim()) => {
+            Err(ApiError::Unprocessable(format!(
+                "字段 {field} / field {field}: 请求体中的 '{b}' 与路径中的 '{path}' 不一致 / '{b}' in \
+                 the body differs from '{path}' in the path"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Deserialize an amount from a JSON string (`"30.5"`) or number (`30.5`).
+pub(crate) fn amount<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<soilwatch_core::Amount, D::Error> {
+    use serde::Deserialize;
+    let v = serde_json::Value::deserialize(d)?;
+    let s = match &v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        other => {
+            return Err(serde::de::Error::custom(format!(
+                "应为数值 / expected a decimal number, found {other}"
+            )))
+        }
+    };
+    s.parse().map_err(serde::de::Error::custom)
+}

@@ -1,0 +1,352 @@
+//! Pages of the registries (issue 8): plots (list, one plot, the land-use gate), the public list
+//! of key supervised enterprises, a remediation project with its manifests and totals, tailings
+//! ponds. They call the same functions as the JSON API.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use soilwatch_store::registry_codes::IntendedUse;
+use soilwatch_store::registry_enterprise::EnterprisePublic;
+use soilwatch_store::registry_plot::{GateAnswer, PlotEvaluation, PlotStage};
+use soilwatch_store::registry_remediation::RemediationProject;
+
+use super::{demo_present, or_dash, render, PageResult};
+use crate::api::enterprises::{public_enterprises, EnterpriseListQuery};
+use crate::api::plots::{plot_evaluation, plot_gate, plot_query, GateQuery, PlotListQuery};
+use crate::api::remediation::{project_totals, ProjectTotalsResponse};
+use crate::api::tailings::{tailings_query, TailingsListQuery};
+use crate::AppState;
+
+/// A row of the plot list.
+pub struct PlotRow {
+    pub code: String,
+    pub name: String,
+    pub division: String,
+    pub status: &'static str,
+    pub industry: String,
+    pub planned_use: String,
+    pub land_class: u8,
+}
+
+#[derive(Template)]
+#[template(path = "plots.html")]
+pub struct PlotsPage {
+    pub demo: bool,
+    pub division: String,
+    pub rows: Vec<PlotRow>,
+    pub stages: Vec<(&'static str, &'static str)>,
+}
+
+/// `/plots[?division=&status=]`: the plot registry.
+pub async fn plots_page(
+    State(state): State<AppState>,
+    Query(q): Query<PlotListQuery>,
+) -> PageResult {
+    let plots = state.store.list_plots(&plot_query(&q)?).await?;
+    let rows = plots
+        .into_iter()
+        .map(|p| {
+            let p = p.item;
+            PlotRow {
+                code: p.code,
+                name: p.name,
+                division: p.division.to_string(),
+                status: p.status.name_cn(),
+                industry: or_dash(p.industry.map(|i| i.name_cn().to_owned())),
+                planned_use: or_dash(p.planned_use),
+                land_class: p.land_class,
+            }
+        })
+        .collect();
+    render(&PlotsPage {
+        demo: demo_present(&state).await?,
+        division: q.division.unwrap_or_default(),
+        rows,
+        stages: PlotStage::ALL
+            .iter()
+            .map(|s| (s.code(), s.name_cn()))
+            .collect(),
+    })
+}
+
+/// A lifecycle step on the plot page.
+pub struct StepRow {
+    pub stage: &'static str,
+    pub date: String,
+    pub report: String,
+    pub filing: String,
+    pub passed: String,
+    pub recorded_by: String,
+}
+
+#[derive(Template)]
+#[template(path = "plot.html")]
+pub struct PlotPage {
+    pub demo: bool,
+    pub code: String,
+    pub name: String,
+    pub division: String,
+    pub status: &'static str,
+    pub address: String,
+    pub area: String,
+    pub former_use: String,
+    pub industry: String,
+    pub responsible: String,
+    pub successors: Vec<String>,
+    pub planned_use: String,
+    pub land_class: u8,
+    pub negative_list: Vec<&'static str>,
+    pub control_area: String,
+    pub version: i64,
+    pub steps: Vec<StepRow>,
+    pub evaluation: PlotEvaluation,
+    pub uses: Vec<(&'static str, &'static str)>,
+}
+
+/// `/plots/{code}`: a plot, its lifecycle, its evaluation for the planned use and links to the
+/// gate for every use.
+pub async fn plot_page(State(state): State<AppState>, Path(code): Path<String>) -> PageResult {
+    let rec = state.store.get_plot(&code).await?;
+    let evaluation = plot_evaluation(&state, &code).await?;
+    let p = rec.item;
+    let steps = p
+        .steps
+        .iter()
+        .map(|s| StepRow {
+            stage: s.stage.name_cn(),
+            date: s.date.to_string(),
+            report: or_dash(s.report.as_ref().map(|r| {
+                [
+                    Some(r.title.clone()),
+                    r.number.clone(),
+                    r.organisation.clone(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("，")
+            })),
+            filing: or_dash(
+                s.filing
+                    .as_ref()
+                    .map(|f| format!("{} {}", f.bureau, f.filed_on)),
+            ),
+            passed: match s.passed {
+                Some(true) => "通过".into(),
+                Some(false) => "未通过".into(),
+                None => "—".into(),
+            },
+            recorded_by: s.recorded_by.clone(),
+        })
+        .collect();
+    render(&PlotPage {
+        demo: demo_present(&state).await?,
+        code: p.code.clone(),
+        name: p.name.clone(),
+        division: p.division.to_string(),
+        status: p.status.name_cn(),
+        address: or_dash(p.address.clone()),
+        area: or_dash(
+            p.area_m2
+                .map(|a| format!("{a:.0} m²（{:.2} 亩）", a / 666.666_7)),
+        ),
+        former_use: or_dash(p.former_use.clone()),
+        industry: or_dash(
+            p.industry
+                .map(|i| format!("{}（GB/T 4754：{}）", i.name_cn(), i.gbt4754().join("、"))),
+        ),
+        responsible: or_dash(p.responsible_party.as_ref().map(|r| match &r.uscc {
+            Some(u) => format!("{}（{u}）", r.name),
+            None => r.name.clone(),
+        })),
+        successors: p
+            .successors
+            .iter()
+            .map(|s| format!("{} 起：{}（{}）", s.since, s.party.name, s.basis))
+            .collect(),
+        planned_use: or_dash(p.planned_use.clone()),
+        land_class: p.land_class,
+        negative_list: p.negative_list.iter().map(|u| u.name_cn()).collect(),
+        control_area: or_dash(p.control_area.as_ref().map(|c| {
+            format!(
+                "{} 起；标识：{}；公告：{}；监测：{}",
+                c.since,
+                if c.signs { "已设立" } else { "未设立" },
+                c.notice.clone().unwrap_or_else(|| "—".into()),
+                c.monitoring.clone().unwrap_or_else(|| "—".into())
+            )
+        })),
+        version: rec.version,
+        steps,
+        evaluation,
+        uses: IntendedUse::ALL
+            .iter()
+            .map(|u| (u.code(), u.name_cn()))
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "plot_gate.html")]
+pub struct GatePage {
+    pub demo: bool,
+    pub code: String,
+    pub answer: Option<GateAnswer>,
+    pub selected: String,
+    pub uses: Vec<(&'static str, &'static str)>,
+    pub missing: Vec<&'static str>,
+}
+
+/// `/plots/{code}/gate?use=`: the land-use gate's answer, with a form to choose the use.
+pub async fn plot_gate_page(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<GateQuery>,
+) -> PageResult {
+    state.store.get_plot(&code).await?;
+    let selected = q.intended_use.unwrap_or_default();
+    let answer = if selected.trim().is_empty() {
+        None
+    } else {
+        Some(plot_gate(&state, &code, &selected).await?)
+    };
+    let missing = answer
+        .as_ref()
+        .map(|a| a.missing_steps.iter().map(|s| s.name_cn()).collect())
+        .unwrap_or_default();
+    render(&GatePage {
+        demo: demo_present(&state).await?,
+        code,
+        selected: answer
+            .as_ref()
+            .map(|a| a.intended_use.code().to_owned())
+            .unwrap_or(selected),
+        answer,
+        uses: IntendedUse::ALL
+            .iter()
+            .map(|u| (u.code(), u.name_cn()))
+            .collect(),
+        missing,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "enterprises.html")]
+pub struct EnterprisesPage {
+    pub demo: bool,
+    pub division: String,
+    pub rows: Vec<EnterprisePublic>,
+}
+
+/// `/enterprises[?division=]`: the public list of key supervised enterprises (public fields only).
+pub async fn enterprises_page(
+    State(state): State<AppState>,
+    Query(q): Query<EnterpriseListQuery>,
+) -> PageResult {
+    let rows = public_enterprises(&state, &q).await?;
+    render(&EnterprisesPage {
+        demo: demo_present(&state).await?,
+        division: q.division.unwrap_or_default(),
+        rows,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "remediation_project.html")]
+pub struct ProjectPage {
+    pub demo: bool,
+    pub p: RemediationProject,
+    pub mode: &'static str,
+    pub plan_filing: String,
+    pub evaluation: String,
+    pub totals: ProjectTotalsResponse,
+}
+
+/// `/remediation-projects/{code}`: a project with its manifests and totals per destination.
+pub async fn project_page(State(state): State<AppState>, Path(code): Path<String>) -> PageResult {
+    let p = state.store.get_project(&code).await?.item;
+    let totals = project_totals(&state, &code).await?;
+    render(&ProjectPage {
+        demo: demo_present(&state).await?,
+        mode: p.mode.name_cn(),
+        plan_filing: or_dash(
+            p.plan_filing
+                .as_ref()
+                .map(|f| format!("{} {}", f.bureau, f.filed_on)),
+        ),
+        evaluation: or_dash(p.effect_evaluation.as_ref().map(|e| {
+            format!(
+                "{}，{}：{}（{}）",
+                e.evaluator,
+                e.concluded_on,
+                e.conclusion,
+                if e.passed {
+                    "达到目标"
+                } else {
+                    "未达到目标"
+                }
+            )
+        })),
+        p,
+        totals,
+    })
+}
+
+/// A row of the tailings-pond list.
+pub struct PondRow {
+    pub code: String,
+    pub name: String,
+    pub enterprise: String,
+    pub division: String,
+    pub status: &'static str,
+    pub assessment: String,
+    pub plan: String,
+}
+
+#[derive(Template)]
+#[template(path = "tailings_ponds.html")]
+pub struct PondsPage {
+    pub demo: bool,
+    pub rows: Vec<PondRow>,
+}
+
+/// `/tailings-ponds[?division=&status=]`: the tailings-pond registry.
+pub async fn tailings_page(
+    State(state): State<AppState>,
+    Query(q): Query<TailingsListQuery>,
+) -> PageResult {
+    let ponds = state
+        .store
+        .list_tailings_ponds(&tailings_query(&q)?)
+        .await?;
+    let rows = ponds
+        .into_iter()
+        .map(|t| {
+            let t = t.item;
+            PondRow {
+                enterprise: or_dash(
+                    t.enterprise_name
+                        .clone()
+                        .or(t.enterprise_uscc.as_ref().map(|u| u.to_string())),
+                ),
+                division: t.division.to_string(),
+                status: t.status.name_cn(),
+                assessment: or_dash(
+                    t.risk_assessment
+                        .as_ref()
+                        .map(|a| format!("{} {}", a.done_on, a.conclusion)),
+                ),
+                plan: or_dash(
+                    t.emergency_plan
+                        .as_ref()
+                        .map(|f| format!("{} {}", f.bureau, f.filed_on)),
+                ),
+                code: t.code,
+                name: t.name,
+            }
+        })
+        .collect();
+    render(&PondsPage {
+        demo: demo_present(&state).await?,
+        rows,
+    })
+}
