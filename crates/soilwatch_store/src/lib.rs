@@ -6,9 +6,13 @@
 //!
 //! Depends on the pure crates only (core, geostat); never on the web or the command line.
 
+pub mod auth;
+pub mod auth_secret;
+mod auth_sql;
 pub mod classification;
 pub mod classification_service;
 pub mod conformance;
+pub mod conformance_auth;
 pub mod conformance_classification;
 pub mod conformance_network;
 pub mod conformance_registry;
@@ -35,13 +39,14 @@ use soilwatch_core::{
     MonitoringPoint, Sample, SampleWithResults, VersionRecord,
 };
 
+pub use auth::{AuthStore, Role, User};
 pub use classification::{
     ClassificationInputs, ClassificationStore, NewRun, NewTargetArea, NewUnitResult, Review,
     ReviewAction, RunRecord, RunUnit, StoredUnit, TargetArea, TargetAreaQuery, UnitsWritten,
 };
 pub use error::{StoreError, StoreResult};
-pub use local_rulesets::{LocalRulesetRecord, LocalRulesetStore};
 pub use imports::{ImportBatch, ImportChanges, ImportStore, KnownSnapshot, NewImport};
+pub use local_rulesets::{LocalRulesetRecord, LocalRulesetStore};
 pub use network::{
     CoverageReport, FindQuery, FindSort, FoundResult, FoundSample, NetworkPoint, NetworkStore,
     Page, PointRecord, RiskAreaCategory,
@@ -149,7 +154,14 @@ pub struct PointQuery {
 /// records a version (who, when, why) in its history; batch writes are all-or-nothing.
 #[async_trait]
 pub trait Store:
-    NetworkStore + ImportStore + LocalRulesetStore + RegistryStore + ClassificationStore + Send + Sync
+    NetworkStore
+    + ImportStore
+    + LocalRulesetStore
+    + RegistryStore
+    + ClassificationStore
+    + AuthStore
+    + Send
+    + Sync
 {
     fn kind(&self) -> BackendKind;
     /// Apply pending migrations.
