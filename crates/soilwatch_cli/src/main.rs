@@ -3,6 +3,7 @@
 //! Thin: clap parses a [`Command`] and dispatches to the crates. Exit codes: 0 ok, 1 failure,
 //! 2 input rejected (with a report written).
 
+mod classify;
 mod db;
 mod demo;
 mod evaluate;
@@ -48,6 +49,10 @@ pub enum Command {
     /// Interpolate point values (IDW or ordinary kriging) to target points or a grid
     /// (ESRI ASCII or GeoTIFF), with kriging variance and cross-validation (no database).
     Interpolate(interpolate::InterpolateArgs),
+    /// Classify farmland units (parcels from a GeoJSON file, or a grid clipped to each county
+    /// without parcels) for a year into priority protection / safe utilization / strict control,
+    /// store the run with its evidence, print the classification list and write it (CSV, GeoJSON).
+    Classify(classify::ClassifyArgs),
 }
 
 /// Where the database is: shared by every command that needs one.
@@ -87,6 +92,7 @@ fn main() -> ExitCode {
             Command::Evaluate(args) => evaluate::run(args),
             Command::Demo(args) => demo::run(args).await,
             Command::Interpolate(args) => interpolate::run(args),
+            Command::Classify(args) => classify::run(args).await,
             Command::Import(args) => import::run_import(args).await,
             Command::Validate(args) => import::run_validate(args),
             Command::Template(args) => import::run_template(args),
