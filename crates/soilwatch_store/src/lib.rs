@@ -105,6 +105,8 @@ pub struct StoredResult {
 pub struct StoredSample {
     pub id: i64,
     pub version: i64,
+    /// The import batch that brought the sample in (`GET /api/v1/imports/{id}`), if imported.
+    pub batch: Option<i64>,
     pub sample: Sample,
     pub results: Vec<StoredResult>,
 }

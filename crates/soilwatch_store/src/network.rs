@@ -196,6 +196,8 @@ pub struct FindQuery {
     pub medium: Option<Medium>,
     pub point_code: Option<String>,
     pub sample_code: Option<String>,
+    /// Import batch that brought the sample in.
+    pub batch: Option<i64>,
     /// Analyte catalogue code (resolve aliases before).
     pub analyte: Option<String>,
     /// Sampled on or after.
@@ -223,6 +225,7 @@ impl Default for FindQuery {
             medium: None,
             point_code: None,
             sample_code: None,
+            batch: None,
             analyte: None,
             from: None,
             to: None,
@@ -594,6 +597,10 @@ impl Filter {
         if let Some(c) = &q.sample_code {
             let a = self.text(c.clone());
             self.push(format!("{s}.code = {a}"));
+        }
+        if let Some(b) = q.batch {
+            let a = self.arg(Arg::Int(b));
+            self.push(format!("{s}.batch_id = {a}"));
         }
         if let Some(d) = q.from {
             let a = self.text(d.to_string());

@@ -483,7 +483,7 @@ pub(crate) async fn record_prior(tx: &mut Tx<'_>, id: i64) -> StoreResult<()> {
 }
 
 const SAMPLE_COLUMNS: &str = "id, code, point_code, medium, division, sampled_on, land_use, crop, \
-                              depth_top, depth_bottom, lab, version";
+                              depth_top, depth_bottom, lab, version, batch_id";
 const RESULT_COLUMNS: &str =
     "id, sample_id, analyte, value_text, unit, detection_limit, qualifier, method, version";
 
@@ -548,6 +548,7 @@ impl SqlStore {
         let id: i64 = row.try_get("id")?;
         let results = self.load_results(id, &sample.code).await?;
         Ok(StoredSample {
+            batch: row.try_get("batch_id")?,
             id,
             version: row.try_get("version")?,
             sample,

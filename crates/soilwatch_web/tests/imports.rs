@@ -6,6 +6,7 @@
 )]
 
 use axum::http::StatusCode;
+use soilwatch_store::Store;
 use soilwatch_test_utils::TestApp;
 
 const CSV: &str = "样品编号,样品类型,采样日期,行政区划代码,土地利用类型,检测项目,检测值,单位\n\
@@ -173,4 +174,46 @@ async fn import_pages_without_javascript() {
         .contains("href=\"/imports/1\""));
     let (status, _, _) = app.get("/imports/77").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn imported_samples_show_their_batch() {
+    let app = TestApp::sqlite().await;
+    let (status, body) = app
+        .post_multipart(
+            "/api/v1/imports",
+            &[("file", Some("prov.csv"), CSV.as_bytes())],
+            Some("county-lab"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let batch = body["batch"]["id"].as_i64().unwrap();
+    // The find endpoints filter by batch.
+    let (_, found) = app
+        .get_json(&format!("/api/v1/samples?batch={batch}"))
+        .await;
+    let items = found["items"]
+        .as_array()
+        .or_else(|| found.as_array())
+        .unwrap();
+    assert_eq!(items.len(), 1, "{found}");
+    let (_, none) = app
+        .get_json(&format!("/api/v1/samples?batch={}", batch + 1))
+        .await;
+    assert!(none["items"]
+        .as_array()
+        .or_else(|| none.as_array())
+        .unwrap()
+        .is_empty());
+    // The sample page names the batch, file and uploader.
+    let id = app.store.get_sample("W-1").await.unwrap().id;
+    let (status, _, html) = app.get(&format!("/samples/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(html).unwrap();
+    assert!(
+        html.contains(&format!("/imports/{batch}"))
+            && html.contains("prov.csv")
+            && html.contains("county-lab"),
+        "{html}"
+    );
 }

@@ -35,6 +35,8 @@ pub struct FindParams {
     pub point_code: Option<String>,
     /// Sample code (samples, results).
     pub sample_code: Option<String>,
+    /// Import batch id (samples, results: those of the samples that batch brought in).
+    pub batch: Option<i64>,
     /// Analyte code or any alias (`Cd`, `镉`) (samples having it, results of it).
     pub analyte: Option<String>,
     /// Sampling year (samples, results).
@@ -176,6 +178,7 @@ impl FindParams {
                 .transpose()?,
             point_code: self.point_code.clone(),
             sample_code: self.sample_code.clone(),
+            batch: self.batch,
             analyte,
             from,
             to,

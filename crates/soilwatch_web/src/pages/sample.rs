@@ -48,6 +48,8 @@ pub struct SamplePage {
     /// (item, value, limits, verdict)
     pub eval_items: Vec<(String, String, String, String)>,
     pub provenance: Vec<ProvenanceRow>,
+    /// The import batch that brought the sample in.
+    pub batch: Option<soilwatch_store::ImportBatch>,
 }
 
 /// The page of one sample.
@@ -97,6 +99,10 @@ pub async fn sample_page(
         eval_class: String::new(),
         eval_rule: String::new(),
         eval_items: Vec::new(),
+        batch: match stored.batch {
+            Some(b) => Some(state.store.get_import(b).await?),
+            None => None,
+        },
         provenance: state
             .store
             .history(Entity::Sample, &stored.sample.code)
