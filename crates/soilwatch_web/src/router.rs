@@ -204,6 +204,43 @@ pub fn router(state: AppState) -> Router {
             "/tailings-ponds",
             get(crate::pages::registry::tailings_page),
         )
+        .route(
+            "/api/v1/classification/runs",
+            get(crate::api::classification::list_runs).post(crate::api::classification::create_run),
+        )
+        .route(
+            "/api/v1/classification/runs/{id}",
+            get(crate::api::classification::get_run),
+        )
+        .route(
+            "/api/v1/classification/runs/{id}/units",
+            get(crate::api::classification::list_run_units),
+        )
+        .route(
+            "/api/v1/classification/runs/{id}/units/{code}",
+            get(crate::api::classification::get_run_unit),
+        )
+        .route(
+            "/api/v1/classification/runs/{id}/units/{code}/review",
+            axum::routing::post(crate::api::classification::review_unit),
+        )
+        .route(
+            "/api/v1/classification/runs/{id}/list",
+            get(crate::api::classification::get_run_list),
+        )
+        .route(
+            "/api/v1/classification/runs/{id}/changes",
+            get(crate::api::classification::get_run_changes),
+        )
+        .route(
+            "/api/v1/classification/target-areas",
+            get(crate::api::classification::list_target_areas)
+                .post(crate::api::classification::create_target_area),
+        )
+        .route(
+            "/classification/runs/{id}",
+            get(crate::pages::classification::classification_page),
+        )
         .fallback(not_found)
         .with_state(state)
 }

@@ -14,6 +14,16 @@ use crate::error::{ErrorDetail, ErrorResponse};
                        analytes, departments, monitoring points, samples and results, standards and evaluation."
     ),
     paths(
+        super::classification::create_run,
+        super::classification::list_runs,
+        super::classification::get_run,
+        super::classification::list_run_units,
+        super::classification::get_run_unit,
+        super::classification::get_run_list,
+        super::classification::get_run_changes,
+        super::classification::review_unit,
+        super::classification::create_target_area,
+        super::classification::list_target_areas,
         health::get_health,
         divisions::list_divisions,
         divisions::get_division,
@@ -76,6 +86,9 @@ use crate::error::{ErrorDetail, ErrorResponse};
         super::tailings::update_tailings_pond,
     ),
     components(schemas(
+        super::classification::ClassificationRunRequest,
+        super::classification::UnitReviewRequest,
+        super::classification::TargetAreaRequest,
         ErrorResponse,
         ErrorDetail,
         health::HealthResponse,

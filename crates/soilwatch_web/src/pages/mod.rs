@@ -1,6 +1,7 @@
 //! Server-rendered pages in Chinese (askama templates under `templates/`), usable without
 //! JavaScript. Page handlers call the same functions as the JSON API.
 
+pub mod classification;
 pub mod coverage;
 pub mod imports;
 pub mod point;

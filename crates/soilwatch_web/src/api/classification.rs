@@ -1,0 +1,401 @@
+//! Farmland classification (issue 6): runs, their units with evidence, the classification list
+//! (分类清单) as JSON, CSV or GeoJSON, the changes since the previous run, reviews, and the areas
+//! recorded toward the work plan's targets.
+//!
+//! Writes take the actor from the `X-Soilwatch-Actor` header until sign-in arrives (issue 7).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use soilwatch_classify::list::{list_csv, units_csv, units_geojson, ListUnit};
+use soilwatch_classify::{Aggregation, ClassifySettings, Interpolation, Measure, UnitClass};
+use soilwatch_core::{ChangeMeta, DivisionCode};
+use soilwatch_store::classification_service::{
+    run_changes, run_classification, run_list, unit_geometries, RunChanges, RunList, RunRequest,
+};
+use soilwatch_store::{
+    NewTargetArea, Review, ReviewAction, RunRecord, RunUnit, TargetArea, TargetAreaQuery,
+};
+use utoipa::{IntoParams, ToSchema};
+
+use super::points::ACTOR_HEADER;
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+fn actor(headers: &HeaderMap) -> ApiResult<String> {
+    headers
+        .get(ACTOR_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "缺少请求头 X-Soilwatch-Actor（操作人）/ the X-Soilwatch-Actor header (who acts) \
+                 is required until sign-in arrives"
+                    .into(),
+            )
+        })
+}
+
+fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    b.map(|Json(t)| t).map_err(|e| {
+        ApiError::Unprocessable(format!(
+            "请求体无效 / invalid request body: {}",
+            e.body_text()
+        ))
+    })
+}
+
+fn field(name: &str, e: impl std::fmt::Display) -> ApiError {
+    ApiError::Unprocessable(format!("字段 {name} / field {name}: {e}"))
+}
+
+fn division(s: Option<&str>, name: &str) -> ApiResult<Option<DivisionCode>> {
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|e: soilwatch_core::CoreError| field(name, e))
+        })
+        .transpose()
+}
+
+/// A classification run to make. Every setting has a default (shown in the stored run).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClassificationRunRequest {
+    /// Year classified (samples of `sample_years` years ending with it).
+    pub year: i32,
+    /// County code; default the prefecture.
+    pub county: Option<String>,
+    /// `gb15618` (default) or `pollution-index`.
+    pub method: Option<String>,
+    /// `worst` (default) or `share:P`.
+    pub aggregation: Option<String>,
+    pub sample_years: Option<u32>,
+    /// Multiple of the GB 2762 limit (default "2").
+    pub crop_multiple: Option<String>,
+    /// Share (0–1] of exceeding crop samples (default none).
+    pub crop_exceedance_rate: Option<String>,
+    /// Years of crops within limits (default 2).
+    pub crop_years: Option<u32>,
+    /// `idw` (default) or `ok`.
+    pub interpolation: Option<String>,
+    pub neighbors: Option<usize>,
+    pub search_radius_m: Option<f64>,
+    pub grid_cell_m: Option<f64>,
+}
+
+fn settings(r: &ClassificationRunRequest) -> ApiResult<ClassifySettings> {
+    let d = ClassifySettings::default();
+    Ok(ClassifySettings {
+        method: r.method.clone().unwrap_or(d.method),
+        aggregation: match &r.aggregation {
+            Some(a) => a
+                .parse::<Aggregation>()
+                .map_err(|e| field("aggregation", e))?,
+            None => d.aggregation,
+        },
+        sample_years: r.sample_years.unwrap_or(d.sample_years),
+        crop_multiple: match &r.crop_multiple {
+            Some(m) => m.trim().parse().map_err(|e| {
+                field(
+                    "crop_multiple",
+                    format!("'{m}': {e} (expected a number such as 2)"),
+                )
+            })?,
+            None => d.crop_multiple,
+        },
+        crop_exceedance_rate: r
+            .crop_exceedance_rate
+            .as_deref()
+            .map(|m| {
+                m.trim().parse().map_err(|e| {
+                    field("crop_exceedance_rate", format!("'{m}': {e} (expected 0–1)"))
+                })
+            })
+            .transpose()?,
+        crop_years: r.crop_years.unwrap_or(d.crop_years),
+        interpolation: match &r.interpolation {
+            Some(i) => i
+                .parse::<Interpolation>()
+                .map_err(|e| field("interpolation", e))?,
+            None => d.interpolation,
+        },
+        neighbors: r.neighbors.unwrap_or(d.neighbors),
+        search_radius_m: r.search_radius_m.unwrap_or(d.search_radius_m),
+        grid_cell_m: r.grid_cell_m.unwrap_or(d.grid_cell_m),
+        ..d
+    })
+}
+
+/// Run a classification and store it (201 with the run: inputs, settings, summary).
+#[utoipa::path(post, path = "/api/v1/classification/runs", tag = "classification",
+    request_body = ClassificationRunRequest,
+    params(("X-Soilwatch-Actor" = String, Header, description = "Who runs it")),
+    responses((status = 201, body = Object), (status = 400, body = crate::error::ErrorResponse),
+        (status = 422, body = crate::error::ErrorResponse)))]
+pub async fn create_run(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    b: Result<Json<ClassificationRunRequest>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<RunRecord>)> {
+    let actor = actor(&headers)?;
+    let r = body(b)?;
+    let req = RunRequest {
+        year: r.year,
+        division: division(r.county.as_deref(), "county")?,
+        settings: settings(&r)?,
+        actor,
+    };
+    let run = run_classification(state.store.as_ref(), &req).await?;
+    Ok((StatusCode::CREATED, Json(run)))
+}
+
+/// Filters of the run list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RunListQuery {
+    /// County or prefecture code.
+    pub division: Option<String>,
+    pub year: Option<i32>,
+    /// At most this many, newest first (default 50).
+    pub limit: Option<u32>,
+}
+
+/// Classification runs, newest first.
+#[utoipa::path(get, path = "/api/v1/classification/runs", tag = "classification",
+    params(RunListQuery), responses((status = 200, body = [Object])))]
+pub async fn list_runs(
+    State(state): State<AppState>,
+    Query(q): Query<RunListQuery>,
+) -> ApiResult<Json<Vec<RunRecord>>> {
+    let d = division(q.division.as_deref(), "division")?;
+    Ok(Json(
+        state
+            .store
+            .list_runs(d, q.year, q.limit.unwrap_or(50))
+            .await?,
+    ))
+}
+
+/// One run: inputs (sample, result and unit versions, ruleset), settings and summary.
+#[utoipa::path(get, path = "/api/v1/classification/runs/{id}", tag = "classification",
+    params(("id" = i64, Path, description = "Run id")),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+pub async fn get_run(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<RunRecord>> {
+    Ok(Json(state.store.get_run(id).await?))
+}
+
+/// Output format of the unit and list endpoints.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct FormatQuery {
+    /// `json` (default), `csv` (UTF-8 with BOM) or `geojson` (units only).
+    pub f: Option<String>,
+}
+
+fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The units of a run with computed class, review and final class; JSON, CSV or GeoJSON.
+#[utoipa::path(get, path = "/api/v1/classification/runs/{id}/units", tag = "classification",
+    params(("id" = i64, Path, description = "Run id"), FormatQuery),
+    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse)))]
+pub async fn list_run_units(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<FormatQuery>,
+) -> ApiResult<Response> {
+    let units = state.store.run_units(id, false).await?;
+    let listed: Vec<ListUnit> = units.iter().map(|u| u.unit.clone()).collect();
+    match q.f.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(units).into_response()),
+        "csv" => Ok(csv_response(
+            &format!("classification-run-{id}-units.csv"),
+            units_csv(&listed),
+        )),
+        "geojson" => {
+            let run = state.store.get_run(id).await?;
+            let geoms = unit_geometries(state.store.as_ref(), run.division).await?;
+            Ok((
+                [(header::CONTENT_TYPE, "application/geo+json")],
+                Json(units_geojson(&listed, &geoms)),
+            )
+                .into_response())
+        }
+        other => Err(ApiError::BadRequest(format!(
+            "字段 f: 无法识别的格式 '{other}' / field f: unknown format '{other}' (expected json, \
+             csv or geojson)"
+        ))),
+    }
+}
+
+/// One unit of a run with its evidence: samples, values, thresholds, decisions with settings.
+#[utoipa::path(get, path = "/api/v1/classification/runs/{id}/units/{code}", tag = "classification",
+    params(("id" = i64, Path, description = "Run id"), ("code" = String, Path, description = "Unit code")),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+pub async fn get_run_unit(
+    State(state): State<AppState>,
+    Path((id, code)): Path<(i64, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let unit: RunUnit = state.store.run_unit(id, &code).await?;
+    let reviews: Vec<Review> = state.store.unit_reviews(id, &code).await?;
+    Ok(Json(
+        serde_json::json!({ "unit": unit, "reviews": reviews }),
+    ))
+}
+
+/// The classification list (分类清单): per county and class, units and area (mu, ha); JSON or CSV.
+#[utoipa::path(get, path = "/api/v1/classification/runs/{id}/list", tag = "classification",
+    params(("id" = i64, Path, description = "Run id"), FormatQuery),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+pub async fn get_run_list(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<FormatQuery>,
+) -> ApiResult<Response> {
+    let RunList { run, list, .. } = run_list(state.store.as_ref(), id).await?;
+    match q.f.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(serde_json::json!({ "run": run, "list": list })).into_response()),
+        "csv" => Ok(csv_response(
+            &format!("classification-run-{id}-list.csv"),
+            list_csv(&list),
+        )),
+        other => Err(ApiError::BadRequest(format!(
+            "字段 f: 无法识别的格式 '{other}' / field f: unknown format '{other}' (expected json or csv)"
+        ))),
+    }
+}
+
+/// Units whose class changed since the previous run of the same division, and why.
+#[utoipa::path(get, path = "/api/v1/classification/runs/{id}/changes", tag = "classification",
+    params(("id" = i64, Path, description = "Run id")),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+pub async fn get_run_changes(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<RunChanges>> {
+    Ok(Json(run_changes(state.store.as_ref(), id).await?))
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UnitReviewRequest {
+    /// `confirm` (the computed class stands) or `override`.
+    pub action: String,
+    /// The class for an override (`priority_protection`, `safe_utilization`, `strict_control`).
+    pub class: Option<String>,
+    /// Why (required).
+    pub reason: String,
+}
+
+/// Confirm or override a unit's class with a reason; kept apart from the computed class.
+#[utoipa::path(post, path = "/api/v1/classification/runs/{id}/units/{code}/review", tag = "classification",
+    request_body = UnitReviewRequest,
+    params(("id" = i64, Path, description = "Run id"), ("code" = String, Path, description = "Unit code"),
+        ("X-Soilwatch-Actor" = String, Header, description = "Who reviews")),
+    responses((status = 201, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        (status = 422, body = crate::error::ErrorResponse)))]
+pub async fn review_unit(
+    State(state): State<AppState>,
+    Path((id, code)): Path<(i64, String)>,
+    headers: HeaderMap,
+    b: Result<Json<UnitReviewRequest>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Review>)> {
+    let actor = actor(&headers)?;
+    let r = body(b)?;
+    let action: ReviewAction = r.action.parse()?;
+    let class = r
+        .class
+        .as_deref()
+        .map(|c| c.parse::<UnitClass>().map_err(|e| field("class", e)))
+        .transpose()?;
+    let review = state
+        .store
+        .review_unit(id, &code, action, class, &ChangeMeta::new(actor, r.reason))
+        .await?;
+    Ok((StatusCode::CREATED, Json(review)))
+}
+
+/// An area toward a target.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TargetAreaRequest {
+    pub unit_code: String,
+    pub year: i32,
+    /// `safe_use_agronomic`, `safe_use_substitute_crops`, `strict_restructured`,
+    /// `strict_returned_forest_grass`, `remediated`.
+    pub measure: String,
+    /// Area in mu (亩), at most the unit's area.
+    pub area_mu: f64,
+    pub note: Option<String>,
+    /// Why (required).
+    pub reason: String,
+}
+
+/// Record an area of a unit under a measure in a year (the newest record counts; earlier ones stay).
+#[utoipa::path(post, path = "/api/v1/classification/target-areas", tag = "classification",
+    request_body = TargetAreaRequest,
+    params(("X-Soilwatch-Actor" = String, Header, description = "Who records")),
+    responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorResponse)))]
+pub async fn create_target_area(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    b: Result<Json<TargetAreaRequest>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<TargetArea>)> {
+    let actor = actor(&headers)?;
+    let r = body(b)?;
+    let measure: Measure = r.measure.parse().map_err(|e| field("measure", e))?;
+    let area = NewTargetArea {
+        unit_code: r.unit_code,
+        year: r.year,
+        measure,
+        area_mu: r.area_mu,
+        note: r.note,
+    };
+    let t = state
+        .store
+        .record_target_area(&area, &ChangeMeta::new(actor, r.reason))
+        .await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// Filters of the target areas.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TargetAreaListQuery {
+    /// County or prefecture code.
+    pub division: Option<String>,
+    pub year: Option<i32>,
+    pub unit: Option<String>,
+}
+
+/// The current areas toward the targets (newest per unit, year and measure), with the target each
+/// counts toward.
+#[utoipa::path(get, path = "/api/v1/classification/target-areas", tag = "classification",
+    params(TargetAreaListQuery), responses((status = 200, body = [Object])))]
+pub async fn list_target_areas(
+    State(state): State<AppState>,
+    Query(q): Query<TargetAreaListQuery>,
+) -> ApiResult<Json<Vec<TargetArea>>> {
+    let query = TargetAreaQuery {
+        division: division(q.division.as_deref(), "division")?,
+        year: q.year,
+        unit_code: q.unit.filter(|u| !u.trim().is_empty()),
+    };
+    Ok(Json(state.store.list_target_areas(&query).await?))
+}

@@ -1,0 +1,285 @@
+//! Issue 6 through the router: a classification run on a seeded SQLite app with two parcels,
+//! units with evidence, the list as JSON and CSV, GeoJSON, reviews, changes, target areas and
+//! the page.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test fixtures: a panic is a failed test"
+)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use geo::polygon;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use soilwatch_classify::{EvaluationUnit, UnitSource};
+use soilwatch_core::{ChangeMeta, Medium};
+use soilwatch_store::{conformance, conformance_network, ClassificationStore, NetworkStore, Store};
+use soilwatch_test_utils::TestApp;
+use tower::ServiceExt;
+
+async fn send(
+    app: &TestApp,
+    method: &str,
+    uri: &str,
+    actor: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    if let Some(a) = actor {
+        req = req.header("x-soilwatch-actor", a);
+    }
+    let res = app
+        .router
+        .clone()
+        .oneshot(req.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Two paddy parcels in 会理市 with a soil sample each (pH 6.0): Cd 0.4 (= screening) and 2.5
+/// (> intervention 2.0).
+async fn setup(app: &TestApp) {
+    let store = app.store.as_ref();
+    let change = ChangeMeta::new("tester", "fixture");
+    let mut units = Vec::new();
+    for (code, k, cd) in [("A", 0.0, "0.4"), ("B", 150.0, "2.5")] {
+        let p = conformance_network::point_inside(store, &format!("P-{code}"), "513402", k).await;
+        store.create_point(&p, &change).await.unwrap();
+        let (x, y) = (p.point.location.lon(), p.point.location.lat());
+        let d = 0.004;
+        let g: geo::MultiPolygon<f64> = polygon![(x: x - d, y: y - d), (x: x + d, y: y - d),
+            (x: x + d, y: y + d), (x: x - d, y: y + d), (x: x - d, y: y - d)]
+        .into();
+        units.push(
+            EvaluationUnit::new(
+                format!("HL-{code}"),
+                "513402".parse().unwrap(),
+                UnitSource::Parcel,
+                Some("0101".parse().unwrap()),
+                g,
+            )
+            .unwrap(),
+        );
+        let s = conformance::sample(
+            &format!("S-{code}"),
+            Some(&format!("P-{code}")),
+            "513402",
+            Medium::Soil,
+            "2024-05-01",
+            &[
+                ("Cd", cd),
+                ("Hg", "0.1"),
+                ("As", "10"),
+                ("Pb", "30"),
+                ("Cr", "80"),
+                ("pH", "6.0"),
+            ],
+        );
+        store.insert_samples(&[s], &change).await.unwrap();
+    }
+    store
+        .put_units(&units, "parcels.geojson", &change)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn runs_units_list_reviews_changes_targets_and_page() {
+    let app = TestApp::sqlite().await;
+    setup(&app).await;
+
+    let (s, e) = send(
+        &app,
+        "POST",
+        "/api/v1/classification/runs",
+        None,
+        json!({"year": 2024}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    let (s, e) = send(
+        &app,
+        "POST",
+        "/api/v1/classification/runs",
+        Some("analyst"),
+        json!({"year": 2024, "county": "513402", "crop_multiple": "zwei"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("crop_multiple"),
+        "{e}"
+    );
+
+    let (s, run) = send(
+        &app,
+        "POST",
+        "/api/v1/classification/runs",
+        Some("analyst"),
+        json!({"year": 2024, "county": "513402"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{run}");
+    let id = run["id"].as_i64().unwrap();
+    assert_eq!(run["actor"], "analyst");
+    assert_eq!(run["settings"]["crop_multiple"], "2");
+    assert_eq!(run["inputs"]["soil_samples"].as_array().unwrap().len(), 2);
+
+    let (s, runs) = app
+        .get_json("/api/v1/classification/runs?division=513402&year=2024")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+
+    let (s, units) = app
+        .get_json(&format!("/api/v1/classification/runs/{id}/units"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let classes: Vec<&str> = units
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["class"].as_str().unwrap())
+        .collect();
+    assert_eq!(classes, ["priority_protection", "strict_control"]);
+
+    let (s, unit) = app
+        .get_json(&format!("/api/v1/classification/runs/{id}/units/HL-A"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let cd = unit["unit"]["evidence"]["samples"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["analyte"] == "Cd")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (cd["value"].as_str(), cd["screening"].as_str()),
+        (Some("0.4"), Some("0.4"))
+    );
+
+    let (s, list) = app
+        .get_json(&format!("/api/v1/classification/runs/{id}/list"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list["list"]["total"]["strict_control"]["units"], 1);
+    let (s, ct, body) = app
+        .get(&format!("/api/v1/classification/runs/{id}/list?f=csv"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(ct.starts_with("text/csv"));
+    assert!(body.starts_with(b"\xEF\xBB\xBF"));
+    assert!(String::from_utf8(body)
+        .unwrap()
+        .contains("513402,会理市,严格管控类,strict_control,1,"));
+    let (s, ct, body) = app
+        .get(&format!("/api/v1/classification/runs/{id}/units?f=geojson"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(ct, "application/geo+json");
+    let gj: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(gj["features"][1]["properties"]["fill"], "#e53935");
+
+    // Override with a reason; the computed class stays.
+    let uri = format!("/api/v1/classification/runs/{id}/units/HL-B/review");
+    let (s, e) = send(
+        &app,
+        "POST",
+        &uri,
+        Some("reviewer"),
+        json!({"action": "override", "reason": "x"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("class"));
+    let (s, rv) = send(
+        &app,
+        "POST",
+        &uri,
+        Some("reviewer"),
+        json!({"action": "override", "class": "safe_utilization", "reason": "专家论证 / expert review"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{rv}");
+    let (_, unit) = app
+        .get_json(&format!("/api/v1/classification/runs/{id}/units/HL-B"))
+        .await;
+    assert_eq!(unit["unit"]["class"], "strict_control");
+    assert_eq!(unit["unit"]["reviewed_class"], "safe_utilization");
+    assert_eq!(unit["reviews"].as_array().unwrap().len(), 1);
+
+    // A second run: B computes strict control again, the review of run 1 made it safe utilization.
+    let (_, run2) = send(
+        &app,
+        "POST",
+        "/api/v1/classification/runs",
+        Some("analyst"),
+        json!({"year": 2024, "county": "513402"}),
+    )
+    .await;
+    let id2 = run2["id"].as_i64().unwrap();
+    let (s, ch) = app
+        .get_json(&format!("/api/v1/classification/runs/{id2}/changes"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(ch["previous_run_id"], id);
+    assert_eq!(ch["changes"][0]["unit_code"], "HL-B");
+    assert_eq!(ch["changes"][0]["before"], "safe_utilization");
+    assert_eq!(ch["changes"][0]["after"], "strict_control");
+
+    // Areas toward the targets.
+    let (s, t) = send(
+        &app,
+        "POST",
+        "/api/v1/classification/target-areas",
+        Some("bureau"),
+        json!({"unit_code": "HL-B", "year": 2020, "measure": "strict_returned_forest_grass", "area_mu": 50.0, "reason": "2020 年退耕还林"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    assert_eq!(t["target"], "strict_control");
+    let (s, e) = send(
+        &app,
+        "POST",
+        "/api/v1/classification/target-areas",
+        Some("bureau"),
+        json!({"unit_code": "HL-B", "year": 2020, "measure": "plant trees", "area_mu": 5.0, "reason": "x"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e["error"]["message"].as_str().unwrap().contains("measure"));
+    let (_, list) = app
+        .get_json("/api/v1/classification/target-areas?division=513400&year=2020")
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    // The page: map with units coloured by class, the county table.
+    let (s, ct, body) = app.get(&format!("/classification/runs/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(ct.starts_with("text/html"));
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains("<svg") && html.contains(r##"class="unit""##),
+        "map"
+    );
+    assert!(html.contains(r##"fill="#43a047""##) && html.contains(r##"fill="#fdd835""##));
+    assert!(html.contains("513402 会理市"));
+    assert!(html.contains("override: 专家论证"));
+    let (s, _, _) = app.get("/classification/runs/999").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    app.finish().await;
+}
