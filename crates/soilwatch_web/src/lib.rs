@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod error;
+pub mod ogc;
 pub mod pages;
 pub mod router;
 

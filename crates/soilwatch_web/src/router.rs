@@ -241,6 +241,11 @@ pub fn router(state: AppState) -> Router {
             "/classification/runs/{id}",
             get(crate::pages::classification::classification_page),
         )
+        .nest("/ogc", crate::ogc::routes())
+        .route(
+            "/api/v1/exports/{file}",
+            get(crate::api::exports::get_export),
+        )
         .fallback(not_found)
         .with_state(state)
 }

@@ -5,6 +5,7 @@ pub mod classification;
 pub mod departments;
 pub mod divisions;
 pub mod enterprises;
+pub mod exports;
 pub mod find;
 pub mod health;
 pub mod imports;

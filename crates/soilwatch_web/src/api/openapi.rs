@@ -50,6 +50,7 @@ use crate::error::{ErrorDetail, ErrorResponse};
         standards::list_standards,
         standards::create_standard,
         standards::get_standard,
+        super::exports::get_export,
         super::plots::get_registry_codes,
         super::plots::list_plots,
         super::plots::get_plot,

@@ -1,0 +1,276 @@
+//! End-to-end (issue 11): the real `soilwatch` binary on a free port, read by a real GIS client,
+//! GDAL's OGR (OAPIF driver for OGC API – Features; GPKG, GeoJSON and CSV drivers for the
+//! exports). Skips with a message when `ogrinfo` is not installed (`apt-get install gdal-bin`).
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "end-to-end tests: a panic is a failed test"
+)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use soilwatch_test_utils::http_get;
+
+const BIN: &str = env!("CARGO_BIN_EXE_soilwatch");
+
+/// A running `soilwatch serve`; killed on drop.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn clean(cmd: &mut Command) -> &mut Command {
+    cmd.env_remove("SOILWATCH_DB")
+        .env_remove("SOILWATCH_BIND")
+        .env_remove("SOILWATCH_DEMO")
+        .env_remove("SOILWATCH_DEMO_POINTS")
+        .env_remove("SOILWATCH_DEMO_SEED")
+}
+
+fn serve(dir: &Path, db: &str) -> Server {
+    let mut cmd = Command::new(BIN);
+    clean(&mut cmd)
+        .args(["serve", "--bind", "127.0.0.1:0", "--db", db])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut server = Server {
+        child: cmd.spawn().unwrap(),
+        addr: String::new(),
+    };
+    let stdout = server.child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while server.addr.is_empty() {
+        assert!(Instant::now() < deadline, "server did not start");
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(url) = line.strip_prefix("soilwatch listening on http://") {
+                    server.addr = url.trim().to_owned();
+                }
+            }
+            _ => panic!("server exited before listening"),
+        }
+    }
+    server
+}
+
+fn have_ogr() -> bool {
+    let ok = Command::new("ogrinfo")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped: ogrinfo (GDAL) is not installed; apt-get install gdal-bin");
+    }
+    ok
+}
+
+/// Run an OGR tool; panics with its output on failure.
+fn ogr(tool: &str, args: &[&str]) -> String {
+    let out = Command::new(tool)
+        .args(args)
+        .env("GDAL_HTTP_TIMEOUT", "120")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{tool} {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// `Feature Count: N` of `ogrinfo -so` output.
+fn feature_count(info: &str) -> u64 {
+    info.lines()
+        .find_map(|l| l.trim().strip_prefix("Feature Count: "))
+        .unwrap_or_else(|| panic!("no feature count in\n{info}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn geometry(info: &str) -> String {
+    info.lines()
+        .find_map(|l| l.trim().strip_prefix("Geometry: "))
+        .unwrap_or_else(|| panic!("no geometry in\n{info}"))
+        .trim()
+        .to_owned()
+}
+
+fn matched(addr: &str, collection: &str) -> u64 {
+    let (status, body) = http_get(
+        addr,
+        &format!("/ogc/collections/{collection}/items?limit=1"),
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    v["numberMatched"].as_u64().unwrap()
+}
+
+#[test]
+fn gdal_reads_the_ogc_api_and_every_export() {
+    if !have_ogr() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut demo = Command::new(BIN);
+    let out = clean(&mut demo)
+        .args(["demo", "--db", "sqlite://ogc.db", "--points", "30"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = serve(dir.path(), "sqlite://ogc.db");
+    let url = format!("OAPIF:http://{}/ogc", server.addr);
+
+    // The layers.
+    let list = ogr("ogrinfo", &["-ro", "-q", &url]);
+    for layer in ["divisions", "points", "samples"] {
+        assert!(list.contains(layer), "{layer} not listed:\n{list}");
+    }
+
+    // Each layer: count, geometry type, fields.
+    let cases: [(&str, &str, &[&str]); 3] = [
+        (
+            "divisions",
+            "Multi Polygon",
+            &["code", "name", "level", "area_km2"],
+        ),
+        (
+            "points",
+            "Point",
+            &["code", "point_type", "control_level", "division", "status"],
+        ),
+        (
+            "samples",
+            "Point",
+            &["code", "medium", "sampled_on", "ruleset", "class"],
+        ),
+    ];
+    for (layer, geom, fields) in cases {
+        let expect = matched(&server.addr, layer);
+        assert!(expect > 0, "{layer} is empty");
+        let info = ogr("ogrinfo", &["-ro", "-so", "-al", &url, layer]);
+        assert_eq!(feature_count(&info), expect, "{layer}:\n{info}");
+        assert_eq!(geometry(&info), geom, "{layer}:\n{info}");
+        for f in fields {
+            assert!(
+                info.contains(&format!("\n{f}: ")),
+                "{layer} lacks field {f}:\n{info}"
+            );
+        }
+
+        // ogr2ogr copies the layer, every feature, into a GeoPackage.
+        let copy = dir.path().join(format!("{layer}-copy.gpkg"));
+        ogr(
+            "ogr2ogr",
+            &["-f", "GPKG", copy.to_str().unwrap(), &url, layer],
+        );
+        let info = ogr("ogrinfo", &["-ro", "-so", "-al", copy.to_str().unwrap()]);
+        assert_eq!(feature_count(&info), expect, "copy of {layer}:\n{info}");
+
+        // The exports: GeoPackage, GeoJSON, CSV with WKT, each with every feature.
+        for ext in ["gpkg", "geojson", "csv"] {
+            let file = dir.path().join(format!("{layer}.{ext}"));
+            let body = fetch(&server.addr, &format!("/api/v1/exports/{layer}.{ext}"));
+            std::fs::File::create(&file)
+                .unwrap()
+                .write_all(&body)
+                .unwrap();
+            let path = file.to_str().unwrap().to_owned();
+            let mut args = vec!["-ro", "-so", "-al"];
+            if ext == "csv" {
+                args.extend([
+                    "-oo",
+                    "GEOM_POSSIBLE_NAMES=wkt",
+                    "-oo",
+                    "KEEP_GEOM_COLUMNS=NO",
+                ]);
+            }
+            args.push(&path);
+            let info = ogr("ogrinfo", &args);
+            assert_eq!(feature_count(&info), expect, "{layer}.{ext}:\n{info}");
+            if ext == "csv" {
+                // A CSV declares no geometry type; the `wkt` column is read as the geometry.
+                assert!(
+                    info.contains("Extent: ("),
+                    "{layer}.csv has no geometry:\n{info}"
+                );
+            } else {
+                assert_eq!(geometry(&info), geom, "{layer}.{ext}:\n{info}");
+            }
+            if ext == "gpkg" {
+                assert!(
+                    info.contains("China Geodetic Coordinate System 2000")
+                        || info.contains("CGCS2000"),
+                    "{layer}.gpkg is not in CGCS2000:\n{info}"
+                );
+                // The R-tree index answers a spatial filter.
+                let all = ogr(
+                    "ogrinfo",
+                    &["-ro", "-so", "-al", "-spat", "90", "20", "110", "35", &path],
+                );
+                assert_eq!(feature_count(&all), expect);
+                let none = ogr(
+                    "ogrinfo",
+                    &["-ro", "-so", "-al", "-spat", "0", "0", "1", "1", &path],
+                );
+                assert_eq!(feature_count(&none), 0);
+            }
+        }
+    }
+}
+
+/// GET raw bytes (exports are binary).
+fn fetch(addr: &str, path: &str) -> Vec<u8> {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let body = raw[split + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        dechunk(&body)
+    } else {
+        body
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+        b = &b[eol + 2 + n + 2..];
+    }
+}

@@ -1,0 +1,274 @@
+//! What a collection is: its declaration (fields, queryables, geometry, temporal properties),
+//! the features it serves, and the [`Collection`] trait every layer implements. Adding a layer is
+//! one implementation of the trait and one line in [`collections`].
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use geo::{BoundingRect, Intersects};
+use serde_json::{Map, Value};
+use soilwatch_store::Store;
+
+use super::layers::{Divisions, Points, Samples};
+use super::params::ItemQuery;
+use crate::error::{ApiError, ApiResult};
+
+/// Geometry type of a collection's features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeometryKind {
+    Point,
+    MultiPolygon,
+}
+
+impl GeometryKind {
+    /// GeoJSON / JSON Schema name.
+    pub fn geojson(self) -> &'static str {
+        match self {
+            GeometryKind::Point => "Point",
+            GeometryKind::MultiPolygon => "MultiPolygon",
+        }
+    }
+    /// GeoPackage `geometry_type_name`.
+    pub fn gpkg(self) -> &'static str {
+        match self {
+            GeometryKind::Point => "POINT",
+            GeometryKind::MultiPolygon => "MULTIPOLYGON",
+        }
+    }
+    /// JSON Schema format of the geometry in the queryables.
+    pub fn schema_format(self) -> &'static str {
+        match self {
+            GeometryKind::Point => "geometry-point",
+            GeometryKind::MultiPolygon => "geometry-multipolygon",
+        }
+    }
+}
+
+/// Type of a property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    String,
+    Integer,
+    Number,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+}
+
+impl FieldType {
+    /// JSON Schema `type`.
+    pub fn json_type(self) -> &'static str {
+        match self {
+            FieldType::String | FieldType::Date => "string",
+            FieldType::Integer => "integer",
+            FieldType::Number => "number",
+        }
+    }
+    /// GeoPackage column type.
+    pub fn gpkg(self) -> &'static str {
+        match self {
+            FieldType::String => "TEXT",
+            FieldType::Integer => "INTEGER",
+            FieldType::Number => "DOUBLE",
+            FieldType::Date => "DATE",
+        }
+    }
+}
+
+/// A property of a collection's features.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub ty: FieldType,
+    /// Chinese / English title.
+    pub title: &'static str,
+    /// Offered as a query parameter of `/items` (equality) and listed in `/queryables`.
+    pub queryable: bool,
+}
+
+/// Shorthand for the field tables.
+pub const fn field(name: &'static str, ty: FieldType, title: &'static str, q: bool) -> Field {
+    Field {
+        name,
+        ty,
+        title,
+        queryable: q,
+    }
+}
+
+/// The declaration of a collection.
+#[derive(Debug)]
+pub struct CollectionMeta {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub geometry: GeometryKind,
+    pub fields: &'static [Field],
+    /// The date properties that place a feature in time: (start, optional end). A feature whose
+    /// start is missing began before any date; a missing end is still valid. `None`: the
+    /// collection has no temporal dimension and `datetime` does not filter it.
+    pub temporal: Option<(&'static str, Option<&'static str>)>,
+}
+
+impl CollectionMeta {
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+    pub fn queryables(&self) -> impl Iterator<Item = &'static Field> {
+        self.fields.iter().filter(|f| f.queryable)
+    }
+}
+
+/// One feature: identity, geometry (longitude/latitude, CGCS2000) and properties.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    /// The feature id in URLs (`/items/{id}`).
+    pub id: String,
+    /// Whether the id is a number in GeoJSON.
+    pub numeric_id: bool,
+    pub geometry: Option<geo::Geometry<f64>>,
+    pub properties: Map<String, Value>,
+}
+
+impl Feature {
+    /// The property as a filter compares it.
+    pub fn text(&self, name: &str) -> Option<String> {
+        match self.properties.get(name)? {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
+    fn date(&self, name: &str) -> Option<NaiveDate> {
+        self.text(name)
+            .and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
+    }
+}
+
+/// A page of features and how many matched in all.
+#[derive(Debug, Clone, Default)]
+pub struct FeaturePage {
+    pub features: Vec<Feature>,
+    pub matched: u64,
+}
+
+/// Collects the requested window (`offset`, `limit`) of the matching features while counting
+/// every match.
+#[derive(Debug)]
+pub struct Window<'q> {
+    q: &'q ItemQuery,
+    meta: &'static CollectionMeta,
+    page: FeaturePage,
+}
+
+impl<'q> Window<'q> {
+    pub fn new(meta: &'static CollectionMeta, q: &'q ItemQuery) -> Self {
+        Self {
+            q,
+            meta,
+            page: FeaturePage::default(),
+        }
+    }
+    /// Count the feature if it matches, keep it if it falls in the window.
+    pub fn offer(&mut self, f: Feature) {
+        if !accepts(self.meta, self.q, &f) {
+            return;
+        }
+        let n = self.page.matched;
+        self.page.matched += 1;
+        let in_window = n >= self.q.offset
+            && self
+                .q
+                .limit
+                .is_none_or(|l| n < self.q.offset.saturating_add(l));
+        if in_window {
+            self.page.features.push(f);
+        }
+    }
+    pub fn finish(self) -> FeaturePage {
+        self.page
+    }
+}
+
+/// Whether a feature passes the query's property, bbox and datetime filters.
+pub fn accepts(meta: &CollectionMeta, q: &ItemQuery, f: &Feature) -> bool {
+    for (name, value) in &q.filters {
+        if f.text(name).as_deref() != Some(value.as_str()) {
+            return false;
+        }
+    }
+    if let Some([x0, y0, x1, y1]) = q.bbox {
+        let Some(g) = &f.geometry else {
+            return false;
+        };
+        let rect = geo::Rect::new(geo::coord! {x: x0, y: y0}, geo::coord! {x: x1, y: y1});
+        let quick = g.bounding_rect().is_some_and(|b| b.intersects(&rect));
+        if !quick || !g.intersects(&rect) {
+            return false;
+        }
+    }
+    if let (Some(range), Some((start, end))) = (&q.datetime, meta.temporal) {
+        let s = f.date(start);
+        let e = match end {
+            Some(end) => f.date(end),
+            // An instant: it ends where it starts; without a start it matches no range.
+            None => match s {
+                Some(s) => Some(s),
+                None => return false,
+            },
+        };
+        if !range.overlaps(s, e) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A layer served as an OGC API collection and exported as files.
+#[async_trait]
+pub trait Collection: Send + Sync {
+    fn meta(&self) -> &'static CollectionMeta;
+    /// A filter value as the property holds it (`风险点` → `risk`), or a 400 naming the field.
+    fn normalize(&self, _field: &str, value: &str) -> ApiResult<String> {
+        Ok(value.to_owned())
+    }
+    /// The features matching the query, the window `offset..offset+limit` of them, and the count.
+    async fn items(&self, store: &dyn Store, q: &ItemQuery) -> ApiResult<FeaturePage>;
+    /// One feature, or `ApiError::NotFound`.
+    async fn item(&self, store: &dyn Store, id: &str) -> ApiResult<Feature>;
+    /// First and last date of the collection (its temporal extent), if it has one.
+    async fn temporal_extent(
+        &self,
+        _store: &dyn Store,
+    ) -> ApiResult<Option<(Option<NaiveDate>, Option<NaiveDate>)>> {
+        Ok(None)
+    }
+}
+
+static DIVISIONS: Divisions = Divisions;
+static POINTS: Points = Points;
+static SAMPLES: Samples = Samples;
+
+/// Every collection, in the order `/collections` lists them.
+pub fn collections() -> [&'static dyn Collection; 3] {
+    [&DIVISIONS, &POINTS, &SAMPLES]
+}
+
+/// A collection by id, or a 404 listing the ids.
+pub fn find(id: &str) -> ApiResult<&'static dyn Collection> {
+    collections()
+        .into_iter()
+        .find(|c| c.meta().id == id)
+        .ok_or_else(|| {
+            let ids: Vec<&str> = collections().iter().map(|c| c.meta().id).collect();
+            ApiError::NotFound(format!(
+                "没有这个要素集合 / no such collection: '{id}' (collections: {})",
+                ids.join(", ")
+            ))
+        })
+}
+
+/// A 404 for a feature id.
+pub fn no_feature(collection: &str, id: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "未找到要素 / no such feature: '{id}' in collection '{collection}'"
+    ))
+}

@@ -1,0 +1,573 @@
+//! OGC API – Features (issue 11) through the router: the conformance classes declared at
+//! `/ogc/conformance` (core, GeoJSON, HTML, OpenAPI 3.0, CRS by reference, queryables as query
+//! parameters), on a seeded SQLite app with generated demo data, and the same collections on
+//! PostgreSQL when `SOILWATCH_TEST_PG` is set. Also the layer exports.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test fixtures: a panic is a failed test"
+)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use soilwatch_store::demo::{load, DemoOptions};
+use soilwatch_store::NetworkStore;
+use soilwatch_test_utils::TestApp;
+use tower::ServiceExt;
+
+struct Res {
+    status: StatusCode,
+    ct: String,
+    content_crs: String,
+    body: Vec<u8>,
+}
+
+impl Res {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("{e}: {}", String::from_utf8_lossy(&self.body));
+        })
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+async fn get(app: &TestApp, uri: &str, accept: &str) -> Res {
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get(uri)
+                .header("accept", accept)
+                .header("host", "soilwatch.test")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let h = |n: &str| {
+        res.headers()
+            .get(n)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    let (status, ct, content_crs) = (res.status(), h("content-type"), h("content-crs"));
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Res {
+        status,
+        ct,
+        content_crs,
+        body,
+    }
+}
+
+async fn json(app: &TestApp, uri: &str) -> Value {
+    let r = get(app, uri, "application/json").await;
+    assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+    r.json()
+}
+
+/// A 400 with the JSON error body naming the parameter.
+async fn bad(app: &TestApp, uri: &str, param: &str) {
+    let r = get(app, uri, "application/geo+json").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}: {}", r.text());
+    let v = r.json();
+    assert_eq!(v["error"]["code"], "bad_request", "{uri}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains(param),
+        "{uri}: {v}"
+    );
+}
+
+const DEMO: DemoOptions = DemoOptions {
+    seed: 11,
+    points: 40,
+    end_year: 2025,
+    years: 3,
+};
+
+async fn demo_app() -> TestApp {
+    let app = TestApp::sqlite().await;
+    load(app.store.as_ref(), &DEMO).await.unwrap();
+    app
+}
+
+fn link<'a>(v: &'a Value, rel: &str) -> Option<&'a str> {
+    v["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == rel)
+        .map(|l| l["href"].as_str().unwrap())
+}
+
+/// The path and query of an absolute link.
+fn path(href: &str) -> &str {
+    href.strip_prefix("http://soilwatch.test").unwrap()
+}
+
+/// Every feature of a collection by following `next` links; checks the counts on each page.
+async fn walk(app: &TestApp, first: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut uri = first.to_owned();
+    let mut matched = None;
+    loop {
+        let page = json(app, &uri).await;
+        assert_eq!(page["type"], "FeatureCollection");
+        let n = page["features"].as_array().unwrap().len();
+        assert_eq!(page["numberReturned"], n);
+        let m = page["numberMatched"].as_u64().unwrap();
+        assert_eq!(
+            *matched.get_or_insert(m),
+            m,
+            "numberMatched changes while paging"
+        );
+        all.extend(page["features"].as_array().unwrap().iter().cloned());
+        match link(&page, "next") {
+            Some(next) => uri = path(next).to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(Some(all.len() as u64), matched);
+    all
+}
+
+#[tokio::test]
+async fn landing_conformance_api_and_collections() {
+    let app = demo_app().await;
+    let landing = json(&app, "/ogc").await;
+    for rel in ["self", "alternate", "service-desc", "conformance", "data"] {
+        assert!(link(&landing, rel).is_some(), "landing page lacks {rel}");
+    }
+    assert_eq!(
+        link(&landing, "data"),
+        Some("http://soilwatch.test/ogc/collections")
+    );
+    // HTML by f= and by Accept.
+    let html = get(&app, "/ogc?f=html", "application/json").await;
+    assert!(html.ct.starts_with("text/html"), "{}", html.ct);
+    let html = get(&app, "/ogc", "text/html,application/xhtml+xml").await;
+    assert!(html.ct.starts_with("text/html") && html.text().contains("/ogc/collections"));
+    bad(&app, "/ogc?f=xml", "f").await;
+
+    let conf = json(&app, "/ogc/conformance").await;
+    insta::assert_json_snapshot!("ogc_conformance", conf);
+
+    let api = get(&app, "/ogc/api", "application/json").await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert!(
+        api.ct.starts_with("application/vnd.oai.openapi+json"),
+        "{}",
+        api.ct
+    );
+    let api = api.json();
+    assert_eq!(api["openapi"], "3.0.3");
+    let items = &api["paths"]["/collections/points/items"]["get"]["parameters"];
+    let names: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "limit",
+        "offset",
+        "bbox",
+        "bbox-crs",
+        "crs",
+        "datetime",
+        "point_type",
+    ] {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+    let limit = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(limit["schema"]["maximum"], 10_000);
+
+    let cols = json(&app, "/ogc/collections").await;
+    let ids: Vec<&str> = cols["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["divisions", "points", "samples"]);
+    for c in cols["collections"].as_array().unwrap() {
+        let bbox = &c["extent"]["spatial"]["bbox"][0];
+        // Liangshan: about 100–104 °E, 26–30 °N.
+        assert!(
+            bbox[0].as_f64().unwrap() > 99.0 && bbox[2].as_f64().unwrap() < 104.5,
+            "{bbox}"
+        );
+        assert_eq!(
+            c["storageCrs"],
+            "http://www.opengis.net/def/crs/EPSG/0/4490"
+        );
+        let crs: Vec<&str> = c["crs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(crs.contains(&"http://www.opengis.net/def/crs/OGC/1.3/CRS84"));
+        assert!(crs.contains(&"http://www.opengis.net/def/crs/EPSG/0/4490"));
+        assert!(link(c, "items").is_some());
+    }
+    let samples = json(&app, "/ogc/collections/samples").await;
+    let interval = &samples["extent"]["temporal"]["interval"][0];
+    assert!(
+        interval[0].as_str().unwrap().starts_with("2023-"),
+        "{interval}"
+    );
+    assert!(
+        interval[1].as_str().unwrap().starts_with("2025-"),
+        "{interval}"
+    );
+    let html = get(&app, "/ogc/collections/points?f=html", "").await;
+    assert!(html.text().contains("point_type"));
+
+    let q = json(&app, "/ogc/collections/points/queryables").await;
+    assert_eq!(q["type"], "object");
+    assert!(q["properties"]["point_type"].is_object());
+    assert!(q["properties"]["version"].is_null(), "not a queryable");
+
+    let r = get(&app, "/ogc/collections/plots", "application/json").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["error"]["code"], "not_found");
+    let r = get(&app, "/ogc/nothing/here", "application/json").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["error"]["code"], "not_found");
+}
+
+/// Paging, counts, links and filters of one collection; the same on both backends.
+async fn items_behave(app: &TestApp) {
+    let (total_points, total_samples) = app.store.count_points_and_samples().await.unwrap();
+    let points = walk(app, "/ogc/collections/points/items?limit=7").await;
+    assert_eq!(points.len() as i64, total_points);
+    let mut codes: Vec<&str> = points.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    codes.dedup();
+    assert_eq!(codes.len() as i64, total_points, "a point appears twice");
+    let samples = walk(app, "/ogc/collections/samples/items?limit=50").await;
+    assert_eq!(samples.len() as i64, total_samples);
+
+    // Second page: prev and next links, offset.
+    let p2 = json(app, "/ogc/collections/points/items?limit=7&offset=7").await;
+    assert_eq!(p2["features"][0]["id"], points[7]["id"]);
+    assert!(path(link(&p2, "prev").unwrap()).contains("offset=0"));
+    assert!(path(link(&p2, "next").unwrap()).contains("offset=14"));
+    // Past the end: nothing, no next.
+    let end = json(
+        app,
+        &format!("/ogc/collections/points/items?offset={total_points}"),
+    )
+    .await;
+    assert_eq!(end["numberReturned"], 0);
+    assert!(link(&end, "next").is_none());
+    // Above the declared maximum: served as the maximum.
+    let big = json(app, "/ogc/collections/points/items?limit=20000").await;
+    assert_eq!(
+        big["numberReturned"].as_i64().unwrap(),
+        total_points.min(10_000)
+    );
+
+    // Property filters by the queryables (codes or Chinese names), as the store filters.
+    let risk = json(
+        app,
+        "/ogc/collections/points/items?point_type=risk&limit=10000",
+    )
+    .await;
+    let expect = points
+        .iter()
+        .filter(|f| f["properties"]["point_type"] == "risk")
+        .count();
+    assert!(expect > 0);
+    assert_eq!(risk["numberMatched"], expect);
+    let cn = json(
+        app,
+        "/ogc/collections/points/items?point_type=风险点&limit=1",
+    )
+    .await;
+    assert_eq!(cn["numberMatched"], expect);
+    let soil = json(
+        app,
+        "/ogc/collections/samples/items?medium=soil&division=513402&limit=1",
+    )
+    .await;
+    let expect = samples
+        .iter()
+        .filter(|f| f["properties"]["medium"] == "soil" && f["properties"]["division"] == "513402")
+        .count();
+    assert_eq!(soil["numberMatched"], expect);
+
+    // Datetime: instants, closed and open intervals on the sampling date.
+    let date = samples[3]["properties"]["sampled_on"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let count = |f: &dyn Fn(&str) -> bool| {
+        samples
+            .iter()
+            .filter(|s| f(s["properties"]["sampled_on"].as_str().unwrap()))
+            .count()
+    };
+    let on = json(
+        app,
+        &format!("/ogc/collections/samples/items?datetime={date}"),
+    )
+    .await;
+    assert_eq!(on["numberMatched"], count(&|d| d == date));
+    let on = json(
+        app,
+        &format!("/ogc/collections/samples/items?datetime={date}T10:00:00%2B08:00"),
+    )
+    .await;
+    assert_eq!(on["numberMatched"], count(&|d| d == date));
+    let until = json(app, "/ogc/collections/samples/items?datetime=../2024-06-30").await;
+    assert_eq!(until["numberMatched"], count(&|d| d <= "2024-06-30"));
+    let since = json(
+        app,
+        "/ogc/collections/samples/items?datetime=2024-01-01T00:00:00Z/..",
+    )
+    .await;
+    assert_eq!(since["numberMatched"], count(&|d| d >= "2024-01-01"));
+    let year = json(
+        app,
+        "/ogc/collections/samples/items?datetime=2024-01-01/2024-12-31",
+    )
+    .await;
+    assert_eq!(year["numberMatched"], count(&|d| d.starts_with("2024")));
+
+    // Bbox around the first point's neighbourhood, in CRS84 and in EPSG:4490 (lat, lon).
+    let c = &points[0]["geometry"]["coordinates"];
+    let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    let inside = |f: &Value| {
+        let c = &f["geometry"]["coordinates"];
+        let (px, py) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+        (x - 0.3..=x + 0.3).contains(&px) && (y - 0.3..=y + 0.3).contains(&py)
+    };
+    let expect = points.iter().filter(|f| inside(f)).count();
+    let b84 = format!("{},{},{},{}", x - 0.3, y - 0.3, x + 0.3, y + 0.3);
+    let r = json(
+        app,
+        &format!("/ogc/collections/points/items?bbox={b84}&limit=10000"),
+    )
+    .await;
+    assert_eq!(r["numberMatched"], expect);
+    let b4490 = format!("{},{},{},{}", y - 0.3, x - 0.3, y + 0.3, x + 0.3);
+    let r = json(
+        app,
+        &format!("/ogc/collections/points/items?bbox={b4490}&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4490"),
+    )
+    .await;
+    assert_eq!(r["numberMatched"], expect);
+
+    // CRS of the response: EPSG:4490 is latitude first, announced in Content-Crs.
+    let id = points[0]["id"].as_str().unwrap();
+    let r = get(
+        app,
+        &format!("/ogc/collections/points/items/{id}"),
+        "application/geo+json",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.ct.starts_with("application/geo+json"));
+    assert_eq!(
+        r.content_crs,
+        "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    );
+    assert_eq!(
+        r.json()["geometry"]["coordinates"],
+        points[0]["geometry"]["coordinates"]
+    );
+    let r = get(
+        app,
+        &format!(
+            "/ogc/collections/points/items/{id}?crs=http://www.opengis.net/def/crs/EPSG/0/4490"
+        ),
+        "application/geo+json",
+    )
+    .await;
+    assert_eq!(
+        r.content_crs,
+        "<http://www.opengis.net/def/crs/EPSG/0/4490>"
+    );
+    let c = &r.json()["geometry"]["coordinates"];
+    assert_eq!((c[0].as_f64().unwrap(), c[1].as_f64().unwrap()), (y, x));
+    let r = get(
+        app,
+        "/ogc/collections/points/items?limit=1&crs=http://www.opengis.net/def/crs/EPSG/0/4490",
+        "application/geo+json",
+    )
+    .await;
+    assert_eq!(
+        r.content_crs,
+        "<http://www.opengis.net/def/crs/EPSG/0/4490>"
+    );
+    assert_eq!(
+        r.json()["features"][0]["geometry"]["coordinates"],
+        serde_json::json!([y, x])
+    );
+
+    // One sample with its evaluation; unknown features are 404s.
+    let sid = samples[0]["id"].as_i64().unwrap();
+    let s = json(app, &format!("/ogc/collections/samples/items/{sid}")).await;
+    assert_eq!(s["id"], sid);
+    assert!(
+        s["properties"]["ruleset"].is_string() || s["properties"]["evaluation_note"].is_string(),
+        "{s}"
+    );
+    for uri in [
+        "/ogc/collections/samples/items/999999999",
+        "/ogc/collections/samples/items/abc",
+        "/ogc/collections/points/items/NO-SUCH",
+        "/ogc/collections/divisions/items/513499",
+    ] {
+        let r = get(app, uri, "application/json").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(r.json()["error"]["code"], "not_found", "{uri}");
+    }
+
+    // 400s naming the parameter.
+    for (uri, p) in [
+        ("/ogc/collections/points/items?limit=0", "limit"),
+        ("/ogc/collections/points/items?limit=ten", "limit"),
+        ("/ogc/collections/points/items?offset=-1", "offset"),
+        ("/ogc/collections/points/items?bbox=1,2,3", "bbox"),
+        ("/ogc/collections/points/items?bbox=103,27,102,28", "bbox"),
+        (
+            "/ogc/collections/points/items?bbox-crs=EPSG:3857&bbox=1,2,3,4",
+            "bbox-crs",
+        ),
+        (
+            "/ogc/collections/points/items?crs=http://www.opengis.net/def/crs/EPSG/0/3857",
+            "crs",
+        ),
+        (
+            "/ogc/collections/samples/items?datetime=2024-13-01",
+            "datetime",
+        ),
+        (
+            "/ogc/collections/samples/items?datetime=2025-01-01/2024-01-01",
+            "datetime",
+        ),
+        ("/ogc/collections/points/items?colour=red", "colour"),
+        (
+            "/ogc/collections/points/items?point_type=castle",
+            "point_type",
+        ),
+        ("/ogc/collections/points/items/X?crs=EPSG:9999", "crs"),
+    ] {
+        bad(app, uri, p).await;
+    }
+}
+
+#[tokio::test]
+async fn items_page_filter_and_reproject_on_sqlite() {
+    let app = demo_app().await;
+    items_behave(&app).await;
+
+    // Divisions: the prefecture and its 17 counties as multipolygons; a bbox picks the county.
+    let d = json(&app, "/ogc/collections/divisions/items").await;
+    assert_eq!(d["numberMatched"], 18);
+    assert_eq!(d["features"][0]["geometry"]["type"], "MultiPolygon");
+    let huili = json(&app, "/ogc/collections/divisions/items/513402").await;
+    assert_eq!(huili["properties"]["name"], "会理市");
+    let counties = json(&app, "/ogc/collections/divisions/items?level=county").await;
+    assert_eq!(counties["numberMatched"], 17);
+    // A small box around 会理市's seat touches it (and perhaps a neighbour), not all 17.
+    let seat = json(&app, "/api/v1/divisions/513402?boundary=false").await;
+    let (x, y) = (
+        seat["center"][0].as_f64().unwrap(),
+        seat["center"][1].as_f64().unwrap(),
+    );
+    let near = json(
+        &app,
+        &format!(
+            "/ogc/collections/divisions/items?level=county&bbox={},{},{},{}",
+            x - 0.01,
+            y - 0.01,
+            x + 0.01,
+            y + 0.01
+        ),
+    )
+    .await;
+    let n = near["numberMatched"].as_u64().unwrap();
+    assert!((1..=3).contains(&n), "{n}");
+    assert!(near["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["id"] == "513402"));
+
+    // The HTML items page with its paging links.
+    let html = get(&app, "/ogc/collections/points/items?f=html&limit=5", "").await;
+    assert_eq!(html.status, StatusCode::OK);
+    let text = html.text();
+    assert!(
+        text.contains("next page") && text.contains("DEMO-"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn items_page_filter_and_reproject_on_postgres() {
+    let Some(app) = TestApp::postgres("ogc_items").await else {
+        return;
+    };
+    load(app.store.as_ref(), &DEMO).await.unwrap();
+    items_behave(&app).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn exports_write_geopackage_geojson_and_csv() {
+    let app = demo_app().await;
+    let (points, _) = app.store.count_points_and_samples().await.unwrap();
+    let points = points as usize;
+
+    let r = get(&app, "/api/v1/exports/points.geojson", "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.ct.starts_with("application/geo+json"));
+    let fc = r.json();
+    assert!(fc.get("crs").is_none(), "RFC 7946 has no crs member");
+    assert_eq!(fc["features"].as_array().unwrap().len(), points);
+
+    let r = get(&app, "/api/v1/exports/points.csv", "").await;
+    let csv = r.text();
+    assert!(csv.starts_with("\u{feff}wkt,code,"));
+    assert_eq!(csv.lines().count(), points + 1);
+    assert!(csv.lines().nth(1).unwrap().starts_with("POINT ("));
+    let r = get(&app, "/api/v1/exports/divisions.csv", "").await;
+    assert!(r
+        .text()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("\"MULTIPOLYGON ((("));
+
+    let r = get(&app, "/api/v1/exports/points.gpkg?point_type=risk", "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.ct, "application/geopackage+sqlite3");
+    assert!(r.body.starts_with(b"SQLite format 3\0"));
+    // Application id 'GPKG' at byte 68.
+    assert_eq!(&r.body[68..72], b"GPKG");
+
+    for (uri, status) in [
+        ("/api/v1/exports/plots.gpkg", StatusCode::NOT_FOUND),
+        ("/api/v1/exports/points.shp", StatusCode::NOT_FOUND),
+        (
+            "/api/v1/exports/points.gpkg?bbox=x",
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let r = get(&app, uri, "").await;
+        assert_eq!(r.status, status, "{uri}");
+    }
+}
