@@ -11,6 +11,7 @@ mod import;
 mod interpolate;
 mod progress;
 mod serve;
+mod user;
 
 use std::process::ExitCode;
 
@@ -49,6 +50,12 @@ pub enum Command {
     /// Interpolate point values (IDW or ordinary kriging) to target points or a grid
     /// (ESRI ASCII or GeoTIFF), with kriging variance and cross-validation (no database).
     Interpolate(interpolate::InterpolateArgs),
+    /// Accounts: add a user with a role, set a password, disable or enable, list, create an API
+    /// token. Passwords are read from the terminal or standard input, never from arguments.
+    User {
+        #[command(subcommand)]
+        command: user::UserCommand,
+    },
     /// Classify farmland units (parcels from a GeoJSON file, or a grid clipped to each county
     /// without parcels) for a year into priority protection / safe utilization / strict control,
     /// store the run with its evidence, print the classification list and write it (CSV, GeoJSON).
@@ -92,6 +99,7 @@ fn main() -> ExitCode {
             Command::Evaluate(args) => evaluate::run(args),
             Command::Demo(args) => demo::run(args).await,
             Command::Interpolate(args) => interpolate::run(args),
+            Command::User { command } => user::run(command).await,
             Command::Classify(args) => classify::run(args).await,
             Command::Import(args) => import::run_import(args).await,
             Command::Validate(args) => import::run_validate(args),

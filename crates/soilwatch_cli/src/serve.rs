@@ -20,6 +20,8 @@ pub struct ServeArgs {
     /// (a database with data is left alone).
     #[arg(long, env = "SOILWATCH_DEMO")]
     pub demo: bool,
+    #[command(flatten)]
+    pub auth: crate::user::AuthArgs,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
@@ -31,6 +33,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
     if args.demo {
         crate::demo::load_if_empty(&store).await?;
     }
+    let auth = crate::user::on_serve(&store, &args.auth, args.demo).await?;
     let schema = store.schema_version().await?;
     let addr = listener.local_addr().context("listener address")?;
     tracing::info!(
@@ -41,11 +44,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
     // One line on stdout that scripts (and the end-to-end tests) can wait for.
     println!("soilwatch listening on http://{addr}");
     let store = Arc::new(store);
-    let app = soilwatch_web::router(AppState::new(store.clone() as Arc<dyn Store>));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("server error")?;
+    let app = soilwatch_web::router(AppState::new(store.clone() as Arc<dyn Store>).with_auth(auth));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .context("server error")?;
     store.close().await;
     tracing::info!("stopped");
     Ok(0)

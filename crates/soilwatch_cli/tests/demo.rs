@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use soilwatch_test_utils::http_get;
+use soilwatch_test_utils::{http_get, http_get_with};
 
 const BIN: &str = env!("CARGO_BIN_EXE_soilwatch");
 
@@ -96,11 +96,51 @@ fn demo_loads_once_and_shows_everywhere() {
     let (status, html) = http_get(&server.addr, "/network/coverage").unwrap();
     assert_eq!(status, 200);
     assert!(html.contains("演示数据：") && html.contains("<svg"));
+    // Point pages and results need a signed-in user (issue 7): a viewer's API token.
     let code = points[0]["code"].as_str().unwrap();
-    let (status, html) = http_get(&server.addr, &format!("/points/{code}")).unwrap();
+    let (status, _) = http_get(&server.addr, &format!("/points/{code}")).unwrap();
+    assert_eq!(status, 303, "a page needing sign-in redirects to /login");
+    let mut add = Command::new(BIN);
+    let added = clean(&mut add)
+        .args([
+            "user",
+            "add",
+            "viewer",
+            "--role",
+            "viewer",
+            "--db",
+            "sqlite://demo.db",
+        ])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    added
+        .stdin
+        .as_ref()
+        .unwrap()
+        .write_all(b"Viewer password 1\n")
+        .unwrap();
+    assert!(added.wait_with_output().unwrap().status.success());
+    let out = run(&["user", "token", "viewer", "--db", "sqlite://demo.db"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let (status, html) =
+        http_get_with(&server.addr, &format!("/points/{code}"), Some(&token)).unwrap();
     assert_eq!(status, 200);
     assert!(html.contains("演示数据："));
-    let (_, csv) = http_get(&server.addr, "/api/v1/results?f=csv&limit=10&analyte=Cd").unwrap();
+    let (_, csv) = http_get_with(
+        &server.addr,
+        "/api/v1/results?f=csv&limit=10&analyte=Cd",
+        Some(&token),
+    )
+    .unwrap();
     assert!(csv.starts_with('\u{feff}'));
     assert_eq!(csv.lines().count(), 11);
 }

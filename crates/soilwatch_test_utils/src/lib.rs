@@ -16,7 +16,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use soilwatch_store::{conformance, connect, seed, SqlStore, Store};
+use soilwatch_store::auth::{NewApiToken, NewUser};
+use soilwatch_store::{auth_secret, conformance, connect, seed, AuthStore, Role, SqlStore, Store};
 use soilwatch_web::AppState;
 use tower::ServiceExt;
 
@@ -26,6 +27,9 @@ pub struct TestApp {
     pub store: Arc<SqlStore>,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
+    /// API token sent as `Authorization: Bearer` by [`get`](Self::get) and the POST helpers
+    /// (issue 7); see [`sign_in_as`](Self::sign_in_as).
+    pub bearer: Option<String>,
 }
 
 impl TestApp {
@@ -65,7 +69,73 @@ impl TestApp {
             store,
             _dir: dir,
             pg,
+            bearer: None,
         }
+    }
+
+    /// Create a user (no usable password) with an API token; returns the token.
+    pub async fn user_token(&self, username: &str, role: Role, department: Option<&str>) -> String {
+        let user = self
+            .store
+            .create_user(&NewUser {
+                username: username.into(),
+                display_name: username.into(),
+                role,
+                department: department.map(str::to_owned),
+                password_hash: "!".into(),
+            })
+            .await
+            .unwrap();
+        let token = auth_secret::new_api_token().unwrap();
+        self.store
+            .create_api_token(&NewApiToken {
+                user_id: user.id,
+                name: "test".into(),
+                token_hash: auth_secret::secret_hash(&token),
+                prefix: token[..10].to_owned(),
+            })
+            .await
+            .unwrap();
+        token
+    }
+
+    /// A new API token of a user, created as an administrator when missing.
+    pub async fn token_of(&self, username: &str) -> String {
+        let Ok(user) = self.store.get_user(username).await else {
+            return self.user_token(username, Role::Administrator, None).await;
+        };
+        let token = auth_secret::new_api_token().unwrap();
+        self.store
+            .create_api_token(&NewApiToken {
+                user_id: user.id,
+                name: "test".into(),
+                token_hash: auth_secret::secret_hash(&token),
+                prefix: token[..10].to_owned(),
+            })
+            .await
+            .unwrap();
+        token
+    }
+
+    /// Send every later request as a new user of this role (data officers and reviewers in the
+    /// prefecture's environment bureau, `eco-env-513400`); returns the token.
+    pub async fn sign_in_as(&mut self, role: Role) -> String {
+        let dept = role.needs_department().then_some("eco-env-513400");
+        let name = format!(
+            "test-{}-{}",
+            role.code(),
+            self.store.list_users().await.unwrap().len()
+        );
+        let token = self.user_token(&name, role, dept).await;
+        self.bearer = Some(token.clone());
+        token
+    }
+
+    fn authorized(&self, mut req: axum::http::request::Builder) -> axum::http::request::Builder {
+        if let Some(t) = &self.bearer {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        req
     }
 
     /// GET a path in-process; returns status, content type and body.
@@ -73,7 +143,11 @@ impl TestApp {
         let res = self
             .router
             .clone()
-            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .oneshot(
+                self.authorized(Request::get(uri))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
             .await
             .unwrap();
         let status = res.status();
@@ -126,7 +200,7 @@ impl TestApp {
             body.extend_from_slice(b"\r\n");
         }
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let mut req = Request::post(uri).header(
+        let mut req = self.authorized(Request::post(uri)).header(
             "content-type",
             format!("multipart/form-data; boundary={boundary}"),
         );
@@ -168,11 +242,23 @@ impl TestApp {
 
 /// A GET over a real TCP connection (HTTP/1.1, `Connection: close`): status and body.
 pub fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
+    http_get_with(addr, path, None)
+}
+
+/// Like [`http_get`], with an API token sent as `Authorization: Bearer` (issue 7).
+pub fn http_get_with(
+    addr: &str,
+    path: &str,
+    token: Option<&str>,
+) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
     )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;

@@ -17,7 +17,8 @@ pub struct ErrorResponse {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Machine-readable code: `bad_request`, `not_found`, `conflict`, `unprocessable`, `internal`.
+    /// Machine-readable code: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `conflict`, `unprocessable`, `too_many_requests`, `internal`.
     pub code: String,
     /// Human-readable message, Chinese and English.
     pub message: String,
@@ -31,6 +32,12 @@ pub enum ApiError {
     Conflict(String),
     Unprocessable(String),
     Internal(String),
+    /// Not signed in, or a bad API token (issue 7).
+    Unauthorized(String),
+    /// Signed in, but the role or department may not do this (issue 7).
+    Forbidden(String),
+    /// Sign-in throttled after repeated failures (issue 7).
+    TooManyRequests(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -53,6 +60,9 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
             ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m),
+            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
+            ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m),
             ApiError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 (
@@ -68,7 +78,15 @@ impl IntoResponse for ApiError {
                 message,
             },
         };
-        (status, Json(body)).into_response()
+        let unauthorized = status == StatusCode::UNAUTHORIZED;
+        let mut res = (status, Json(body)).into_response();
+        if unauthorized {
+            res.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"soilwatch\""),
+            );
+        }
+        res
     }
 }
 

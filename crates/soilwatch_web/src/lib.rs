@@ -5,6 +5,7 @@
 //! pure crates. Errors map to HTTP statuses in one place (`error.rs`).
 
 pub mod api;
+pub mod auth;
 pub mod error;
 pub mod ogc;
 pub mod pages;
@@ -20,10 +21,21 @@ pub use router::router;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Sign-in and session settings (issue 7).
+    pub auth: auth::AuthConfig,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            auth: auth::AuthConfig::default(),
+        }
+    }
+
+    /// With sign-in and session settings (issue 7).
+    pub fn with_auth(mut self, auth: auth::AuthConfig) -> Self {
+        self.auth = auth;
+        self
     }
 }

@@ -45,7 +45,57 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/divisions/{code}", get(divisions::get_division))
         .route("/api/v1/analytes", get(analytes::list_analytes))
         .route("/api/v1/analytes/{code}", get(analytes::get_analyte))
-        .route("/api/v1/departments", get(departments::list_departments))
+        .route(
+            "/api/v1/departments",
+            get(departments::list_departments).post(departments::create_department),
+        )
+        // Accounts and security (issue 7).
+        .route(
+            "/api/v1/departments/{code}",
+            get(departments::get_department).put(departments::update_department),
+        )
+        .route(
+            "/api/v1/departments/{code}/history",
+            get(departments::get_department_history),
+        )
+        .route("/api/v1/auth/me", get(crate::api::auth::get_me))
+        .route(
+            "/api/v1/auth/tokens",
+            get(crate::api::auth::list_tokens).post(crate::api::auth::create_token),
+        )
+        .route(
+            "/api/v1/auth/tokens/{id}",
+            axum::routing::delete(crate::api::auth::revoke_token),
+        )
+        .route("/api/v1/audit", get(crate::api::auth::list_audit))
+        .route(
+            "/login",
+            get(crate::pages::login::login_page).post(crate::pages::login::login_submit),
+        )
+        .route(
+            "/logout",
+            get(crate::pages::login::logout_page).post(crate::pages::login::logout_submit),
+        )
+        .route("/account", get(crate::pages::account::account_page))
+        .route(
+            "/account/tokens",
+            axum::routing::post(crate::pages::account::create_token_page),
+        )
+        .route(
+            "/account/tokens/{id}/revoke",
+            axum::routing::post(crate::pages::account::revoke_token_page),
+        )
+        .route(
+            "/admin/departments",
+            get(crate::pages::admin::departments_page)
+                .post(crate::pages::admin::create_department_page),
+        )
+        .route(
+            "/admin/departments/{code}",
+            axum::routing::post(crate::pages::admin::update_department_page),
+        )
+        .route("/admin/users", get(crate::pages::admin::users_page))
+        .route("/admin/audit", get(crate::pages::admin::audit_page))
         .route("/api/v1/points", get(points::list_points))
         .route("/api/v1/points/{code}", get(points::get_point))
         .route(
@@ -247,6 +297,11 @@ pub fn router(state: AppState) -> Router {
             get(crate::api::exports::get_export),
         )
         .fallback(not_found)
+        // Who asks, CSRF, no-store and the audit log, around every route (issue 7).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::middleware::layer,
+        ))
         .with_state(state)
 }
 

@@ -292,7 +292,8 @@ async fn load_fixture(store: &dyn Store) {
 
 #[tokio::test]
 async fn results_points_samples_and_evaluation() {
-    let app = TestApp::sqlite().await;
+    let mut app = TestApp::sqlite().await;
+    app.sign_in_as(soilwatch_store::Role::Viewer).await;
     load_fixture(app.store.as_ref()).await;
 
     let (status, points) = app.get_json("/api/v1/points?division=513400").await;
@@ -385,9 +386,10 @@ async fn unknown_api_route_is_a_json_404() {
 
 #[tokio::test]
 async fn the_same_api_on_postgres() {
-    let Some(app) = TestApp::postgres("web_api").await else {
+    let Some(mut app) = TestApp::postgres("web_api").await else {
         return;
     };
+    app.sign_in_as(soilwatch_store::Role::Viewer).await;
     let (status, health) = app.get_json("/healthz").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(health["database"], "postgres");
@@ -397,7 +399,8 @@ async fn the_same_api_on_postgres() {
     let (_, pg_rows) = app
         .get_json("/api/v1/results?division=513400&analyte=Cd")
         .await;
-    let lite = TestApp::sqlite().await;
+    let mut lite = TestApp::sqlite().await;
+    lite.sign_in_as(soilwatch_store::Role::Viewer).await;
     let (_, lite_divisions) = lite.get_json("/api/v1/divisions").await;
     let (_, lite_analytes) = lite.get_json("/api/v1/analytes").await;
     load_fixture(lite.store.as_ref()).await;

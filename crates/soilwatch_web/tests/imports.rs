@@ -6,8 +6,17 @@
 )]
 
 use axum::http::StatusCode;
+use soilwatch_store::Role;
 use soilwatch_store::Store;
 use soilwatch_test_utils::TestApp;
+
+/// The app with later requests made as a user (a data officer of the agriculture bureau, or
+/// another role) by API token (issue 7).
+async fn signed_in(mut app: TestApp, username: &str, role: Role) -> TestApp {
+    let dept = role.needs_department().then_some("agri-513400");
+    app.bearer = Some(app.user_token(username, role, dept).await);
+    app
+}
 
 const CSV: &str = "样品编号,样品类型,采样日期,行政区划代码,土地利用类型,检测项目,检测值,单位\n\
 W-1,土壤,2023-09-01,513402,水田,镉,0.45,mg/kg\n\
@@ -91,7 +100,7 @@ async fn upload_cycle(app: &TestApp) {
 
 #[tokio::test]
 async fn upload_reimport_reject_on_sqlite() {
-    upload_cycle(&TestApp::sqlite().await).await;
+    upload_cycle(&signed_in(TestApp::sqlite().await, "county-agri", Role::DataOfficer).await).await;
 }
 
 #[tokio::test]
@@ -99,6 +108,7 @@ async fn upload_reimport_reject_on_postgres() {
     let Some(app) = TestApp::postgres("web_imports").await else {
         return;
     };
+    let app = signed_in(app, "county-agri", Role::DataOfficer).await;
     upload_cycle(&app).await;
     app.finish().await;
 }
@@ -126,7 +136,7 @@ async fn templates_download() {
 
 #[tokio::test]
 async fn import_pages_without_javascript() {
-    let app = TestApp::sqlite().await;
+    let app = signed_in(TestApp::sqlite().await, "web-user", Role::Administrator).await;
     let (status, ct, body) = app.get("/imports").await;
     assert_eq!(status, StatusCode::OK);
     assert!(ct.starts_with("text/html"));
@@ -178,7 +188,7 @@ async fn import_pages_without_javascript() {
 
 #[tokio::test]
 async fn imported_samples_show_their_batch() {
-    let app = TestApp::sqlite().await;
+    let app = signed_in(TestApp::sqlite().await, "county-lab", Role::DataOfficer).await;
     let (status, body) = app
         .post_multipart(
             "/api/v1/imports",

@@ -46,7 +46,9 @@ fn request(id: &str, csv: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn file_list_refuse_and_evaluate() {
-    let app = TestApp::sqlite().await;
+    let mut app = TestApp::sqlite().await;
+    // Evaluations of stored samples need a signed-in user (issue 7).
+    app.sign_in_as(soilwatch_store::Role::Viewer).await;
     // Paddy Cd at 5.5 < pH ≤ 6.5: national screening 0.4; the prefecture sets 0.35. Mn is new.
     let csv = "analyte,land_use,ph_band,land_class,value_type,value,unit,source\n\
                Cd,paddy,5.5-6.5,,screening,0.35,mg/kg,州标准 表1\n\

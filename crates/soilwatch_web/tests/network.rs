@@ -11,7 +11,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use soilwatch_core::{ChangeMeta, Medium, Unit};
-use soilwatch_store::{conformance, conformance_network, NetworkStore, Store};
+use soilwatch_store::{conformance, conformance_network, NetworkStore, Role, Store};
 use soilwatch_test_utils::TestApp;
 use tower::ServiceExt;
 
@@ -27,7 +27,7 @@ async fn send(
         .uri(uri)
         .header("content-type", "application/json");
     if let Some(a) = actor {
-        req = req.header("x-soilwatch-actor", a);
+        req = req.header("authorization", format!("Bearer {}", app.token_of(a).await));
     }
     let res = app
         .router
@@ -50,6 +50,10 @@ async fn get_with(app: &TestApp, uri: &str, accept: &str) -> (StatusCode, String
         .oneshot(
             Request::get(uri)
                 .header("accept", accept)
+                .header(
+                    "authorization",
+                    format!("Bearer {}", app.bearer.clone().unwrap_or_default()),
+                )
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -74,7 +78,8 @@ async fn huili_location(app: &TestApp) -> (f64, f64) {
 
 #[tokio::test]
 async fn points_are_created_validated_moved_and_retired() {
-    let app = TestApp::sqlite().await;
+    let mut app = TestApp::sqlite().await;
+    app.sign_in_as(Role::Viewer).await;
     let (lon, lat) = huili_location(&app).await;
     let body = json!({
         "code": "HL-R-001", "name": "会理铅锌矿周边", "point_type": "风险点",
@@ -82,13 +87,10 @@ async fn points_are_created_validated_moved_and_retired() {
         "land_use": "0103", "risk_category": "矿区", "watched_enterprise": "ENT-1",
         "established_on": "2019-04-01"
     });
-    // No actor: 400.
+    // Not signed in: 401.
     let (status, err) = send(&app, "POST", "/api/v1/points", None, body.clone()).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(err["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("X-Soilwatch-Actor"));
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(err["error"]["code"], "unauthorized");
     let (status, created) = send(&app, "POST", "/api/v1/points", Some("alice"), body.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["risk_category"], "mining_area");
@@ -246,7 +248,8 @@ async fn fixture(app: &TestApp) {
 
 #[tokio::test]
 async fn results_in_every_format_with_stable_cursor_paging() {
-    let app = TestApp::sqlite().await;
+    let mut app = TestApp::sqlite().await;
+    app.sign_in_as(Role::Viewer).await;
     fixture(&app).await;
     // JSON, filtered by alias, year range and county.
     let (status, rows) = app
@@ -358,7 +361,8 @@ async fn results_in_every_format_with_stable_cursor_paging() {
 
 #[tokio::test]
 async fn coverage_and_pages() {
-    let app = TestApp::sqlite().await;
+    let mut app = TestApp::sqlite().await;
+    app.sign_in_as(Role::Viewer).await;
     fixture(&app).await;
     let (status, cov) = app.get_json("/api/v1/network/coverage?years=3").await;
     assert_eq!(status, StatusCode::OK);
@@ -417,7 +421,8 @@ async fn coverage_and_pages() {
 
 #[tokio::test]
 async fn demo_banner_shows_when_demo_points_exist() {
-    let app = TestApp::sqlite().await;
+    let mut app = TestApp::sqlite().await;
+    app.sign_in_as(Role::Viewer).await;
     let mut p =
         conformance_network::point_inside(app.store.as_ref(), "DEMO-X-1", "513401", 0.0).await;
     p.point.code = "DEMO-X-1".into();
@@ -434,11 +439,13 @@ async fn demo_banner_shows_when_demo_points_exist() {
 
 #[tokio::test]
 async fn the_same_finding_on_postgres() {
-    let Some(app) = TestApp::postgres("web_network").await else {
+    let Some(mut app) = TestApp::postgres("web_network").await else {
         return;
     };
+    app.sign_in_as(Role::Viewer).await;
     fixture(&app).await;
-    let lite = TestApp::sqlite().await;
+    let mut lite = TestApp::sqlite().await;
+    lite.sign_in_as(Role::Viewer).await;
     fixture(&lite).await;
     for uri in [
         "/api/v1/results?analyte=Cd&division=513400&sort=sampled_on",

@@ -1,15 +1,16 @@
 //! Imports: upload a file (multipart), get its batch and report; download templates.
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use soilwatch_ingest::{
     template, KindHint, ParseOptions, TemplateFormat, TemplateKind, TextEncoding,
 };
 use soilwatch_store::importer::{import_bytes, ImportOutcome};
-use soilwatch_store::ImportBatch;
+use soilwatch_store::{ImportBatch, Role};
 
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -21,14 +22,15 @@ pub fn body_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(MAX_UPLOAD)
 }
 
-/// Read an upload form (`file`, `kind`, `department`, `encoding`, `sheet`) and import it; the
-/// uploader comes from the `X-Soilwatch-Actor` header until sign-in arrives. Shared by the API
-/// and the upload page.
+/// Read an upload form (`file`, `kind`, `department`, `encoding`, `sheet`) and import it as the
+/// signed-in user: an administrator for any department, a data officer for their own (the
+/// default when `department` is empty); other roles 403. Shared by the API and the upload page.
 pub async fn import_form(
     state: &AppState,
-    headers: &HeaderMap,
+    actor: &Actor,
     mut form: Multipart,
 ) -> ApiResult<ImportOutcome> {
+    actor.require(&[Role::Administrator, Role::DataOfficer])?;
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut kind = KindHint::Auto;
     let mut department = None;
@@ -66,12 +68,11 @@ pub async fn import_form(
     opts.kind = kind;
     opts.encoding = encoding;
     opts.sheet = sheet;
-    let uploader = headers
-        .get("x-soilwatch-actor")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or("api")
-        .to_owned();
+    let department = department.or_else(|| actor.user.department.clone());
+    if let Some(d) = &department {
+        actor.require_department(d)?;
+    }
+    let uploader = actor.username().to_owned();
     Ok(import_bytes(
         state.store.as_ref(),
         &bytes,
@@ -83,21 +84,23 @@ pub async fn import_form(
 }
 
 /// Upload a file of points or results (multipart form: `file`, optional `kind`, `department`,
-/// `encoding`, `sheet`). The uploader is taken from the `X-Soilwatch-Actor` header until sign-in
-/// arrives. 201 with the batch and its report when stored; 200 when the same file was imported
+/// `encoding`, `sheet`) as the signed-in administrator or data officer (for their own
+/// department). 201 with the batch and its report when stored; 200 when the same file was imported
 /// before (nothing changed); 422 with the report when rejected (nothing stored).
 #[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
     request_body(content_type = "multipart/form-data", description = "file, kind, department, encoding, sheet"),
     responses((status = 201, description = "Imported", body = Object),
         (status = 200, description = "Unchanged: already imported", body = Object),
         (status = 422, description = "Rejected, nothing stored; the body holds the report", body = Object),
-        (status = 400, body = crate::error::ErrorResponse)))]
+        (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse)))]
 pub async fn create_import(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    actor: Actor,
     form: Multipart,
 ) -> ApiResult<Response> {
-    let outcome = import_form(&state, &headers, form).await?;
+    let outcome = import_form(&state, &actor, form).await?;
     let status = match &outcome {
         ImportOutcome::Imported { .. } => StatusCode::CREATED,
         ImportOutcome::Unchanged { .. } => StatusCode::OK,
@@ -108,19 +111,24 @@ pub async fn create_import(
     Ok((status, Json(body)).into_response())
 }
 
-/// Import batches, newest first.
+/// Import batches, newest first (signed-in users).
 #[utoipa::path(get, path = "/api/v1/imports", tag = "imports",
-    responses((status = 200, body = [Object])))]
-pub async fn list_imports(State(state): State<AppState>) -> ApiResult<Json<Vec<ImportBatch>>> {
+    responses((status = 200, body = [Object]), (status = 401, body = crate::error::ErrorResponse)))]
+pub async fn list_imports(
+    State(state): State<AppState>,
+    _actor: Actor,
+) -> ApiResult<Json<Vec<ImportBatch>>> {
     Ok(Json(state.store.list_imports(500).await?))
 }
 
-/// One import batch with its report.
+/// One import batch with its report (signed-in users).
 #[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "imports",
     params(("id" = i64, Path, description = "Batch id")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = Object), (status = 401, body = crate::error::ErrorResponse),
+        (status = 404, body = crate::error::ErrorResponse)))]
 pub async fn get_import(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<ImportBatch>> {
     Ok(Json(state.store.get_import(id).await?))

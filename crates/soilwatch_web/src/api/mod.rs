@@ -1,6 +1,7 @@
 //! JSON API under `/api/v1`, one module per resource.
 
 pub mod analytes;
+pub mod auth;
 pub mod classification;
 pub mod departments;
 pub mod divisions;

@@ -1,8 +1,8 @@
 //! Monitoring points: find (filters, paging, JSON/CSV/GeoJSON/XLSX), one point, its history, and
 //! writes (create, update or move, retire).
 //!
-//! Writes take the actor from the `X-Soilwatch-Actor` header until sign-in arrives (issue 7);
-//! every write needs a reason and is kept in the point's history.
+//! Writes need a signed-in administrator, or a data officer whose department's area holds the
+//! point (issue 7); every write needs a reason and is kept in the point's history.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{OriginalUri, Path, Query, State};
@@ -15,14 +15,16 @@ use soilwatch_core::{
     ChangeMeta, ControlLevel, DivisionCode, LandUse, LonLat, MonitoringPoint, PointType,
     VersionRecord,
 };
-use soilwatch_store::{Entity, NetworkPoint, PointRecord, RiskAreaCategory};
+use soilwatch_store::{Entity, NetworkPoint, PointRecord, RiskAreaCategory, Role};
 use utoipa::ToSchema;
 
 use super::find::{respond, FindParams};
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-/// Header naming who makes a change (until sign-in, issue 7).
+/// Header that named who makes a change before sign-in (issue 7); still read by the handlers
+/// that have not switched to [`Actor`].
 pub const ACTOR_HEADER: &str = "x-soilwatch-actor";
 
 /// Monitoring points with filters, sorted by code, paged by cursor; JSON, CSV, GeoJSON or XLSX.
@@ -117,22 +119,6 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
             e.body_text()
         ))
     })
-}
-
-fn actor(headers: &HeaderMap) -> ApiResult<String> {
-    headers
-        .get(ACTOR_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                "缺少请求头 X-Soilwatch-Actor（修改人）/ the X-Soilwatch-Actor header (who makes \
-                 the change) is required until sign-in arrives"
-                    .into(),
-            )
-        })
 }
 
 fn reason(r: Option<String>, default: Option<&str>) -> ApiResult<String> {
@@ -252,24 +238,25 @@ fn to_point(
 
 /// Register a point. The location must lie inside the county's boundary (422 otherwise).
 #[utoipa::path(post, path = "/api/v1/points", tag = "points", request_body = PointWriteRequest,
-    params(("X-Soilwatch-Actor" = String, Header, description = "Who registers the point (until sign-in)")),
     responses((status = 201, description = "Registered", body = Object),
-        (status = 400, description = "No actor header", body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in", body = crate::error::ErrorResponse),
+        (status = 403, description = "Not an administrator or a data officer of the county", body = crate::error::ErrorResponse),
         (status = 409, description = "The code exists", body = crate::error::ErrorResponse),
         (status = 422, description = "A field is invalid (the message names it)", body = crate::error::ErrorResponse)))]
 pub async fn create_point(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<PointWriteRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
-    let actor = actor(&headers)?;
+    actor.require(&[Role::Administrator, Role::DataOfficer])?;
     let req = body(req)?;
     let code = req.code.clone().unwrap_or_default();
     let why = reason(req.reason.clone(), Some("新建点位 / point registered"))?;
     let p = to_point(code, &req, None)?;
+    actor.require_division(&state, p.point.division).await?;
     let rec = state
         .store
-        .create_point(&p, &ChangeMeta::new(actor, why))
+        .create_point(&p, &ChangeMeta::new(actor.username(), why))
         .await?;
     let location = format!("/api/v1/points/{}", rec.point.point.code);
     Ok((
@@ -283,46 +270,55 @@ pub async fn create_point(
 /// Replace a point (a new location is a move: the old one stays in the history). Body needs a
 /// `reason`.
 #[utoipa::path(put, path = "/api/v1/points/{code}", tag = "points", request_body = PointWriteRequest,
-    params(("code" = String, Path, description = "Point code"),
-        ("X-Soilwatch-Actor" = String, Header, description = "Who changes the point (until sign-in)")),
+    params(("code" = String, Path, description = "Point code")),
     responses((status = 200, body = Object),
-        (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse),
         (status = 404, body = crate::error::ErrorResponse),
         (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn update_point(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<PointWriteRequest>, JsonRejection>,
 ) -> ApiResult<Json<PointRecord>> {
-    let actor = actor(&headers)?;
+    actor.require(&[Role::Administrator, Role::DataOfficer])?;
     let req = body(req)?;
     let why = reason(req.reason.clone(), None)?;
     let current = state.store.get_point_record(&code).await?;
+    actor
+        .require_division(&state, current.point.point.division)
+        .await?;
     let p = to_point(code, &req, Some(&current.point))?;
+    actor.require_division(&state, p.point.division).await?;
     Ok(Json(
         state
             .store
-            .update_network_point(&p, &ChangeMeta::new(actor, why))
+            .update_network_point(&p, &ChangeMeta::new(actor.username(), why))
             .await?,
     ))
 }
 
 /// Retire a point (it stays registered with its history; retiring twice is a 409).
 #[utoipa::path(post, path = "/api/v1/points/{code}/retire", tag = "points", request_body = PointRetireRequest,
-    params(("code" = String, Path, description = "Point code"),
-        ("X-Soilwatch-Actor" = String, Header, description = "Who retires the point (until sign-in)")),
+    params(("code" = String, Path, description = "Point code")),
     responses((status = 200, body = Object),
+        (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse),
         (status = 404, body = crate::error::ErrorResponse),
         (status = 409, body = crate::error::ErrorResponse),
         (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn retire_point(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<PointRetireRequest>, JsonRejection>,
 ) -> ApiResult<Json<PointRecord>> {
-    let actor = actor(&headers)?;
+    actor.require(&[Role::Administrator, Role::DataOfficer])?;
+    let current = state.store.get_point_record(&code).await?;
+    actor
+        .require_division(&state, current.point.point.division)
+        .await?;
     let req = body(req)?;
     let why = reason(Some(req.reason), None)?;
     let mut errors = Vec::new();
@@ -334,7 +330,7 @@ pub async fn retire_point(
     Ok(Json(
         state
             .store
-            .retire_point(&code, on, &ChangeMeta::new(actor, why))
+            .retire_point(&code, on, &ChangeMeta::new(actor.username(), why))
             .await?,
     ))
 }

@@ -15,6 +15,7 @@ use soilwatch_store::{Entity, StoredSample};
 use utoipa::{IntoParams, ToSchema};
 
 use super::find::{respond, FindParams};
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -26,6 +27,7 @@ use crate::AppState;
         (status = 400, body = crate::error::ErrorResponse)))]
 pub async fn list_results(
     State(state): State<AppState>,
+    _actor: Actor,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     Query(q): Query<FindParams>,
@@ -42,6 +44,7 @@ pub async fn list_results(
         (status = 400, body = crate::error::ErrorResponse)))]
 pub async fn list_samples(
     State(state): State<AppState>,
+    _actor: Actor,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     Query(q): Query<FindParams>,
@@ -57,6 +60,7 @@ pub async fn list_samples(
     responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
 pub async fn get_sample(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<StoredSample>> {
     Ok(Json(state.store.get_sample_by_id(id).await?))
@@ -68,6 +72,7 @@ pub async fn get_sample(
     responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse)))]
 pub async fn get_result_history(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
     let h = state.store.history(Entity::Result, &id.to_string()).await?;
@@ -120,6 +125,7 @@ fn unprocessable(e: soilwatch_standards::StandardsError) -> ApiError {
         (status = 422, description = "The sample cannot be evaluated with this ruleset", body = crate::error::ErrorResponse)))]
 pub async fn get_sample_evaluation(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(id): Path<i64>,
     Query(q): Query<EvaluationQuery>,
 ) -> ApiResult<Json<SampleEvaluationResponse>> {

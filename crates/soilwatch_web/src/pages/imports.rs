@@ -3,12 +3,12 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::HeaderMap;
 use soilwatch_ingest::{Issue, Report, Severity};
 use soilwatch_store::importer::ImportOutcome;
 use soilwatch_store::ImportBatch;
 
 use super::{demo_present, render, PageResult};
+use crate::auth::Actor;
 use crate::AppState;
 
 pub struct IssueRow {
@@ -42,6 +42,9 @@ fn issue_rows(report: &Report) -> Vec<IssueRow> {
 #[template(path = "imports.html")]
 pub struct ImportsPage {
     pub demo: bool,
+    /// The session's CSRF token, sent in the form's action (a multipart body is not read by
+    /// the CSRF check).
+    pub csrf: String,
     pub batches: Vec<ImportBatch>,
 }
 
@@ -60,16 +63,21 @@ pub struct ImportPage {
 }
 
 /// The list of batches and the upload form.
-pub async fn imports_page(State(state): State<AppState>) -> PageResult {
+pub async fn imports_page(State(state): State<AppState>, actor: Actor) -> PageResult {
     let batches = state.store.list_imports(200).await?;
     render(&ImportsPage {
         demo: demo_present(&state).await?,
+        csrf: actor.csrf().unwrap_or_default().to_owned(),
         batches,
     })
 }
 
 /// One stored batch with its report.
-pub async fn import_page(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+pub async fn import_page(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Path(id): Path<i64>,
+) -> PageResult {
     let batch = state.store.get_import(id).await?;
     let report: Option<Report> = serde_json::from_value(batch.report.clone()).ok();
     let (errors, warnings, issues) = report
@@ -91,10 +99,10 @@ pub async fn import_page(State(state): State<AppState>, Path(id): Path<i64>) -> 
 /// The upload form's target: import, then show the outcome and the report.
 pub async fn upload_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    actor: Actor,
     form: Multipart,
 ) -> PageResult {
-    let outcome = crate::api::imports::import_form(&state, &headers, form).await?;
+    let outcome = crate::api::imports::import_form(&state, &actor, form).await?;
     let (outcome_code, batch, report) = match &outcome {
         ImportOutcome::Imported { batch, report } => {
             ("imported", Some(batch.clone()), Some(report))

@@ -1,9 +1,12 @@
 //! Server-rendered pages in Chinese (askama templates under `templates/`), usable without
 //! JavaScript. Page handlers call the same functions as the JSON API.
 
+pub mod account;
+pub mod admin;
 pub mod classification;
 pub mod coverage;
 pub mod imports;
+pub mod login;
 pub mod point;
 pub mod registry;
 pub mod sample;
@@ -39,6 +42,11 @@ impl IntoResponse for PageError {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
             ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+            ApiError::Unauthorized(_) => {
+                return axum::response::Redirect::to("/login").into_response();
+            }
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+            ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m),
             ApiError::Internal(m) => {
                 tracing::error!(error = %m, "internal error on a page");
                 (
@@ -79,6 +87,9 @@ pub fn message(e: &ApiError) -> &str {
         | ApiError::NotFound(m)
         | ApiError::Conflict(m)
         | ApiError::Unprocessable(m)
+        | ApiError::Unauthorized(m)
+        | ApiError::Forbidden(m)
+        | ApiError::TooManyRequests(m)
         | ApiError::Internal(m) => m,
     }
 }

@@ -13,6 +13,7 @@ use soilwatch_store::{Entity, FindQuery, FindSort, FoundResult};
 
 use super::svg::{time_series, ChartPoint};
 use super::{demo_present, or_dash, render, PageResult};
+use crate::auth::Actor;
 use crate::AppState;
 
 pub struct SampleRow {
@@ -144,7 +145,11 @@ fn charts(point: &MonitoringPoint, results: &[FoundResult]) -> Vec<Chart> {
 }
 
 /// The page of one point.
-pub async fn point_page(State(state): State<AppState>, Path(code): Path<String>) -> PageResult {
+pub async fn point_page(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Path(code): Path<String>,
+) -> PageResult {
     let rec = state.store.get_point_record(&code).await?;
     let p = rec.point.point.clone();
     let county = state

@@ -8,6 +8,7 @@ use soilwatch_store::Entity;
 
 use super::{demo_present, or_dash, render, PageResult};
 use crate::api::samples::{evaluate_stored, Evaluation, EvaluationQuery};
+use crate::auth::Actor;
 use crate::AppState;
 
 pub struct ResultRow {
@@ -55,6 +56,7 @@ pub struct SamplePage {
 /// The page of one sample.
 pub async fn sample_page(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(id): Path<i64>,
     Query(q): Query<EvaluationQuery>,
 ) -> PageResult {
