@@ -1,0 +1,465 @@
+//! Walks the whole table of `docs/ROLES.md` (issue 7): every route for the public and for a
+//! user of each role (by API token), checking allowed / 401 / 403 as the table says. Also the
+//! sign-in page, CSRF, throttling, sessions, sign-out and the audit log in one walk-through.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test fixtures: a panic is a failed test"
+)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::json;
+use soilwatch_core::{ChangeMeta, Department, DivisionLevel, Medium};
+use soilwatch_store::auth::NewUser;
+use soilwatch_store::auth_secret::hash_password;
+use soilwatch_store::{conformance, conformance_network, AuthStore, NetworkStore, Role, Store};
+use soilwatch_test_utils::TestApp;
+use tower::ServiceExt;
+
+const TABLE: &str = include_str!("../../../docs/ROLES.md");
+
+struct Reply {
+    status: StatusCode,
+    location: String,
+    cookies: Vec<String>,
+    body: String,
+}
+
+async fn send(
+    app: &TestApp,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, String)],
+    body: Body,
+) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let res = app
+        .router
+        .clone()
+        .oneshot(req.body(body).unwrap())
+        .await
+        .unwrap();
+    let h = |n: &str| {
+        res.headers()
+            .get_all(n)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let (status, location, cookies) = (res.status(), h("location").join(""), h("set-cookie"));
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        location,
+        cookies,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+const CSV: &str = "样品编号,样品类型,采样日期,行政区划代码,土地利用类型,检测项目,检测值,单位\n\
+R-1,土壤,2023-09-01,513402,水田,镉,0.45,mg/kg\n";
+
+fn multipart(department: &str) -> (String, Body) {
+    let b = "roles-boundary-x";
+    let body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n\r\n{CSV}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"department\"\r\n\r\n{department}\r\n--{b}--\r\n"
+    );
+    (
+        format!("multipart/form-data; boundary={b}"),
+        Body::from(body),
+    )
+}
+
+#[tokio::test]
+async fn every_role_on_every_route_of_the_table() {
+    let app = TestApp::sqlite().await;
+    let store = app.store.as_ref();
+    // Two county bureaus: the officer's (会理市 513402) and another (西昌市 513401).
+    for (code, div) in [("eco-env-513402", "513402"), ("eco-env-513401", "513401")] {
+        store
+            .create_department(
+                &Department {
+                    code: code.into(),
+                    name: format!("{div} 生态环境局"),
+                    level: DivisionLevel::County,
+                    division: div.parse().unwrap(),
+                },
+                &ChangeMeta::new("t", "fixture"),
+            )
+            .await
+            .unwrap();
+    }
+    let p = conformance_network::point_inside(store, "RP-1", "513402", 0.0).await;
+    store
+        .create_point(&p, &ChangeMeta::new("t", "fixture"))
+        .await
+        .unwrap();
+    let s = conformance::sample(
+        "RS-1",
+        Some("RP-1"),
+        "513402",
+        Medium::Soil,
+        "2021-07-01",
+        &[("Cd", "0.41")],
+    );
+    store
+        .insert_samples(&[s], &ChangeMeta::new("t", "fixture"))
+        .await
+        .unwrap();
+    let sample = store.get_sample("RS-1").await.unwrap();
+    let (sid, rid) = (sample.id, sample.results[0].id);
+
+    let columns: Vec<(&str, Option<String>)> = vec![
+        ("public", None),
+        (
+            "viewer",
+            Some(app.user_token("v", Role::Viewer, None).await),
+        ),
+        (
+            "reviewer",
+            Some(
+                app.user_token("r", Role::Reviewer, Some("eco-env-513400"))
+                    .await,
+            ),
+        ),
+        (
+            "data officer",
+            Some(
+                app.user_token("o", Role::DataOfficer, Some("eco-env-513402"))
+                    .await,
+            ),
+        ),
+        (
+            "officer, other dept.",
+            Some(
+                app.user_token("x", Role::DataOfficer, Some("eco-env-513401"))
+                    .await,
+            ),
+        ),
+        (
+            "administrator",
+            Some(app.user_token("a", Role::Administrator, None).await),
+        ),
+    ];
+    let point_body = json!({
+        "code": "RP-2", "name": "角色测试", "point_type": "basic", "control_level": "county",
+        "division": "513402", "lon": p.point.location.lon(), "lat": p.point.location.lat(),
+        "reason": "roles"
+    });
+    let mut header_cols: Vec<String> = Vec::new();
+    let mut rows = 0;
+    for line in TABLE.lines().filter(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        if cells[0] == "Method" {
+            header_cols = cells[2..].iter().map(|c| c.to_string()).collect();
+            continue;
+        }
+        if cells[0].starts_with("---") {
+            continue;
+        }
+        assert_eq!(
+            header_cols,
+            columns.iter().map(|c| c.0).collect::<Vec<_>>(),
+            "the table's columns"
+        );
+        rows += 1;
+        let (method, route) = (cells[0], cells[1]);
+        let uri = route
+            .replace("{point}", "RP-1")
+            .replace("{dept}", "eco-env-513402")
+            .replace("{sample}", &sid.to_string())
+            .replace("{result}", &rid.to_string());
+        for ((who, token), expected) in columns.iter().zip(&cells[2..]) {
+            let mut headers = Vec::new();
+            if let Some(t) = token {
+                headers.push(("authorization", format!("Bearer {t}")));
+            }
+            let body = match (method, route) {
+                ("POST", "/api/v1/imports") | ("POST", "/imports") => {
+                    let (ct, body) = multipart("eco-env-513402");
+                    headers.push(("content-type", ct));
+                    body
+                }
+                ("GET", _) => Body::empty(),
+                _ => {
+                    headers.push(("content-type", "application/json".into()));
+                    let v = match route {
+                        "/api/v1/points" | "/api/v1/points/{point}" => point_body.clone(),
+                        "/api/v1/points/{point}/retire" => json!({"reason": "roles"}),
+                        "/api/v1/departments" | "/api/v1/departments/{dept}" => json!({
+                            "code": "roles-513402", "name": "会理市测试局", "division": "513402"
+                        }),
+                        "/api/v1/auth/tokens" => json!({"name": "roles"}),
+                        other => panic!("no request body for {method} {other}: add one here"),
+                    };
+                    Body::from(v.to_string())
+                }
+            };
+            let r = send(&app, method, &uri, &headers, body).await;
+            let ok = match *expected {
+                "yes" => r.status != StatusCode::UNAUTHORIZED && r.status != StatusCode::FORBIDDEN,
+                "401" => {
+                    r.status == StatusCode::UNAUTHORIZED
+                        || (r.status == StatusCode::SEE_OTHER && r.location.starts_with("/login"))
+                }
+                "403" => r.status == StatusCode::FORBIDDEN,
+                other => panic!("unknown cell '{other}' in ROLES.md"),
+            };
+            assert!(
+                ok,
+                "{method} {route} as {who}: expected {expected}, got {} {}",
+                r.status, r.body
+            );
+        }
+    }
+    assert!(rows >= 30, "the table has {rows} rows");
+}
+
+fn cookie(cookies: &[String], name: &str) -> Option<String> {
+    cookies.iter().find_map(|c| {
+        let (kv, _) = c.split_once(';')?;
+        let (k, v) = kv.split_once('=')?;
+        (k == name && !v.is_empty()).then(|| v.to_owned())
+    })
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let i = html.find(&key).unwrap() + key.len();
+    html[i..i + html[i..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn sign_in_csrf_throttle_sign_out_and_audit() {
+    let app = TestApp::sqlite().await;
+    app.store
+        .create_user(&NewUser {
+            username: "wang".into(),
+            display_name: "王".into(),
+            role: Role::Administrator,
+            department: None,
+            password_hash: hash_password("Right password 1").unwrap(),
+        })
+        .await
+        .unwrap();
+    let form = |csrf: &str, user: &str, pw: &str| {
+        format!("csrf={csrf}&username={user}&password={pw}&next=%2Fadmin%2Faudit")
+    };
+    let login_form = send(&app, "GET", "/login", &[], Body::empty()).await;
+    assert_eq!(login_form.status, StatusCode::OK);
+    let set = login_form.cookies.join("\n");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let csrf_cookie = cookie(&login_form.cookies, "sw_login_csrf").unwrap();
+    let csrf = hidden(&login_form.body, "csrf");
+    assert_eq!(csrf, csrf_cookie);
+    let ct = (
+        "content-type",
+        "application/x-www-form-urlencoded".to_owned(),
+    );
+    let with_cookie = |c: &str| ("cookie", format!("sw_login_csrf={c}"));
+
+    // Without the double-submit cookie: refused.
+    let r = send(
+        &app,
+        "POST",
+        "/login",
+        std::slice::from_ref(&ct),
+        Body::from(form(&csrf, "wang", "Right+password+1")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Wrong password and unknown user: the same generic message.
+    let wrong = send(
+        &app,
+        "POST",
+        "/login",
+        &[ct.clone(), with_cookie(&csrf)],
+        Body::from(form(&csrf, "wang", "nope")),
+    )
+    .await;
+    let unknown = send(
+        &app,
+        "POST",
+        "/login",
+        &[ct.clone(), with_cookie(&csrf)],
+        Body::from(form(&csrf, "nobody", "nope")),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong
+        .body
+        .contains("用户名或密码错误 / wrong username or password"));
+    assert!(unknown
+        .body
+        .contains("用户名或密码错误 / wrong username or password"));
+
+    // Right password: a session cookie and the way on.
+    let ok = send(
+        &app,
+        "POST",
+        "/login",
+        &[ct.clone(), with_cookie(&csrf)],
+        Body::from(form(&csrf, "wang", "Right+password+1")),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(ok.location, "/admin/audit");
+    let session = cookie(&ok.cookies, "sw_session").unwrap();
+    assert_eq!(session.len(), 64);
+    let sc = ("cookie", format!("sw_session={session}"));
+    let audit = send(
+        &app,
+        "GET",
+        "/admin/audit",
+        std::slice::from_ref(&sc),
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(audit.status, StatusCode::OK);
+    assert!(audit.body.contains("sign_in_failed") && audit.body.contains("sign_in"));
+    let me = send(
+        &app,
+        "GET",
+        "/api/v1/auth/me",
+        std::slice::from_ref(&sc),
+        Body::empty(),
+    )
+    .await;
+    assert!(
+        me.body.contains("\"role\":\"administrator\""),
+        "{}",
+        me.body
+    );
+
+    // A form POST with the session but without its CSRF token: 403; with it: done.
+    let dept = "code=t-513402&name=%E6%B5%8B%E8%AF%95&division=513402";
+    let r = send(
+        &app,
+        "POST",
+        "/admin/departments",
+        &[sc.clone(), ct.clone()],
+        Body::from(dept),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let page = send(
+        &app,
+        "GET",
+        "/admin/departments",
+        std::slice::from_ref(&sc),
+        Body::empty(),
+    )
+    .await;
+    let token = hidden(&page.body, "csrf");
+    let r = send(
+        &app,
+        "POST",
+        "/admin/departments",
+        &[sc.clone(), ct.clone()],
+        Body::from(format!("csrf={token}&{dept}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("t-513402"));
+    // Responses for signed-in users are not cached.
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get("/api/v1/divisions?boundary=false")
+                .header("cookie", format!("sw_session={session}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-store");
+
+    // Sign out (with the token): the session ends.
+    let r = send(
+        &app,
+        "POST",
+        "/logout",
+        &[sc.clone(), ct.clone()],
+        Body::from(format!("csrf={token}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = send(
+        &app,
+        "GET",
+        "/api/v1/auth/me",
+        std::slice::from_ref(&sc),
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // Throttling: 5 failures for one user, then even the right password waits 15 minutes.
+    for _ in 0..5 {
+        send(
+            &app,
+            "POST",
+            "/login",
+            &[ct.clone(), with_cookie(&csrf)],
+            Body::from(form(&csrf, "wang", "nope")),
+        )
+        .await;
+    }
+    let r = send(
+        &app,
+        "POST",
+        "/login",
+        &[ct.clone(), with_cookie(&csrf)],
+        Body::from(form(&csrf, "wang", "Right+password+1")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.body.contains("15 分钟") && r.body.contains("15 minutes"));
+
+    // A bad token is a 401, a revoked one too; the audit log has the sign-ins and the write.
+    let r = send(
+        &app,
+        "GET",
+        "/api/v1/auth/me",
+        &[("authorization", "Bearer swt_nope".into())],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let entries = app
+        .store
+        .list_audit(&soilwatch_store::auth::AuditQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for action in [
+        "sign_in",
+        "sign_in_failed",
+        "sign_in_throttled",
+        "sign_out",
+        "write",
+        "denied",
+    ] {
+        assert!(
+            entries.iter().any(|e| e.action == action),
+            "{action} in the audit log"
+        );
+    }
+    assert!(
+        entries.iter().all(|e| !e.target.contains(&token)),
+        "no CSRF token in the log"
+    );
+}
