@@ -140,15 +140,23 @@ fn gdal_reads_the_ogc_api_and_every_export() {
     );
     let server = serve(dir.path(), "sqlite://ogc.db");
     let url = format!("OAPIF:http://{}/ogc", server.addr);
+    register(&server.addr);
 
     // The layers.
     let list = ogr("ogrinfo", &["-ro", "-q", &url]);
-    for layer in ["divisions", "points", "samples"] {
+    for layer in [
+        "divisions",
+        "points",
+        "samples",
+        "plots",
+        "enterprises",
+        "tailings_ponds",
+    ] {
         assert!(list.contains(layer), "{layer} not listed:\n{list}");
     }
 
     // Each layer: count, geometry type, fields.
-    let cases: [(&str, &str, &[&str]); 3] = [
+    let cases: [(&str, &str, &[&str]); 6] = [
         (
             "divisions",
             "Multi Polygon",
@@ -163,6 +171,17 @@ fn gdal_reads_the_ogc_api_and_every_export() {
             "samples",
             "Point",
             &["code", "medium", "sampled_on", "ruleset", "class"],
+        ),
+        (
+            "plots",
+            "Multi Polygon",
+            &["code", "status", "area_m2", "former_use"],
+        ),
+        ("enterprises", "Point", &["uscc", "industry", "listed_year"]),
+        (
+            "tailings_ponds",
+            "Point",
+            &["code", "enterprise_uscc", "status"],
         ),
     ];
     for (layer, geom, fields) in cases {
@@ -273,4 +292,65 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
         b = &b[eol + 2 + n + 2..];
     }
+}
+
+/// Register a plot, an enterprise and a tailings pond near 会理市's seat through the API.
+fn register(addr: &str) {
+    let (_, body) = http_get(addr, "/api/v1/divisions/513402?boundary=false").unwrap();
+    let d: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (x, y) = (
+        d["center"][0].as_f64().unwrap(),
+        d["center"][1].as_f64().unwrap(),
+    );
+    let h = 0.001;
+    let ring = serde_json::json!([[
+        [x - h, y - h],
+        [x + h, y - h],
+        [x + h, y + h],
+        [x - h, y + h],
+        [x - h, y - h]
+    ]]);
+    let writes = [
+        (
+            "/api/v1/plots",
+            serde_json::json!({
+            "code": "HL-P-001", "name": "某冶炼厂旧址", "division": "513402",
+            "boundary": {"type": "Polygon", "coordinates": ring}, "former_use": "铅锌冶炼",
+            "identified_on": "2024-03-01", "reason": "issue 11 test"}),
+        ),
+        (
+            "/api/v1/enterprises",
+            serde_json::json!({
+            "uscc": "91350100M000100Y43", "name": "会理某铅锌冶炼有限公司",
+            "industry": "nonferrous_smelting", "division": "513402", "lon": x, "lat": y,
+            "listed_year": 2019, "status": "operating", "reason": "issue 11 test"}),
+        ),
+        (
+            "/api/v1/tailings-ponds",
+            serde_json::json!({
+            "code": "TP-001", "name": "某尾矿库", "enterprise_uscc": "91350100M000100Y43",
+            "division": "513402", "lon": x + h, "lat": y + h, "status": "operating",
+            "reason": "issue 11 test"}),
+        ),
+    ];
+    for (path, body) in writes {
+        let (status, text) = post(addr, path, &body.to_string());
+        assert!(status == 201 || status == 200, "{path}: {status} {text}");
+    }
+}
+
+fn post(addr: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nX-Soilwatch-Actor: test\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, raw)
 }

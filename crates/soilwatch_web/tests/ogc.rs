@@ -12,8 +12,15 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
+use soilwatch_core::{ChangeMeta, LonLat};
+use soilwatch_store::conformance_registry::square_inside;
 use soilwatch_store::demo::{load, DemoOptions};
-use soilwatch_store::NetworkStore;
+use soilwatch_store::registry_codes::Industry;
+use soilwatch_store::registry_enterprise::{
+    Enterprise, EnterpriseStatus, TailingsPond, TailingsStatus,
+};
+use soilwatch_store::registry_plot::Plot;
+use soilwatch_store::{NetworkStore, RegistryStore};
 use soilwatch_test_utils::TestApp;
 use tower::ServiceExt;
 
@@ -198,7 +205,17 @@ async fn landing_conformance_api_and_collections() {
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["divisions", "points", "samples"]);
+    assert_eq!(
+        ids,
+        [
+            "divisions",
+            "points",
+            "samples",
+            "plots",
+            "enterprises",
+            "tailings_ponds"
+        ]
+    );
     for c in cols["collections"].as_array().unwrap() {
         let bbox = &c["extent"]["spatial"]["bbox"][0];
         // Liangshan: about 100–104 °E, 26–30 °N.
@@ -238,7 +255,7 @@ async fn landing_conformance_api_and_collections() {
     assert!(q["properties"]["point_type"].is_object());
     assert!(q["properties"]["version"].is_null(), "not a queryable");
 
-    let r = get(&app, "/ogc/collections/plots", "application/json").await;
+    let r = get(&app, "/ogc/collections/parcels", "application/json").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.json()["error"]["code"], "not_found");
     let r = get(&app, "/ogc/nothing/here", "application/json").await;
@@ -560,7 +577,7 @@ async fn exports_write_geopackage_geojson_and_csv() {
     assert_eq!(&r.body[68..72], b"GPKG");
 
     for (uri, status) in [
-        ("/api/v1/exports/plots.gpkg", StatusCode::NOT_FOUND),
+        ("/api/v1/exports/parcels.gpkg", StatusCode::NOT_FOUND),
         ("/api/v1/exports/points.shp", StatusCode::NOT_FOUND),
         (
             "/api/v1/exports/points.gpkg?bbox=x",
@@ -570,4 +587,94 @@ async fn exports_write_geopackage_geojson_and_csv() {
         let r = get(&app, uri, "").await;
         assert_eq!(r.status, status, "{uri}");
     }
+}
+
+/// Plots, enterprises and tailings ponds from the registries; the enterprise's contact is never
+/// served.
+#[tokio::test]
+async fn registries_are_collections_and_exports() {
+    let app = TestApp::sqlite().await;
+    let store = app.store.as_ref();
+    let change = ChangeMeta::new("测试", "issue 11");
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+    for (code, division) in [("HL-P-001", "513402"), ("XC-P-001", "513401")] {
+        let mut p = Plot::new(code, "某冶炼厂旧址", division.parse().unwrap());
+        p.boundary = Some(square_inside(store, division).await);
+        p.former_use = Some("铅锌冶炼".into());
+        store.create_plot(&p, day, &change).await.unwrap();
+    }
+    let e = Enterprise {
+        uscc: "91350100M000100Y43".parse().unwrap(),
+        name: "会理某铅锌冶炼有限公司".into(),
+        industry: Industry::NonferrousSmelting,
+        division: "513402".parse().unwrap(),
+        address: Some("会理市某镇".into()),
+        location: Some(LonLat::new(102.25, 26.65).unwrap()),
+        listed_year: 2019,
+        responsibility_letter: None,
+        status: EnterpriseStatus::Operating,
+        contact: None,
+        point_codes: Vec::new(),
+    };
+    store.create_enterprise(&e, &change).await.unwrap();
+    let pond = TailingsPond {
+        code: "TP-001".into(),
+        name: "某尾矿库".into(),
+        enterprise_uscc: Some(e.uscc.clone()),
+        enterprise_name: None,
+        division: "513402".parse().unwrap(),
+        location: Some(LonLat::new(102.26, 26.66).unwrap()),
+        status: TailingsStatus::Operating,
+        risk_assessment: None,
+        emergency_plan: None,
+        note: None,
+    };
+    store.create_tailings_pond(&pond, &change).await.unwrap();
+
+    let plots = json(&app, "/ogc/collections/plots/items").await;
+    assert_eq!(plots["numberMatched"], 2);
+    let f = &plots["features"][0];
+    assert_eq!(f["geometry"]["type"], "MultiPolygon");
+    assert_eq!(f["properties"]["status"], "suspected");
+    assert!(f["properties"]["area_m2"].as_f64().unwrap() > 0.0);
+    let huili = json(&app, "/ogc/collections/plots/items?division=513402").await;
+    assert_eq!(huili["numberMatched"], 1);
+    assert_eq!(huili["features"][0]["id"], "HL-P-001");
+    let one = json(&app, "/ogc/collections/plots/items/XC-P-001").await;
+    assert_eq!(one["properties"]["division"], "513401");
+
+    let ents = json(&app, "/ogc/collections/enterprises/items").await;
+    assert_eq!(ents["numberMatched"], 1);
+    let props = ents["features"][0]["properties"].as_object().unwrap();
+    assert_eq!(props["industry"], "nonferrous_smelting");
+    assert!(!props.contains_key("contact"));
+    let lower = json(
+        &app,
+        "/ogc/collections/enterprises/items?uscc=91350100m000100y43",
+    )
+    .await;
+    assert_eq!(lower["numberMatched"], 1);
+    let closed = json(&app, "/ogc/collections/enterprises/items?status=closed").await;
+    assert_eq!(closed["numberMatched"], 0);
+
+    let ponds = json(
+        &app,
+        "/ogc/collections/tailings_ponds/items?bbox=102.2,26.6,102.3,26.7",
+    )
+    .await;
+    assert_eq!(ponds["numberMatched"], 1);
+    assert_eq!(ponds["features"][0]["geometry"]["coordinates"][0], 102.26);
+    let r = get(
+        &app,
+        "/ogc/collections/tailings_ponds/items/NOPE",
+        "application/json",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    let r = get(&app, "/api/v1/exports/plots.gpkg", "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.starts_with(b"SQLite format 3\0"));
+    let r = get(&app, "/api/v1/exports/plots.csv", "").await;
+    assert_eq!(r.text().lines().count(), 3);
 }

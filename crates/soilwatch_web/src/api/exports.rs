@@ -50,7 +50,7 @@ pub fn parse_file(file: &str) -> ApiResult<(&str, ExportFormat)> {
 /// file. Takes the filters of the layer's `/ogc/collections/{layer}/items` (bbox, datetime,
 /// queryables; `limit` and `offset` cut a window).
 #[utoipa::path(get, path = "/api/v1/exports/{file}", tag = "exports",
-    params(("file" = String, Path, description = "`{layer}.gpkg`, `{layer}.geojson` or `{layer}.csv`; layers: divisions, points, samples")),
+    params(("file" = String, Path, description = "`{layer}.gpkg`, `{layer}.geojson` or `{layer}.csv`; layers: divisions, points, samples, plots, enterprises, tailings_ponds")),
     responses(
         (status = 200, description = "The file", content_type = "application/geopackage+sqlite3"),
         (status = 400, body = crate::error::ErrorResponse),

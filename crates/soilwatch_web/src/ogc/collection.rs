@@ -10,6 +10,7 @@ use soilwatch_store::Store;
 
 use super::layers::{Divisions, Points, Samples};
 use super::params::ItemQuery;
+use super::registries::{Enterprises, Plots, TailingsPonds};
 use crate::error::{ApiError, ApiResult};
 
 /// Geometry type of a collection's features.
@@ -246,10 +247,20 @@ pub trait Collection: Send + Sync {
 static DIVISIONS: Divisions = Divisions;
 static POINTS: Points = Points;
 static SAMPLES: Samples = Samples;
+static PLOTS: Plots = Plots;
+static ENTERPRISES: Enterprises = Enterprises;
+static TAILINGS_PONDS: TailingsPonds = TailingsPonds;
 
 /// Every collection, in the order `/collections` lists them.
-pub fn collections() -> [&'static dyn Collection; 3] {
-    [&DIVISIONS, &POINTS, &SAMPLES]
+pub fn collections() -> [&'static dyn Collection; 6] {
+    [
+        &DIVISIONS,
+        &POINTS,
+        &SAMPLES,
+        &PLOTS,
+        &ENTERPRISES,
+        &TAILINGS_PONDS,
+    ]
 }
 
 /// A collection by id, or a 404 listing the ids.

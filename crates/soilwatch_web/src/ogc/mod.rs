@@ -11,6 +11,7 @@ pub mod gpkg;
 pub mod layers;
 pub mod openapi;
 pub mod params;
+pub mod registries;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
