@@ -12,7 +12,12 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use soilwatch_test_utils::http_get;
+use std::sync::OnceLock;
+
+use soilwatch_test_utils::{http_get, http_get_with};
+
+/// A viewer's API token: the samples layer needs a signed-in user.
+static TOKEN: OnceLock<String> = OnceLock::new();
 
 const BIN: &str = env!("CARGO_BIN_EXE_soilwatch");
 
@@ -78,7 +83,12 @@ fn have_ogr() -> bool {
 
 /// Run an OGR tool; panics with its output on failure.
 fn ogr(tool: &str, args: &[&str]) -> String {
-    let out = Command::new(tool)
+    let mut cmd = Command::new(tool);
+    if let Some(t) = TOKEN.get() {
+        // GDAL sends these headers with every HTTP request (GDAL 3.6+).
+        cmd.env("GDAL_HTTP_HEADERS", format!("Authorization: Bearer {t}"));
+    }
+    let out = cmd
         .args(args)
         .env("GDAL_HTTP_TIMEOUT", "120")
         .output()
@@ -111,9 +121,10 @@ fn geometry(info: &str) -> String {
 }
 
 fn matched(addr: &str, collection: &str) -> u64 {
-    let (status, body) = http_get(
+    let (status, body) = http_get_with(
         addr,
         &format!("/ogc/collections/{collection}/items?limit=1"),
+        TOKEN.get().map(String::as_str),
     )
     .unwrap();
     assert_eq!(status, 200, "{body}");
@@ -138,6 +149,7 @@ fn gdal_reads_the_ogc_api_and_every_export() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    viewer_token(dir.path());
     let server = serve(dir.path(), "sqlite://ogc.db");
     let url = format!("OAPIF:http://{}/ogc", server.addr);
     register(&server.addr);
@@ -263,9 +275,13 @@ fn fetch(addr: &str, path: &str) -> Vec<u8> {
     use std::io::Read;
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let auth = TOKEN
+        .get()
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = Vec::new();
@@ -353,4 +369,50 @@ fn post(addr: &str, path: &str, body: &str) -> (u16, String) {
     s.read_to_string(&mut raw).unwrap();
     let status = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
     (status, raw)
+}
+
+/// Create a viewer with an API token (`soilwatch user add`, `soilwatch user token`).
+fn viewer_token(dir: &Path) {
+    let mut add = Command::new(BIN);
+    let mut child = clean(&mut add)
+        .args([
+            "user",
+            "add",
+            "gis",
+            "--role",
+            "viewer",
+            "--db",
+            "sqlite://ogc.db",
+        ])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"GIS viewer password 1\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut token = Command::new(BIN);
+    let out = clean(&mut token)
+        .args(["user", "token", "gis", "--db", "sqlite://ogc.db"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    TOKEN.set(t).unwrap();
 }

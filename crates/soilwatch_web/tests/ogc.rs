@@ -20,9 +20,32 @@ use soilwatch_store::registry_enterprise::{
     Enterprise, EnterpriseStatus, TailingsPond, TailingsStatus,
 };
 use soilwatch_store::registry_plot::Plot;
-use soilwatch_store::{NetworkStore, RegistryStore};
+use soilwatch_store::{NetworkStore, RegistryStore, Role};
 use soilwatch_test_utils::TestApp;
 use tower::ServiceExt;
+
+/// A test app and the API token its requests carry (samples need a signed-in user).
+struct App {
+    inner: TestApp,
+    token: Option<String>,
+}
+
+impl std::ops::Deref for App {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.inner
+    }
+}
+
+impl App {
+    async fn viewer(inner: TestApp) -> App {
+        let token = inner.user_token("ogc-viewer", Role::Viewer, None).await;
+        App {
+            inner,
+            token: Some(token),
+        }
+    }
+}
 
 struct Res {
     status: StatusCode,
@@ -42,17 +65,21 @@ impl Res {
     }
 }
 
-async fn get(app: &TestApp, uri: &str, accept: &str) -> Res {
+async fn get(app: &App, uri: &str, accept: &str) -> Res {
+    get_as(app, uri, accept, app.token.as_deref()).await
+}
+
+async fn get_as(app: &App, uri: &str, accept: &str, token: Option<&str>) -> Res {
+    let mut req = Request::get(uri)
+        .header("accept", accept)
+        .header("host", "soilwatch.test");
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
     let res = app
         .router
         .clone()
-        .oneshot(
-            Request::get(uri)
-                .header("accept", accept)
-                .header("host", "soilwatch.test")
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .oneshot(req.body(Body::empty()).unwrap())
         .await
         .unwrap();
     let h = |n: &str| {
@@ -71,14 +98,14 @@ async fn get(app: &TestApp, uri: &str, accept: &str) -> Res {
     }
 }
 
-async fn json(app: &TestApp, uri: &str) -> Value {
+async fn json(app: &App, uri: &str) -> Value {
     let r = get(app, uri, "application/json").await;
     assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
     r.json()
 }
 
 /// A 400 with the JSON error body naming the parameter.
-async fn bad(app: &TestApp, uri: &str, param: &str) {
+async fn bad(app: &App, uri: &str, param: &str) {
     let r = get(app, uri, "application/geo+json").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}: {}", r.text());
     let v = r.json();
@@ -96,10 +123,10 @@ const DEMO: DemoOptions = DemoOptions {
     years: 3,
 };
 
-async fn demo_app() -> TestApp {
+async fn demo_app() -> App {
     let app = TestApp::sqlite().await;
     load(app.store.as_ref(), &DEMO).await.unwrap();
-    app
+    App::viewer(app).await
 }
 
 fn link<'a>(v: &'a Value, rel: &str) -> Option<&'a str> {
@@ -117,7 +144,7 @@ fn path(href: &str) -> &str {
 }
 
 /// Every feature of a collection by following `next` links; checks the counts on each page.
-async fn walk(app: &TestApp, first: &str) -> Vec<Value> {
+async fn walk(app: &App, first: &str) -> Vec<Value> {
     let mut all = Vec::new();
     let mut uri = first.to_owned();
     let mut matched = None;
@@ -255,6 +282,34 @@ async fn landing_conformance_api_and_collections() {
     assert!(q["properties"]["point_type"].is_object());
     assert!(q["properties"]["version"].is_null(), "not a queryable");
 
+    // Samples need a signed-in user, as in the JSON API; the other layers are public.
+    for uri in [
+        "/ogc/collections/samples/items",
+        "/ogc/collections/samples/items/1",
+        "/api/v1/exports/samples.gpkg",
+    ] {
+        let r = get_as(&app, uri, "application/json", None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert_eq!(r.json()["error"]["code"], "unauthorized", "{uri}");
+    }
+    for uri in [
+        "/ogc/collections/points/items?limit=1",
+        "/ogc/collections/divisions/items/513402",
+        "/ogc/collections/samples",
+        "/api/v1/exports/points.geojson",
+    ] {
+        let r = get_as(&app, uri, "application/json", None).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+    }
+    let r = get_as(
+        &app,
+        "/ogc/collections/samples/items?limit=1",
+        "",
+        Some("swt_not_a_token"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
     let r = get(&app, "/ogc/collections/parcels", "application/json").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.json()["error"]["code"], "not_found");
@@ -264,7 +319,7 @@ async fn landing_conformance_api_and_collections() {
 }
 
 /// Paging, counts, links and filters of one collection; the same on both backends.
-async fn items_behave(app: &TestApp) {
+async fn items_behave(app: &App) {
     let (total_points, total_samples) = app.store.count_points_and_samples().await.unwrap();
     let points = walk(app, "/ogc/collections/points/items?limit=7").await;
     assert_eq!(points.len() as i64, total_points);
@@ -539,8 +594,9 @@ async fn items_page_filter_and_reproject_on_postgres() {
         return;
     };
     load(app.store.as_ref(), &DEMO).await.unwrap();
+    let app = App::viewer(app).await;
     items_behave(&app).await;
-    app.finish().await;
+    app.inner.finish().await;
 }
 
 #[tokio::test]
@@ -593,7 +649,11 @@ async fn exports_write_geopackage_geojson_and_csv() {
 /// served.
 #[tokio::test]
 async fn registries_are_collections_and_exports() {
-    let app = TestApp::sqlite().await;
+    // Public layers: no token.
+    let app = App {
+        inner: TestApp::sqlite().await,
+        token: None,
+    };
     let store = app.store.as_ref();
     let change = ChangeMeta::new("测试", "issue 11");
     let day = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();

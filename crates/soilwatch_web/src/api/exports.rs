@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::MaybeActor;
 use crate::error::{ApiError, ApiResult};
 use crate::ogc::{collection, encode, gpkg, params};
 use crate::AppState;
@@ -54,14 +55,17 @@ pub fn parse_file(file: &str) -> ApiResult<(&str, ExportFormat)> {
     responses(
         (status = 200, description = "The file", content_type = "application/geopackage+sqlite3"),
         (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, description = "The layer needs a signed-in user (samples)", body = crate::error::ErrorResponse),
         (status = 404, body = crate::error::ErrorResponse)))]
 pub async fn get_export(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
     Path(file): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
     let (layer, format) = parse_file(&file)?;
     let c = collection::find(layer)?;
+    collection::check_access(c.meta(), actor.is_some())?;
     let q = params::parse_items(&pairs, c, false)?;
     let page = c.items(state.store.as_ref(), &q).await?;
     let meta = c.meta();

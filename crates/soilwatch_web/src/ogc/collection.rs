@@ -107,6 +107,8 @@ pub struct CollectionMeta {
     /// start is missing began before any date; a missing end is still valid. `None`: the
     /// collection has no temporal dimension and `datetime` does not filter it.
     pub temporal: Option<(&'static str, Option<&'static str>)>,
+    /// Readable without signing in (as the JSON API: samples need a signed-in user).
+    pub public: bool,
 }
 
 impl CollectionMeta {
@@ -275,6 +277,18 @@ pub fn find(id: &str) -> ApiResult<&'static dyn Collection> {
                 ids.join(", ")
             ))
         })
+}
+
+/// 401 for a collection that is not public when nobody is signed in.
+pub fn check_access(meta: &CollectionMeta, signed_in: bool) -> ApiResult<()> {
+    if meta.public || signed_in {
+        return Ok(());
+    }
+    Err(ApiError::Unauthorized(format!(
+        "要素集合 '{}' 需要登录（会话 Cookie 或 Authorization: Bearer 令牌）/ collection '{}' \
+         needs a signed-in user (a session cookie or an Authorization: Bearer token)",
+        meta.id, meta.id
+    )))
 }
 
 /// A 404 for a feature id.

@@ -112,6 +112,7 @@ static DIVISIONS_META: CollectionMeta = CollectionMeta {
                   their boundaries (CGCS2000)",
     geometry: GeometryKind::MultiPolygon,
     fields: &DIVISION_FIELDS,
+    public: true,
     temporal: None,
 };
 
@@ -213,6 +214,7 @@ static POINTS_META: CollectionMeta = CollectionMeta {
                   retirement",
     geometry: GeometryKind::Point,
     fields: &POINT_FIELDS,
+    public: true,
     temporal: Some(("established_on", Some("retired_on"))),
 };
 
@@ -349,6 +351,7 @@ static SAMPLES_META: CollectionMeta = CollectionMeta {
                   point with their evaluation against the default standard of their medium",
     geometry: GeometryKind::Point,
     fields: &SAMPLE_FIELDS,
+    public: false,
     temporal: Some(("sampled_on", None)),
 };
 

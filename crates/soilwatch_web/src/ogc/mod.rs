@@ -22,6 +22,7 @@ use axum::{Json, Router};
 use geo::BoundingRect;
 use serde_json::{json, Value};
 
+use crate::auth::MaybeActor;
 use crate::error::{ApiError, ApiResult};
 use crate::pages::{demo_present, render};
 use crate::AppState;
@@ -552,11 +553,13 @@ fn property_text(v: Option<&Value>) -> String {
 /// The features of a collection: filters, paging links, counts; GeoJSON or HTML.
 pub async fn list_items(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
     Path(id): Path<String>,
     headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
     let c = collection::find(&id)?;
+    collection::check_access(c.meta(), actor.is_some())?;
     let f = pairs
         .iter()
         .rev()
@@ -688,11 +691,13 @@ async fn items_html(
 /// One feature.
 pub async fn get_item(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
     Path((id, feature_id)): Path<(String, String)>,
     headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
     let c = collection::find(&id)?;
+    collection::check_access(c.meta(), actor.is_some())?;
     let f = pairs
         .iter()
         .rev()

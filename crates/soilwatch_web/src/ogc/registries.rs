@@ -95,6 +95,7 @@ static PLOTS_META: CollectionMeta = CollectionMeta {
                   contaminated plots with their boundaries (CGCS2000) and lifecycle stage",
     geometry: GeometryKind::MultiPolygon,
     fields: &PLOT_FIELDS,
+    public: true,
     temporal: None,
 };
 
@@ -174,6 +175,7 @@ static ENTERPRISES_META: CollectionMeta = CollectionMeta {
                   enterprises",
     geometry: GeometryKind::Point,
     fields: &ENTERPRISE_FIELDS,
+    public: true,
     temporal: None,
 };
 
@@ -248,6 +250,7 @@ static PONDS_META: CollectionMeta = CollectionMeta {
     description: "尾矿库及其运营企业与状态 / tailings ponds with their operator and status",
     geometry: GeometryKind::Point,
     fields: &POND_FIELDS,
+    public: true,
     temporal: None,
 };
 
