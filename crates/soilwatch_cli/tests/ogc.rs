@@ -217,6 +217,9 @@ fn gdal_reads_the_ogc_api_and_every_export() {
         );
         let info = ogr("ogrinfo", &["-ro", "-so", "-al", copy.to_str().unwrap()]);
         assert_eq!(feature_count(&info), expect, "copy of {layer}:\n{info}");
+        if layer == "plots" {
+            read_back_plots(&copy, expect, dir.path());
+        }
 
         // The exports: GeoPackage, GeoJSON, CSV with WKT, each with every feature.
         for ext in ["gpkg", "geojson", "csv"] {
@@ -415,4 +418,36 @@ fn viewer_token(dir: &Path) {
     );
     let t = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     TOKEN.set(t).unwrap();
+}
+
+/// The GeoPackage reader of parcel and plot imports reads the GeoPackage GDAL wrote (WGS 84) and
+/// refuses a Web Mercator one, naming its CRS.
+fn read_back_plots(copy: &Path, expect: u64, dir: &Path) {
+    use soilwatch_web::ogc::gpkg_read::read_gpkg_features;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let bytes = std::fs::read(copy).unwrap();
+    let features = rt.block_on(read_gpkg_features(&bytes, None)).unwrap();
+    assert_eq!(features.len() as u64, expect);
+    assert!(features[0]
+        .properties
+        .iter()
+        .any(|(k, v)| k == "code" && v == "HL-P-001"));
+    assert!(features[0].geometry.is_some());
+    let mercator = dir.join("plots-3857.gpkg");
+    ogr(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GPKG",
+            "-t_srs",
+            "EPSG:3857",
+            mercator.to_str().unwrap(),
+            copy.to_str().unwrap(),
+        ],
+    );
+    let bytes = std::fs::read(&mercator).unwrap();
+    let e = rt.block_on(read_gpkg_features(&bytes, None)).unwrap_err();
+    assert!(e.to_string().contains("EPSG:3857"), "{e}");
 }

@@ -8,6 +8,7 @@
 pub mod collection;
 pub mod encode;
 pub mod gpkg;
+pub mod gpkg_read;
 pub mod layers;
 pub mod openapi;
 pub mod params;
