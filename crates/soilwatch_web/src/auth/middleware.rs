@@ -28,6 +28,7 @@ const NON_PUBLIC: &[&str] = &[
     "/points/",
     "/admin",
     "/api/v1/audit",
+    "/ogc/collections/samples",
 ];
 
 /// Paths that write their own audit lines (sign-in and sign-out).
