@@ -9,6 +9,7 @@ mod demo;
 mod evaluate;
 mod import;
 mod interpolate;
+mod limits_args;
 mod progress;
 mod serve;
 mod user;

@@ -22,6 +22,8 @@ pub struct ServeArgs {
     pub demo: bool,
     #[command(flatten)]
     pub auth: crate::user::AuthArgs,
+    #[command(flatten)]
+    pub limits: crate::limits_args::LimitArgs,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
@@ -44,7 +46,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
     // One line on stdout that scripts (and the end-to-end tests) can wait for.
     println!("soilwatch listening on http://{addr}");
     let store = Arc::new(store);
-    let app = soilwatch_web::router(AppState::new(store.clone() as Arc<dyn Store>).with_auth(auth));
+    let app = soilwatch_web::router(
+        AppState::new(store.clone() as Arc<dyn Store>)
+            .with_auth(auth)
+            .with_limits(args.limits.limits()),
+    );
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -52,6 +52,9 @@ pub struct ParseOptions {
     pub today: NaiveDate,
     /// At most this many issues are listed in the report (0 = no cap); the counts stay complete.
     pub max_issues: usize,
+    /// At most this many data rows are read (0 = no cap); a longer file is rejected whole with
+    /// an error naming the row where the limit was passed (issue 13).
+    pub max_rows: usize,
 }
 
 impl ParseOptions {
@@ -66,6 +69,7 @@ impl ParseOptions {
             default_division: None,
             today,
             max_issues: 10_000,
+            max_rows: 0,
         }
     }
 }
@@ -541,6 +545,7 @@ pub fn open<'r, 'a>(
         checker,
         sink,
         done: false,
+        max_rows: opts.max_rows,
     })
 }
 
@@ -552,6 +557,8 @@ pub struct Ingest<'r, 'a> {
     checker: Checker<'a>,
     sink: Sink,
     done: bool,
+    /// Most data rows read (0 = no cap).
+    max_rows: usize,
 }
 
 impl Ingest<'_, '_> {
@@ -642,6 +649,33 @@ impl Iterator for Ingest<'_, '_> {
                 continue;
             }
             self.sink.report.rows_read += 1;
+            if self.max_rows > 0 && self.sink.report.rows_read > self.max_rows as u64 {
+                self.done = true;
+                let max = self.max_rows;
+                let file = self.sink.file.clone();
+                self.sink.report.push(Issue {
+                    severity: Severity::Error,
+                    rule: Rule::Unreadable,
+                    file,
+                    sheet: self.sink.sheet.clone(),
+                    row: Some(row.row),
+                    column: None,
+                    column_letter: None,
+                    value: String::new(),
+                    expected_cn: format!("每个文件最多 {max} 行数据"),
+                    expected_en: format!("at most {max} data rows per file"),
+                    message_cn: format!(
+                        "文件超过 {max} 行数据的上限（第 {} 行），整个文件未导入；请拆分后分批导入",
+                        row.row
+                    ),
+                    message_en: format!(
+                        "the file has more than {max} data rows (limit passed at row {}); \
+                         nothing was imported: split it into smaller files",
+                        row.row
+                    ),
+                });
+                return None;
+            }
             let errors_before = self.sink.report.errors;
             if row.encoding_error {
                 let enc = self

@@ -18,7 +18,8 @@ pub struct ErrorResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Machine-readable code: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `unprocessable`, `too_many_requests`, `internal`.
+    /// `conflict`, `unprocessable`, `too_many_requests`, `internal`, `payload_too_large`,
+    /// `timeout`, `unavailable`.
     pub code: String,
     /// Human-readable message, Chinese and English.
     pub message: String,
@@ -38,6 +39,10 @@ pub enum ApiError {
     Forbidden(String),
     /// Sign-in throttled after repeated failures (issue 7).
     TooManyRequests(String),
+    /// A body or upload over its limit (issue 13).
+    PayloadTooLarge(String),
+    /// The database cannot be reached (issue 13); the client may retry.
+    Unavailable(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -63,6 +68,17 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
             ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m),
+            ApiError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m),
+            ApiError::Unavailable(m) => {
+                tracing::warn!(error = %m, "database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "数据库暂时不可用，请稍后重试 / the database is unavailable for the moment; \
+                     try again later"
+                        .to_owned(),
+                )
+            }
             ApiError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 (
@@ -79,11 +95,18 @@ impl IntoResponse for ApiError {
             },
         };
         let unauthorized = status == StatusCode::UNAUTHORIZED;
+        let unavailable = status == StatusCode::SERVICE_UNAVAILABLE;
         let mut res = (status, Json(body)).into_response();
         if unauthorized {
             res.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Bearer realm=\"soilwatch\""),
+            );
+        }
+        if unavailable {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
             );
         }
         res

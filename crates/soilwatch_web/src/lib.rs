@@ -7,9 +7,11 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod limits;
 pub mod ogc;
 pub mod pages;
 pub mod router;
+pub mod security;
 
 use std::sync::Arc;
 
@@ -23,6 +25,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Sign-in and session settings (issue 7).
     pub auth: auth::AuthConfig,
+    /// Request limits (issue 13).
+    pub limits: limits::Limits,
 }
 
 impl AppState {
@@ -30,12 +34,19 @@ impl AppState {
         Self {
             store,
             auth: auth::AuthConfig::default(),
+            limits: limits::Limits::default(),
         }
     }
 
     /// With sign-in and session settings (issue 7).
     pub fn with_auth(mut self, auth: auth::AuthConfig) -> Self {
         self.auth = auth;
+        self
+    }
+
+    /// With request limits (issue 13).
+    pub fn with_limits(mut self, limits: limits::Limits) -> Self {
+        self.limits = limits;
         self
     }
 }

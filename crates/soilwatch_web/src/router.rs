@@ -16,6 +16,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/healthz", get(health::get_health))
+        .route(
+            "/static/soilwatch.css",
+            get(crate::security::get_stylesheet),
+        )
         .route("/api/v1/points", axum::routing::post(points::create_point))
         .route(
             "/api/v1/points/{code}",
@@ -116,14 +120,14 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/imports",
             get(imports::list_imports)
                 .post(imports::create_import)
-                .layer(imports::body_limit()),
+                .layer(state.limits.upload_layer()),
         )
         .route("/api/v1/imports/{id}", get(imports::get_import))
         .route(
             "/imports",
             get(crate::pages::imports::imports_page)
                 .post(crate::pages::imports::upload_page)
-                .layer(imports::body_limit()),
+                .layer(state.limits.upload_layer()),
         )
         .route("/imports/{id}", get(crate::pages::imports::import_page))
         .route("/api/v1/templates/{file}", get(imports::get_template))
@@ -302,6 +306,14 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::auth::middleware::layer,
         ))
+        // Body size, `limit` and time per request (issue 13).
+        .layer(state.limits.body_layer())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::layer,
+        ))
+        // Security headers on every response, refusals included (issue 13).
+        .layer(axum::middleware::from_fn(crate::security::layer))
         .with_state(state)
 }
 
@@ -325,9 +337,8 @@ const INDEX: &str = r#"<!doctype html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>土壤环境信息化管理平台 · soilwatch</title>
-<style>body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;line-height:1.6}
-code{background:#f3f3f3;padding:0 .25rem}</style></head>
-<body>
+<link rel="stylesheet" href="/static/soilwatch.css"></head>
+<body class="index">
 <h1>土壤环境信息化管理平台</h1>
 <p>soilwatch — 凉山彝族自治州土壤污染防治工作方案的数据平台 / the data platform of the prefecture's soil pollution prevention work plan.</p>
 <h2>数据接口 / API</h2>

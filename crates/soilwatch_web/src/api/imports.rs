@@ -37,12 +37,16 @@ pub async fn import_form(
     let mut encoding = None;
     let mut sheet = None;
     let bad = |e: String| ApiError::BadRequest(e);
-    while let Some(field) = form.next_field().await.map_err(|e| bad(e.to_string()))? {
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| upload_error(state, e))?
+    {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "file" => {
                 let fname = field.file_name().unwrap_or("upload").to_owned();
-                let bytes = field.bytes().await.map_err(|e| bad(e.to_string()))?;
+                let bytes = field.bytes().await.map_err(|e| upload_error(state, e))?;
                 file = Some((fname, bytes.to_vec()));
             }
             _ => {
@@ -68,6 +72,7 @@ pub async fn import_form(
     opts.kind = kind;
     opts.encoding = encoding;
     opts.sheet = sheet;
+    opts.max_rows = state.limits.max_rows;
     let department = department.or_else(|| actor.user.department.clone());
     if let Some(d) = &department {
         actor.require_department(d)?;
@@ -81,6 +86,20 @@ pub async fn import_form(
         department.as_deref(),
     )
     .await?)
+}
+
+/// A multipart error: 413 with the limit when the upload is over it (issue 13), 400 otherwise.
+fn upload_error(state: &AppState, e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let limit = state.limits.max_upload_bytes;
+        let h = crate::limits::human_bytes(limit);
+        ApiError::PayloadTooLarge(format!(
+            "上传文件过大：上限为 {h}（{limit} 字节） / the upload is too large: at most {h} \
+             ({limit} bytes)"
+        ))
+    } else {
+        ApiError::BadRequest(e.to_string())
+    }
 }
 
 /// Upload a file of points or results (multipart form: `file`, optional `kind`, `department`,

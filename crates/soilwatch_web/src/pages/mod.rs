@@ -47,6 +47,16 @@ impl IntoResponse for PageError {
             }
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m),
+            ApiError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
+            ApiError::Unavailable(m) => {
+                tracing::warn!(error = %m, "database unavailable on a page");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "数据库暂时不可用，请稍后重试 / the database is unavailable for the moment; \
+                     try again later"
+                        .to_owned(),
+                )
+            }
             ApiError::Internal(m) => {
                 tracing::error!(error = %m, "internal error on a page");
                 (
@@ -90,6 +100,8 @@ pub fn message(e: &ApiError) -> &str {
         | ApiError::Unauthorized(m)
         | ApiError::Forbidden(m)
         | ApiError::TooManyRequests(m)
+        | ApiError::PayloadTooLarge(m)
+        | ApiError::Unavailable(m)
         | ApiError::Internal(m) => m,
     }
 }
