@@ -149,10 +149,11 @@ fn gdal_reads_the_ogc_api_and_every_export() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    viewer_token(dir.path());
+    TOKEN.set(cli_token(dir.path(), "gis", "viewer")).unwrap();
+    let admin = cli_token(dir.path(), "gis-admin", "administrator");
     let server = serve(dir.path(), "sqlite://ogc.db");
     let url = format!("OAPIF:http://{}/ogc", server.addr);
-    register(&server.addr);
+    register(&server.addr, &admin);
 
     // The layers.
     let list = ogr("ogrinfo", &["-ro", "-q", &url]);
@@ -314,7 +315,7 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 }
 
 /// Register a plot, an enterprise and a tailings pond near 会理市's seat through the API.
-fn register(addr: &str) {
+fn register(addr: &str, token: &str) {
     let (_, body) = http_get(addr, "/api/v1/divisions/513402?boundary=false").unwrap();
     let d: serde_json::Value = serde_json::from_str(&body).unwrap();
     let (x, y) = (
@@ -353,18 +354,18 @@ fn register(addr: &str) {
         ),
     ];
     for (path, body) in writes {
-        let (status, text) = post(addr, path, &body.to_string());
+        let (status, text) = post(addr, path, &body.to_string(), token);
         assert!(status == 201 || status == 200, "{path}: {status} {text}");
     }
 }
 
-fn post(addr: &str, path: &str, body: &str) -> (u16, String) {
+fn post(addr: &str, path: &str, body: &str, token: &str) -> (u16, String) {
     use std::io::Read;
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     write!(
         s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nX-Soilwatch-Actor: test\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -374,16 +375,16 @@ fn post(addr: &str, path: &str, body: &str) -> (u16, String) {
     (status, raw)
 }
 
-/// Create a viewer with an API token (`soilwatch user add`, `soilwatch user token`).
-fn viewer_token(dir: &Path) {
+/// Create a user of a role with an API token (`soilwatch user add`, `soilwatch user token`).
+fn cli_token(dir: &Path, name: &str, role: &str) -> String {
     let mut add = Command::new(BIN);
     let mut child = clean(&mut add)
         .args([
             "user",
             "add",
-            "gis",
+            name,
             "--role",
-            "viewer",
+            role,
             "--db",
             "sqlite://ogc.db",
         ])
@@ -397,7 +398,7 @@ fn viewer_token(dir: &Path) {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"GIS viewer password 1\n")
+        .write_all(b"GIS user password 1\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
@@ -407,7 +408,7 @@ fn viewer_token(dir: &Path) {
     );
     let mut token = Command::new(BIN);
     let out = clean(&mut token)
-        .args(["user", "token", "gis", "--db", "sqlite://ogc.db"])
+        .args(["user", "token", name, "--db", "sqlite://ogc.db"])
         .current_dir(dir)
         .output()
         .unwrap();
@@ -416,8 +417,7 @@ fn viewer_token(dir: &Path) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let t = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    TOKEN.set(t).unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// The GeoPackage reader of parcel and plot imports reads the GeoPackage GDAL wrote (WGS 84) and

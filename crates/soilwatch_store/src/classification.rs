@@ -213,6 +213,9 @@ pub trait ClassificationStore: Send + Sync {
     ) -> StoreResult<UnitsWritten>;
     /// Units inside a division (a prefecture matches its counties), by code.
     async fn list_units(&self, division: DivisionCode) -> StoreResult<Vec<StoredUnit>>;
+    /// The county of a stored unit (None when there is no such unit): who may record areas
+    /// toward targets for it depends on it.
+    async fn unit_division(&self, code: &str) -> StoreResult<Option<DivisionCode>>;
     /// Soil and agricultural-product samples at points inside a division, sampled in
     /// `from..=to`, with their results.
     async fn classification_inputs(
@@ -642,6 +645,19 @@ impl ClassificationStore for SqlStore {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(unit_from_row).collect()
+    }
+
+    async fn unit_division(&self, code: &str) -> StoreResult<Option<DivisionCode>> {
+        let row = sqlx::query("SELECT division FROM evaluation_units WHERE code = $1")
+            .bind(code)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| {
+            let d: String = r.try_get("division")?;
+            d.parse::<DivisionCode>()
+                .map_err(|e| corrupt("unit division", e))
+        })
+        .transpose()
     }
 
     async fn classification_inputs(

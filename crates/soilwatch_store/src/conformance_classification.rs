@@ -149,6 +149,11 @@ pub async fn units_keep_versions(store: &dyn Store) {
         .await
         .expect("list")
         .is_empty());
+    assert_eq!(
+        store.unit_division(&v2.code).await.expect("division"),
+        Some(v2.division)
+    );
+    assert_eq!(store.unit_division("NO-SUCH").await.expect("none"), None);
     // Unknown county, repeated code, no reason.
     let bad = parcel("U-2", "513499", 102.26, 27.89, "0101");
     invalid_field(store.put_units(&[bad], "x", &change("x")).await, "division");

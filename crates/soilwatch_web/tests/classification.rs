@@ -30,7 +30,8 @@ async fn send(
         .uri(uri)
         .header("content-type", "application/json");
     if let Some(a) = actor {
-        req = req.header("x-soilwatch-actor", a);
+        // Signed in as an administrator of that name (created on first use).
+        req = req.header("authorization", format!("Bearer {}", app.token_of(a).await));
     }
     let res = app
         .router
@@ -106,7 +107,7 @@ async fn runs_units_list_reviews_changes_targets_and_page() {
         json!({"year": 2024}),
     )
     .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{e}");
     let (s, e) = send(
         &app,
         "POST",

@@ -21,7 +21,8 @@ async fn post(
 ) -> (StatusCode, serde_json::Value) {
     let mut req = Request::post("/api/v1/standards").header("content-type", "application/json");
     if let Some(a) = actor {
-        req = req.header("x-soilwatch-actor", a);
+        // Signed in as an administrator of that name (created on first use).
+        req = req.header("authorization", format!("Bearer {}", app.token_of(a).await));
     }
     let res = app
         .router
@@ -87,7 +88,7 @@ async fn file_list_refuse_and_evaluate() {
     let (status, _) = post(&app, request("Bad Id", csv), Some("bureau")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = post(&app, request("nobody-2026", csv), None).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // A paddy sample with Cd 0.38 at pH 6.0: priority protection nationally (≤ 0.4), above the
     // local screening value 0.35 → safe utilization under the local ruleset.

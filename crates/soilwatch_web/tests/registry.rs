@@ -31,7 +31,8 @@ async fn send(
         .uri(uri)
         .header("content-type", "application/json");
     if let Some(a) = actor {
-        req = req.header("x-soilwatch-actor", a);
+        // Signed in as an administrator of that name (created on first use).
+        req = req.header("authorization", format!("Bearer {}", app.token_of(a).await));
     }
     let res = app
         .router
@@ -146,7 +147,7 @@ async fn plot_lifecycle_step_by_step_with_refusals_and_history() {
         json!({"code": "X", "name": "x", "division": "513402", "reason": "r"}),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, body) = post(
         &app,
         "/api/v1/plots",

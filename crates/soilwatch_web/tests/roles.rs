@@ -11,10 +11,13 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::json;
+use soilwatch_classify::{EvaluationUnit, UnitSource};
 use soilwatch_core::{ChangeMeta, Department, DivisionLevel, Medium};
 use soilwatch_store::auth::NewUser;
 use soilwatch_store::auth_secret::hash_password;
-use soilwatch_store::{conformance, conformance_network, AuthStore, NetworkStore, Role, Store};
+use soilwatch_store::{
+    conformance, conformance_network, AuthStore, ClassificationStore, NetworkStore, Role, Store,
+};
 use soilwatch_test_utils::TestApp;
 use tower::ServiceExt;
 
@@ -115,6 +118,68 @@ async fn every_role_on_every_route_of_the_table() {
     let sample = store.get_sample("RS-1").await.unwrap();
     let (sid, rid) = (sample.id, sample.results[0].id);
 
+    // Registry records and a classification run in 会理市, registered through the API by an
+    // administrator, for the rows that change them.
+    let root = app.user_token("root", Role::Administrator, None).await;
+    let (x, y) = (p.point.location.lon(), p.point.location.lat());
+    let d = 0.002;
+    for (uri, body) in [
+        ("/api/v1/plots", plot_body("RPL-1")),
+        ("/api/v1/enterprises", enterprise_body()),
+        ("/api/v1/remediation-projects", project_body("RPRJ-1")),
+        ("/api/v1/manifests", manifest_body("RLD-1")),
+        ("/api/v1/tailings-ponds", pond_body("RTP-1")),
+    ] {
+        let r = send(
+            &app,
+            "POST",
+            uri,
+            &[
+                ("authorization", format!("Bearer {root}")),
+                ("content-type", "application/json".into()),
+            ],
+            Body::from(body.to_string()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{uri}: {}", r.body);
+    }
+    let unit = EvaluationUnit::new(
+        "RU-1".into(),
+        "513402".parse().unwrap(),
+        UnitSource::Parcel,
+        Some("0101".parse().unwrap()),
+        geo::Polygon::new(
+            geo::LineString::from(vec![
+                (x - d, y - d),
+                (x + d, y - d),
+                (x + d, y + d),
+                (x - d, y + d),
+                (x - d, y - d),
+            ]),
+            vec![],
+        )
+        .into(),
+    )
+    .unwrap();
+    store
+        .put_units(&[unit], "roles.geojson", &ChangeMeta::new("t", "fixture"))
+        .await
+        .unwrap();
+    let r = send(
+        &app,
+        "POST",
+        "/api/v1/classification/runs",
+        &[
+            ("authorization", format!("Bearer {root}")),
+            ("content-type", "application/json".into()),
+        ],
+        Body::from(json!({"year": 2022, "county": "513402"}).to_string()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let run: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let run_id = run["id"].as_i64().unwrap().to_string();
+
     let columns: Vec<(&str, Option<String>)> = vec![
         ("public", None),
         (
@@ -174,7 +239,15 @@ async fn every_role_on_every_route_of_the_table() {
             .replace("{point}", "RP-1")
             .replace("{dept}", "eco-env-513402")
             .replace("{sample}", &sid.to_string())
-            .replace("{result}", &rid.to_string());
+            .replace("{result}", &rid.to_string())
+            .replace("{plot}", "RPL-1")
+            .replace("{uscc}", USCC)
+            .replace("{year}", "2024")
+            .replace("{project}", "RPRJ-1")
+            .replace("{manifest}", "RLD-1")
+            .replace("{pond}", "RTP-1")
+            .replace("{run}", &run_id)
+            .replace("{unit}", "RU-1");
         for ((who, token), expected) in columns.iter().zip(&cells[2..]) {
             let mut headers = Vec::new();
             if let Some(t) = token {
@@ -196,6 +269,42 @@ async fn every_role_on_every_route_of_the_table() {
                             "code": "roles-513402", "name": "会理市测试局", "division": "513402"
                         }),
                         "/api/v1/auth/tokens" => json!({"name": "roles"}),
+                        "/api/v1/plots" => plot_body("RPL-2"),
+                        "/api/v1/plots/{plot}" => plot_body("RPL-1"),
+                        "/api/v1/plots/{plot}/steps" => json!({
+                            "stage": "preliminary_survey", "date": "2024-05-01",
+                            "report": {"title": "初步调查报告"}, "reason": "roles"
+                        }),
+                        "/api/v1/enterprises" | "/api/v1/enterprises/{uscc}" => enterprise_body(),
+                        "/api/v1/enterprises/{uscc}/disclosures/{year}" => json!({
+                            "disclosed_on": "2025-01-20", "facilities": "污水处理站",
+                            "reason": "roles"
+                        }),
+                        "/api/v1/remediation-projects" => project_body("RPRJ-2"),
+                        "/api/v1/remediation-projects/{project}" => project_body("RPRJ-1"),
+                        "/api/v1/manifests" => manifest_body("RLD-2"),
+                        "/api/v1/manifests/{manifest}" => manifest_body("RLD-1"),
+                        "/api/v1/manifests/{manifest}/receive" => json!({
+                            "quantity": "12", "arrived_at": in_hours(30), "reason": "roles"
+                        }),
+                        "/api/v1/tailings-ponds" => pond_body("RTP-2"),
+                        "/api/v1/tailings-ponds/{pond}" => pond_body("RTP-1"),
+                        "/api/v1/classification/runs" => {
+                            json!({"year": 2023, "county": "513402"})
+                        }
+                        "/api/v1/classification/runs/{run}/units/{unit}/review" => {
+                            json!({"action": "confirm", "reason": "roles"})
+                        }
+                        "/api/v1/classification/target-areas" => json!({
+                            "unit_code": "RU-1", "year": 2024, "measure": "safe_use_agronomic",
+                            "area_mu": 1.0, "reason": "roles"
+                        }),
+                        "/api/v1/standards" => json!({
+                            "id": "roles-local", "base": "gb15618-2018", "name": "角色测试",
+                            "version": "2026", "reason": "roles",
+                            "csv": "analyte,land_use,ph_band,land_class,value_type,value,unit,source\n\
+                                    Cd,paddy,5.5-6.5,,screening,0.35,mg/kg,roles\n"
+                        }),
                         other => panic!("no request body for {method} {other}: add one here"),
                     };
                     Body::from(v.to_string())
@@ -219,6 +328,76 @@ async fn every_role_on_every_route_of_the_table() {
         }
     }
     assert!(rows >= 30, "the table has {rows} rows");
+
+    // The signed-in officer is who changed the plot (no header can claim another name), and
+    // they cannot move it out of their county.
+    let officer = columns[3].1.clone().unwrap();
+    let (_, history) = app.get_json("/api/v1/plots/RPL-1/history").await;
+    let actors: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["actor"].as_str())
+        .collect();
+    assert!(
+        actors.contains(&"o") && actors.contains(&"root"),
+        "{history}"
+    );
+    let mut moved = plot_body("RPL-1");
+    moved["division"] = json!("513401");
+    let r = send(
+        &app,
+        "PUT",
+        "/api/v1/plots/RPL-1",
+        &[
+            ("authorization", format!("Bearer {officer}")),
+            ("content-type", "application/json".into()),
+            ("x-soilwatch-actor", "root".into()),
+        ],
+        Body::from(moved.to_string()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let (_, plot) = app.get_json("/api/v1/plots/RPL-1").await;
+    assert_eq!(plot["division"], "513402");
+}
+
+const USCC: &str = "91350100M000100Y43";
+
+fn plot_body(code: &str) -> serde_json::Value {
+    json!({"code": code, "name": "角色测试地块", "division": "513402", "planned_use": "R2",
+           "former_use": "铅锌冶炼厂", "identified_on": "2019-03-01", "reason": "roles"})
+}
+
+fn enterprise_body() -> serde_json::Value {
+    json!({"uscc": USCC, "name": "会理某铅锌冶炼有限公司", "industry": "有色金属冶炼",
+           "division": "513402", "address": "会理市某镇", "lon": 102.25, "lat": 26.65,
+           "listed_year": 2020, "status": "在产", "reason": "roles"})
+}
+
+fn project_body(code: &str) -> serde_json::Value {
+    json!({"code": code, "name": "角色测试工程", "plot_code": "RPL-1", "mode": "治理修复",
+           "responsible_unit": "会理市某公司", "technique": "异位固化/稳定化", "reason": "roles"})
+}
+
+fn in_hours(h: i64) -> String {
+    let bj = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    (chrono::Utc::now() + chrono::Duration::hours(h))
+        .with_timezone(&bj)
+        .to_rfc3339()
+}
+
+/// A load from the project in 会理市 to a facility in 会理市 (both ends are the officer's county).
+fn manifest_body(code: &str) -> serde_json::Value {
+    json!({"code": code, "project_code": "RPRJ-1", "quantity": "12", "unit": "吨",
+           "transport_mode": "公路", "route": "会理—G5", "carrier": "某危货运输公司",
+           "vehicle": "川W12345", "departure_at": in_hours(24), "destination_facility": "会理某处置场",
+           "destination_division": "513402", "disposal": "填埋", "reason": "roles"})
+}
+
+fn pond_body(code: &str) -> serde_json::Value {
+    json!({"code": code, "name": "某尾矿库", "enterprise_uscc": USCC, "division": "513402",
+           "status": "在用", "reason": "roles"})
 }
 
 fn cookie(cookies: &[String], name: &str) -> Option<String> {

@@ -2,11 +2,13 @@
 //! (分类清单) as JSON, CSV or GeoJSON, the changes since the previous run, reviews, and the areas
 //! recorded toward the work plan's targets.
 //!
-//! Writes take the actor from the `X-Soilwatch-Actor` header until sign-in arrives (issue 7).
+//! Writes need a signed-in user (issue 7, `docs/ROLES.md`): runs an administrator, a reviewer or
+//! a data officer of the area; reviews (confirm or override a class) a reviewer or an
+//! administrator; areas toward targets an administrator or a data officer of the unit's county.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -14,31 +16,28 @@ use soilwatch_classify::list::{list_csv, units_csv, units_geojson, ListUnit};
 use soilwatch_classify::{Aggregation, ClassifySettings, Interpolation, Measure, UnitClass};
 use soilwatch_core::{ChangeMeta, DivisionCode};
 use soilwatch_store::classification_service::{
-    run_changes, run_classification, run_list, unit_geometries, RunChanges, RunList, RunRequest,
+    run_changes, run_classification, run_list, scope, unit_geometries, RunChanges, RunList,
+    RunRequest,
 };
 use soilwatch_store::{
-    NewTargetArea, Review, ReviewAction, RunRecord, RunUnit, TargetArea, TargetAreaQuery,
+    NewTargetArea, Review, ReviewAction, Role, RunRecord, RunUnit, TargetArea, TargetAreaQuery,
 };
 use utoipa::{IntoParams, ToSchema};
 
-use super::points::ACTOR_HEADER;
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-fn actor(headers: &HeaderMap) -> ApiResult<String> {
-    headers
-        .get(ACTOR_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                "缺少请求头 X-Soilwatch-Actor（操作人）/ the X-Soilwatch-Actor header (who acts) \
-                 is required until sign-in arrives"
-                    .into(),
-            )
-        })
+/// 403 unless the actor may run a classification of `division` (None: the prefecture): an
+/// administrator, a reviewer of the environment bureau, or a data officer whose department's
+/// area covers it.
+async fn may_run(state: &AppState, actor: &Actor, division: Option<DivisionCode>) -> ApiResult<()> {
+    actor.require(&[Role::Administrator, Role::Reviewer, Role::DataOfficer])?;
+    if actor.role() == Role::DataOfficer {
+        let scope = scope(state.store.as_ref(), division).await?;
+        actor.require_division(state, scope.code).await?;
+    }
+    Ok(())
 }
 
 fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
@@ -135,21 +134,22 @@ fn settings(r: &ClassificationRunRequest) -> ApiResult<ClassifySettings> {
 /// Run a classification and store it (201 with the run: inputs, settings, summary).
 #[utoipa::path(post, path = "/api/v1/classification/runs", tag = "classification",
     request_body = ClassificationRunRequest,
-    params(("X-Soilwatch-Actor" = String, Header, description = "Who runs it")),
     responses((status = 201, body = Object), (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, body = crate::error::ErrorResponse), (status = 403, body = crate::error::ErrorResponse),
         (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn create_run(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    actor: Actor,
     b: Result<Json<ClassificationRunRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<RunRecord>)> {
-    let actor = actor(&headers)?;
     let r = body(b)?;
+    let county = division(r.county.as_deref(), "county")?;
+    may_run(&state, &actor, county).await?;
     let req = RunRequest {
         year: r.year,
-        division: division(r.county.as_deref(), "county")?,
+        division: county,
         settings: settings(&r)?,
-        actor,
+        actor: actor.username().to_owned(),
     };
     let run = run_classification(state.store.as_ref(), &req).await?;
     Ok((StatusCode::CREATED, Json(run)))
@@ -308,17 +308,18 @@ pub struct UnitReviewRequest {
 /// Confirm or override a unit's class with a reason; kept apart from the computed class.
 #[utoipa::path(post, path = "/api/v1/classification/runs/{id}/units/{code}/review", tag = "classification",
     request_body = UnitReviewRequest,
-    params(("id" = i64, Path, description = "Run id"), ("code" = String, Path, description = "Unit code"),
-        ("X-Soilwatch-Actor" = String, Header, description = "Who reviews")),
-    responses((status = 201, body = Object), (status = 404, body = crate::error::ErrorResponse),
+    params(("id" = i64, Path, description = "Run id"), ("code" = String, Path, description = "Unit code")),
+    responses((status = 201, body = Object), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 404, body = crate::error::ErrorResponse),
         (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn review_unit(
     State(state): State<AppState>,
     Path((id, code)): Path<(i64, String)>,
-    headers: HeaderMap,
+    actor: Actor,
     b: Result<Json<UnitReviewRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Review>)> {
-    let actor = actor(&headers)?;
+    // The environment bureau confirms classifications (issue 7).
+    actor.require(&[Role::Administrator, Role::Reviewer])?;
     let r = body(b)?;
     let action: ReviewAction = r.action.parse()?;
     let class = r
@@ -328,7 +329,13 @@ pub async fn review_unit(
         .transpose()?;
     let review = state
         .store
-        .review_unit(id, &code, action, class, &ChangeMeta::new(actor, r.reason))
+        .review_unit(
+            id,
+            &code,
+            action,
+            class,
+            &ChangeMeta::new(actor.username(), r.reason),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(review)))
 }
@@ -351,15 +358,19 @@ pub struct TargetAreaRequest {
 /// Record an area of a unit under a measure in a year (the newest record counts; earlier ones stay).
 #[utoipa::path(post, path = "/api/v1/classification/target-areas", tag = "classification",
     request_body = TargetAreaRequest,
-    params(("X-Soilwatch-Actor" = String, Header, description = "Who records")),
-    responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorResponse)))]
+    responses((status = 201, body = Object), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn create_target_area(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    actor: Actor,
     b: Result<Json<TargetAreaRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<TargetArea>)> {
-    let actor = actor(&headers)?;
+    actor.require(&[Role::Administrator, Role::DataOfficer])?;
     let r = body(b)?;
+    // An unknown unit is the store's 422 (naming unit_code); a known one needs its county.
+    if let Some(county) = state.store.unit_division(&r.unit_code).await? {
+        actor.require_division(&state, county).await?;
+    }
     let measure: Measure = r.measure.parse().map_err(|e| field("measure", e))?;
     let area = NewTargetArea {
         unit_code: r.unit_code,
@@ -370,7 +381,7 @@ pub async fn create_target_area(
     };
     let t = state
         .store
-        .record_target_area(&area, &ChangeMeta::new(actor, r.reason))
+        .record_target_area(&area, &ChangeMeta::new(actor.username(), r.reason))
         .await?;
     Ok((StatusCode::CREATED, Json(t)))
 }

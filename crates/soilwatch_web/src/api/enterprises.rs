@@ -4,7 +4,7 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,8 @@ use soilwatch_store::registry_enterprise::{
 use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
-use super::registry_support::{body, change, division, same_key};
+use super::registry_support::{body, change, division, may_write, same_key};
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -186,18 +187,19 @@ fn to_enterprise(uscc: Uscc, r: EnterpriseWriteRequest) -> ApiResult<Enterprise>
 /// Register an enterprise; 201, 409 if the code exists, 422 naming the field (a wrong check
 /// character is named with the expected one).
 #[utoipa::path(post, path = "/api/v1/enterprises", tag = "enterprises", request_body = EnterpriseWriteRequest,
-    params(("X-Soilwatch-Actor" = String, Header, description = "Who registers (until sign-in)")),
-    responses((status = 201, body = Object), (status = 409, body = crate::error::ErrorResponse),
+    responses((status = 201, body = Object), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 409, body = crate::error::ErrorResponse),
         (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn create_enterprise(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<EnterpriseWriteRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Versioned<Enterprise>>)> {
     let r = body(req)?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
     let uscc = parse_uscc("uscc", r.uscc.as_deref().unwrap_or_default())?;
     let e = to_enterprise(uscc, r)?;
+    may_write(&state, &actor, &[e.division]).await?;
     Ok((
         StatusCode::CREATED,
         Json(state.store.create_enterprise(&e, &change).await?),
@@ -206,22 +208,24 @@ pub async fn create_enterprise(
 
 /// Replace an enterprise.
 #[utoipa::path(put, path = "/api/v1/enterprises/{uscc}", tag = "enterprises", request_body = EnterpriseWriteRequest,
-    params(("uscc" = String, Path, description = "Unified social credit code"),
-        ("X-Soilwatch-Actor" = String, Header, description = "Who changes it (until sign-in)")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+    params(("uscc" = String, Path, description = "Unified social credit code")),
+    responses((status = 200, body = Object), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 404, body = crate::error::ErrorResponse),
         (status = 409, body = crate::error::ErrorResponse), (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn update_enterprise(
     State(state): State<AppState>,
     Path(uscc): Path<String>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<EnterpriseWriteRequest>, JsonRejection>,
 ) -> ApiResult<Json<Versioned<Enterprise>>> {
     let u = path_uscc(&uscc)?;
     let r = body(req)?;
     same_key(u.as_str(), r.uscc.as_deref(), "uscc")?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
     let version = r.version;
     let e = to_enterprise(u, r)?;
+    let current = state.store.get_enterprise(e.uscc.as_str()).await?;
+    may_write(&state, &actor, &[current.item.division, e.division]).await?;
     Ok(Json(
         state.store.update_enterprise(&e, version, &change).await?,
     ))
@@ -311,19 +315,21 @@ pub struct DisclosureWriteRequest {
 #[utoipa::path(put, path = "/api/v1/enterprises/{uscc}/disclosures/{year}", tag = "enterprises",
     request_body = DisclosureWriteRequest,
     params(("uscc" = String, Path, description = "Unified social credit code"),
-        ("year" = i32, Path, description = "Monitoring year"),
-        ("X-Soilwatch-Actor" = String, Header, description = "Who records it (until sign-in)")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        ("year" = i32, Path, description = "Monitoring year")),
+    responses((status = 200, body = Object), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 404, body = crate::error::ErrorResponse),
         (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn put_disclosure(
     State(state): State<AppState>,
     Path((uscc, year)): Path<(String, i32)>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<DisclosureWriteRequest>, JsonRejection>,
 ) -> ApiResult<Json<Versioned<Disclosure>>> {
     let u = path_uscc(&uscc)?;
     let r = body(req)?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
+    let current = state.store.get_enterprise(u.as_str()).await?;
+    may_write(&state, &actor, &[current.item.division]).await?;
     let d = Disclosure {
         uscc: u,
         year,

@@ -4,7 +4,7 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use geo::MultiPolygon;
@@ -19,7 +19,8 @@ use soilwatch_store::registry_plot::{
 use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
-use super::registry_support::{body, change, division, same_key};
+use super::registry_support::{body, change, division, may_write, same_key};
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -159,46 +160,48 @@ fn to_plot(code: String, r: PlotWriteRequest) -> Plot {
 
 /// Register a (suspected) plot; 201 with the record, 409 if the code exists, 422 naming the field.
 #[utoipa::path(post, path = "/api/v1/plots", tag = "plots", request_body = PlotWriteRequest,
-    params(("X-Soilwatch-Actor" = String, Header, description = "Who registers (until sign-in)")),
-    responses((status = 201, body = Object), (status = 400, body = crate::error::ErrorResponse),
+    responses((status = 201, body = Object), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse),
         (status = 409, body = crate::error::ErrorResponse), (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn create_plot(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<PlotWriteRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Versioned<Plot>>)> {
     let r = body(req)?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
     let code = r.code.clone().unwrap_or_default();
     let identified_on = r.identified_on.unwrap_or_else(|| Utc::now().date_naive());
+    let plot = to_plot(code, r);
+    may_write(&state, &actor, &[plot.division]).await?;
     let rec = state
         .store
-        .create_plot(&to_plot(code, r), identified_on, &change)
+        .create_plot(&plot, identified_on, &change)
         .await?;
     Ok((StatusCode::CREATED, Json(rec)))
 }
 
 /// Replace a plot's facts (its steps stay); `version` guards against lost updates.
 #[utoipa::path(put, path = "/api/v1/plots/{code}", tag = "plots", request_body = PlotWriteRequest,
-    params(("code" = String, Path, description = "Plot code"),
-        ("X-Soilwatch-Actor" = String, Header, description = "Who changes it (until sign-in)")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+    params(("code" = String, Path, description = "Plot code")),
+    responses((status = 200, body = Object), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 404, body = crate::error::ErrorResponse),
         (status = 409, body = crate::error::ErrorResponse), (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn update_plot(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<PlotWriteRequest>, JsonRejection>,
 ) -> ApiResult<Json<Versioned<Plot>>> {
     let r = body(req)?;
     same_key(&code, r.code.as_deref(), "code")?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
     let version = r.version;
+    let current = state.store.get_plot(&code).await?;
+    let plot = to_plot(code, r);
+    may_write(&state, &actor, &[current.item.division, plot.division]).await?;
     Ok(Json(
-        state
-            .store
-            .update_plot(&to_plot(code, r), version, &change)
-            .await?,
+        state.store.update_plot(&plot, version, &change).await?,
     ))
 }
 
@@ -232,19 +235,21 @@ pub struct PlotStepRequest {
 /// Take the next lifecycle step. 409 when the step is out of order (the message names the
 /// missing steps, e.g. delisting before effect evaluation), 422 when it is malformed.
 #[utoipa::path(post, path = "/api/v1/plots/{code}/steps", tag = "plots", request_body = PlotStepRequest,
-    params(("code" = String, Path, description = "Plot code"),
-        ("X-Soilwatch-Actor" = String, Header, description = "Who records the step (until sign-in)")),
+    params(("code" = String, Path, description = "Plot code")),
     responses((status = 200, description = "The plot after the step", body = Object),
+        (status = 401, body = crate::error::ErrorResponse), (status = 403, body = crate::error::ErrorResponse),
         (status = 404, body = crate::error::ErrorResponse),
         (status = 409, body = crate::error::ErrorResponse), (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn add_plot_step(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<PlotStepRequest>, JsonRejection>,
 ) -> ApiResult<Json<Versioned<Plot>>> {
     let r = body(req)?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
+    let current = state.store.get_plot(&code).await?;
+    may_write(&state, &actor, &[current.item.division]).await?;
     let step = PlotStep {
         stage: r.stage,
         date: r.date,

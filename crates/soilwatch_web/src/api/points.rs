@@ -23,10 +23,6 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-/// Header that named who makes a change before sign-in (issue 7); still read by the handlers
-/// that have not switched to [`Actor`].
-pub const ACTOR_HEADER: &str = "x-soilwatch-actor";
-
 /// Monitoring points with filters, sorted by code, paged by cursor; JSON, CSV, GeoJSON or XLSX.
 #[utoipa::path(get, path = "/api/v1/points", tag = "points", params(FindParams),
     responses((status = 200, description = "Points (next page in the Link and X-Next-Cursor headers)", body = [Object]),

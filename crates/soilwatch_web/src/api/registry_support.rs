@@ -1,14 +1,16 @@
-//! What the registry handlers (plots, enterprises, remediation, tailings; issue 8) share: the
-//! actor from `X-Soilwatch-Actor` (until sign-in, issue 7), the required reason, JSON bodies as
+//! What the registry handlers (plots, enterprises, remediation, tailings; issue 8) share: who may
+//! write (the signed-in [`Actor`]: an administrator, or a data officer whose department's area
+//! covers the record's county — issue 7, `docs/ROLES.md`), the required reason, JSON bodies as
 //! 422 naming the field, and the history response.
 
 use axum::extract::rejection::JsonRejection;
-use axum::http::HeaderMap;
 use axum::Json;
 use soilwatch_core::{ChangeMeta, DivisionCode};
+use soilwatch_store::Role;
 
-use super::points::ACTOR_HEADER;
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
+use crate::AppState;
 
 /// The body, or a 422 whose message names the field (`industry: …`).
 pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
@@ -20,21 +22,24 @@ pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     })
 }
 
-/// Who makes the change and why; both are required.
-pub(crate) fn change(headers: &HeaderMap, reason: Option<&str>) -> ApiResult<ChangeMeta> {
-    let actor = headers
-        .get(ACTOR_HEADER)
-        // UTF-8 names (张三) are fine: header bytes are read as UTF-8, not only visible ASCII.
-        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                "缺少请求头 X-Soilwatch-Actor（修改人）/ the X-Soilwatch-Actor header (who makes \
-                 the change) is required until sign-in arrives"
-                    .into(),
-            )
-        })?;
+/// 403 unless the actor may write records of every one of `divisions`: an administrator, or a
+/// data officer whose department's area covers each (an update checks the record's county before
+/// and after the change, so nobody moves a record out of or into another county's area).
+pub(crate) async fn may_write(
+    state: &AppState,
+    actor: &Actor,
+    divisions: &[DivisionCode],
+) -> ApiResult<()> {
+    actor.require(&[Role::Administrator, Role::DataOfficer])?;
+    for d in divisions {
+        actor.require_division(state, *d).await?;
+    }
+    Ok(())
+}
+
+/// Who makes the change (the signed-in user) and why (required).
+pub(crate) fn change(actor: &Actor, reason: Option<&str>) -> ApiResult<ChangeMeta> {
+    let actor = actor.username();
     let reason = reason
         .map(str::trim)
         .filter(|s| !s.is_empty())

@@ -4,7 +4,7 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
@@ -15,10 +15,11 @@ use soilwatch_store::registry_remediation::{
     totals_per_destination, DestinationTotal, ManifestQuery, ProjectEvaluation, ProjectMode,
     QuantityUnit, Receipt, RemediationProject, TransferManifest, TransportMode,
 };
-use soilwatch_store::RegistryEntity;
+use soilwatch_store::{RegistryEntity, StoreError};
 use utoipa::{IntoParams, ToSchema};
 
-use super::registry_support::{amount, body, change, division, same_key};
+use super::registry_support::{amount, body, change, division, may_write, same_key};
+use crate::auth::Actor;
 use crate::error::ApiResult;
 use crate::AppState;
 
@@ -108,6 +109,15 @@ pub struct ProjectWriteRequest {
     pub reason: Option<String>,
 }
 
+/// The county of a registered plot; None when there is no such plot.
+async fn plot_division(state: &AppState, plot: &str) -> ApiResult<Option<DivisionCode>> {
+    match state.store.get_plot(plot).await {
+        Ok(p) => Ok(Some(p.item.division)),
+        Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn to_project(code: String, r: ProjectWriteRequest) -> RemediationProject {
     RemediationProject {
         code,
@@ -129,48 +139,55 @@ fn to_project(code: String, r: ProjectWriteRequest) -> RemediationProject {
 
 /// Register a project on a registered plot; 201, 409 if the code exists, 422 naming the field.
 #[utoipa::path(post, path = "/api/v1/remediation-projects", tag = "remediation", request_body = ProjectWriteRequest,
-    params(("X-Soilwatch-Actor" = String, Header, description = "Who registers (until sign-in)")),
-    responses((status = 201, body = Object), (status = 409, body = crate::error::ErrorResponse),
+    responses((status = 201, body = Object), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 409, body = crate::error::ErrorResponse),
         (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn create_project(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<ProjectWriteRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Versioned<RemediationProject>>)> {
     let r = body(req)?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
     let code = r.code.clone().unwrap_or_default();
+    let project = to_project(code, r);
+    // The project's county is its plot's (an unknown plot is the store's 422, naming plot_code).
+    let divisions: Vec<_> = plot_division(&state, &project.plot_code)
+        .await?
+        .into_iter()
+        .collect();
+    may_write(&state, &actor, &divisions).await?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            state
-                .store
-                .create_project(&to_project(code, r), &change)
-                .await?,
-        ),
+        Json(state.store.create_project(&project, &change).await?),
     ))
 }
 
 /// Replace a project.
 #[utoipa::path(put, path = "/api/v1/remediation-projects/{code}", tag = "remediation", request_body = ProjectWriteRequest,
-    params(("code" = String, Path, description = "Project code"),
-        ("X-Soilwatch-Actor" = String, Header, description = "Who changes it (until sign-in)")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+    params(("code" = String, Path, description = "Project code")),
+    responses((status = 200, body = Object), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 404, body = crate::error::ErrorResponse),
         (status = 409, body = crate::error::ErrorResponse), (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn update_project(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<ProjectWriteRequest>, JsonRejection>,
 ) -> ApiResult<Json<Versioned<RemediationProject>>> {
     let r = body(req)?;
     same_key(&code, r.code.as_deref(), "code")?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
     let version = r.version;
+    let current = state.store.get_project(&code).await?;
+    let project = to_project(code, r);
+    let mut divisions = vec![current.item.division];
+    divisions.extend(plot_division(&state, &project.plot_code).await?);
+    may_write(&state, &actor, &divisions).await?;
     Ok(Json(
         state
             .store
-            .update_project(&to_project(code, r), version, &change)
+            .update_project(&project, version, &change)
             .await?,
     ))
 }
@@ -360,40 +377,48 @@ fn to_manifest(code: String, r: ManifestWriteRequest) -> TransferManifest {
 
 /// File a manifest before the load leaves (a departure time not after now is a 422).
 #[utoipa::path(post, path = "/api/v1/manifests", tag = "remediation", request_body = ManifestWriteRequest,
-    params(("X-Soilwatch-Actor" = String, Header, description = "Who files it (until sign-in)")),
-    responses((status = 201, body = ManifestView), (status = 409, body = crate::error::ErrorResponse),
+    responses((status = 201, body = ManifestView), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 409, body = crate::error::ErrorResponse),
         (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn create_manifest(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<ManifestWriteRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<ManifestView>)> {
     let r = body(req)?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
     let code = r.code.clone().unwrap_or_default();
-    let m = state
-        .store
-        .create_manifest(&to_manifest(code, r), &change)
-        .await?;
+    let manifest = to_manifest(code, r);
+    // The load leaves the project's county: its officers file the manifest.
+    // (An unknown project is the store's 422, naming project_code.)
+    let divisions: Vec<_> = match state.store.get_project(&manifest.project_code).await {
+        Ok(p) => vec![p.item.division],
+        Err(StoreError::NotFound { .. }) => vec![],
+        Err(e) => return Err(e.into()),
+    };
+    may_write(&state, &actor, &divisions).await?;
+    let m = state.store.create_manifest(&manifest, &change).await?;
     Ok((StatusCode::CREATED, Json(m.into())))
 }
 
 /// Change a manifest before its departure (after departure or receipt, a 409).
 #[utoipa::path(put, path = "/api/v1/manifests/{code}", tag = "remediation", request_body = ManifestWriteRequest,
-    params(("code" = String, Path, description = "Manifest number"),
-        ("X-Soilwatch-Actor" = String, Header, description = "Who changes it (until sign-in)")),
-    responses((status = 200, body = ManifestView), (status = 404, body = crate::error::ErrorResponse),
+    params(("code" = String, Path, description = "Manifest number")),
+    responses((status = 200, body = ManifestView), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 404, body = crate::error::ErrorResponse),
         (status = 409, body = crate::error::ErrorResponse), (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn update_manifest(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<ManifestWriteRequest>, JsonRejection>,
 ) -> ApiResult<Json<ManifestView>> {
     let r = body(req)?;
     same_key(&code, r.code.as_deref(), "code")?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
     let version = r.version;
+    let current = state.store.get_manifest(&code).await?;
+    may_write(&state, &actor, &[current.item.origin_division]).await?;
     let m = state
         .store
         .update_manifest(&to_manifest(code, r), version, &change)
@@ -419,18 +444,21 @@ pub struct ReceiptRequest {
 /// Record the receipt at the destination (once; again is a 409); a difference from the sent
 /// quantity is flagged.
 #[utoipa::path(post, path = "/api/v1/manifests/{code}/receive", tag = "remediation", request_body = ReceiptRequest,
-    params(("code" = String, Path, description = "Manifest number"),
-        ("X-Soilwatch-Actor" = String, Header, description = "Who receives (until sign-in)")),
-    responses((status = 200, body = ManifestView), (status = 404, body = crate::error::ErrorResponse),
+    params(("code" = String, Path, description = "Manifest number")),
+    responses((status = 200, body = ManifestView), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 404, body = crate::error::ErrorResponse),
         (status = 409, body = crate::error::ErrorResponse), (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn receive_manifest(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<ReceiptRequest>, JsonRejection>,
 ) -> ApiResult<Json<ManifestView>> {
     let r = body(req)?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
+    // The destination county records what arrived.
+    let current = state.store.get_manifest(&code).await?;
+    may_write(&state, &actor, &[current.item.destination_division]).await?;
     let receipt = Receipt {
         quantity: r.quantity,
         arrived_at: r.arrived_at,

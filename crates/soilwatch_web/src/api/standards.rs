@@ -2,14 +2,15 @@
 //! rulesets (地方标准) a prefecture files over them.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use soilwatch_standards::overlay::overlay_from_csv;
 use soilwatch_standards::{Ruleset, RulesetRegistry, RulesetSummary};
-use soilwatch_store::{LocalRulesetRecord, StoreError};
+use soilwatch_store::{LocalRulesetRecord, Role, StoreError};
 use utoipa::ToSchema;
 
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -85,30 +86,22 @@ pub struct LocalRulesetRequest {
 }
 
 /// File a local ruleset over a national one. Values laxer than the national value they would
-/// replace are refused (422, naming the item, band and both values). The actor is taken from the
-/// `X-Soilwatch-Actor` header until sign-in arrives.
+/// replace are refused (422, naming the item, band and both values). Administrators and reviewers
+/// (the prefecture's environment bureau) may file one.
 #[utoipa::path(post, path = "/api/v1/standards", tag = "standards",
     request_body = LocalRulesetRequest,
     responses((status = 201, description = "Filed; the compiled ruleset", body = Object),
-        (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse),
         (status = 409, body = crate::error::ErrorResponse),
         (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn create_standard(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    actor: Actor,
     Json(req): Json<LocalRulesetRequest>,
 ) -> ApiResult<(StatusCode, Json<Ruleset>)> {
-    let actor = headers
-        .get("x-soilwatch-actor")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                "缺少 X-Soilwatch-Actor / the X-Soilwatch-Actor header is required".into(),
-            )
-        })?
-        .to_owned();
+    // Local standards are the prefecture's: its environment bureau (reviewers) and administrators.
+    actor.require(&[Role::Administrator, Role::Reviewer])?;
     let valid_id = (3..=64).contains(&req.id.len())
         && req
             .id
@@ -132,7 +125,7 @@ pub async fn create_standard(
         name: req.name,
         version: req.version,
         csv: req.csv,
-        created_by: actor,
+        created_by: actor.username().to_owned(),
         reason: req.reason,
         created_at: chrono::Utc::now(),
     };

@@ -2,7 +2,7 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use soilwatch_core::{DivisionCode, LonLat, Uscc, VersionRecord};
@@ -11,7 +11,8 @@ use soilwatch_store::registry_enterprise::{PondAssessment, TailingsPond, Tailing
 use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
-use super::registry_support::{body, change, division, same_key};
+use super::registry_support::{body, change, division, may_write, same_key};
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -159,18 +160,19 @@ fn to_pond(code: String, r: TailingsWriteRequest) -> ApiResult<TailingsPond> {
 
 /// Register a tailings pond; 201, 409 if the code exists, 422 naming the field.
 #[utoipa::path(post, path = "/api/v1/tailings-ponds", tag = "tailings", request_body = TailingsWriteRequest,
-    params(("X-Soilwatch-Actor" = String, Header, description = "Who registers (until sign-in)")),
-    responses((status = 201, body = Object), (status = 409, body = crate::error::ErrorResponse),
+    responses((status = 201, body = Object), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 409, body = crate::error::ErrorResponse),
         (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn create_tailings_pond(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<TailingsWriteRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Versioned<TailingsPond>>)> {
     let r = body(req)?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
     let code = r.code.clone().unwrap_or_default();
     let t = to_pond(code, r)?;
+    may_write(&state, &actor, &[t.division]).await?;
     Ok((
         StatusCode::CREATED,
         Json(state.store.create_tailings_pond(&t, &change).await?),
@@ -179,21 +181,23 @@ pub async fn create_tailings_pond(
 
 /// Replace a tailings pond.
 #[utoipa::path(put, path = "/api/v1/tailings-ponds/{code}", tag = "tailings", request_body = TailingsWriteRequest,
-    params(("code" = String, Path, description = "Pond code"),
-        ("X-Soilwatch-Actor" = String, Header, description = "Who changes it (until sign-in)")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+    params(("code" = String, Path, description = "Pond code")),
+    responses((status = 200, body = Object), (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse), (status = 404, body = crate::error::ErrorResponse),
         (status = 409, body = crate::error::ErrorResponse), (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn update_tailings_pond(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    headers: HeaderMap,
+    actor: Actor,
     req: Result<Json<TailingsWriteRequest>, JsonRejection>,
 ) -> ApiResult<Json<Versioned<TailingsPond>>> {
     let r = body(req)?;
     same_key(&code, r.code.as_deref(), "code")?;
-    let change = change(&headers, r.reason.as_deref())?;
+    let change = change(&actor, r.reason.as_deref())?;
     let version = r.version;
     let t = to_pond(code, r)?;
+    let current = state.store.get_tailings_pond(&t.code).await?;
+    may_write(&state, &actor, &[current.item.division, t.division]).await?;
     Ok(Json(
         state
             .store
