@@ -14,7 +14,11 @@ use crate::AppState;
 /// The application: API, health and pages.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(index))
+        .route("/", get(crate::pages::dashboard::dashboard_page))
+        .route(
+            "/counties/{code}",
+            get(crate::pages::dashboard::county_page),
+        )
         .route("/healthz", get(health::get_health))
         .route(
             "/static/soilwatch.css",
@@ -301,6 +305,8 @@ pub fn router(state: AppState) -> Router {
             get(crate::api::exports::get_export),
         )
         .fallback(not_found)
+        // Language of the pages: `?lang=` and the `sw_lang` cookie (issue 7).
+        .layer(axum::middleware::from_fn(crate::pages::i18n::layer))
         // Who asks, CSRF, no-store and the audit log, around every route (issue 7).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -328,28 +334,3 @@ async fn not_found(uri: axum::http::Uri) -> impl IntoResponse {
 const PAGE_404: &str =
     "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>未找到</title>\
 <p>页面不存在 / page not found. <a href=\"/\">返回首页 / home</a></p></html>";
-
-async fn index() -> Html<&'static str> {
-    Html(INDEX)
-}
-
-const INDEX: &str = r#"<!doctype html>
-<html lang="zh-CN">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>土壤环境信息化管理平台 · soilwatch</title>
-<link rel="stylesheet" href="/static/soilwatch.css"></head>
-<body class="index">
-<h1>土壤环境信息化管理平台</h1>
-<p>soilwatch — 凉山彝族自治州土壤污染防治工作方案的数据平台 / the data platform of the prefecture's soil pollution prevention work plan.</p>
-<h2>数据接口 / API</h2>
-<ul>
-<li><a href="/api/v1/divisions?boundary=false">行政区划 / divisions</a> (<code>/api/v1/divisions</code>)</li>
-<li><a href="/api/v1/analytes">检测项目 / analytes</a> (<code>/api/v1/analytes</code>)</li>
-<li><a href="/api/v1/standards">评价标准 / standards</a> (<code>/api/v1/standards</code>)</li>
-<li><a href="/api/v1/departments">部门 / departments</a></li>
-<li><a href="/api/v1/points">监测点位 / monitoring points</a> · <a href="/api/v1/results">检测结果 / results</a></li>
-<li><a href="/network/coverage">监测网络覆盖 / network coverage</a> · <a href="/api/v1/samples">样品 / samples</a> · <a href="/api/v1/results?f=csv&amp;limit=10000">结果 CSV / results as CSV</a></li>
-<li><a href="/api/v1/openapi.json">OpenAPI</a> · <a href="/healthz">运行状态 / health</a></li>
-</ul>
-</body></html>
-"#;

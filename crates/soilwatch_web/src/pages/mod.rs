@@ -3,10 +3,14 @@
 
 pub mod account;
 pub mod admin;
+pub mod charts;
 pub mod classification;
 pub mod coverage;
+pub mod dashboard;
+pub mod i18n;
 pub mod imports;
 pub mod login;
+pub mod overview;
 pub mod point;
 pub mod registry;
 pub mod sample;

@@ -108,6 +108,285 @@ pub fn county_map(counties: &[MapCounty<'_>], width: f64) -> String {
     out
 }
 
+/// A county (or other area) on a [`draw_map`].
+pub struct MapArea<'a> {
+    pub boundary: &'a geo::MultiPolygon<f64>,
+    pub fill: String,
+    /// Name and value written at the area's interior point (none: unlabelled).
+    pub label: Option<(String, String)>,
+    /// Where a click goes.
+    pub href: Option<String>,
+    /// Tooltip and accessible name.
+    pub title: String,
+    /// Drawn with a heavy outline (the county zoomed to).
+    pub emphasis: bool,
+}
+
+/// A point on a [`draw_map`], a link to its page.
+pub struct MapDot {
+    pub lon: f64,
+    pub lat: f64,
+    pub href: String,
+    pub title: String,
+    pub fill: &'static str,
+}
+
+/// What a map shows.
+pub struct MapSpec<'a> {
+    /// Accessible name of the map.
+    pub label: String,
+    pub areas: Vec<MapArea<'a>>,
+    pub dots: Vec<MapDot>,
+    /// Longitude/latitude extent to show; the areas' extent when none (zoom to a county).
+    pub extent: Option<geo::Rect<f64>>,
+    pub legend_title: String,
+    /// (fill, text) of each legend entry.
+    pub legend: Vec<(String, String)>,
+    pub width: f64,
+    pub lang: super::i18n::Lang,
+}
+
+/// The map in the 3° Gauss–Krüger zone of its centre (CGCS2000, the projection the division
+/// areas and the classification are computed in), so the scale bar is true; with a legend, a
+/// scale bar, a north arrow (turned by the grid convergence) and labels. Areas and points are
+/// links when they have a page.
+pub fn draw_map(spec: &MapSpec<'_>) -> String {
+    use geo::{MapCoords, Simplify};
+    let l = spec.lang;
+    let Some(ext) = spec.extent.or_else(|| {
+        spec.areas
+            .iter()
+            .filter_map(|a| a.boundary.bounding_rect())
+            .reduce(|a, b| {
+                geo::Rect::new(
+                    geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                    geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+                )
+            })
+    }) else {
+        return format!("<p>{}</p>", l.t("没有边界数据", "no boundaries"));
+    };
+    let centre = ext.center();
+    let Ok(gk) = soilwatch_geostat::gauss_kruger_3deg(centre.x) else {
+        return format!("<p>{}</p>", l.t("投影失败", "projection failed"));
+    };
+    let proj = |lon: f64, lat: f64| gk.project_point(lon, lat).ok();
+    // Projected extent from the four corners and the edge midpoints.
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    for (lon, lat) in [
+        (ext.min().x, ext.min().y),
+        (ext.max().x, ext.min().y),
+        (ext.min().x, ext.max().y),
+        (ext.max().x, ext.max().y),
+        (centre.x, ext.min().y),
+        (centre.x, ext.max().y),
+    ] {
+        if let Some((x, y)) = proj(lon, lat) {
+            xs.push(x);
+            ys.push(y);
+        }
+    }
+    let fold = |v: &[f64], f: fn(f64, f64) -> f64, init: f64| v.iter().copied().fold(init, f);
+    let (x0, x1) = (fold(&xs, f64::min, f64::MAX), fold(&xs, f64::max, f64::MIN));
+    let (y0, y1) = (fold(&ys, f64::min, f64::MAX), fold(&ys, f64::max, f64::MIN));
+    let w = spec.width;
+    let scale = w / (x1 - x0).max(1.0); // px per metre
+    let h = ((y1 - y0) * scale).max(1.0);
+    let px = |x: f64| (x - x0) * scale;
+    let py = |y: f64| (y1 - y) * scale;
+    let band = 64.0 + 18.0 * ((spec.legend.len() as f64) / 3.0).ceil().max(1.0);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="map" viewBox="0 0 {w:.0} {:.0}" width="{w:.0}" height="{:.0}" role="img" aria-label="{}" font-family="sans-serif"><defs><clipPath id="mapclip"><rect x="0" y="0" width="{w:.0}" height="{h:.0}"/></clipPath></defs><rect x="0" y="0" width="{w:.0}" height="{h:.0}" fill="#f7fbff"/><g clip-path="url(#mapclip)">"##,
+        h + band,
+        h + band,
+        esc(&spec.label)
+    );
+    let mut labels = String::new();
+    for a in &spec.areas {
+        let Ok(projected) = gk.project(a.boundary) else {
+            continue;
+        };
+        let screen = projected
+            .map_coords(|c| geo::coord! { x: px(c.x), y: py(c.y) })
+            .simplify(0.4);
+        let mut d = String::new();
+        for poly in &screen.0 {
+            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                for (i, p) in ring.0.iter().enumerate() {
+                    let _ = write!(d, "{}{:.1} {:.1}", if i == 0 { "M" } else { "L" }, p.x, p.y);
+                }
+                d.push('Z');
+            }
+        }
+        let path = format!(
+            r##"<path d="{d}" fill="{}" stroke="{}" stroke-width="{}"><title>{}</title></path>"##,
+            esc(&a.fill),
+            if a.emphasis { "#000" } else { "#555" },
+            if a.emphasis { "2.5" } else { "0.8" },
+            esc(&a.title)
+        );
+        match &a.href {
+            Some(href) => {
+                let _ = write!(
+                    out,
+                    r#"<a href="{}" aria-label="{}">{path}</a>"#,
+                    esc(href),
+                    esc(&a.title)
+                );
+            }
+            None => out.push_str(&path),
+        }
+        if let (Some((name, value)), Some(p)) = (&a.label, screen.interior_point()) {
+            let _ = write!(
+                labels,
+                r##"<text x="{0:.1}" y="{1:.1}" font-size="12" text-anchor="middle" fill="#111" stroke="#fff" stroke-width="3" paint-order="stroke" pointer-events="none">{2}<tspan x="{0:.1}" dy="14" font-size="11">{3}</tspan></text>"##,
+                p.x(),
+                p.y(),
+                esc(name),
+                esc(value)
+            );
+        }
+    }
+    for d in &spec.dots {
+        if let Some((x, y)) = proj(d.lon, d.lat) {
+            let _ = write!(
+                out,
+                r##"<a href="{}"><circle class="dot" cx="{:.1}" cy="{:.1}" r="4" fill="{}" stroke="#fff" stroke-width="1"><title>{}</title></circle></a>"##,
+                esc(&d.href),
+                px(x),
+                py(y),
+                d.fill,
+                esc(&d.title)
+            );
+        }
+    }
+    out.push_str(&labels);
+    out.push_str("</g>");
+    let _ = write!(
+        out,
+        r##"<rect x="0.5" y="0.5" width="{:.0}" height="{h:.0}" fill="none" stroke="#888"/>"##,
+        w - 1.0
+    );
+    // North arrow: grid north differs from true north by the convergence of the meridians.
+    let angle = match (proj(centre.x, centre.y), proj(centre.x, centre.y + 0.01)) {
+        (Some((ax, ay)), Some((bx, by))) => (bx - ax).atan2(by - ay).to_degrees(),
+        _ => 0.0,
+    };
+    let _ = write!(
+        out,
+        r##"<g transform="translate({:.1} 34) rotate({angle:.2})" aria-label="{}"><polygon points="0,-22 8,8 0,2 -8,8" fill="#222"/><text x="0" y="-26" font-size="13" text-anchor="middle" font-weight="bold" fill="#222" stroke="#fff" stroke-width="3" paint-order="stroke">{}</text></g>"##,
+        w - 28.0,
+        l.t("指北针", "north arrow"),
+        l.t("北", "N")
+    );
+    // Scale bar: a round length near a quarter of the width.
+    let target_m = (w / 4.0) / scale;
+    let magnitude = 10f64.powf(target_m.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|k| k * magnitude)
+        .filter(|m| *m <= target_m)
+        .fold(magnitude, f64::max);
+    let bar = step * scale;
+    let (sx, sy) = (w - bar - 16.0, h + 26.0);
+    let km = step / 1000.0;
+    let _ = write!(
+        out,
+        r##"<g font-size="11" aria-label="{}"><rect x="{sx:.1}" y="{sy:.1}" width="{:.1}" height="6" fill="#222"/><rect x="{:.1}" y="{sy:.1}" width="{:.1}" height="6" fill="#fff" stroke="#222"/><text x="{sx:.1}" y="{:.1}" text-anchor="middle">0</text><text x="{:.1}" y="{:.1}" text-anchor="middle">{} km</text><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{}</text></g>"##,
+        l.t("比例尺", "scale bar"),
+        bar / 2.0,
+        sx + bar / 2.0,
+        bar / 2.0,
+        sy - 4.0,
+        sx + bar,
+        sy - 4.0,
+        plain(km),
+        w - 16.0,
+        sy + 22.0,
+        esc(&format!(
+            "CGCS2000 {} {}°E",
+            l.t(
+                "3度带高斯-克吕格投影，中央经线",
+                "3° Gauss–Krüger, central meridian"
+            ),
+            gk.central_meridian
+        ))
+    );
+    // Legend.
+    let _ = write!(
+        out,
+        r##"<text x="4" y="{:.1}" font-size="12" font-weight="bold">{}</text>"##,
+        h + 20.0,
+        esc(&spec.legend_title)
+    );
+    for (i, (fill, text)) in spec.legend.iter().enumerate() {
+        let (col, row) = ((i % 3) as f64, (i / 3) as f64);
+        let (lx, ly) = (4.0 + col * 150.0, h + 30.0 + row * 18.0);
+        let _ = write!(
+            out,
+            r##"<rect x="{lx:.1}" y="{ly:.1}" width="16" height="12" fill="{}" stroke="#555"/><text x="{:.1}" y="{:.1}" font-size="11">{}</text>"##,
+            esc(fill),
+            lx + 20.0,
+            ly + 10.0,
+            esc(text)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Five classes of a sequential palette (light to dark), for [`choropleth`].
+pub const PALETTE: [&str; 5] = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"];
+/// Fill of an area without data.
+pub const NO_DATA: &str = "#d9d9d9";
+
+/// Equal-interval classes from 0 to a round maximum: the upper bound of each class.
+pub fn breaks(max: f64) -> [f64; 5] {
+    let max = if max > 0.0 { max } else { 1.0 };
+    let magnitude = 10f64.powf((max / 5.0).log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|k| k * magnitude)
+        .find(|s| s * 5.0 >= max)
+        .unwrap_or(max / 5.0);
+    [step, 2.0 * step, 3.0 * step, 4.0 * step, 5.0 * step]
+}
+
+/// The fill of a value with these breaks (values at a break belong to the lower class).
+pub fn choropleth(value: Option<f64>, breaks: &[f64; 5]) -> &'static str {
+    match value {
+        None => NO_DATA,
+        Some(v) => {
+            let i = breaks.iter().position(|b| v <= *b).unwrap_or(4);
+            PALETTE[i]
+        }
+    }
+}
+
+/// Legend entries of the breaks (`0 – 20`, `20 – 40`, …) and "no data".
+pub fn choropleth_legend(breaks: &[f64; 5], lang: super::i18n::Lang) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = breaks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let lo = if i == 0 { 0.0 } else { breaks[i - 1] };
+            (
+                PALETTE[i].to_owned(),
+                if i == 0 {
+                    format!("0 – {}", plain(*b))
+                } else {
+                    format!("> {} – {}", plain(lo), plain(*b))
+                },
+            )
+        })
+        .collect();
+    out.push((NO_DATA.to_owned(), lang.t("无数据", "no data").to_owned()));
+    out
+}
+
 /// One observation on a chart.
 pub struct ChartPoint {
     pub date: NaiveDate,
@@ -228,6 +507,17 @@ pub fn time_series(
     out
 }
 
+/// A number with at most three decimals, trailing zeros dropped (`2`, `0.25`, `12.5`).
+pub fn plain(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_owned()
+    }
+}
+
 /// A number with about three significant digits.
 pub fn fmt_num(v: f64) -> String {
     if v == 0.0 {
@@ -240,6 +530,59 @@ pub fn fmt_num(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn breaks_are_round_and_cover_the_maximum() {
+        assert_eq!(breaks(87.0), [20.0, 40.0, 60.0, 80.0, 100.0]);
+        assert_eq!(breaks(0.0), [0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+        let b = breaks(12.5);
+        assert_eq!(b[4], 12.5);
+        assert_eq!(choropleth(Some(0.0), &b), PALETTE[0]);
+        assert_eq!(choropleth(Some(b[0]), &b), PALETTE[0]);
+        assert_eq!(choropleth(Some(b[0] + 0.01), &b), PALETTE[1]);
+        assert_eq!(choropleth(Some(12.5), &b), PALETTE[4]);
+        assert_eq!(choropleth(None, &b), NO_DATA);
+    }
+
+    #[test]
+    fn map_has_legend_scale_bar_north_arrow_and_true_scale() {
+        // A 0.1° × 0.1° square at 28°N: about 9.8 km wide.
+        let sq = geo::MultiPolygon(vec![polygon![
+            (x: 102.0, y: 28.0), (x: 102.1, y: 28.0), (x: 102.1, y: 28.1), (x: 102.0, y: 28.1)
+        ]]);
+        let svg = draw_map(&MapSpec {
+            label: "测试".into(),
+            areas: vec![MapArea {
+                boundary: &sq,
+                fill: PALETTE[2].into(),
+                label: Some(("甲县".into(), "12".into())),
+                href: Some("/counties/513401".into()),
+                title: "甲县 12".into(),
+                emphasis: false,
+            }],
+            dots: vec![MapDot {
+                lon: 102.05,
+                lat: 28.05,
+                href: "/points/P-1".into(),
+                title: "P-1".into(),
+                fill: "#c62828",
+            }],
+            extent: None,
+            legend_title: "点位数".into(),
+            legend: choropleth_legend(&breaks(12.0), super::super::i18n::Lang::Zh),
+            width: 400.0,
+            lang: super::super::i18n::Lang::Zh,
+        });
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains(r#"href="/counties/513401""#));
+        assert!(svg.contains(r#"href="/points/P-1""#));
+        assert!(svg.contains(">甲县<") && svg.contains("无数据"));
+        assert!(svg.contains("指北针") && svg.contains(">北<"));
+        // 400 px for ~9.8 km: a quarter is ~2.45 km, so the bar is 2 km.
+        assert!(svg.contains(">2 km<"), "{svg}");
+        assert!(svg.contains("中央经线 102°E"));
+    }
 
     #[test]
     fn numbers_and_escaping() {
