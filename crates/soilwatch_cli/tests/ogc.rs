@@ -169,7 +169,7 @@ fn gdal_reads_the_ogc_api_and_every_export() {
     }
 
     // Each layer: count, geometry type, fields.
-    let cases: [(&str, &str, &[&str]); 6] = [
+    let cases: [(&str, &str, &[&str]); 8] = [
         (
             "divisions",
             "Multi Polygon",
@@ -195,6 +195,16 @@ fn gdal_reads_the_ogc_api_and_every_export() {
             "tailings_ponds",
             "Point",
             &["code", "enterprise_uscc", "status"],
+        ),
+        (
+            "remediation_projects",
+            "Multi Polygon",
+            &["code", "plot_code", "status", "started_on"],
+        ),
+        (
+            "classification_units",
+            "Multi Polygon",
+            &["run", "unit", "final_class", "area_mu"],
         ),
     ];
     for (layer, geom, fields) in cases {
@@ -351,6 +361,18 @@ fn register(addr: &str, token: &str) {
             "code": "TP-001", "name": "某尾矿库", "enterprise_uscc": "91350100M000100Y43",
             "division": "513402", "lon": x + h, "lat": y + h, "status": "operating",
             "reason": "issue 11 test"}),
+        ),
+        (
+            "/api/v1/remediation-projects",
+            serde_json::json!({
+            "code": "PRJ-1", "name": "原冶炼厂治理修复工程", "plot_code": "HL-P-001",
+            "mode": "remediation", "responsible_unit": "会理市某公司", "technique": "异位固化/稳定化",
+            "started_on": "2024-06-01", "reason": "issue 11 test"}),
+        ),
+        (
+            // 会理市 has no parcels: a 5 km grid clipped to the county.
+            "/api/v1/classification/runs",
+            serde_json::json!({"year": 2025, "county": "513402", "grid_cell_m": 5000}),
         ),
     ];
     for (path, body) in writes {

@@ -12,7 +12,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
+use soilwatch_classify::{ClassifySettings, EvaluationUnit, UnitClass, UnitSource};
+use soilwatch_core::Medium;
 use soilwatch_core::{ChangeMeta, LonLat};
+use soilwatch_store::classification_service::{run_classification, RunRequest};
+use soilwatch_store::conformance;
+use soilwatch_store::conformance_network::point_inside;
 use soilwatch_store::conformance_registry::square_inside;
 use soilwatch_store::demo::{load, DemoOptions};
 use soilwatch_store::registry_codes::Industry;
@@ -20,7 +25,10 @@ use soilwatch_store::registry_enterprise::{
     Enterprise, EnterpriseStatus, TailingsPond, TailingsStatus,
 };
 use soilwatch_store::registry_plot::Plot;
-use soilwatch_store::{NetworkStore, RegistryStore, Role};
+use soilwatch_store::registry_remediation::{ProjectMode, RemediationProject};
+use soilwatch_store::{
+    ClassificationStore, NetworkStore, RegistryStore, ReviewAction, Role, Store,
+};
 use soilwatch_test_utils::TestApp;
 use tower::ServiceExt;
 
@@ -114,6 +122,9 @@ async fn bad(app: &App, uri: &str, param: &str) {
         v["error"]["message"].as_str().unwrap().contains(param),
         "{uri}: {v}"
     );
+    // The OGC API exception shape beside it.
+    assert_eq!(v["code"], "bad_request", "{uri}");
+    assert_eq!(v["description"], v["error"]["message"], "{uri}");
 }
 
 const DEMO: DemoOptions = DemoOptions {
@@ -238,9 +249,11 @@ async fn landing_conformance_api_and_collections() {
             "divisions",
             "points",
             "samples",
+            "classification_units",
             "plots",
             "enterprises",
-            "tailings_ponds"
+            "tailings_ponds",
+            "remediation_projects"
         ]
     );
     for c in cols["collections"].as_array().unwrap() {
@@ -736,5 +749,210 @@ async fn registries_are_collections_and_exports() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.starts_with(b"SQLite format 3\0"));
     let r = get(&app, "/api/v1/exports/plots.csv", "").await;
+    assert_eq!(r.text().lines().count(), 3);
+
+    // Remediation projects, drawn with their plot's boundary.
+    let project = RemediationProject {
+        code: "PRJ-1".into(),
+        name: "原冶炼厂治理修复工程".into(),
+        plot_code: "HL-P-001".into(),
+        division: "513400".parse().unwrap(),
+        mode: ProjectMode::Remediation,
+        responsible_unit: "会理市某公司".into(),
+        technique: "异位固化/稳定化".into(),
+        plan_filing: None,
+        started_on: Some(day),
+        finished_on: None,
+        supervisors: vec!["监理甲".into()],
+        notice_board: None,
+        effect_evaluation: None,
+    };
+    store.create_project(&project, &change).await.unwrap();
+    let projects = json(&app, "/ogc/collections/remediation_projects/items").await;
+    assert_eq!(projects["numberMatched"], 1);
+    let f = &projects["features"][0];
+    assert_eq!(f["id"], "PRJ-1");
+    assert_eq!(f["geometry"]["type"], "MultiPolygon");
+    assert_eq!(f["properties"]["division"], "513402");
+    assert_eq!(f["properties"]["status"], "in_progress");
+    assert_eq!(f["properties"]["mode"], "remediation");
+    let plot = json(&app, "/ogc/collections/plots/items/HL-P-001").await;
+    assert_eq!(f["geometry"], plot["geometry"]);
+    for (q, n) in [
+        ("status=in_progress", 1),
+        ("status=finished", 0),
+        ("division=513401", 0),
+        ("datetime=2024-01-01/..", 1),
+        ("datetime=../2023-12-31", 0),
+    ] {
+        let v = json(
+            &app,
+            &format!("/ogc/collections/remediation_projects/items?{q}"),
+        )
+        .await;
+        assert_eq!(v["numberMatched"], n, "{q}");
+    }
+    let one = json(&app, "/ogc/collections/remediation_projects/items/PRJ-1").await;
+    assert_eq!(one["properties"]["plot_code"], "HL-P-001");
+    let r = get(&app, "/api/v1/exports/remediation_projects.csv", "").await;
+    assert_eq!(r.text().lines().count(), 2);
+}
+
+/// Two paddy units in 会理市, each with a soil sample at pH 6.0: Cd 0.4 (equal to the GB 15618
+/// screening value 0.4: priority protection) and Cd 2.5 (above the intervention value 2.0: strict
+/// control). Two runs; the newer one is the current layer, `run=` opens the older.
+#[tokio::test]
+async fn classification_units_are_a_layer_per_run() {
+    let app = App {
+        inner: TestApp::sqlite().await,
+        token: None,
+    };
+    let store = app.store.as_ref();
+    let change = ChangeMeta::new("测试", "issue 11");
+    let mut units = Vec::new();
+    for (code, k, cd) in [("A", 0.0, "0.4"), ("B", 150.0, "2.5")] {
+        let p = point_inside(store, &format!("P-{code}"), "513402", k).await;
+        store.create_point(&p, &change).await.unwrap();
+        let (x, y) = (p.point.location.lon(), p.point.location.lat());
+        let d = 0.004;
+        let ring = geo::LineString::from(vec![
+            (x - d, y - d),
+            (x + d, y - d),
+            (x + d, y + d),
+            (x - d, y + d),
+            (x - d, y - d),
+        ]);
+        units.push(
+            EvaluationUnit::new(
+                format!("HL-{code}"),
+                "513402".parse().unwrap(),
+                UnitSource::Parcel,
+                Some("0101".parse().unwrap()),
+                geo::Polygon::new(ring, vec![]).into(),
+            )
+            .unwrap(),
+        );
+        let mut s = conformance::sample(
+            &format!("S-{code}"),
+            Some(&format!("P-{code}")),
+            "513402",
+            Medium::Soil,
+            "2024-05-01",
+            &[
+                ("Cd", cd),
+                ("Hg", "0.1"),
+                ("As", "10"),
+                ("Pb", "30"),
+                ("Cr", "80"),
+                ("pH", "6.0"),
+            ],
+        );
+        s.results[5].unit = soilwatch_core::Unit::Dimensionless;
+        store.insert_samples(&[s], &change).await.unwrap();
+    }
+    store
+        .put_units(&units, "parcels.geojson", &change)
+        .await
+        .unwrap();
+    let run = |year| RunRequest {
+        year,
+        division: Some("513402".parse().unwrap()),
+        settings: ClassifySettings::default(),
+        actor: "测试".into(),
+    };
+    let old = run_classification(store, &run(2024)).await.unwrap();
+    let new = run_classification(store, &run(2025)).await.unwrap();
+    store
+        .review_unit(
+            new.id,
+            "HL-A",
+            ReviewAction::Override,
+            Some(UnitClass::SafeUtilization),
+            &ChangeMeta::new("审核员", "现场核查"),
+        )
+        .await
+        .unwrap();
+
+    let current = json(&app, "/ogc/collections/classification_units/items").await;
+    assert_eq!(current["numberMatched"], 2);
+    let by_unit = |v: &Value, unit: &str| -> Value {
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["properties"]["unit"] == unit)
+            .unwrap()
+            .clone()
+    };
+    let a = by_unit(&current, "HL-A");
+    assert_eq!(a["id"], format!("{}-HL-A", new.id));
+    assert_eq!(a["properties"]["run"], new.id);
+    assert_eq!(a["properties"]["class"], "priority_protection");
+    assert_eq!(a["properties"]["reviewed_class"], "safe_utilization");
+    assert_eq!(a["properties"]["final_class"], "safe_utilization");
+    assert_eq!(a["geometry"]["type"], "MultiPolygon");
+    let b = by_unit(&current, "HL-B");
+    assert_eq!(b["properties"]["final_class"], "strict_control");
+    assert_eq!(b["properties"]["final_class_cn"], "严格管控类");
+    assert!((b["properties"]["area_mu"].as_f64().unwrap() - units[1].area_mu).abs() < 0.01);
+
+    let older = json(
+        &app,
+        &format!("/ogc/collections/classification_units/items?run={}", old.id),
+    )
+    .await;
+    assert_eq!(older["numberMatched"], 2);
+    assert_eq!(
+        by_unit(&older, "HL-A")["properties"]["final_class"],
+        "priority_protection"
+    );
+    for (q, n) in [
+        ("final_class=strict_control", 1),
+        (
+            "final_class=%E4%B8%A5%E6%A0%BC%E7%AE%A1%E6%8E%A7%E7%B1%BB",
+            1,
+        ),
+        ("final_class=priority_protection", 0),
+        ("division=513401", 0),
+        ("run=999999", 0),
+    ] {
+        let v = json(
+            &app,
+            &format!("/ogc/collections/classification_units/items?{q}"),
+        )
+        .await;
+        assert_eq!(v["numberMatched"], n, "{q}");
+    }
+    bad(
+        &app,
+        "/ogc/collections/classification_units/items?final_class=gold",
+        "final_class",
+    )
+    .await;
+    let one = json(
+        &app,
+        &format!(
+            "/ogc/collections/classification_units/items/{}-HL-B",
+            old.id
+        ),
+    )
+    .await;
+    assert_eq!(one["properties"]["class"], "strict_control");
+    for id in ["999999-HL-B", "HL-B", &format!("{}-NOPE", old.id)] {
+        let r = get(
+            &app,
+            &format!("/ogc/collections/classification_units/items/{id}"),
+            "application/json",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{id}");
+        let v = r.json();
+        assert_eq!(v["code"], "not_found");
+        assert!(v["description"].as_str().unwrap().contains(id), "{v}");
+    }
+    let r = get(&app, "/api/v1/exports/classification_units.gpkg", "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.starts_with(b"SQLite format 3\0"));
+    let r = get(&app, "/api/v1/exports/classification_units.csv", "").await;
     assert_eq!(r.text().lines().count(), 3);
 }

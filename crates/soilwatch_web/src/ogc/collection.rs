@@ -10,7 +10,8 @@ use soilwatch_store::Store;
 
 use super::layers::{Divisions, Points, Samples};
 use super::params::ItemQuery;
-use super::registries::{Enterprises, Plots, TailingsPonds};
+use super::registries::{Enterprises, Plots, RemediationProjects, TailingsPonds};
+use super::units::ClassificationUnits;
 use crate::error::{ApiError, ApiResult};
 
 /// Geometry type of a collection's features.
@@ -252,16 +253,20 @@ static SAMPLES: Samples = Samples;
 static PLOTS: Plots = Plots;
 static ENTERPRISES: Enterprises = Enterprises;
 static TAILINGS_PONDS: TailingsPonds = TailingsPonds;
+static REMEDIATION_PROJECTS: RemediationProjects = RemediationProjects;
+static CLASSIFICATION_UNITS: ClassificationUnits = ClassificationUnits;
 
 /// Every collection, in the order `/collections` lists them.
-pub fn collections() -> [&'static dyn Collection; 6] {
+pub fn collections() -> [&'static dyn Collection; 8] {
     [
         &DIVISIONS,
         &POINTS,
         &SAMPLES,
+        &CLASSIFICATION_UNITS,
         &PLOTS,
         &ENTERPRISES,
         &TAILINGS_PONDS,
+        &REMEDIATION_PROJECTS,
     ]
 }
 

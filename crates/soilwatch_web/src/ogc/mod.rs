@@ -13,6 +13,7 @@ pub mod layers;
 pub mod openapi;
 pub mod params;
 pub mod registries;
+pub mod units;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -58,6 +59,43 @@ pub fn routes() -> Router<AppState> {
         .route("/collections/{id}/items", get(list_items))
         .route("/collections/{id}/items/{feature_id}", get(get_item))
         .fallback(not_found)
+        .layer(axum::middleware::map_response(ogc_exception))
+}
+
+/// Errors under `/ogc` in the OGC API exception shape: `{"code", "description"}` at the top
+/// (OGC API – Common, exception.yaml) with the platform's `{"error": {code, message}}` kept beside
+/// them, so that OGC clients and our own API clients both read it.
+async fn ogc_exception(res: Response) -> Response {
+    let status = res.status();
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || !json {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    // Error bodies are a few hundred bytes; 64 KiB bounds a pathological one.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (parts.status, "").into_response();
+    };
+    let mut v: Value = match serde_json::from_slice(&bytes) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return Response::from_parts(parts, axum::body::Body::from(bytes)),
+    };
+    let code = v["error"]["code"].as_str().map(str::to_owned);
+    let message = v["error"]["message"].as_str().map(str::to_owned);
+    if let (Some(code), Value::Object(m)) = (code, &mut v) {
+        m.insert("code".into(), Value::String(code));
+        m.insert(
+            "description".into(),
+            Value::String(message.unwrap_or_default()),
+        );
+    }
+    let out = serde_json::to_vec(&v).unwrap_or_else(|_| bytes.to_vec());
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(out))
 }
 
 async fn not_found(uri: Uri) -> ApiError {

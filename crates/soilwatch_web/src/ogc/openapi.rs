@@ -24,9 +24,23 @@ fn ok(description: &str, types: &[&str]) -> Value {
         .collect();
     json!({
         "200": {"description": description, "content": content},
-        "400": {"description": "Bad request (JSON error body)"},
-        "404": {"description": "Not found (JSON error body)"},
+        "400": exception("Bad request: a parameter is invalid (the description names it)"),
+        "401": exception("A non-public collection without a signed-in user"),
+        "404": exception("No such collection or feature"),
     })
+}
+
+/// An error response with the OGC API exception body (`code`, `description`; the platform's
+/// `error` object as well).
+fn exception(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["code"],
+        "properties": {
+            "code": {"type": "string"},
+            "description": {"type": "string"},
+            "error": {"type": "object"}
+        }
+    }}}})
 }
 
 /// The OpenAPI document.

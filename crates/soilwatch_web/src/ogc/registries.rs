@@ -1,12 +1,17 @@
 //! The registries (issue 8) as collections: contaminated plots (boundaries), key supervised
-//! enterprises (the public fields only: never the contact) and tailings ponds. Each reads the
+//! enterprises (the public fields only: never the contact), tailings ponds and remediation
+//! projects (with their plot's boundary). Each reads the
 //! registry's list with the division and status pushed down and filters the rest on the features.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
+use geo::MultiPolygon;
 use serde_json::{json, Map, Value};
 use soilwatch_core::LonLat;
 use soilwatch_store::registry_enterprise::{Enterprise, TailingsPond};
 use soilwatch_store::registry_plot::Plot;
+use soilwatch_store::registry_remediation::RemediationProject;
 use soilwatch_store::{RegistryQuery, Store, StoreError, Versioned};
 
 use super::collection::{
@@ -16,7 +21,7 @@ use super::collection::{
 use super::params::ItemQuery;
 use crate::error::ApiResult;
 
-use FieldType::{Integer, Number, String as Text};
+use FieldType::{Date, Integer, Number, String as Text};
 
 /// The serialized code of a registry enum (`operating`, `nonferrous_smelting`, …).
 fn code_of<T: serde::Serialize>(v: &T) -> Value {
@@ -293,5 +298,134 @@ impl Collection for TailingsPonds {
     }
     async fn item(&self, store: &dyn Store, id: &str) -> ApiResult<Feature> {
         found(store.get_tailings_pond(id).await, self.meta().id, id).map(pond_feature)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Remediation projects
+
+/// 修复工程 — remediation and risk-control projects, drawn with their plot's boundary.
+pub struct RemediationProjects;
+
+static PROJECT_FIELDS: [Field; 12] = [
+    field("code", Text, "工程编码 / project code", true),
+    field("name", Text, "工程名称 / name", true),
+    field("plot_code", Text, "地块编码 / plot code", true),
+    field("division", Text, "行政区划 / division", true),
+    field("mode", Text, "方式 / mode", true),
+    field(
+        "responsible_unit",
+        Text,
+        "责任单位 / responsible unit",
+        false,
+    ),
+    field("technique", Text, "技术 / technique", false),
+    field("started_on", Date, "开工日期 / started on", false),
+    field("finished_on", Date, "完工日期 / finished on", false),
+    field("status", Text, "进展 / progress", true),
+    field(
+        "evaluation_passed",
+        Text,
+        "效果评估是否达标 / effect evaluation passed",
+        false,
+    ),
+    field("version", Integer, "版本 / version", false),
+];
+
+static PROJECTS_META: CollectionMeta = CollectionMeta {
+    id: "remediation_projects",
+    title: "修复工程 / remediation projects",
+    description: "污染地块治理修复与风险管控工程，以地块边界表示（CGCS2000）/ remediation and \
+                  risk-control projects, drawn with their plot's boundary (CGCS2000)",
+    geometry: GeometryKind::MultiPolygon,
+    fields: &PROJECT_FIELDS,
+    public: true,
+    temporal: Some(("started_on", Some("finished_on"))),
+};
+
+/// `planned` (not started), `in_progress` or `finished`.
+fn project_status(p: &RemediationProject) -> &'static str {
+    match (p.started_on, p.finished_on) {
+        (_, Some(_)) => "finished",
+        (Some(_), None) => "in_progress",
+        (None, None) => "planned",
+    }
+}
+
+fn project_feature(
+    v: Versioned<RemediationProject>,
+    boundary: Option<MultiPolygon<f64>>,
+) -> Feature {
+    let p = v.item;
+    Feature {
+        id: p.code.clone(),
+        numeric_id: false,
+        geometry: boundary.map(geo::Geometry::MultiPolygon),
+        properties: props(vec![
+            ("code", json!(p.code)),
+            ("name", json!(p.name)),
+            ("plot_code", json!(p.plot_code)),
+            ("division", json!(p.division.to_string())),
+            ("mode", code_of(&p.mode)),
+            ("responsible_unit", json!(p.responsible_unit)),
+            ("technique", json!(p.technique)),
+            ("started_on", opt(p.started_on)),
+            ("finished_on", opt(p.finished_on)),
+            ("status", json!(project_status(&p))),
+            (
+                "evaluation_passed",
+                p.effect_evaluation
+                    .as_ref()
+                    .map_or(Value::Null, |e| json!(if e.passed { "yes" } else { "no" })),
+            ),
+            ("version", json!(v.version)),
+        ]),
+    }
+}
+
+#[async_trait]
+impl Collection for RemediationProjects {
+    fn meta(&self) -> &'static CollectionMeta {
+        &PROJECTS_META
+    }
+    fn normalize(&self, field: &str, value: &str) -> ApiResult<String> {
+        match field {
+            "division" => normalize_division(field, value),
+            _ => Ok(value.to_owned()),
+        }
+    }
+    async fn items(&self, store: &dyn Store, q: &ItemQuery) -> ApiResult<FeaturePage> {
+        let rq = RegistryQuery {
+            division: q.filter("division").and_then(|s| s.parse().ok()),
+            plot: q.filter("plot_code").map(str::to_owned),
+            ..RegistryQuery::default()
+        };
+        let projects = store.list_projects(&rq).await?;
+        // The boundaries of the projects' plots, read once.
+        let mut boundaries: HashMap<String, Option<MultiPolygon<f64>>> = HashMap::new();
+        if !projects.is_empty() {
+            let pq = RegistryQuery {
+                division: rq.division,
+                ..RegistryQuery::default()
+            };
+            for p in store.list_plots(&pq).await? {
+                boundaries.insert(p.item.code, p.item.boundary);
+            }
+        }
+        let mut w = Window::new(self.meta(), q);
+        for p in projects {
+            let b = boundaries.get(&p.item.plot_code).cloned().flatten();
+            w.offer(project_feature(p, b));
+        }
+        Ok(w.finish())
+    }
+    async fn item(&self, store: &dyn Store, id: &str) -> ApiResult<Feature> {
+        let p = found(store.get_project(id).await, self.meta().id, id)?;
+        let boundary = match store.get_plot(&p.item.plot_code).await {
+            Ok(plot) => plot.item.boundary,
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(project_feature(p, boundary))
     }
 }
