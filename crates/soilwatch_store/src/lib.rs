@@ -16,6 +16,7 @@ pub mod conformance_auth;
 pub mod conformance_classification;
 pub mod conformance_network;
 pub mod conformance_registry;
+pub mod conformance_submissions;
 pub mod demo;
 mod error;
 pub mod importer;
@@ -30,6 +31,8 @@ pub mod registry_remediation;
 mod registry_sql;
 pub mod seed;
 mod sql;
+pub mod submissions;
+mod submissions_sql;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -53,6 +56,7 @@ pub use network::{
 };
 pub use registry::{RegistryEntity, RegistryQuery, RegistryStore, Versioned};
 pub use sql::{connect, SqlStore};
+pub use submissions::SubmissionStore;
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,6 +166,7 @@ pub trait Store:
     + RegistryStore
     + ClassificationStore
     + AuthStore
+    + SubmissionStore
     + Send
     + Sync
 {
