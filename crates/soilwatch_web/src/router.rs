@@ -299,6 +299,54 @@ pub fn router(state: AppState) -> Router {
             "/classification/runs/{id}",
             get(crate::pages::classification::classification_page),
         )
+        // Yearly submissions (issue 9).
+        .route(
+            "/api/v1/submission-campaigns",
+            get(crate::api::submissions::list_campaigns)
+                .post(crate::api::submissions::create_campaign),
+        )
+        .route(
+            "/api/v1/submissions",
+            get(crate::api::submissions::list_submissions),
+        )
+        .route(
+            "/api/v1/submissions/reminders",
+            get(crate::api::submissions::list_reminders),
+        )
+        .route(
+            "/api/v1/submissions/{id}",
+            get(crate::api::submissions::get_submission),
+        )
+        .route(
+            "/api/v1/submissions/{id}/uploads",
+            axum::routing::post(crate::api::submissions::upload_submission)
+                .layer(imports::body_limit()),
+        )
+        .route(
+            "/api/v1/submissions/{id}/review",
+            axum::routing::post(crate::api::submissions::review_submission),
+        )
+        .route(
+            "/submissions",
+            get(crate::pages::submissions::submissions_page),
+        )
+        .route(
+            "/submissions/reminders",
+            get(crate::pages::submissions::reminders_page),
+        )
+        .route(
+            "/submissions/{id}",
+            get(crate::pages::submissions::submission_page),
+        )
+        .route(
+            "/submissions/{id}/upload",
+            axum::routing::post(crate::pages::submissions::upload_page)
+                .layer(imports::body_limit()),
+        )
+        .route(
+            "/submissions/{id}/review",
+            axum::routing::post(crate::pages::submissions::review_page),
+        )
         .nest("/ogc", crate::ogc::routes())
         .route(
             "/api/v1/exports/{file}",

@@ -18,6 +18,7 @@ use soilwatch_store::auth_secret::hash_password;
 use soilwatch_store::{
     conformance, conformance_network, AuthStore, ClassificationStore, NetworkStore, Role, Store,
 };
+use soilwatch_store::SubmissionStore;
 use soilwatch_test_utils::TestApp;
 use tower::ServiceExt;
 
@@ -117,6 +118,21 @@ async fn every_role_on_every_route_of_the_table() {
         .unwrap();
     let sample = store.get_sample("RS-1").await.unwrap();
     let (sid, rid) = (sample.id, sample.results[0].id);
+    // Issue 9: a campaign that the officer's department owes.
+    store
+        .create_campaign(
+            &soilwatch_store::submissions::NewCampaign {
+                year: 2020,
+                data_kind: soilwatch_store::submissions::DataKind::SoilQuality,
+                due_on: None,
+                departments: vec!["eco-env-513402".into()],
+                note: String::new(),
+            },
+            "t",
+        )
+        .await
+        .unwrap();
+    let submission = store.list_submissions(&Default::default()).await.unwrap()[0].id;
 
     // Registry records and a classification run in 会理市, registered through the API by an
     // administrator, for the rows that change them.
@@ -247,19 +263,27 @@ async fn every_role_on_every_route_of_the_table() {
             .replace("{manifest}", "RLD-1")
             .replace("{pond}", "RTP-1")
             .replace("{run}", &run_id)
-            .replace("{unit}", "RU-1");
+            .replace("{unit}", "RU-1")
+            .replace("{submission}", &submission.to_string());
         for ((who, token), expected) in columns.iter().zip(&cells[2..]) {
             let mut headers = Vec::new();
             if let Some(t) = token {
                 headers.push(("authorization", format!("Bearer {t}")));
             }
             let body = match (method, route) {
-                ("POST", "/api/v1/imports") | ("POST", "/imports") => {
+                ("POST", "/api/v1/imports")
+                | ("POST", "/imports")
+                | ("POST", "/api/v1/submissions/{submission}/uploads")
+                | ("POST", "/submissions/{submission}/upload") => {
                     let (ct, body) = multipart("eco-env-513402");
                     headers.push(("content-type", ct));
                     body
                 }
                 ("GET", _) => Body::empty(),
+                ("POST", "/submissions/{submission}/review") => {
+                    headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+                    Body::from("decision=accept")
+                }
                 _ => {
                     headers.push(("content-type", "application/json".into()));
                     let v = match route {
@@ -305,6 +329,11 @@ async fn every_role_on_every_route_of_the_table() {
                             "csv": "analyte,land_use,ph_band,land_class,value_type,value,unit,source\n\
                                     Cd,paddy,5.5-6.5,,screening,0.35,mg/kg,roles\n"
                         }),
+                        "/api/v1/submission-campaigns" => json!({
+                            "year": 2019, "data_kind": "groundwater",
+                            "departments": ["eco-env-513402"]
+                        }),
+                        "/api/v1/submissions/{submission}/review" => json!({"decision": "accept"}),
                         other => panic!("no request body for {method} {other}: add one here"),
                     };
                     Body::from(v.to_string())

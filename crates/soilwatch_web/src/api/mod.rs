@@ -18,6 +18,7 @@ pub mod registry_support;
 pub mod remediation;
 pub mod samples;
 pub mod standards;
+pub mod submissions;
 pub mod tailings;
 
 use crate::error::ApiError;

@@ -14,6 +14,7 @@ pub mod overview;
 pub mod point;
 pub mod registry;
 pub mod sample;
+pub mod submissions;
 pub mod svg;
 
 use askama::Template;
