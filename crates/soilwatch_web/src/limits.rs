@@ -49,7 +49,12 @@ impl Default for Limits {
 }
 
 fn is_upload(method: &Method, path: &str) -> bool {
-    method == Method::POST && (path == "/api/v1/imports" || path == "/imports")
+    method == Method::POST
+        && (path == "/api/v1/imports"
+            || path == "/imports"
+            // Uploads into a submission (issue 9).
+            || (path.starts_with("/api/v1/submissions/") && path.ends_with("/uploads"))
+            || (path.starts_with("/submissions/") && path.ends_with("/upload")))
 }
 
 fn is_long(method: &Method, path: &str) -> bool {

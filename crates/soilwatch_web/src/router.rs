@@ -320,7 +320,7 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/submissions/{id}/uploads",
             axum::routing::post(crate::api::submissions::upload_submission)
-                .layer(imports::body_limit()),
+                .layer(state.limits.upload_layer()),
         )
         .route(
             "/api/v1/submissions/{id}/review",
@@ -341,7 +341,7 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/submissions/{id}/upload",
             axum::routing::post(crate::pages::submissions::upload_page)
-                .layer(imports::body_limit()),
+                .layer(state.limits.upload_layer()),
         )
         .route(
             "/submissions/{id}/review",

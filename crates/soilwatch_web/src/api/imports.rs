@@ -89,7 +89,10 @@ pub async fn import_form(
 }
 
 /// A multipart error: 413 with the limit when the upload is over it (issue 13), 400 otherwise.
-fn upload_error(state: &AppState, e: axum::extract::multipart::MultipartError) -> ApiError {
+pub(crate) fn upload_error(
+    state: &AppState,
+    e: axum::extract::multipart::MultipartError,
+) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         let limit = state.limits.max_upload_bytes;
         let h = crate::limits::human_bytes(limit);

@@ -283,11 +283,12 @@ pub async fn upload_into(
     let mut kind = KindHint::Auto;
     let mut encoding = None;
     let mut sheet = None;
-    while let Some(field) = form.next_field().await.map_err(bad)? {
+    let too_big = |e| super::imports::upload_error(state, e);
+    while let Some(field) = form.next_field().await.map_err(too_big)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             let fname = field.file_name().unwrap_or("upload").to_owned();
-            let bytes = field.bytes().await.map_err(bad)?;
+            let bytes = field.bytes().await.map_err(too_big)?;
             file = Some((fname, bytes.to_vec()));
             continue;
         }
@@ -311,6 +312,7 @@ pub async fn upload_into(
     opts.kind = kind;
     opts.encoding = encoding;
     opts.sheet = sheet;
+    opts.max_rows = state.limits.max_rows;
     let outcome = import_bytes(
         state.store.as_ref(),
         &bytes,
