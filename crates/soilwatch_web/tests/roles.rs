@@ -15,10 +15,10 @@ use soilwatch_classify::{EvaluationUnit, UnitSource};
 use soilwatch_core::{ChangeMeta, Department, DivisionLevel, Medium};
 use soilwatch_store::auth::NewUser;
 use soilwatch_store::auth_secret::hash_password;
+use soilwatch_store::SubmissionStore;
 use soilwatch_store::{
     conformance, conformance_network, AuthStore, ClassificationStore, NetworkStore, Role, Store,
 };
-use soilwatch_store::SubmissionStore;
 use soilwatch_test_utils::TestApp;
 use tower::ServiceExt;
 
