@@ -17,10 +17,12 @@ pub mod conformance_classification;
 pub mod conformance_network;
 pub mod conformance_registry;
 pub mod conformance_submissions;
+pub mod conformance_targets;
 pub mod demo;
 mod error;
 pub mod importer;
 pub mod imports;
+pub mod indicators;
 pub mod local_rulesets;
 pub mod network;
 pub mod registry;
@@ -33,6 +35,7 @@ pub mod seed;
 mod sql;
 pub mod submissions;
 mod submissions_sql;
+pub mod targets;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -57,6 +60,7 @@ pub use network::{
 pub use registry::{RegistryEntity, RegistryQuery, RegistryStore, Versioned};
 pub use sql::{connect, SqlStore};
 pub use submissions::SubmissionStore;
+pub use targets::{Indicator, NewTarget, Target, TargetInForce, TargetStore};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +171,7 @@ pub trait Store:
     + ClassificationStore
     + AuthStore
     + SubmissionStore
+    + TargetStore
     + Send
     + Sync
 {

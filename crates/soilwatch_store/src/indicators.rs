@@ -1,0 +1,555 @@
+//! 指标 — the work plan's indicators computed from the stored data (issue 10), traceable to the
+//! units, plots, enterprises and counties behind them, and the yearly assessment of every county
+//! against its targets (work-plan item 46).
+//!
+//! Every indicator is a sum over *items* ([`TraceItem`]): a rate is 100 × Σ numerator ÷ Σ
+//! denominator, an area Σ numerator (mu) ÷ 10 000. Each item belongs to one county, so the value
+//! of a county and of the prefecture come from the same items, and the list of items is the
+//! trace of the value. Shared by the API, the pages and `soilwatch report`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use soilwatch_classify::UnitClass;
+use soilwatch_core::{Division, DivisionCode, DivisionLevel};
+
+use crate::registry_enterprise::{disclosure_calendar, DisclosureState, EnterpriseStatus};
+use crate::registry_plot::PlotStage;
+use crate::targets::{target_in_force, Indicator, IndicatorKind, Target, TargetInForce};
+use crate::{RegistryQuery, Store, StoreError, StoreResult, TargetAreaQuery};
+
+/// Tolerance of "met": a value within 1e-9 below its target counts as meeting it (float sums of
+/// areas such as 0.94 × a whole are not exact).
+pub const MET_TOLERANCE: f64 = 1e-9;
+
+/// What an item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceKind {
+    /// An evaluation unit of a classification run (`/api/v1/classification/runs/{run}/units/{key}`).
+    Unit,
+    /// An area recorded toward a target for a unit (`/api/v1/classification/target-areas?unit=`).
+    TargetArea,
+    /// A contaminated plot (`/api/v1/plots/{key}`).
+    Plot,
+    /// A key supervised enterprise (`/api/v1/enterprises/{key}/disclosures`).
+    Enterprise,
+    /// A county (`/api/v1/network/coverage`).
+    County,
+}
+
+/// One thing behind an indicator's value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceItem {
+    pub kind: TraceKind,
+    /// Unit code, plot code, USCC or county code.
+    pub key: String,
+    pub name: String,
+    /// County of the item.
+    pub division: DivisionCode,
+    pub county: String,
+    /// Class, measure, stage or disclosure state, in Chinese.
+    pub detail: String,
+    /// The classification run a unit is taken from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<i64>,
+    /// Contribution to the numerator (mu for areas, 1 or 0 for counts).
+    pub numerator: f64,
+    /// Contribution to the denominator (mu, or 1); 0 for area indicators.
+    pub denominator: f64,
+}
+
+/// Met, not met, no data (empty denominator) or no target in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Met,
+    NotMet,
+    NoData,
+    NoTarget,
+}
+
+impl Verdict {
+    pub fn name_cn(self) -> &'static str {
+        match self {
+            Verdict::Met => "达标",
+            Verdict::NotMet => "未达标",
+            Verdict::NoData => "无数据",
+            Verdict::NoTarget => "无目标",
+        }
+    }
+}
+
+/// Whether `value` meets `target` (≥, with [`MET_TOLERANCE`]).
+///
+/// # Examples
+/// ```
+/// use soilwatch_store::indicators::meets;
+/// assert!(meets(94.0, 94.0));
+/// assert!(meets(100.0 * 0.94, 94.0));
+/// assert!(!meets(93.99, 94.0));
+/// ```
+pub fn meets(value: f64, target: f64) -> bool {
+    value + MET_TOLERANCE >= target
+}
+
+/// An indicator's value for a division and year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorValue {
+    pub indicator: Indicator,
+    pub name_cn: String,
+    pub name_en: String,
+    /// `%` or `万亩`.
+    pub unit: String,
+    pub formula_cn: String,
+    pub formula_en: String,
+    pub division: DivisionCode,
+    pub division_name: String,
+    pub year: i32,
+    /// Σ numerator (mu for areas and the farmland rate, a count otherwise).
+    pub numerator: f64,
+    /// Σ denominator (rates only).
+    pub denominator: Option<f64>,
+    /// % or ×10⁴ mu; `None` when a rate has an empty denominator.
+    pub value: Option<f64>,
+    pub target: Option<TargetInForce>,
+    pub verdict: Verdict,
+    /// The items behind the value (when asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<TraceItem>>,
+}
+
+/// Everything the indicators of a scope (a county or the prefecture) and year are computed from.
+#[derive(Debug, Clone)]
+pub struct IndicatorData {
+    pub year: i32,
+    pub scope: Division,
+    /// Counties of the scope, by code.
+    pub counties: Vec<Division>,
+    items: BTreeMap<Indicator, Vec<TraceItem>>,
+    targets: Vec<Target>,
+}
+
+fn year_end(year: i32) -> StoreResult<NaiveDate> {
+    NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| {
+        StoreError::Invalid(format!(
+            "字段 year: 年份 {year} 无效 / field year: {year} is not a year"
+        ))
+    })
+}
+
+/// Load and compute every indicator of `scope` (a county or a prefecture; default the
+/// prefecture) for `year`.
+pub async fn compute(
+    store: &dyn Store,
+    scope: Option<DivisionCode>,
+    year: i32,
+) -> StoreResult<IndicatorData> {
+    if !(2000..=2100).contains(&year) {
+        return Err(StoreError::Invalid(format!(
+            "字段 year: 年份 {year} 应在 2000–2100 之间 / field year: {year} must be between 2000 and 2100"
+        )));
+    }
+    let end = year_end(year)?;
+    let scope = crate::classification_service::scope(store, scope).await?;
+    let divisions = store.list_divisions().await?;
+    let counties: Vec<Division> = divisions
+        .iter()
+        .filter(|d| d.level == DivisionLevel::County && scope.code.contains(d.code))
+        .cloned()
+        .collect();
+    let name_of: HashMap<DivisionCode, String> =
+        divisions.iter().map(|d| (d.code, d.name.clone())).collect();
+    let county_name = |c: DivisionCode| name_of.get(&c).cloned().unwrap_or_default();
+    let in_scope = |c: DivisionCode| counties.iter().any(|d| d.code == c);
+    let mut items: BTreeMap<Indicator, Vec<TraceItem>> = BTreeMap::new();
+
+    // Areas recorded toward the targets in the year.
+    let areas = store
+        .list_target_areas(&TargetAreaQuery {
+            division: Some(scope.code),
+            year: Some(year),
+            unit_code: None,
+        })
+        .await?;
+    for a in &areas {
+        let indicator = match a.measure.target() {
+            "safe_utilization" => Indicator::SafeUtilizationArea,
+            "strict_control" => Indicator::StrictControlArea,
+            _ => Indicator::RemediationArea,
+        };
+        items.entry(indicator).or_default().push(TraceItem {
+            kind: TraceKind::TargetArea,
+            key: a.unit_code.clone(),
+            name: a.measure.name_cn().to_owned(),
+            division: a.division,
+            county: county_name(a.division),
+            detail: a.note.clone().unwrap_or_default(),
+            run_id: None,
+            numerator: a.area_mu,
+            denominator: 0.0,
+        });
+    }
+
+    // Farmland: each county's newest run of the year or before (a prefecture run covers its
+    // counties), its safe-utilization and strict-control units, the measures on them.
+    let runs = store.list_runs(None, None, 1000).await?;
+    let mut measured: HashMap<&str, (f64, Vec<&str>)> = HashMap::new();
+    for a in &areas {
+        let e = measured.entry(a.unit_code.as_str()).or_default();
+        e.0 += a.area_mu;
+        e.1.push(a.measure.name_cn());
+    }
+    let mut run_units_cache: HashMap<i64, Vec<crate::RunUnit>> = HashMap::new();
+    let farmland = items.entry(Indicator::FarmlandSafeUseRate).or_default();
+    for county in &counties {
+        let Some(run) = runs
+            .iter()
+            .filter(|r| r.year <= year && r.division.contains(county.code))
+            .max_by_key(|r| (r.year, r.id))
+        else {
+            continue;
+        };
+        if !run_units_cache.contains_key(&run.id) {
+            let units = store.run_units(run.id, false).await?;
+            run_units_cache.insert(run.id, units);
+        }
+        for u in run_units_cache.get(&run.id).into_iter().flatten() {
+            let class = u.unit.final_class();
+            if u.unit.division != county.code.to_string()
+                || !matches!(
+                    class,
+                    Some(UnitClass::SafeUtilization | UnitClass::StrictControl)
+                )
+            {
+                continue;
+            }
+            let (done, measures) = measured
+                .get(u.unit.unit_code.as_str())
+                .cloned()
+                .unwrap_or_default();
+            let class_name = class.map(|c| c.name_cn()).unwrap_or_default();
+            farmland.push(TraceItem {
+                kind: TraceKind::Unit,
+                key: u.unit.unit_code.clone(),
+                name: u.unit.unit_code.clone(),
+                division: county.code,
+                county: county.name.clone(),
+                detail: if measures.is_empty() {
+                    format!("{class_name}；未落实措施")
+                } else {
+                    format!("{class_name}；{}", measures.join("、"))
+                },
+                run_id: Some(run.id),
+                numerator: done.min(u.unit.area_mu),
+                denominator: u.unit.area_mu,
+            });
+        }
+    }
+
+    // Plots listed by the year's end.
+    let plots = store
+        .list_plots(&RegistryQuery {
+            division: Some(scope.code),
+            ..RegistryQuery::default()
+        })
+        .await?;
+    let plot_items = items.entry(Indicator::PlotSafeUseRate).or_default();
+    for p in plots.iter().map(|p| &p.item).filter(|p| in_scope(p.division)) {
+        let Some(stage) = p.steps.iter().filter(|s| s.date <= end).map(|s| s.stage).last() else {
+            continue;
+        };
+        if stage.rank() < PlotStage::Listed.rank() {
+            continue;
+        }
+        let control = p.control_area.as_ref().filter(|c| c.since <= end);
+        let safe = stage.rank() > PlotStage::Listed.rank() || control.is_some();
+        plot_items.push(TraceItem {
+            kind: TraceKind::Plot,
+            key: p.code.clone(),
+            name: p.name.clone(),
+            division: p.division,
+            county: county_name(p.division),
+            detail: if control.is_some() {
+                format!("{}；管控区", stage.name_cn())
+            } else {
+                stage.name_cn().to_owned()
+            },
+            run_id: None,
+            numerator: if safe { 1.0 } else { 0.0 },
+            denominator: 1.0,
+        });
+    }
+
+    // Key enterprises due to disclose the year's self-monitoring.
+    let enterprises = store
+        .list_enterprises(&RegistryQuery {
+            division: Some(scope.code),
+            ..RegistryQuery::default()
+        })
+        .await?;
+    let today = Utc::now().date_naive();
+    let ent_items = items.entry(Indicator::DisclosureRate).or_default();
+    for e in enterprises.iter().map(|e| &e.item) {
+        if e.listed_year > year || e.status == EnterpriseStatus::Removed || !in_scope(e.division) {
+            continue;
+        }
+        let disclosures: Vec<_> = store
+            .list_disclosures(e.uscc.as_str())
+            .await?
+            .into_iter()
+            .map(|d| d.item)
+            .collect();
+        let state = disclosure_calendar(e.listed_year, &disclosures, today.max(end))
+            .into_iter()
+            .find(|y| y.year == year)
+            .map_or(DisclosureState::Pending, |y| y.state);
+        let disclosed = matches!(state, DisclosureState::OnTime | DisclosureState::Late);
+        ent_items.push(TraceItem {
+            kind: TraceKind::Enterprise,
+            key: e.uscc.to_string(),
+            name: e.name.clone(),
+            division: e.division,
+            county: county_name(e.division),
+            detail: state.name_cn().to_owned(),
+            run_id: None,
+            numerator: if disclosed { 1.0 } else { 0.0 },
+            denominator: 1.0,
+        });
+    }
+
+    // Counties with soil samples in the year.
+    let cov = items.entry(Indicator::MonitoringCoverage).or_default();
+    for m in store.county_monitoring(scope.code, year).await? {
+        if !in_scope(m.division) {
+            continue;
+        }
+        cov.push(TraceItem {
+            kind: TraceKind::County,
+            key: m.division.to_string(),
+            name: county_name(m.division),
+            division: m.division,
+            county: county_name(m.division),
+            detail: format!(
+                "在用点位 {} 个，当年土壤样品 {} 个",
+                m.active_points, m.soil_samples
+            ),
+            run_id: None,
+            numerator: if m.soil_samples > 0 { 1.0 } else { 0.0 },
+            denominator: 1.0,
+        });
+    }
+    for i in Indicator::ALL {
+        items.entry(i).or_default();
+    }
+
+    let targets = store.list_targets(Some(scope.code), None).await?;
+    Ok(IndicatorData {
+        year,
+        scope,
+        counties,
+        items,
+        targets,
+    })
+}
+
+/// The yearly assessment: every county of the scope (and the scope itself, last) against the
+/// targets in force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub year: i32,
+    pub division: DivisionCode,
+    pub division_name: String,
+    pub rows: Vec<AssessmentRow>,
+}
+
+/// One division's line of the assessment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssessmentRow {
+    pub division: DivisionCode,
+    pub division_name: String,
+    pub indicators: Vec<IndicatorValue>,
+    /// Targets in force that are met, and all targets in force with data.
+    pub met: usize,
+    pub assessed: usize,
+}
+
+impl IndicatorData {
+    /// The set targets of the scope.
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    /// The items of an indicator for a division of the scope (a county, or the scope).
+    pub fn items(&self, indicator: Indicator, division: DivisionCode) -> Vec<TraceItem> {
+        self.items
+            .get(&indicator)
+            .into_iter()
+            .flatten()
+            .filter(|i| division.contains(i.division))
+            .cloned()
+            .collect()
+    }
+
+    fn division_name(&self, code: DivisionCode) -> String {
+        if code == self.scope.code {
+            return self.scope.name.clone();
+        }
+        self.counties
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// One indicator for a division of the scope, with its items when `with_items`.
+    pub fn value(
+        &self,
+        indicator: Indicator,
+        division: DivisionCode,
+        with_items: bool,
+    ) -> IndicatorValue {
+        let items = self.items(indicator, division);
+        let numerator: f64 = items.iter().map(|i| i.numerator).sum();
+        let denominator: f64 = items.iter().map(|i| i.denominator).sum();
+        let (denominator, value) = match indicator.kind() {
+            IndicatorKind::Rate => (
+                Some(denominator),
+                (denominator > 0.0).then(|| 100.0 * numerator / denominator),
+            ),
+            IndicatorKind::Area => (None, Some(numerator / 10_000.0)),
+        };
+        let target = target_in_force(indicator, division, self.year, &self.targets);
+        let verdict = match (&target, value) {
+            (None, _) => Verdict::NoTarget,
+            (Some(_), None) => Verdict::NoData,
+            (Some(t), Some(v)) if meets(v, t.value) => Verdict::Met,
+            (Some(_), Some(_)) => Verdict::NotMet,
+        };
+        IndicatorValue {
+            indicator,
+            name_cn: indicator.name_cn().to_owned(),
+            name_en: indicator.name_en().to_owned(),
+            unit: indicator.unit().to_owned(),
+            formula_cn: indicator.formula_cn().to_owned(),
+            formula_en: indicator.formula_en().to_owned(),
+            division,
+            division_name: self.division_name(division),
+            year: self.year,
+            numerator,
+            denominator,
+            value,
+            target,
+            verdict,
+            items: with_items.then_some(items),
+        }
+    }
+
+    /// Every indicator of a division of the scope.
+    pub fn values(&self, division: DivisionCode) -> Vec<IndicatorValue> {
+        Indicator::ALL
+            .into_iter()
+            .map(|i| self.value(i, division, false))
+            .collect()
+    }
+
+    /// The assessment of every county and of the scope.
+    pub fn assessment(&self) -> Assessment {
+        let mut codes: Vec<DivisionCode> = self.counties.iter().map(|c| c.code).collect();
+        if !codes.contains(&self.scope.code) {
+            codes.push(self.scope.code);
+        }
+        let rows = codes
+            .into_iter()
+            .map(|code| {
+                let indicators = self.values(code);
+                let met = indicators
+                    .iter()
+                    .filter(|v| v.verdict == Verdict::Met)
+                    .count();
+                let assessed = indicators
+                    .iter()
+                    .filter(|v| matches!(v.verdict, Verdict::Met | Verdict::NotMet))
+                    .count();
+                AssessmentRow {
+                    division: code,
+                    division_name: self.division_name(code),
+                    indicators,
+                    met,
+                    assessed,
+                }
+            })
+            .collect();
+        Assessment {
+            year: self.year,
+            division: self.scope.code,
+            division_name: self.scope.name.clone(),
+            rows,
+        }
+    }
+}
+
+fn fmt_value(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.2}")).unwrap_or_default()
+}
+
+/// The assessment as rows of text: header first (Chinese / English), one row per division and
+/// indicator. Values with two decimals.
+pub fn assessment_table(a: &Assessment) -> Vec<Vec<String>> {
+    let mut rows = vec![[
+        "年度 year",
+        "行政区划代码 division",
+        "名称 name",
+        "指标 indicator",
+        "指标名称 indicator name",
+        "单位 unit",
+        "分子 numerator",
+        "分母 denominator",
+        "实际值 value",
+        "目标值 target",
+        "目标年份 target year",
+        "目标来源 target source",
+        "结论 verdict",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect::<Vec<_>>()];
+    for r in &a.rows {
+        for v in &r.indicators {
+            rows.push(vec![
+                a.year.to_string(),
+                r.division.to_string(),
+                r.division_name.clone(),
+                v.indicator.code().to_owned(),
+                v.name_cn.clone(),
+                v.unit.clone(),
+                format!("{:.4}", v.numerator),
+                v.denominator.map(|d| format!("{d:.4}")).unwrap_or_default(),
+                fmt_value(v.value),
+                v.target.as_ref().map(|t| t.value.to_string()).unwrap_or_default(),
+                v.target
+                    .as_ref()
+                    .map(|t| t.target_year.to_string())
+                    .unwrap_or_default(),
+                v.target
+                    .as_ref()
+                    .map(|t| match t.source {
+                        crate::targets::TargetSource::WorkPlan => "工作方案 work plan",
+                        crate::targets::TargetSource::Set => "设定 set",
+                    })
+                    .unwrap_or_default()
+                    .to_owned(),
+                format!(
+                    "{} {}",
+                    v.verdict.name_cn(),
+                    serde_json::to_value(v.verdict)
+                        .ok()
+                        .and_then(|s| s.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                ),
+            ]);
+        }
+    }
+    rows
+}
