@@ -30,9 +30,9 @@ use crate::conformance::sample;
 use crate::conformance_network::point_inside;
 use crate::conformance_registry::{square_inside, step};
 use crate::indicators::{compute, TraceKind, Verdict};
+use crate::registry_codes::Industry;
 use crate::registry_enterprise::{Disclosure, Enterprise, EnterpriseStatus};
 use crate::registry_plot::{ControlArea, Plot, PlotStage};
-use crate::registry_codes::Industry;
 use crate::targets::{Indicator, NewTarget, TargetSource};
 use crate::{seed, Store, StoreError};
 
@@ -104,7 +104,11 @@ fn run(year: i32) -> NewRun {
 /// A plot in 会理市 taken through its lifecycle: identified, listed on `listed`, then each of
 /// `later` steps.
 async fn plot(store: &dyn Store, code: &str, listed: Option<&str>, later: &[(PlotStage, &str)]) {
-    let mut p = Plot::new(code, &format!("地块 {code}"), "513402".parse().expect("code"));
+    let mut p = Plot::new(
+        code,
+        &format!("地块 {code}"),
+        "513402".parse().expect("code"),
+    );
     p.boundary = Some(square_inside(store, "513402").await);
     store
         .create_plot(&p, day("2022-01-10"), &change("排查"))
@@ -298,10 +302,16 @@ pub async fn indicators_are_computed_as_worked_by_hand(store: &dyn Store) {
     assert_eq!(data.counties.len(), 17);
 
     let f = data.value(Indicator::FarmlandSafeUseRate, huili, true);
-    assert!(close(f.numerator, 470.0) && f.denominator == Some(500.0), "{f:?}");
+    assert!(
+        close(f.numerator, 470.0) && f.denominator == Some(500.0),
+        "{f:?}"
+    );
     assert!(close(f.value.expect("value"), 94.0));
     let t = f.target.clone().expect("target");
-    assert_eq!((t.value, t.target_year, t.source), (94.0, 2020, TargetSource::WorkPlan));
+    assert_eq!(
+        (t.value, t.target_year, t.source),
+        (94.0, 2020, TargetSource::WorkPlan)
+    );
     assert_eq!(f.verdict, Verdict::Met, "exactly the target is met");
     let items = f.items.expect("items");
     let keys: Vec<(&str, f64)> = items
@@ -309,7 +319,9 @@ pub async fn indicators_are_computed_as_worked_by_hand(store: &dyn Store) {
         .map(|i| (i.key.as_str(), i.numerator))
         .collect();
     assert_eq!(keys, vec![("IX-A", 300.0), ("IX-B", 170.0)]);
-    assert!(items.iter().all(|i| i.kind == TraceKind::Unit && i.run_id.is_some()));
+    assert!(items
+        .iter()
+        .all(|i| i.kind == TraceKind::Unit && i.run_id.is_some()));
     assert!(items[0].detail.contains("农艺调控") && items[0].detail.contains("治理与修复"));
 
     let x = data.value(Indicator::FarmlandSafeUseRate, xichang, false);
@@ -320,10 +332,22 @@ pub async fn indicators_are_computed_as_worked_by_hand(store: &dyn Store) {
     assert_eq!(p.verdict, Verdict::NotMet);
 
     let a = |i| data.value(i, pref, false);
-    assert!(close(a(Indicator::SafeUtilizationArea).value.expect("v"), 0.02939));
-    assert!(close(a(Indicator::StrictControlArea).value.expect("v"), 0.017));
-    assert!(close(a(Indicator::RemediationArea).value.expect("v"), 0.015));
-    assert_eq!(a(Indicator::SafeUtilizationArea).target.expect("t").value, 50.9);
+    assert!(close(
+        a(Indicator::SafeUtilizationArea).value.expect("v"),
+        0.02939
+    ));
+    assert!(close(
+        a(Indicator::StrictControlArea).value.expect("v"),
+        0.017
+    ));
+    assert!(close(
+        a(Indicator::RemediationArea).value.expect("v"),
+        0.015
+    ));
+    assert_eq!(
+        a(Indicator::SafeUtilizationArea).target.expect("t").value,
+        50.9
+    );
     assert_eq!(a(Indicator::SafeUtilizationArea).verdict, Verdict::NotMet);
     assert_eq!(
         data.value(Indicator::RemediationArea, huili, false).verdict,
@@ -343,10 +367,16 @@ pub async fn indicators_are_computed_as_worked_by_hand(store: &dyn Store) {
         .collect();
     assert_eq!(
         counted,
-        vec![("IX-P1", 1.0), ("IX-P2", 0.0), ("IX-P4", 1.0), ("IX-P5", 0.0)]
+        vec![
+            ("IX-P1", 1.0),
+            ("IX-P2", 0.0),
+            ("IX-P4", 1.0),
+            ("IX-P5", 0.0)
+        ]
     );
     assert_eq!(
-        data.value(Indicator::PlotSafeUseRate, xichang, false).verdict,
+        data.value(Indicator::PlotSafeUseRate, xichang, false)
+            .verdict,
         Verdict::NoData
     );
 
@@ -365,7 +395,11 @@ pub async fn indicators_are_computed_as_worked_by_hand(store: &dyn Store) {
     let m = data.value(Indicator::MonitoringCoverage, pref, true);
     assert_eq!((m.numerator, m.denominator), (1.0, Some(17.0)));
     assert!(close(m.value.expect("v"), 100.0 / 17.0));
-    assert_eq!(data.value(Indicator::MonitoringCoverage, huili, false).verdict, Verdict::Met);
+    assert_eq!(
+        data.value(Indicator::MonitoringCoverage, huili, false)
+            .verdict,
+        Verdict::Met
+    );
 
     // Year 2025: the 2025 run makes IX-C strict control; no 2025 measures.
     let later = compute(store, Some(huili), 2025).await.expect("compute");
@@ -377,9 +411,16 @@ pub async fn indicators_are_computed_as_worked_by_hand(store: &dyn Store) {
     let asmt = data.assessment();
     assert_eq!(asmt.rows.len(), 18);
     assert_eq!(asmt.rows.last().expect("row").division, pref);
-    let hl = asmt.rows.iter().find(|r| r.division == huili).expect("会理");
-    let verdicts: Vec<(Indicator, Verdict)> =
-        hl.indicators.iter().map(|v| (v.indicator, v.verdict)).collect();
+    let hl = asmt
+        .rows
+        .iter()
+        .find(|r| r.division == huili)
+        .expect("会理");
+    let verdicts: Vec<(Indicator, Verdict)> = hl
+        .indicators
+        .iter()
+        .map(|v| (v.indicator, v.verdict))
+        .collect();
     assert_eq!(
         verdicts,
         vec![
@@ -409,22 +450,35 @@ pub async fn targets_are_set_over_the_defaults_with_history(store: &dyn Store) {
         value: 95.0,
         note: Some("县级目标".into()),
     };
-    let v1 = store.put_target(&t, &change("县里定得更高")).await.expect("put");
+    let v1 = store
+        .put_target(&t, &change("县里定得更高"))
+        .await
+        .expect("put");
     assert_eq!((v1.version, v1.value), (1, 95.0));
     let data = compute(store, Some(huili), 2024).await.expect("compute");
     let f = data.value(Indicator::FarmlandSafeUseRate, huili, false);
     let tf = f.target.expect("target");
-    assert_eq!((tf.value, tf.target_year, tf.source), (95.0, 2024, TargetSource::Set));
+    assert_eq!(
+        (tf.value, tf.target_year, tf.source),
+        (95.0, 2024, TargetSource::Set)
+    );
     assert_eq!(f.verdict, Verdict::NotMet, "94 % under a 95 % target");
     // Back to exactly the value: met.
     let v2 = store
-        .put_target(&NewTarget { value: 94.0, ..t.clone() }, &change("调整"))
+        .put_target(
+            &NewTarget {
+                value: 94.0,
+                ..t.clone()
+            },
+            &change("调整"),
+        )
         .await
         .expect("put");
     assert_eq!(v2.version, 2);
     let data = compute(store, Some(huili), 2024).await.expect("compute");
     assert_eq!(
-        data.value(Indicator::FarmlandSafeUseRate, huili, false).verdict,
+        data.value(Indicator::FarmlandSafeUseRate, huili, false)
+            .verdict,
         Verdict::Met
     );
     let h = store
@@ -437,7 +491,11 @@ pub async fn targets_are_set_over_the_defaults_with_history(store: &dyn Store) {
     assert_eq!(h[1].reason, "调整");
     assert_eq!(h[0].operation, "insert");
     assert_eq!(
-        store.list_targets(Some("513400".parse().expect("code")), None).await.expect("list").len(),
+        store
+            .list_targets(Some("513400".parse().expect("code")), None)
+            .await
+            .expect("list")
+            .len(),
         1
     );
     assert!(store
@@ -468,12 +526,48 @@ pub async fn targets_are_set_over_the_defaults_with_history(store: &dyn Store) {
 
     // Refusals change nothing.
     for (bad, field) in [
-        (NewTarget { value: 101.0, ..t.clone() }, "value"),
-        (NewTarget { value: -1.0, ..t.clone() }, "value"),
-        (NewTarget { value: f64::NAN, ..t.clone() }, "value"),
-        (NewTarget { year: 1999, ..t.clone() }, "year"),
-        (NewTarget { division: "510000".parse().expect("code"), ..t.clone() }, "division"),
-        (NewTarget { division: "513499".parse().expect("code"), ..t.clone() }, "division"),
+        (
+            NewTarget {
+                value: 101.0,
+                ..t.clone()
+            },
+            "value",
+        ),
+        (
+            NewTarget {
+                value: -1.0,
+                ..t.clone()
+            },
+            "value",
+        ),
+        (
+            NewTarget {
+                value: f64::NAN,
+                ..t.clone()
+            },
+            "value",
+        ),
+        (
+            NewTarget {
+                year: 1999,
+                ..t.clone()
+            },
+            "year",
+        ),
+        (
+            NewTarget {
+                division: "510000".parse().expect("code"),
+                ..t.clone()
+            },
+            "division",
+        ),
+        (
+            NewTarget {
+                division: "513499".parse().expect("code"),
+                ..t.clone()
+            },
+            "division",
+        ),
     ] {
         match store.put_target(&bad, &change("bad")).await {
             Err(StoreError::Invalid(m)) => assert!(m.contains(field), "{field}: {m}"),
@@ -493,7 +587,9 @@ pub async fn targets_are_set_over_the_defaults_with_history(store: &dyn Store) {
         2
     );
     assert!(matches!(
-        store.target_history(huili, 2030, Indicator::FarmlandSafeUseRate).await,
+        store
+            .target_history(huili, 2030, Indicator::FarmlandSafeUseRate)
+            .await,
         Err(StoreError::NotFound { .. })
     ));
 }

@@ -211,9 +211,8 @@ pub async fn compute(
         else {
             continue;
         };
-        if !run_units_cache.contains_key(&run.id) {
-            let units = store.run_units(run.id, false).await?;
-            run_units_cache.insert(run.id, units);
+        if let std::collections::hash_map::Entry::Vacant(e) = run_units_cache.entry(run.id) {
+            e.insert(store.run_units(run.id, false).await?);
         }
         for u in run_units_cache.get(&run.id).into_iter().flatten() {
             let class = u.unit.final_class();
@@ -256,8 +255,18 @@ pub async fn compute(
         })
         .await?;
     let plot_items = items.entry(Indicator::PlotSafeUseRate).or_default();
-    for p in plots.iter().map(|p| &p.item).filter(|p| in_scope(p.division)) {
-        let Some(stage) = p.steps.iter().filter(|s| s.date <= end).map(|s| s.stage).last() else {
+    for p in plots
+        .iter()
+        .map(|p| &p.item)
+        .filter(|p| in_scope(p.division))
+    {
+        let Some(stage) = p
+            .steps
+            .iter()
+            .filter(|s| s.date <= end)
+            .map(|s| s.stage)
+            .next_back()
+        else {
             continue;
         };
         if stage.rank() < PlotStage::Listed.rank() {
@@ -527,7 +536,10 @@ pub fn assessment_table(a: &Assessment) -> Vec<Vec<String>> {
                 format!("{:.4}", v.numerator),
                 v.denominator.map(|d| format!("{d:.4}")).unwrap_or_default(),
                 fmt_value(v.value),
-                v.target.as_ref().map(|t| t.value.to_string()).unwrap_or_default(),
+                v.target
+                    .as_ref()
+                    .map(|t| t.value.to_string())
+                    .unwrap_or_default(),
                 v.target
                     .as_ref()
                     .map(|t| t.target_year.to_string())

@@ -95,9 +95,7 @@ impl Indicator {
             Indicator::FarmlandSafeUseRate => "safe-use rate of contaminated farmland",
             Indicator::PlotSafeUseRate => "safe-use rate of contaminated plots",
             Indicator::SafeUtilizationArea => "area of safe utilization",
-            Indicator::StrictControlArea => {
-                "area restructured or returned to forest and grassland"
-            }
+            Indicator::StrictControlArea => "area restructured or returned to forest and grassland",
             Indicator::RemediationArea => "area remediated",
             Indicator::MonitoringCoverage => "monitoring coverage of counties",
             Indicator::DisclosureRate => {
@@ -683,14 +681,38 @@ mod tests {
         let pref: DivisionCode = "513400".parse().unwrap();
         let county: DivisionCode = "513402".parse().unwrap();
         let v = |i, d, y| target_in_force(i, d, y, &[]).map(|t| (t.target_year, t.value));
-        assert_eq!(v(Indicator::FarmlandSafeUseRate, county, 2020), Some((2020, 94.0)));
-        assert_eq!(v(Indicator::FarmlandSafeUseRate, county, 2029), Some((2020, 94.0)));
-        assert_eq!(v(Indicator::FarmlandSafeUseRate, county, 2030), Some((2030, 95.0)));
-        assert_eq!(v(Indicator::PlotSafeUseRate, pref, 2024), Some((2020, 90.0)));
-        assert_eq!(v(Indicator::PlotSafeUseRate, pref, 2031), Some((2030, 95.0)));
-        assert_eq!(v(Indicator::SafeUtilizationArea, pref, 2020), Some((2020, 50.9)));
-        assert_eq!(v(Indicator::StrictControlArea, pref, 2020), Some((2020, 24.2)));
-        assert_eq!(v(Indicator::RemediationArea, pref, 2020), Some((2020, 12.7)));
+        assert_eq!(
+            v(Indicator::FarmlandSafeUseRate, county, 2020),
+            Some((2020, 94.0))
+        );
+        assert_eq!(
+            v(Indicator::FarmlandSafeUseRate, county, 2029),
+            Some((2020, 94.0))
+        );
+        assert_eq!(
+            v(Indicator::FarmlandSafeUseRate, county, 2030),
+            Some((2030, 95.0))
+        );
+        assert_eq!(
+            v(Indicator::PlotSafeUseRate, pref, 2024),
+            Some((2020, 90.0))
+        );
+        assert_eq!(
+            v(Indicator::PlotSafeUseRate, pref, 2031),
+            Some((2030, 95.0))
+        );
+        assert_eq!(
+            v(Indicator::SafeUtilizationArea, pref, 2020),
+            Some((2020, 50.9))
+        );
+        assert_eq!(
+            v(Indicator::StrictControlArea, pref, 2020),
+            Some((2020, 24.2))
+        );
+        assert_eq!(
+            v(Indicator::RemediationArea, pref, 2020),
+            Some((2020, 12.7))
+        );
         assert_eq!(v(Indicator::RemediationArea, county, 2020), None);
         assert_eq!(v(Indicator::DisclosureRate, pref, 2020), None);
         assert_eq!(v(Indicator::FarmlandSafeUseRate, pref, 2019), None);
@@ -721,6 +743,9 @@ mod tests {
             assert_eq!(i.name_cn().parse::<Indicator>().unwrap(), i);
         }
         let e = "x".parse::<Indicator>().unwrap_err().to_string();
-        assert!(e.contains("indicator") && e.contains("farmland_safe_use_rate"), "{e}");
+        assert!(
+            e.contains("indicator") && e.contains("farmland_safe_use_rate"),
+            "{e}"
+        );
     }
 }

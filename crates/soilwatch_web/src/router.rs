@@ -347,6 +347,38 @@ pub fn router(state: AppState) -> Router {
             "/submissions/{id}/review",
             axum::routing::post(crate::pages::submissions::review_page),
         )
+        // Indicators, targets and the yearly assessment (issue 10).
+        .route(
+            "/api/v1/indicators",
+            get(crate::api::targets::list_indicators),
+        )
+        .route(
+            "/api/v1/indicators/{indicator}",
+            get(crate::api::targets::get_indicator),
+        )
+        .route("/api/v1/targets", get(crate::api::targets::list_targets))
+        .route(
+            "/api/v1/targets/{division}/{year}/{indicator}",
+            axum::routing::put(crate::api::targets::put_target),
+        )
+        .route(
+            "/api/v1/targets/{division}/{year}/{indicator}/history",
+            get(crate::api::targets::get_target_history),
+        )
+        .route(
+            "/api/v1/assessment",
+            get(crate::api::targets::get_assessment),
+        )
+        .route("/indicators", get(crate::pages::targets::indicators_page))
+        .route(
+            "/indicators/{indicator}",
+            get(crate::pages::targets::indicator_page),
+        )
+        .route(
+            "/targets",
+            get(crate::pages::targets::targets_page).post(crate::pages::targets::set_target_page),
+        )
+        .route("/assessment", get(crate::pages::targets::assessment_page))
         .nest("/ogc", crate::ogc::routes())
         .route(
             "/api/v1/exports/{file}",

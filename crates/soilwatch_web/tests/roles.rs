@@ -279,6 +279,12 @@ async fn every_role_on_every_route_of_the_table() {
                     headers.push(("content-type", ct));
                     body
                 }
+                ("POST", "/targets") => {
+                    headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+                    Body::from(
+                        "division=513402&year=2024&indicator=farmland_safe_use_rate&value=94&reason=roles",
+                    )
+                }
                 ("GET", _) => Body::empty(),
                 ("POST", "/submissions/{submission}/review") => {
                     headers.push(("content-type", "application/x-www-form-urlencoded".into()));
@@ -334,6 +340,9 @@ async fn every_role_on_every_route_of_the_table() {
                             "departments": ["eco-env-513402"]
                         }),
                         "/api/v1/submissions/{submission}/review" => json!({"decision": "accept"}),
+                        "/api/v1/targets/513402/2024/farmland_safe_use_rate" => {
+                            json!({"value": 94, "reason": "roles"})
+                        }
                         other => panic!("no request body for {method} {other}: add one here"),
                     };
                     Body::from(v.to_string())

@@ -20,6 +20,7 @@ pub mod samples;
 pub mod standards;
 pub mod submissions;
 pub mod tailings;
+pub mod targets;
 
 use crate::error::ApiError;
 

@@ -144,5 +144,7 @@ pub struct ApiDoc;
 
 /// The OpenAPI document of every route.
 pub async fn get_openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::targets::TargetsApi::openapi());
+    Json(doc)
 }

@@ -16,6 +16,7 @@ pub mod registry;
 pub mod sample;
 pub mod submissions;
 pub mod svg;
+pub mod targets;
 
 use askama::Template;
 use axum::http::StatusCode;
