@@ -8,7 +8,8 @@ use soilwatch_classify::list::{summarise, units_csv, units_geojson, ListUnit};
 use soilwatch_classify::units::UnitFileOptions;
 use soilwatch_classify::{Aggregation, ClassifySettings, Interpolation, UnitClass};
 use soilwatch_store::classification_service::{
-    import_units_geojson, run_changes, run_classification, unit_geometries, RunRequest,
+    import_units_features, import_units_geojson, run_changes, run_classification, unit_geometries,
+    RunRequest,
 };
 use soilwatch_store::{ClassificationStore, StoreError};
 
@@ -32,8 +33,8 @@ pub struct ClassifyArgs {
     /// County code (GB/T 2260, e.g. 513402); default the whole prefecture.
     #[arg(long, env = "SOILWATCH_CLASSIFY_COUNTY")]
     pub county: Option<String>,
-    /// Evaluation units (GeoJSON parcels) to import before the run; re-importing changed
-    /// parcels keeps their earlier versions.
+    /// Evaluation units (parcels: GeoJSON `.geojson` or GeoPackage `.gpkg`, CGCS2000 or WGS 84)
+    /// to import before the run; re-importing changed parcels keeps their earlier versions.
     #[arg(long, env = "SOILWATCH_CLASSIFY_UNITS")]
     pub units: Option<PathBuf>,
     /// Property of the unit identifier (default: feature id, code, DKBM, TBBH, BSM).
@@ -159,9 +160,10 @@ async fn classify(
             .and_then(|e| e.to_str())
             .unwrap_or_default()
             .to_lowercase();
-        if !matches!(ext.as_str(), "geojson" | "json") {
+        if !matches!(ext.as_str(), "geojson" | "json" | "gpkg") {
             return Err(StoreError::Invalid(format!(
-                "--units {}: 应为 GeoJSON 文件（.geojson）/ expected a GeoJSON file (.geojson)",
+                "--units {}: 应为 GeoJSON（.geojson）或 GeoPackage（.gpkg）文件 / expected a \
+                 GeoJSON (.geojson) or GeoPackage (.gpkg) file",
                 path.display()
             ))
             .into());
@@ -177,14 +179,16 @@ async fn classify(
             land_use_field: args.land_use_field.clone(),
             division: None,
         };
-        let w = import_units_geojson(
-            store,
-            &bytes,
-            &name,
-            &opts,
-            &soilwatch_core::ChangeMeta::new(args.actor.clone(), format!("import units {name}")),
-        )
-        .await?;
+        let change =
+            soilwatch_core::ChangeMeta::new(args.actor.clone(), format!("import units {name}"));
+        let w = if ext == "gpkg" {
+            let features = soilwatch_web::ogc::gpkg_read::read_gpkg_features(&bytes, None)
+                .await
+                .map_err(|e| StoreError::Invalid(format!("--units {}: {e}", path.display())))?;
+            import_units_features(store, features, &name, &opts, &change).await?
+        } else {
+            import_units_geojson(store, &bytes, &name, &opts, &change).await?
+        };
         println!(
             "units {name}: {} added, {} changed, {} unchanged (评价单元：新增 {}，更新 {}，未变 {})",
             w.added, w.changed, w.unchanged, w.added, w.changed, w.unchanged

@@ -203,6 +203,45 @@ fn classify_demo_data_with_a_grid_then_parcels() {
     let ha = f1["properties"]["area_ha"].as_f64().unwrap();
     assert!((mu / ha - 15.0).abs() < 0.01, "{mu} mu, {ha} ha");
 
+    // The same parcels as a GeoPackage written by GDAL (when installed): read, and recognised as
+    // unchanged (same identifiers, land use and geometry).
+    let have_gdal = Command::new("ogr2ogr").arg("--version").output().is_ok();
+    if have_gdal {
+        let made = Command::new("ogr2ogr")
+            .args(["-f", "GPKG", "parcels.gpkg", "parcels.geojson"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "{}", text(&made.stderr));
+        let out = run(
+            dir.path(),
+            &[
+                "classify",
+                "--db",
+                "demo.db",
+                "--year",
+                "2025",
+                "--county",
+                "513402",
+                "--units",
+                "parcels.gpkg",
+            ],
+        );
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}\n{}",
+            text(&out.stderr)
+        );
+        assert!(
+            stdout.contains("units parcels.gpkg: 0 added, 0 changed, 3 unchanged"),
+            "{stdout}"
+        );
+    } else {
+        eprintln!("ogr2ogr not installed: the GeoPackage units import is not exercised here");
+    }
+
     // Bad settings name the option.
     let out = run(
         dir.path(),

@@ -269,6 +269,26 @@ fn invalid(field: &str, cn: impl fmt::Display, en: impl fmt::Display) -> StoreEr
     StoreError::Invalid(format!("字段 {field}: {cn} / field {field}: {en}"))
 }
 
+/// Coordinates closer than this (degrees, ≈ 0.1 mm) are the same: a parcel passed through another
+/// tool (GDAL rounds GeoJSON coordinates to 15 significant digits) is not a new version.
+const SAME_COORDINATE_DEG: f64 = 1e-9;
+
+/// Whether two unit geometries are the same parcel: the same polygons and rings, vertex by vertex
+/// within [`SAME_COORDINATE_DEG`].
+fn same_geometry(a: &geo::MultiPolygon<f64>, b: &geo::MultiPolygon<f64>) -> bool {
+    use geo::CoordsIter;
+    let rings = |m: &geo::MultiPolygon<f64>| -> Vec<usize> {
+        m.0.iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .map(|r| r.0.len())
+            .collect()
+    };
+    rings(a) == rings(b)
+        && a.coords_iter().zip(b.coords_iter()).all(|(p, q)| {
+            (p.x - q.x).abs() <= SAME_COORDINATE_DEG && (p.y - q.y).abs() <= SAME_COORDINATE_DEG
+        })
+}
+
 fn corrupt(what: &str, e: impl fmt::Display) -> StoreError {
     StoreError::Backend(format!("stored {what} cannot be read: {e}"))
 }
@@ -615,7 +635,7 @@ impl ClassificationStore for SqlStore {
                 }
                 Some(r) => {
                     let old = unit_from_row(&r)?;
-                    if old.unit.geometry == u.geometry
+                    if same_geometry(&old.unit.geometry, &u.geometry)
                         && old.unit.land_use == u.land_use
                         && old.unit.division == u.division
                         && old.unit.source == u.source

@@ -106,9 +106,7 @@ pub async fn import_units_geojson(
     opts: &UnitFileOptions,
     change: &ChangeMeta,
 ) -> StoreResult<UnitsWritten> {
-    let divisions = store.list_divisions().await?;
-    let counties = all_counties(&divisions);
-    let units = units::units_from_geojson(bytes, opts, &counties)?;
+    let units = check_units_geojson(store, bytes, opts).await?;
     store.put_units(&units, file_name, change).await
 }
 
@@ -120,10 +118,37 @@ pub async fn import_units_features(
     opts: &UnitFileOptions,
     change: &ChangeMeta,
 ) -> StoreResult<UnitsWritten> {
-    let divisions = store.list_divisions().await?;
-    let counties = all_counties(&divisions);
-    let units = units::units_from_features(features, opts, &counties)?;
+    let units = check_units_features(store, features, opts).await?;
     store.put_units(&units, file_name, change).await
+}
+
+/// The units of a GeoJSON file, checked (identifiers, land use, polygons, the stored counties)
+/// but not stored: for callers that decide who may store them first.
+pub async fn check_units_geojson(
+    store: &dyn Store,
+    bytes: &[u8],
+    opts: &UnitFileOptions,
+) -> StoreResult<Vec<EvaluationUnit>> {
+    let divisions = store.list_divisions().await?;
+    Ok(units::units_from_geojson(
+        bytes,
+        opts,
+        &all_counties(&divisions),
+    )?)
+}
+
+/// The units of GeoPackage (or other) features, checked but not stored.
+pub async fn check_units_features(
+    store: &dyn Store,
+    features: Vec<RawFeature>,
+    opts: &UnitFileOptions,
+) -> StoreResult<Vec<EvaluationUnit>> {
+    let divisions = store.list_divisions().await?;
+    Ok(units::units_from_features(
+        features,
+        opts,
+        &all_counties(&divisions),
+    )?)
 }
 
 /// Run a classification and store it.

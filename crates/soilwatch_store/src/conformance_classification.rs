@@ -126,6 +126,33 @@ pub async fn units_keep_versions(store: &dyn Store) {
         .await
         .expect("put");
     assert_eq!(w.unchanged, 1);
+    // The same parcel through another tool (coordinates differing in the 14th digit): unchanged;
+    // moved by 1e-6° (about 0.1 m): a new version.
+    let nudge = |u: &EvaluationUnit, by: f64| {
+        let mut n = u.clone();
+        n.geometry = geo::MapCoords::map_coords(&u.geometry, |c| geo::coord! {x: c.x + by, y: c.y});
+        n
+    };
+    let w = store
+        .put_units(&[nudge(&u, 1e-13)], "a.gpkg", &change("again"))
+        .await
+        .expect("put");
+    assert_eq!(w.unchanged, 1);
+    let moved = nudge(&u, 1e-6);
+    let w = store
+        .put_units(
+            std::slice::from_ref(&moved),
+            "moved.geojson",
+            &change("moved"),
+        )
+        .await
+        .expect("put");
+    assert_eq!(w.changed, 1);
+    let w = store
+        .put_units(std::slice::from_ref(&u), "a.geojson", &change("back"))
+        .await
+        .expect("put");
+    assert_eq!(w.changed, 1);
     let mut v2 = u.clone();
     v2.land_use = Some("0103".parse().expect("lu"));
     let w = store
@@ -138,7 +165,7 @@ pub async fn units_keep_versions(store: &dyn Store) {
         .await
         .expect("list");
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].version, 2);
+    assert_eq!(listed[0].version, 4);
     assert_eq!(listed[0].origin, "b.geojson");
     assert_eq!(listed[0].unit, v2);
     assert!(

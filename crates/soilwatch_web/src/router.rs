@@ -291,6 +291,11 @@ pub fn router(state: AppState) -> Router {
             get(crate::api::classification::get_run_changes),
         )
         .route(
+            "/api/v1/classification/units",
+            axum::routing::post(crate::api::classification::upload_units)
+                .layer(state.limits.upload_layer()),
+        )
+        .route(
             "/api/v1/classification/target-areas",
             get(crate::api::classification::list_target_areas)
                 .post(crate::api::classification::create_target_area),

@@ -284,3 +284,127 @@ async fn runs_units_list_reviews_changes_targets_and_page() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     app.finish().await;
 }
+
+/// A GeoJSON FeatureCollection of square parcels around the given centres (code, land use).
+fn parcels(items: &[(&str, &str, f64, f64)]) -> Vec<u8> {
+    let d = 0.004;
+    let features: Vec<Value> = items
+        .iter()
+        .map(|(code, lu, x, y)| {
+            json!({"type": "Feature", "properties": {"code": code, "land_use": lu},
+                   "geometry": {"type": "Polygon", "coordinates": [[[x - d, y - d], [x + d, y - d],
+                   [x + d, y + d], [x - d, y + d], [x - d, y - d]]]}})
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
+        .to_string()
+        .into_bytes()
+}
+
+#[tokio::test]
+async fn units_upload_geojson_and_geopackage_all_or_nothing_by_area() {
+    let mut app = TestApp::sqlite().await;
+    let store = app.store.as_ref();
+    let huili: soilwatch_core::DivisionCode = "513402".parse().unwrap();
+    let p = conformance_network::point_inside(store, "U-P", "513402", 0.0).await;
+    let (x, y) = (p.point.location.lon(), p.point.location.lat());
+    let good = parcels(&[("HL-U1", "0101", x, y), ("HL-U2", "0103", x + 0.01, y)]);
+    async fn up(app: &TestApp, parts: &[(&str, Option<&str>, &[u8])]) -> (StatusCode, Value) {
+        app.post_multipart("/api/v1/classification/units", parts, None)
+            .await
+    }
+    // Not signed in; an officer of another county's bureau: refused, nothing stored.
+    let (s, _) = up(&app, &[("file", Some("parcels.geojson"), good.as_slice())]).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    for (code, div) in [("eco-env-513401", "513401"), ("eco-env-513402", "513402")] {
+        store
+            .create_department(
+                &soilwatch_core::Department {
+                    code: code.into(),
+                    name: format!("{div} 生态环境局"),
+                    level: soilwatch_core::DivisionLevel::County,
+                    division: div.parse().unwrap(),
+                },
+                &ChangeMeta::new("t", "fixture"),
+            )
+            .await
+            .unwrap();
+    }
+    let other = app
+        .user_token(
+            "xichang",
+            soilwatch_store::Role::DataOfficer,
+            Some("eco-env-513401"),
+        )
+        .await;
+    app.bearer = Some(other);
+    let (s, e) = up(&app, &[("file", Some("parcels.geojson"), good.as_slice())]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    assert!(store.list_units(huili).await.unwrap().is_empty());
+
+    // The county's officer: stored, then recognised as unchanged.
+    let own = app
+        .user_token(
+            "huili",
+            soilwatch_store::Role::DataOfficer,
+            Some("eco-env-513402"),
+        )
+        .await;
+    app.bearer = Some(own);
+    let (s, v) = up(&app, &[("file", Some("parcels.geojson"), good.as_slice())]).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["units"].as_u64(), v["added"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let stored = store.list_units(huili).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0].origin, "parcels.geojson");
+    let (s, v) = up(&app, &[("file", Some("parcels.geojson"), good.as_slice())]).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["unchanged"], 2);
+
+    // One bad feature refuses the whole file: the new first parcel is not stored either.
+    let bad = parcels(&[("HL-U3", "0101", x + 0.02, y), ("HL-U4", "99", x + 0.03, y)]);
+    let (s, e) = up(&app, &[("file", Some("bad.geojson"), bad.as_slice())]).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let m = e["error"]["message"].as_str().unwrap();
+    assert!(m.contains("bad.geojson") && m.contains("99"), "{m}");
+    assert_eq!(store.list_units(huili).await.unwrap().len(), 2);
+    let (s, e) = up(
+        &app,
+        &[("file", Some("parcels.csv"), b"code,x\n".as_slice())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains(".gpkg"));
+
+    // GeoPackage: the platform's own export of the units layer read back as units (id in the
+    // `unit` column): the same geometry and land use, so unchanged.
+    app.bearer = None;
+    let (s, _, gpkg) = app.get("/api/v1/exports/classification_units.gpkg").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(gpkg.starts_with(b"SQLite format 3\0"));
+    // The layer is empty before any run: run one, then export.
+    app.bearer = Some(app.token_of("root").await);
+    let (s, e) = send(
+        &app,
+        "POST",
+        "/api/v1/classification/runs",
+        Some("root"),
+        json!({"year": 2024, "county": "513402"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let (_, _, gpkg) = app.get("/api/v1/exports/classification_units.gpkg").await;
+    let parts: [(&str, Option<&str>, &[u8]); 2] = [
+        ("file", Some("units.gpkg"), &gpkg),
+        ("id_field", None, b"unit"),
+    ];
+    let (s, v) = up(&app, &parts).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["units"].as_u64(), v["unchanged"].as_u64()),
+        (Some(2), Some(2))
+    );
+}

@@ -80,6 +80,24 @@ fn multipart(department: &str) -> (String, Body) {
     )
 }
 
+/// A GeoJSON upload of one paddy parcel in 会理市 (around the point at `x`, `y`).
+fn units_multipart(x: f64, y: f64) -> (String, Body) {
+    let b = "roles-units-boundary";
+    let d = 0.001;
+    let geojson = json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"code": "RU-9", "land_use": "0101"},
+        "geometry": {"type": "Polygon", "coordinates": [[[x - d, y - d], [x + d, y - d],
+            [x + d, y + d], [x - d, y + d], [x - d, y - d]]]}}]});
+    let body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"u.geojson\"\r\n\r\n\
+         {geojson}\r\n--{b}--\r\n"
+    );
+    (
+        format!("multipart/form-data; boundary={b}"),
+        Body::from(body),
+    )
+}
+
 #[tokio::test]
 async fn every_role_on_every_route_of_the_table() {
     let app = TestApp::sqlite().await;
@@ -284,6 +302,11 @@ async fn every_role_on_every_route_of_the_table() {
                     Body::from(
                         "division=513402&year=2024&indicator=farmland_safe_use_rate&value=94&reason=roles",
                     )
+                }
+                ("POST", "/api/v1/classification/units") => {
+                    let (ct, body) = units_multipart(x, y);
+                    headers.push(("content-type", ct));
+                    body
                 }
                 ("GET", _) => Body::empty(),
                 ("POST", "/submissions/{submission}/review") => {

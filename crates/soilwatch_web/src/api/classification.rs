@@ -155,6 +155,124 @@ pub async fn create_run(
     Ok((StatusCode::CREATED, Json(run)))
 }
 
+/// What an upload of evaluation units stored.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct UnitsUploaded {
+    pub file: String,
+    /// Units in the file.
+    pub units: usize,
+    pub added: usize,
+    /// Stored units whose geometry or land use changed: a new version each (the old one kept).
+    pub changed: usize,
+    pub unchanged: usize,
+}
+
+/// Upload evaluation units (parcels) as GeoJSON or GeoPackage (multipart form: `file`; optional
+/// `layer` of a GeoPackage with several, `id_field`, `land_use_field`, `division`, `reason`). The
+/// file is checked whole — identifiers unique, GB/T 21010 land use, polygons in CGCS2000 or WGS 84
+/// (any other CRS is refused naming it), each unit inside a county — and stored all or nothing.
+/// An administrator stores any county's units, a data officer those of their department's area.
+#[utoipa::path(post, path = "/api/v1/classification/units", tag = "classification",
+    request_body(content_type = "multipart/form-data",
+        description = "file (.geojson/.json or .gpkg), layer, id_field, land_use_field, division, reason"),
+    responses((status = 201, body = UnitsUploaded),
+        (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse),
+        (status = 413, body = crate::error::ErrorResponse),
+        (status = 422, description = "The file is refused; the message names the feature and field", body = crate::error::ErrorResponse)))]
+pub async fn upload_units(
+    State(state): State<AppState>,
+    actor: Actor,
+    mut form: axum::extract::Multipart,
+) -> ApiResult<(StatusCode, Json<UnitsUploaded>)> {
+    use soilwatch_classify::units::UnitFileOptions;
+    use soilwatch_store::classification_service::{check_units_features, check_units_geojson};
+
+    actor.require(&[Role::Administrator, Role::DataOfficer])?;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut opts = UnitFileOptions::default();
+    let (mut layer, mut reason) = (None, None);
+    while let Some(f) = form
+        .next_field()
+        .await
+        .map_err(|e| super::imports::upload_error(&state, e))?
+    {
+        let name = f.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let fname = f.file_name().unwrap_or("units").to_owned();
+            let bytes = f
+                .bytes()
+                .await
+                .map_err(|e| super::imports::upload_error(&state, e))?;
+            file = Some((fname, bytes.to_vec()));
+            continue;
+        }
+        let text = f
+            .text()
+            .await
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let text = Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        match name.as_str() {
+            "layer" => layer = text,
+            "id_field" => opts.id_field = text,
+            "land_use_field" => opts.land_use_field = text,
+            "division" => opts.division = division(text.as_deref(), "division")?,
+            "reason" => reason = text,
+            _ => {}
+        }
+    }
+    let (file_name, bytes) = file.ok_or_else(|| {
+        ApiError::BadRequest("缺少文件 / the form has no `file` field".to_owned())
+    })?;
+    let lower = file_name.to_lowercase();
+    let units = if lower.ends_with(".gpkg") {
+        let features = crate::ogc::gpkg_read::read_gpkg_features(&bytes, layer.as_deref())
+            .await
+            .map_err(|e| field("file", format!("{file_name}: {e}")))?;
+        check_units_features(state.store.as_ref(), features, &opts).await
+    } else if lower.ends_with(".geojson") || lower.ends_with(".json") {
+        check_units_geojson(state.store.as_ref(), &bytes, &opts).await
+    } else {
+        return Err(field(
+            "file",
+            format!(
+                "{file_name}: 应为 GeoJSON（.geojson）或 GeoPackage（.gpkg）文件 / expected a \
+                 GeoJSON (.geojson) or GeoPackage (.gpkg) file"
+            ),
+        ));
+    }
+    .map_err(|e| match e {
+        soilwatch_store::StoreError::Invalid(m) => field("file", format!("{file_name}: {m}")),
+        other => other.into(),
+    })?;
+    // A data officer may store only units of their department's area (every one of them).
+    let counties: std::collections::BTreeSet<DivisionCode> =
+        units.iter().map(|u| u.division).collect();
+    for c in counties {
+        actor.require_division(&state, c).await?;
+    }
+    let reason = reason.unwrap_or_else(|| format!("上传评价单元 / units uploaded: {file_name}"));
+    let written = state
+        .store
+        .put_units(
+            &units,
+            &file_name,
+            &ChangeMeta::new(actor.username(), reason),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(UnitsUploaded {
+            file: file_name,
+            units: units.len(),
+            added: written.added,
+            changed: written.changed,
+            unchanged: written.unchanged,
+        }),
+    ))
+}
+
 /// Filters of the run list.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct RunListQuery {

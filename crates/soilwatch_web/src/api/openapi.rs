@@ -23,6 +23,7 @@ use crate::error::{ErrorDetail, ErrorResponse};
         super::classification::get_run_changes,
         super::classification::review_unit,
         super::classification::create_target_area,
+        super::classification::upload_units,
         super::classification::list_target_areas,
         health::get_health,
         divisions::list_divisions,

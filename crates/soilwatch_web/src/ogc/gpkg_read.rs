@@ -3,7 +3,8 @@
 //! polygons and counties, and already reads GeoJSON). The layer's CRS must be CGCS2000
 //! (EPSG:4490) or WGS 84 (EPSG:4326); any other is refused with
 //! [`ClassifyError::UnsupportedCrs`] naming the CRS found. Geometry blobs are decoded by
-//! `soilwatch_classify::units::gpkg_geometry`.
+//! `soilwatch_classify::units::gpkg_geometry`. The layer's primary key is not taken as the
+//! feature's identifier (it is a row number); it is offered as the attribute `fid`.
 
 use soilwatch_classify::units::{crs_is_supported, gpkg_geometry, RawFeature};
 use soilwatch_classify::ClassifyError;
@@ -135,9 +136,18 @@ pub async fn read_gpkg_features(
                 properties.push((a.clone(), v));
             }
         }
+        // The primary key is a row number, not a parcel's identifier: it is offered as the
+        // attribute `fid` (choose it with an id field if nothing better exists), so that the
+        // identifier columns (code, DKBM, TBBH, …) decide by default.
+        let fid: Option<String> = r.try_get("__fid").map_err(sql_err)?;
+        if let Some(fid) = fid {
+            if !properties.iter().any(|(k, _)| k == "fid") {
+                properties.push(("fid".to_owned(), fid));
+            }
+        }
         out.push(RawFeature {
             number: n + 1,
-            feature_id: r.try_get("__fid").map_err(sql_err)?,
+            feature_id: None,
             properties,
             geometry,
         });
@@ -190,7 +200,10 @@ mod tests {
             .unwrap();
         let f = read_gpkg_features(&bytes, None).await.unwrap();
         assert_eq!(f.len(), 2);
-        assert_eq!(f[1].feature_id.as_deref(), Some("2"));
+        assert_eq!(f[1].feature_id, None);
+        assert!(f[1]
+            .properties
+            .contains(&("fid".to_owned(), "2".to_owned())));
         assert!(f[0]
             .properties
             .contains(&("code".to_owned(), "A-1".to_owned())));
