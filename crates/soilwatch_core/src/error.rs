@@ -32,6 +32,8 @@ pub enum CoreError {
         lat: f64,
         reason: &'static str,
     },
+    #[error("字段 risk_category: 无法识别的风险区类别 '{value}' / field risk_category: unknown risk-area category '{value}' (expected one of {expected})")]
+    UnknownRiskCategory { value: String, expected: String },
     #[error("无效的值 / invalid {field} '{value}': {expected}")]
     InvalidValue {
         field: &'static str,

@@ -14,12 +14,14 @@ pub mod classification_service;
 pub mod conformance;
 pub mod conformance_auth;
 pub mod conformance_classification;
+pub mod conformance_exceedance;
 pub mod conformance_network;
 pub mod conformance_registry;
 pub mod conformance_submissions;
 pub mod conformance_targets;
 pub mod demo;
 mod error;
+pub mod exceedance;
 pub mod importer;
 pub mod imports;
 pub mod indicators;
@@ -51,6 +53,7 @@ pub use classification::{
     ReviewAction, RunRecord, RunUnit, StoredUnit, TargetArea, TargetAreaQuery, UnitsWritten,
 };
 pub use error::{StoreError, StoreResult};
+pub use exceedance::ExceedanceClass;
 pub use imports::{ImportBatch, ImportChanges, ImportStore, KnownSnapshot, NewImport};
 pub use local_rulesets::{LocalRulesetRecord, LocalRulesetStore};
 pub use network::{

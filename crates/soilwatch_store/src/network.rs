@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
 use geo::Contains;
 use serde::{Deserialize, Serialize};
+pub use soilwatch_core::network::{NetworkPoint, RiskAreaCategory, DEMO_PREFIX};
 use soilwatch_core::{
     AnalysisResult, ChangeMeta, ControlLevel, DivisionCode, DivisionLevel, LandUse, LonLat, Medium,
     MonitoringPoint, PointType, Sample, Unit,
@@ -22,123 +23,8 @@ use soilwatch_core::{
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::exceedance::{self, ExceedanceClass, SampleLevels};
 use crate::{Entity, ResultRow, SqlStore, Store, StoreError, StoreResult};
-
-/// Prefix of the codes of generated demonstration points and samples.
-pub const DEMO_PREFIX: &str = "DEMO-";
-
-macro_rules! risk_categories {
-    ($($(#[$m:meta])* $v:ident = $code:literal / $cn:literal / $en:literal),+ $(,)?) => {
-        /// 风险区类别 — the risk-area categories of the work plan where risk points are laid.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum RiskAreaCategory { $($(#[$m])* $v),+ }
-
-        impl RiskAreaCategory {
-            /// Every category, in the work plan's order.
-            pub const ALL: &'static [RiskAreaCategory] = &[$(RiskAreaCategory::$v),+];
-            /// Stable code, stored in `points.risk_category`.
-            pub fn code(self) -> &'static str { match self { $(RiskAreaCategory::$v => $code),+ } }
-            /// Chinese name as in the work plan.
-            pub fn name_cn(self) -> &'static str { match self { $(RiskAreaCategory::$v => $cn),+ } }
-            pub fn name_en(self) -> &'static str { match self { $(RiskAreaCategory::$v => $en),+ } }
-        }
-    };
-}
-
-risk_categories! {
-    /// 重点行业企业周边
-    HeavyPollutionEnterprise = "heavy_pollution_enterprise" / "重点行业企业周边" / "surroundings of heavy-pollution enterprises",
-    /// 工业园区
-    IndustrialPark = "industrial_park" / "工业园区" / "industrial park",
-    /// 工业企业遗留场地
-    LegacyIndustrialSite = "legacy_industrial_site" / "工业企业遗留场地" / "legacy industrial site",
-    /// 固体废物集中处理处置场地
-    SolidWasteDisposal = "solid_waste_disposal" / "固体废物集中处理处置场地" / "solid-waste disposal site",
-    /// 蔬菜和粮食生产基地
-    VegetableGrainBase = "vegetable_grain_base" / "蔬菜和粮食生产基地" / "vegetable and grain base",
-    /// 规模化畜禽养殖基地
-    LivestockBase = "livestock_base" / "规模化畜禽养殖基地" / "livestock base",
-    /// 集中式饮用水水源地
-    DrinkingWaterSource = "drinking_water_source" / "集中式饮用水水源地" / "drinking-water source",
-    /// 矿区 (采矿、选矿、冶炼)
-    MiningArea = "mining_area" / "矿区" / "mining area",
-    /// 尾矿库
-    TailingsPond = "tailings_pond" / "尾矿库" / "tailings pond",
-    /// 交通干线两侧
-    TrafficCorridor = "traffic_corridor" / "交通干线两侧" / "traffic corridor",
-    /// 加油站
-    FillingStation = "filling_station" / "加油站" / "filling station",
-    /// 污水灌溉区
-    SewageIrrigation = "sewage_irrigation" / "污水灌溉区" / "sewage-irrigated area",
-}
-
-impl fmt::Display for RiskAreaCategory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl FromStr for RiskAreaCategory {
-    type Err = StoreError;
-    /// Accepts the code (`mining_area`, `mining-area`) or the Chinese name (`矿区`).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim().to_lowercase().replace([' ', '-'], "_");
-        RiskAreaCategory::ALL
-            .iter()
-            .copied()
-            .find(|c| c.code() == t || c.name_cn() == s.trim())
-            .ok_or_else(|| {
-                let expected: Vec<String> = RiskAreaCategory::ALL
-                    .iter()
-                    .map(|c| format!("{}/{}", c.code(), c.name_cn()))
-                    .collect();
-                StoreError::Invalid(format!(
-                    "字段 risk_category: 无法识别的风险区类别 '{s}' / field risk_category: unknown \
-                     risk-area category '{s}' (expected one of {})",
-                    expected.join(", ")
-                ))
-            })
-    }
-}
-
-/// 监测点位 (完整) — a point of the monitoring network with what it watches and when it moved.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NetworkPoint {
-    #[serde(flatten)]
-    pub point: MonitoringPoint,
-    /// The enterprise the point watches (unified social credit code or registry code; free text
-    /// until the enterprise registry exists).
-    pub watched_enterprise: Option<String>,
-    /// The plot the point watches (plot code; free text until the plot registry exists).
-    pub watched_plot: Option<String>,
-    /// When the point was last moved; earlier locations are in its history.
-    pub moved_on: Option<NaiveDate>,
-}
-
-impl NetworkPoint {
-    /// A point with nothing watched and never moved.
-    pub fn new(point: MonitoringPoint) -> Self {
-        Self {
-            point,
-            watched_enterprise: None,
-            watched_plot: None,
-            moved_on: None,
-        }
-    }
-
-    /// Demonstration data (code prefixed `DEMO-`).
-    pub fn is_demo(&self) -> bool {
-        self.point.code.starts_with(DEMO_PREFIX)
-    }
-
-    pub fn risk_area(&self) -> Option<RiskAreaCategory> {
-        self.point
-            .risk_category
-            .as_deref()
-            .and_then(|c| c.parse().ok())
-    }
-}
 
 /// A stored point with its version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,6 +94,10 @@ pub struct FindQuery {
     pub bbox: Option<[f64; 4]>,
     /// Points only: `Some(true)` active, `Some(false)` retired.
     pub active: Option<bool>,
+    /// Samples and results: only those in one of these exceedance classes (empty: no
+    /// restriction). A result by its own item; a sample by the named analyte's item, or by its
+    /// class when no analyte is named. See [`crate::exceedance`].
+    pub exceedance: Vec<ExceedanceClass>,
     pub sort: FindSort,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -231,6 +121,7 @@ impl Default for FindQuery {
             to: None,
             bbox: None,
             active: None,
+            exceedance: Vec::new(),
             sort: FindSort::Key,
             cursor: None,
             limit: 1000,
@@ -242,7 +133,9 @@ impl Default for FindQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// Pass as `cursor` for the next page; `None` on the last page.
+    /// Pass as `cursor` for the next page; `None` on the last page. With an exceedance filter a
+    /// page may hold fewer items than asked for and still have a next page (the scan of one call
+    /// is bounded, see [`crate::exceedance::SCAN_LIMIT`]).
     pub next_cursor: Option<String>,
 }
 
@@ -770,7 +663,12 @@ impl SqlStore {
             pt.risk_category = if c.is_empty() {
                 None
             } else {
-                Some(c.parse::<RiskAreaCategory>()?.code().to_owned())
+                Some(
+                    c.parse::<RiskAreaCategory>()
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?
+                        .code()
+                        .to_owned(),
+                )
             };
         }
         if let (Some(a), Some(b)) = (pt.established_on, pt.retired_on) {
@@ -861,6 +759,246 @@ impl SqlStore {
             point: p.clone(),
             version,
         })
+    }
+}
+
+impl SqlStore {
+    /// Samples found by the SQL filters alone (no exceedance class).
+    async fn find_samples_sql(&self, q: &FindQuery) -> StoreResult<Page<FoundSample>> {
+        let limit = check_limit(q.limit)?;
+        let mut f = Filter::default();
+        f.common(q, "s", "p");
+        f.sample(q, "s");
+        if let Some(a) = &q.analyte {
+            let a = f.text(a.clone());
+            f.push(format!(
+                "EXISTS (SELECT 1 FROM results r WHERE r.sample_id = s.id AND r.analyte = {a})"
+            ));
+        }
+        let order = match (&q.sort, &q.cursor) {
+            (FindSort::Key | FindSort::KeyDesc, c) => {
+                let desc = q.sort == FindSort::KeyDesc;
+                if let Some(c) = c {
+                    let (_, ids) = cursor_parts(c, false, 1)?;
+                    let a = f.arg(Arg::Int(ids[0]));
+                    f.push(format!("s.id {} {a}", if desc { "<" } else { ">" }));
+                }
+                if desc {
+                    "s.id DESC"
+                } else {
+                    "s.id"
+                }
+            }
+            (FindSort::Date | FindSort::DateDesc, c) => {
+                let desc = q.sort == FindSort::DateDesc;
+                let op = if desc { "<" } else { ">" };
+                if let Some(c) = c {
+                    let (d, ids) = cursor_parts(c, true, 1)?;
+                    let a = f.text(d.unwrap_or_default());
+                    let b = f.arg(Arg::Int(ids[0]));
+                    f.push(format!(
+                        "(s.sampled_on {op} {a} OR (s.sampled_on = {a} AND s.id {op} {b}))"
+                    ));
+                }
+                if desc {
+                    "s.sampled_on DESC, s.id DESC"
+                } else {
+                    "s.sampled_on, s.id"
+                }
+            }
+        };
+        let sql = format!(
+            "SELECT s.id AS id, s.version AS version, s.code AS code, s.point_code AS point_code, \
+             s.medium AS medium, s.division AS division, s.sampled_on AS sampled_on, \
+             s.land_use AS land_use, s.crop AS crop, s.depth_top AS depth_top, \
+             s.depth_bottom AS depth_bottom, s.lab AS lab, p.point_type AS point_type, \
+             p.control_level AS control_level, p.lon AS lon, p.lat AS lat \
+             FROM samples s LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}",
+            f.clause(),
+            limit + 1
+        );
+        let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
+        let items = rows
+            .iter()
+            .map(found_sample_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
+        Ok(page(items, limit, |s| sample_key(by_date, s)))
+    }
+
+    /// Results found by the SQL filters alone (no exceedance class).
+    async fn find_results_sql(&self, q: &FindQuery) -> StoreResult<Page<FoundResult>> {
+        let limit = check_limit(q.limit)?;
+        let mut f = Filter::default();
+        f.common(q, "s", "p");
+        f.sample(q, "s");
+        if let Some(a) = &q.analyte {
+            let a = f.text(a.clone());
+            f.push(format!("r.analyte = {a}"));
+        }
+        let order = match (&q.sort, &q.cursor) {
+            (FindSort::Key | FindSort::KeyDesc, c) => {
+                let desc = q.sort == FindSort::KeyDesc;
+                if let Some(c) = c {
+                    let (_, ids) = cursor_parts(c, false, 1)?;
+                    let a = f.arg(Arg::Int(ids[0]));
+                    f.push(format!("r.id {} {a}", if desc { "<" } else { ">" }));
+                }
+                if desc {
+                    "r.id DESC"
+                } else {
+                    "r.id"
+                }
+            }
+            (FindSort::Date | FindSort::DateDesc, c) => {
+                let desc = q.sort == FindSort::DateDesc;
+                let op = if desc { "<" } else { ">" };
+                if let Some(c) = c {
+                    let (d, ids) = cursor_parts(c, true, 2)?;
+                    let a = f.text(d.unwrap_or_default());
+                    let b = f.arg(Arg::Int(ids[0]));
+                    let c = f.arg(Arg::Int(ids[1]));
+                    f.push(format!(
+                        "(s.sampled_on {op} {a} OR (s.sampled_on = {a} AND (s.id {op} {b} OR \
+                         (s.id = {b} AND r.id {op} {c}))))"
+                    ));
+                }
+                if desc {
+                    "s.sampled_on DESC, s.id DESC, r.id DESC"
+                } else {
+                    "s.sampled_on, s.id, r.id"
+                }
+            }
+        };
+        let sql = format!(
+            "SELECT r.id AS result_id, r.sample_id AS sample_id, s.code AS sample_code, \
+             s.point_code AS point_code, s.division AS division, s.medium AS medium, \
+             s.sampled_on AS sampled_on, r.analyte AS analyte, r.value_text AS value_text, \
+             r.unit AS unit, r.detection_limit AS detection_limit, r.qualifier AS qualifier, \
+             r.method AS method, p.lon AS lon, p.lat AS lat \
+             FROM results r JOIN samples s ON s.id = r.sample_id \
+             LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}",
+            f.clause(),
+            limit + 1
+        );
+        let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
+        let items = rows
+            .iter()
+            .map(found_result_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
+        Ok(page(items, limit, |r| result_key(by_date, r)))
+    }
+}
+
+/// The cursor of a sample in its order.
+fn sample_key(by_date: bool, s: &FoundSample) -> String {
+    if by_date {
+        format!("{}.{}", s.sample.sampled_on, s.id)
+    } else {
+        s.id.to_string()
+    }
+}
+
+/// The cursor of a result in its order.
+fn result_key(by_date: bool, r: &FoundResult) -> String {
+    if by_date {
+        format!(
+            "{}.{}.{}",
+            r.row.sampled_on, r.row.sample_id, r.row.result_id
+        )
+    } else {
+        r.row.result_id.to_string()
+    }
+}
+
+/// Rows a find query can filter by exceedance class.
+trait Scanned: Sized + Send {
+    fn fetch<'a>(
+        store: &'a SqlStore,
+        q: &'a FindQuery,
+    ) -> impl std::future::Future<Output = StoreResult<Page<Self>>> + Send + 'a;
+}
+
+impl Scanned for FoundSample {
+    fn fetch<'a>(
+        store: &'a SqlStore,
+        q: &'a FindQuery,
+    ) -> impl std::future::Future<Output = StoreResult<Page<Self>>> + Send + 'a {
+        store.find_samples_sql(q)
+    }
+}
+
+impl Scanned for FoundResult {
+    fn fetch<'a>(
+        store: &'a SqlStore,
+        q: &'a FindQuery,
+    ) -> impl std::future::Future<Output = StoreResult<Page<Self>>> + Send + 'a {
+        store.find_results_sql(q)
+    }
+}
+
+impl SqlStore {
+    /// A page of rows whose exceedance class is one of `q.exceedance`: candidates come in
+    /// keyset order from the SQL filters (soil samples only) in batches, their samples are
+    /// evaluated (one query per batch, see [`exceedance`]) and the matches fill the page.
+    async fn scan_by_class<T: Scanned>(
+        &self,
+        q: &FindQuery,
+        sample_of: impl Fn(&T) -> i64 + Send + Sync,
+        class_of: impl Fn(&T, &SampleLevels) -> Option<ExceedanceClass> + Send + Sync,
+        key: impl Fn(&T) -> String + Send + Sync,
+    ) -> StoreResult<Page<T>> {
+        let limit = check_limit(q.limit)?;
+        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+        if q.medium.is_some_and(|m| m != Medium::Soil) {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        let mut cq = q.clone();
+        cq.exceedance = Vec::new();
+        cq.medium = Some(Medium::Soil);
+        cq.limit = exceedance::batch_size(limit);
+        let mut cache: HashMap<i64, Option<SampleLevels>> = HashMap::new();
+        let mut items = Vec::new();
+        let mut scanned = 0usize;
+        loop {
+            let batch = T::fetch(self, &cq).await?;
+            scanned += batch.items.len();
+            self.evaluate_samples(batch.items.iter().map(&sample_of), &mut cache)
+                .await?;
+            for x in batch.items {
+                let class = cache
+                    .get(&sample_of(&x))
+                    .and_then(Option::as_ref)
+                    .and_then(|l| class_of(&x, l));
+                if class.is_some_and(|c| q.exceedance.contains(&c)) {
+                    items.push(x);
+                    if items.len() > wanted {
+                        items.truncate(wanted);
+                        let next_cursor = items.last().map(&key);
+                        return Ok(Page { items, next_cursor });
+                    }
+                }
+            }
+            match batch.next_cursor {
+                None => {
+                    return Ok(Page {
+                        items,
+                        next_cursor: None,
+                    })
+                }
+                Some(c) if scanned >= exceedance::SCAN_LIMIT => {
+                    return Ok(Page {
+                        items,
+                        next_cursor: Some(c),
+                    })
+                }
+                Some(c) => cq.cursor = Some(c),
+            }
+        }
     }
 }
 
@@ -995,143 +1133,40 @@ impl NetworkStore for SqlStore {
     }
 
     async fn find_samples(&self, q: &FindQuery) -> StoreResult<Page<FoundSample>> {
-        let limit = check_limit(q.limit)?;
-        let mut f = Filter::default();
-        f.common(q, "s", "p");
-        f.sample(q, "s");
-        if let Some(a) = &q.analyte {
-            let a = f.text(a.clone());
-            f.push(format!(
-                "EXISTS (SELECT 1 FROM results r WHERE r.sample_id = s.id AND r.analyte = {a})"
-            ));
+        if q.exceedance.is_empty() {
+            return self.find_samples_sql(q).await;
         }
-        let order = match (&q.sort, &q.cursor) {
-            (FindSort::Key | FindSort::KeyDesc, c) => {
-                let desc = q.sort == FindSort::KeyDesc;
-                if let Some(c) = c {
-                    let (_, ids) = cursor_parts(c, false, 1)?;
-                    let a = f.arg(Arg::Int(ids[0]));
-                    f.push(format!("s.id {} {a}", if desc { "<" } else { ">" }));
-                }
-                if desc {
-                    "s.id DESC"
-                } else {
-                    "s.id"
-                }
-            }
-            (FindSort::Date | FindSort::DateDesc, c) => {
-                let desc = q.sort == FindSort::DateDesc;
-                let op = if desc { "<" } else { ">" };
-                if let Some(c) = c {
-                    let (d, ids) = cursor_parts(c, true, 1)?;
-                    let a = f.text(d.unwrap_or_default());
-                    let b = f.arg(Arg::Int(ids[0]));
-                    f.push(format!(
-                        "(s.sampled_on {op} {a} OR (s.sampled_on = {a} AND s.id {op} {b}))"
-                    ));
-                }
-                if desc {
-                    "s.sampled_on DESC, s.id DESC"
-                } else {
-                    "s.sampled_on, s.id"
-                }
-            }
-        };
-        let sql = format!(
-            "SELECT s.id AS id, s.version AS version, s.code AS code, s.point_code AS point_code, \
-             s.medium AS medium, s.division AS division, s.sampled_on AS sampled_on, \
-             s.land_use AS land_use, s.crop AS crop, s.depth_top AS depth_top, \
-             s.depth_bottom AS depth_bottom, s.lab AS lab, p.point_type AS point_type, \
-             p.control_level AS control_level, p.lon AS lon, p.lat AS lat \
-             FROM samples s LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}",
-            f.clause(),
-            limit + 1
-        );
-        let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
-        let items = rows
-            .iter()
-            .map(found_sample_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
         let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
-        Ok(page(items, limit, |s| {
-            if by_date {
-                format!("{}.{}", s.sample.sampled_on, s.id)
-            } else {
-                s.id.to_string()
-            }
-        }))
+        let analyte = q.analyte.clone();
+        self.scan_by_class(
+            q,
+            |x: &FoundSample| x.id,
+            move |_x: &FoundSample, levels: &SampleLevels| match &analyte {
+                Some(a) => levels.items.get(a).copied(),
+                None => levels.class,
+            },
+            move |x: &FoundSample| sample_key(by_date, x),
+        )
+        .await
     }
 
     async fn find_results(&self, q: &FindQuery) -> StoreResult<Page<FoundResult>> {
-        let limit = check_limit(q.limit)?;
-        let mut f = Filter::default();
-        f.common(q, "s", "p");
-        f.sample(q, "s");
-        if let Some(a) = &q.analyte {
-            let a = f.text(a.clone());
-            f.push(format!("r.analyte = {a}"));
+        if q.exceedance.is_empty() {
+            return self.find_results_sql(q).await;
         }
-        let order = match (&q.sort, &q.cursor) {
-            (FindSort::Key | FindSort::KeyDesc, c) => {
-                let desc = q.sort == FindSort::KeyDesc;
-                if let Some(c) = c {
-                    let (_, ids) = cursor_parts(c, false, 1)?;
-                    let a = f.arg(Arg::Int(ids[0]));
-                    f.push(format!("r.id {} {a}", if desc { "<" } else { ">" }));
-                }
-                if desc {
-                    "r.id DESC"
-                } else {
-                    "r.id"
-                }
-            }
-            (FindSort::Date | FindSort::DateDesc, c) => {
-                let desc = q.sort == FindSort::DateDesc;
-                let op = if desc { "<" } else { ">" };
-                if let Some(c) = c {
-                    let (d, ids) = cursor_parts(c, true, 2)?;
-                    let a = f.text(d.unwrap_or_default());
-                    let b = f.arg(Arg::Int(ids[0]));
-                    let c = f.arg(Arg::Int(ids[1]));
-                    f.push(format!(
-                        "(s.sampled_on {op} {a} OR (s.sampled_on = {a} AND (s.id {op} {b} OR \
-                         (s.id = {b} AND r.id {op} {c}))))"
-                    ));
-                }
-                if desc {
-                    "s.sampled_on DESC, s.id DESC, r.id DESC"
-                } else {
-                    "s.sampled_on, s.id, r.id"
-                }
-            }
-        };
-        let sql = format!(
-            "SELECT r.id AS result_id, r.sample_id AS sample_id, s.code AS sample_code, \
-             s.point_code AS point_code, s.division AS division, s.medium AS medium, \
-             s.sampled_on AS sampled_on, r.analyte AS analyte, r.value_text AS value_text, \
-             r.unit AS unit, r.detection_limit AS detection_limit, r.qualifier AS qualifier, \
-             r.method AS method, p.lon AS lon, p.lat AS lat \
-             FROM results r JOIN samples s ON s.id = r.sample_id \
-             LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}",
-            f.clause(),
-            limit + 1
-        );
-        let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
-        let items = rows
-            .iter()
-            .map(found_result_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
         let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
-        Ok(page(items, limit, |r| {
-            if by_date {
-                format!(
-                    "{}.{}.{}",
-                    r.row.sampled_on, r.row.sample_id, r.row.result_id
-                )
-            } else {
-                r.row.result_id.to_string()
-            }
-        }))
+        self.scan_by_class(
+            q,
+            |x: &FoundResult| x.row.sample_id,
+            |x: &FoundResult, levels: &SampleLevels| {
+                levels
+                    .items
+                    .get(&exceedance::analyte_code(&x.row.result.analyte))
+                    .copied()
+            },
+            move |x: &FoundResult| result_key(by_date, x),
+        )
+        .await
     }
 
     async fn network_coverage(&self, since: NaiveDate) -> StoreResult<CoverageReport> {
@@ -1264,27 +1299,6 @@ impl NetworkStore for SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn risk_categories_parse_by_code_and_chinese_name() {
-        assert_eq!(
-            "矿区".parse::<RiskAreaCategory>().unwrap(),
-            RiskAreaCategory::MiningArea
-        );
-        assert_eq!(
-            "filling-station".parse::<RiskAreaCategory>().unwrap(),
-            RiskAreaCategory::FillingStation
-        );
-        for c in RiskAreaCategory::ALL {
-            assert_eq!(c.code().parse::<RiskAreaCategory>().unwrap(), *c);
-            assert_eq!(c.name_cn().parse::<RiskAreaCategory>().unwrap(), *c);
-        }
-        let e = "moon base"
-            .parse::<RiskAreaCategory>()
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("risk_category") && e.contains("矿区"), "{e}");
-    }
 
     #[test]
     fn cursors() {

@@ -8,7 +8,9 @@ use axum::Json;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use soilwatch_core::{AnalyteCatalogue, ControlLevel, Medium, PointType};
-use soilwatch_store::{FindQuery, FindSort, FoundResult, FoundSample, Page, PointRecord};
+use soilwatch_store::{
+    ExceedanceClass, FindQuery, FindSort, FoundResult, FoundSample, Page, PointRecord,
+};
 use utoipa::IntoParams;
 
 use super::parse_division;
@@ -49,6 +51,15 @@ pub struct FindParams {
     pub bbox: Option<String>,
     /// Points: `active` or `retired`.
     pub status: Option<String>,
+    /// Exceedance class (samples, results), comma-separated for several: `below_screening`
+    /// (C ≤ screening value), `above_screening` (screening < C ≤ intervention value),
+    /// `above_intervention` (C > intervention value); also `priority_protection`,
+    /// `safe_utilization`, `strict_control` or 不超过筛选值, 超过筛选值, 超过管制值. Judged by the
+    /// standards engine: soil on farmland by GB 15618-2018, other soil by GB 36600-2018
+    /// (first-class land); a result by its item, a sample by the named analyte or else by its
+    /// class. Other media never match. A page may then be shorter than `limit` and still have a
+    /// next page.
+    pub exceedance: Option<String>,
     /// `id` (default; `code` for points), `-id`, `sampled_on`, `-sampled_on`.
     pub sort: Option<String>,
     /// The `X-Next-Cursor` of the previous page (opaque).
@@ -184,6 +195,12 @@ impl FindParams {
             to,
             bbox,
             active,
+            exceedance: match self.exceedance.as_deref() {
+                None => Vec::new(),
+                Some(e) => ExceedanceClass::parse_list(e).map_err(|e| {
+                    ApiError::BadRequest(format!("参数 exceedance / parameter exceedance: {e}"))
+                })?,
+            },
             sort: self
                 .sort
                 .as_deref()
