@@ -301,6 +301,10 @@ pub fn router(state: AppState) -> Router {
                 .post(crate::api::classification::create_target_area),
         )
         .route(
+            "/classification",
+            get(crate::pages::classification::runs_page),
+        )
+        .route(
             "/classification/runs/{id}",
             get(crate::pages::classification::classification_page),
         )

@@ -187,6 +187,38 @@ async fn runs_units_list_reviews_changes_targets_and_page() {
     assert!(String::from_utf8(body)
         .unwrap()
         .contains("513402,会理市,严格管控类,strict_control,1,"));
+    // The same list as an Excel workbook: codes as text, counts and areas as numbers.
+    let (s, ct, body) = app
+        .get(&format!("/api/v1/classification/runs/{id}/list?f=xlsx"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(ct.contains("spreadsheetml"), "{ct}");
+    let mut book: calamine::Xlsx<_> = calamine::Reader::new(std::io::Cursor::new(body)).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "分类清单").unwrap();
+    let strict = sheet
+        .rows()
+        .find(|r| r[0].to_string() == "513402" && r[3].to_string() == "strict_control")
+        .unwrap();
+    assert!(matches!(strict[0], calamine::Data::String(_)));
+    assert_eq!(strict[4], calamine::Data::Float(1.0));
+    let (_, list) = app
+        .get_json(&format!("/api/v1/classification/runs/{id}/list"))
+        .await;
+    let mu = list["list"]["counties"][0]["strict_control"]["area_mu"]
+        .as_f64()
+        .unwrap();
+    match strict[5] {
+        calamine::Data::Float(x) => assert!((x - mu).abs() < 0.01, "{x} vs {mu}"),
+        ref other => panic!("area_mu is {other:?}"),
+    }
+    let (s, _, body) = app
+        .get(&format!("/api/v1/classification/runs/{id}/units?f=xlsx"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let mut book: calamine::Xlsx<_> = calamine::Reader::new(std::io::Cursor::new(body)).unwrap();
+    let units = calamine::Reader::worksheet_range(&mut book, "评价单元").unwrap();
+    assert_eq!(units.rows().count(), 3);
+    assert!(units.rows().any(|r| r[4].to_string() == "0101"));
     let (s, ct, body) = app
         .get(&format!("/api/v1/classification/runs/{id}/units?f=geojson"))
         .await;
@@ -282,6 +314,42 @@ async fn runs_units_list_reviews_changes_targets_and_page() {
     assert!(html.contains("override: 专家论证"));
     let (s, _, _) = app.get("/classification/runs/999").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // The list of runs, with the class areas as the run computed them (the same as the run's
+    // summary in the API), filtered by division and year.
+    let (_, run) = app
+        .get_json(&format!("/api/v1/classification/runs/{id}"))
+        .await;
+    let t = &run["summary"]["list"]["total"];
+    let (s, _, body) = app.get("/classification").await;
+    assert_eq!(s, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains(&format!("href=\"/classification/runs/{id}\"")),
+        "{html}"
+    );
+    let strict = format!(
+        "{} / {:.1}",
+        t["strict_control"]["units"],
+        t["strict_control"]["area_mu"].as_f64().unwrap()
+    );
+    assert!(html.contains(&strict), "{strict} not in the runs page");
+    for (q, shown) in [
+        ("?division=513402&year=2024", true),
+        ("?division=513401", false),
+        ("?year=2023", false),
+    ] {
+        let (s, _, body) = app.get(&format!("/classification{q}")).await;
+        assert_eq!(s, StatusCode::OK, "{q}");
+        let html = String::from_utf8(body).unwrap();
+        assert_eq!(
+            html.contains(&format!("/classification/runs/{id}\"")),
+            shown,
+            "{q}"
+        );
+    }
+    let (s, _, _) = app.get("/classification?year=abc").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
     app.finish().await;
 }
 

@@ -313,8 +313,65 @@ pub async fn get_run(
 /// Output format of the unit and list endpoints.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct FormatQuery {
-    /// `json` (default), `csv` (UTF-8 with BOM) or `geojson` (units only).
+    /// `json` (default), `csv` (UTF-8 with BOM), `xlsx` or `geojson` (units only).
     pub f: Option<String>,
+}
+
+/// An Excel workbook of one of our CSV tables: the bilingual header in bold and frozen, counts and
+/// areas (columns `units`, `area_mu`, `area_ha`) as numbers, codes (division, land use) as text so
+/// that `0101` keeps its zero.
+fn xlsx_of_csv(csv_bytes: &[u8], sheet: &str) -> ApiResult<Vec<u8>> {
+    let internal = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(e.to_string());
+    let text = csv_bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(csv_bytes);
+    let mut r = csv::Reader::from_reader(text);
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let numeric: Vec<bool> = header
+        .iter()
+        .map(|h| h.ends_with(" units") || h.ends_with("area_mu") || h.ends_with("area_ha"))
+        .collect();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(sheet).map_err(internal)?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, h, &bold)
+            .map_err(internal)?;
+        ws.set_column_width(c as u16, 16).map_err(internal)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(internal)?;
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| ApiError::Internal(e.to_string()))?;
+        let row = i as u32 + 1;
+        for (c, v) in rec.iter().enumerate() {
+            match (numeric.get(c), v.parse::<f64>()) {
+                (Some(true), Ok(n)) => ws.write_number(row, c as u16, n).map_err(internal)?,
+                _ => ws.write_string(row, c as u16, v).map_err(internal)?,
+            };
+        }
+    }
+    book.save_to_buffer().map_err(internal)
+}
+
+fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
@@ -348,6 +405,10 @@ pub async fn list_run_units(
             &format!("classification-run-{id}-units.csv"),
             units_csv(&listed),
         )),
+        "xlsx" => Ok(xlsx_response(
+            &format!("classification-run-{id}-units.xlsx"),
+            xlsx_of_csv(&units_csv(&listed), "评价单元")?,
+        )),
         "geojson" => {
             let run = state.store.get_run(id).await?;
             let geoms = unit_geometries(state.store.as_ref(), run.division).await?;
@@ -359,7 +420,7 @@ pub async fn list_run_units(
         }
         other => Err(ApiError::BadRequest(format!(
             "字段 f: 无法识别的格式 '{other}' / field f: unknown format '{other}' (expected json, \
-             csv or geojson)"
+             csv, xlsx or geojson)"
         ))),
     }
 }
@@ -395,8 +456,12 @@ pub async fn get_run_list(
             &format!("classification-run-{id}-list.csv"),
             list_csv(&list),
         )),
+        "xlsx" => Ok(xlsx_response(
+            &format!("classification-run-{id}-list.xlsx"),
+            xlsx_of_csv(&list_csv(&list), "分类清单")?,
+        )),
         other => Err(ApiError::BadRequest(format!(
-            "字段 f: 无法识别的格式 '{other}' / field f: unknown format '{other}' (expected json or csv)"
+            "字段 f: 无法识别的格式 '{other}' / field f: unknown format '{other}' (expected json, csv or xlsx)"
         ))),
     }
 }

@@ -199,3 +199,113 @@ pub async fn classification_page(State(state): State<AppState>, Path(id): Path<i
     };
     render(&page)
 }
+
+/// One run in the list of runs.
+pub struct RunRow {
+    pub id: i64,
+    pub year: i32,
+    pub division: String,
+    pub method: String,
+    pub ruleset: String,
+    pub units: String,
+    /// Units / mu per class as computed when the run was made: priority protection, safe
+    /// utilization, strict control, unclassified.
+    pub classes: [String; 4],
+    pub actor: String,
+    pub created_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "classification_runs.html")]
+pub struct RunsPage {
+    pub demo: bool,
+    pub runs: Vec<RunRow>,
+    pub division: String,
+    pub year: String,
+    pub divisions: Vec<(String, String)>,
+}
+
+/// Filters of the runs page.
+#[derive(Debug, serde::Deserialize)]
+pub struct RunsQuery {
+    pub division: Option<String>,
+    pub year: Option<String>,
+}
+
+/// `/classification`: the classification runs, newest first, with their class areas as computed,
+/// filtered by division and year; each links to its list page.
+pub async fn runs_page(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<RunsQuery>,
+) -> PageResult {
+    let store = state.store.as_ref();
+    let bad = |field: &str, v: &str| {
+        crate::error::ApiError::BadRequest(format!(
+            "参数 {field}: 无效的值 '{v}' / parameter {field}: invalid value '{v}'"
+        ))
+    };
+    let division_text = q.division.clone().unwrap_or_default();
+    let division = match division_text.trim() {
+        "" => None,
+        d => Some(
+            d.parse::<soilwatch_core::DivisionCode>()
+                .map_err(|_| bad("division", d))?,
+        ),
+    };
+    let year_text = q.year.clone().unwrap_or_default();
+    let year = match year_text.trim() {
+        "" => None,
+        y => Some(y.parse::<i32>().map_err(|_| bad("year", y))?),
+    };
+    let divisions = store.list_divisions().await?;
+    let name_of = |code: soilwatch_core::DivisionCode| {
+        divisions
+            .iter()
+            .find(|d| d.code == code)
+            .map_or_else(|| code.to_string(), |d| format!("{} {}", d.code, d.name))
+    };
+    let runs = store
+        .list_runs(division, year, 500)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let list: Option<soilwatch_classify::list::ClassificationList> =
+                serde_json::from_value(r.summary["list"].clone()).ok();
+            let classes = match &list {
+                Some(l) => [
+                    cell(&l.total, Some(UnitClass::PriorityProtection)),
+                    cell(&l.total, Some(UnitClass::SafeUtilization)),
+                    cell(&l.total, Some(UnitClass::StrictControl)),
+                    cell(&l.total, None),
+                ],
+                None => Default::default(),
+            };
+            RunRow {
+                id: r.id,
+                year: r.year,
+                division: name_of(r.division),
+                method: r.method.clone(),
+                ruleset: r.ruleset.clone(),
+                units: r.summary["units"].to_string(),
+                classes,
+                actor: r.actor.clone(),
+                created_at: r
+                    .created_at
+                    .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+            }
+        })
+        .collect();
+    render(&RunsPage {
+        demo: demo_present(&state).await?,
+        runs,
+        division: division_text,
+        year: year_text,
+        divisions: divisions
+            .iter()
+            .filter(|d| d.level != soilwatch_core::DivisionLevel::Province)
+            .map(|d| (d.code.to_string(), d.name.clone()))
+            .collect(),
+    })
+}
