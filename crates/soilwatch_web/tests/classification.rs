@@ -197,7 +197,7 @@ async fn runs_units_list_reviews_changes_targets_and_page() {
     let sheet = calamine::Reader::worksheet_range(&mut book, "分类清单").unwrap();
     let strict = sheet
         .rows()
-        .find(|r| r[0].to_string() == "513402" && r[3].to_string() == "strict_control")
+        .find(|r| r[0] == "513402" && r[3] == "strict_control")
         .unwrap();
     assert!(matches!(strict[0], calamine::Data::String(_)));
     assert_eq!(strict[4], calamine::Data::Float(1.0));
@@ -218,7 +218,7 @@ async fn runs_units_list_reviews_changes_targets_and_page() {
     let mut book: calamine::Xlsx<_> = calamine::Reader::new(std::io::Cursor::new(body)).unwrap();
     let units = calamine::Reader::worksheet_range(&mut book, "评价单元").unwrap();
     assert_eq!(units.rows().count(), 3);
-    assert!(units.rows().any(|r| r[4].to_string() == "0101"));
+    assert!(units.rows().any(|r| r[4] == "0101"));
     let (s, ct, body) = app
         .get(&format!("/api/v1/classification/runs/{id}/units?f=geojson"))
         .await;

@@ -106,10 +106,11 @@ pub async fn layer(req: Request, next: Next) -> Response {
 /// The navigation bar of `base.html` in the current language, with the switch to the other.
 pub fn nav() -> String {
     let l = Lang::current();
-    let links: [(&str, &str, &str); 7] = [
+    let links: [(&str, &str, &str); 8] = [
         ("/", "首页", "Home"),
         ("/network/coverage", "监测网络覆盖", "Network coverage"),
         ("/imports", "数据导入", "Imports"),
+        ("/classification", "农用地分类", "Classification"),
         ("/plots", "污染地块", "Plots"),
         ("/enterprises", "重点监管企业", "Enterprises"),
         ("/account", "账户", "Account"),
