@@ -17,6 +17,7 @@ pub mod conformance_classification;
 pub mod conformance_exceedance;
 pub mod conformance_network;
 pub mod conformance_registry;
+pub mod conformance_sharing;
 pub mod conformance_submissions;
 pub mod conformance_targets;
 pub mod demo;
@@ -34,6 +35,8 @@ pub mod registry_plot;
 pub mod registry_remediation;
 mod registry_sql;
 pub mod seed;
+pub mod sharing;
+mod sharing_sql;
 mod sql;
 pub mod submissions;
 mod submissions_sql;
@@ -61,6 +64,7 @@ pub use network::{
     Page, PointRecord, RiskAreaCategory,
 };
 pub use registry::{RegistryEntity, RegistryQuery, RegistryStore, Versioned};
+pub use sharing::SharingStore;
 pub use sql::{connect, SqlStore};
 pub use submissions::SubmissionStore;
 pub use targets::{Indicator, NewTarget, Target, TargetInForce, TargetStore};
@@ -175,6 +179,7 @@ pub trait Store:
     + AuthStore
     + SubmissionStore
     + TargetStore
+    + SharingStore
     + Send
     + Sync
 {

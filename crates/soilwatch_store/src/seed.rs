@@ -159,6 +159,8 @@ pub async fn seed(store: &dyn Store) -> StoreResult<SeedReport> {
         store.create_department(&d, &change).await?;
         added += 1;
     }
+    // The sharing catalogue (issue 9): entries missing are added, edited ones kept.
+    crate::sharing::seed_catalogue(store, &prefecture.to_string()).await?;
     Ok(SeedReport {
         divisions: divisions.len(),
         analytes: analytes.len(),
