@@ -30,7 +30,7 @@ pub async fn catalogue_is_seeded_and_versioned(store: &dyn Store) {
     let all = store.list_catalogue().await.expect("list");
     assert_eq!(all.len(), SEED_CATALOGUE.len());
     let agri = store
-        .get_catalogue_entry("agricultural_product")
+        .get_catalogue_entry("farmland_classification")
         .await
         .expect("entry");
     assert_eq!(agri.owner_department, "agri-513400");
@@ -51,7 +51,7 @@ pub async fn catalogue_is_seeded_and_versioned(store: &dyn Store) {
     };
     let e = store
         .put_catalogue_entry(
-            "agricultural_product",
+            "farmland_classification",
             &w,
             &ChangeMeta::new("admin", "收紧共享"),
         )
@@ -62,14 +62,18 @@ pub async fn catalogue_is_seeded_and_versioned(store: &dyn Store) {
     // Bad writes change nothing.
     w.owner_department = "no-such".into();
     match store
-        .put_catalogue_entry("agricultural_product", &w, &ChangeMeta::new("admin", "x"))
+        .put_catalogue_entry(
+            "farmland_classification",
+            &w,
+            &ChangeMeta::new("admin", "x"),
+        )
         .await
     {
         Err(StoreError::Invalid(m)) => assert!(m.contains("owner_department"), "{m}"),
         other => panic!("unknown owner: {other:?}"),
     }
     let h = store
-        .catalogue_history("agricultural_product")
+        .catalogue_history("farmland_classification")
         .await
         .expect("history");
     assert_eq!(h.len(), 2);
@@ -83,7 +87,7 @@ pub async fn catalogue_is_seeded_and_versioned(store: &dyn Store) {
     seed::seed(store).await.expect("seed again");
     assert_eq!(
         store
-            .get_catalogue_entry("agricultural_product")
+            .get_catalogue_entry("farmland_classification")
             .await
             .expect("e")
             .version,
@@ -95,9 +99,9 @@ pub async fn requests_grants_and_logged_reads(store: &dyn Store) {
     seed::seed(store).await.expect("seed");
     let today = china_date(Utc::now());
     let reader = user("li", Role::Viewer, Some("eco-env-513400"));
-    let path = "GET /api/v1/samples?medium=agricultural_product";
+    let path = "GET /api/v1/classification/runs/1/units";
     // Conditional without a grant: denied, logged.
-    let d = authorize_read(store, &reader, "agricultural_product", path, 4)
+    let d = authorize_read(store, &reader, "farmland_classification", path, 4)
         .await
         .expect("check");
     assert!(
@@ -115,7 +119,7 @@ pub async fn requests_grants_and_logged_reads(store: &dyn Store) {
     // Requests: conditional datasets only, not by the owner, with a purpose.
     for (dataset, dept) in [
         ("soil_quality", "eco-env-513400"),
-        ("agricultural_product", "agri-513400"),
+        ("farmland_classification", "agri-513400"),
     ] {
         match store.request_access(dataset, dept, "用途", "li").await {
             Err(StoreError::Conflict { .. }) => {}
@@ -124,13 +128,13 @@ pub async fn requests_grants_and_logged_reads(store: &dyn Store) {
     }
     assert!(matches!(
         store
-            .request_access("agricultural_product", "eco-env-513400", " ", "li")
+            .request_access("farmland_classification", "eco-env-513400", " ", "li")
             .await,
         Err(StoreError::Invalid(_))
     ));
     let r = store
         .request_access(
-            "agricultural_product",
+            "farmland_classification",
             "eco-env-513400",
             "受污染耕地安全利用评估",
             "li",
@@ -169,7 +173,7 @@ pub async fn requests_grants_and_logged_reads(store: &dyn Store) {
         (RequestStatus::Granted, Some(today), Some("wang"))
     );
     assert_eq!(
-        authorize_read(store, &reader, "agricultural_product", path, 4)
+        authorize_read(store, &reader, "farmland_classification", path, 4)
             .await
             .expect("check"),
         ReadDecision::Allowed(ReadBasis::Grant(r.id))
@@ -177,7 +181,7 @@ pub async fn requests_grants_and_logged_reads(store: &dyn Store) {
     // A grant for one department does not open the dataset to another.
     let water = user("shui", Role::DataOfficer, Some("water-513400"));
     assert!(matches!(
-        authorize_read(store, &water, "agricultural_product", path, 4)
+        authorize_read(store, &water, "farmland_classification", path, 4)
             .await
             .expect("check"),
         ReadDecision::Denied(_)
@@ -185,7 +189,7 @@ pub async fn requests_grants_and_logged_reads(store: &dyn Store) {
     // Refusing needs reasons; a second decision is a conflict; revoking ends the grant.
     let r2 = store
         .request_access(
-            "agricultural_product",
+            "farmland_classification",
             "water-513400",
             "灌溉水与农产品关联分析",
             "shui",
@@ -220,7 +224,7 @@ pub async fn requests_grants_and_logged_reads(store: &dyn Store) {
         .await
         .expect("revoke");
     assert!(matches!(
-        authorize_read(store, &reader, "agricultural_product", path, 4)
+        authorize_read(store, &reader, "farmland_classification", path, 4)
             .await
             .expect("check"),
         ReadDecision::Denied(_)
@@ -247,11 +251,11 @@ pub async fn requests_grants_and_logged_reads(store: &dyn Store) {
     assert_eq!(
         seen,
         vec![
-            ("li", "agricultural_product", 0, "denied"),
-            ("shui", "agricultural_product", 0, "denied"),
-            ("li", "agricultural_product", 4, "ok"),
+            ("li", "farmland_classification", 0, "denied"),
+            ("shui", "farmland_classification", 0, "denied"),
+            ("li", "farmland_classification", 4, "ok"),
             ("zhao", "soil_quality", 12, "ok"),
-            ("li", "agricultural_product", 0, "denied"),
+            ("li", "farmland_classification", 0, "denied"),
         ]
     );
     assert_eq!(log[2].basis, format!("grant {}", r.id));
@@ -265,7 +269,7 @@ pub async fn requests_grants_and_logged_reads(store: &dyn Store) {
         1
     );
     let mine = store
-        .list_access_requests(Some("agricultural_product"), Some("eco-env-513400"))
+        .list_access_requests(Some("farmland_classification"), Some("eco-env-513400"))
         .await
         .expect("requests");
     assert_eq!(

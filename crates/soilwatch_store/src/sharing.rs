@@ -520,11 +520,11 @@ pub const SEED_CATALOGUE: &[SeedEntry] = &[
         "agricultural_product",
         "农产品质量监测数据",
         "agri",
-        SharingLevel::Conditional,
+        SharingLevel::Unconditional,
         false,
         OBSERVATION_FIELDS,
         "每年",
-        "农产品（含作物品种）样品及重金属等检测结果；涉及农产品质量安全，有条件共享",
+        "农产品（含作物品种）样品及重金属等检测结果",
     ),
     (
         "irrigation_water",

@@ -388,6 +388,36 @@ pub fn router(state: AppState) -> Router {
             get(crate::pages::targets::targets_page).post(crate::pages::targets::set_target_page),
         )
         .route("/assessment", get(crate::pages::targets::assessment_page))
+        // The sharing catalogue (issue 9).
+        .route(
+            "/api/v1/catalogue",
+            get(crate::api::catalogue::list_catalogue),
+        )
+        .route(
+            "/api/v1/catalogue/{dataset}",
+            axum::routing::put(crate::api::catalogue::put_catalogue_entry),
+        )
+        .route(
+            "/api/v1/catalogue/{dataset}/history",
+            get(crate::api::catalogue::get_catalogue_history),
+        )
+        .route(
+            "/api/v1/catalogue/{dataset}/requests",
+            axum::routing::post(crate::api::catalogue::create_access_request),
+        )
+        .route(
+            "/api/v1/access-requests",
+            get(crate::api::catalogue::list_access_requests),
+        )
+        .route(
+            "/api/v1/access-requests/{id}/decision",
+            axum::routing::post(crate::api::catalogue::decide_access_request),
+        )
+        .route(
+            "/api/v1/data-access-log",
+            get(crate::api::catalogue::list_data_access),
+        )
+        .route("/catalogue", get(crate::pages::submissions::catalogue_page))
         .nest("/ogc", crate::ogc::routes())
         .route(
             "/api/v1/exports/{file}",

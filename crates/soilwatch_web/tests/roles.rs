@@ -151,6 +151,17 @@ async fn every_role_on_every_route_of_the_table() {
         .await
         .unwrap();
     let submission = store.list_submissions(&Default::default()).await.unwrap()[0].id;
+    // Issue 9: an access request to the agriculture bureau's conditional dataset.
+    let request = soilwatch_store::SharingStore::request_access(
+        store,
+        "farmland_classification",
+        "eco-env-513401",
+        "roles",
+        "t",
+    )
+    .await
+    .unwrap()
+    .id;
 
     // Registry records and a classification run in 会理市, registered through the API by an
     // administrator, for the rows that change them.
@@ -282,7 +293,9 @@ async fn every_role_on_every_route_of_the_table() {
             .replace("{pond}", "RTP-1")
             .replace("{run}", &run_id)
             .replace("{unit}", "RU-1")
-            .replace("{submission}", &submission.to_string());
+            .replace("{submission}", &submission.to_string())
+            .replace("{dataset}", "farmland_classification")
+            .replace("{request}", &request.to_string());
         for ((who, token), expected) in columns.iter().zip(&cells[2..]) {
             let mut headers = Vec::new();
             if let Some(t) = token {
@@ -365,6 +378,15 @@ async fn every_role_on_every_route_of_the_table() {
                         "/api/v1/submissions/{submission}/review" => json!({"decision": "accept"}),
                         "/api/v1/targets/513402/2024/farmland_safe_use_rate" => {
                             json!({"value": 94, "reason": "roles"})
+                        }
+                        "/api/v1/catalogue/{dataset}" => json!({
+                            "name": "耕地土壤环境质量类别划分", "owner_department": "agri-513400",
+                            "sharing_level": "conditional", "fields": ["样品编号 sample"],
+                            "update_frequency": "每年", "access_methods": ["api"]
+                        }),
+                        "/api/v1/catalogue/{dataset}/requests" => json!({"purpose": "roles"}),
+                        "/api/v1/access-requests/{request}/decision" => {
+                            json!({"decision": "grant"})
                         }
                         other => panic!("no request body for {method} {other}: add one here"),
                     };

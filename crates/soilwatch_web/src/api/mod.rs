@@ -2,6 +2,7 @@
 
 pub mod analytes;
 pub mod auth;
+pub mod catalogue;
 pub mod classification;
 pub mod departments;
 pub mod divisions;

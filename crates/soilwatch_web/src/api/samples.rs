@@ -14,6 +14,7 @@ use soilwatch_standards::{
 use soilwatch_store::{Entity, StoredSample};
 use utoipa::{IntoParams, ToSchema};
 
+use super::catalogue::guard_rows;
 use super::find::{respond, FindParams};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
@@ -27,13 +28,20 @@ use crate::AppState;
         (status = 400, body = crate::error::ErrorResponse)))]
 pub async fn list_results(
     State(state): State<AppState>,
-    _actor: Actor,
+    actor: Actor,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     Query(q): Query<FindParams>,
 ) -> ApiResult<Response> {
     let format = q.format(&headers)?;
-    let page = state.store.find_results(&q.query(format)?).await?;
+    let query = q.query(format)?;
+    let mut page = state.store.find_results(&query).await?;
+    // Issue 9: rows of datasets the sharing catalogue does not open to the user are withheld.
+    let path = format!("GET {uri}");
+    page.items = guard_rows(&state, &actor, &path, query.medium, page.items, |r| {
+        r.row.medium
+    })
+    .await?;
     respond(page, format, &uri, "results")
 }
 
@@ -44,13 +52,20 @@ pub async fn list_results(
         (status = 400, body = crate::error::ErrorResponse)))]
 pub async fn list_samples(
     State(state): State<AppState>,
-    _actor: Actor,
+    actor: Actor,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     Query(q): Query<FindParams>,
 ) -> ApiResult<Response> {
     let format = q.format(&headers)?;
-    let page = state.store.find_samples(&q.query(format)?).await?;
+    let query = q.query(format)?;
+    let mut page = state.store.find_samples(&query).await?;
+    // Issue 9: rows of datasets the sharing catalogue does not open to the user are withheld.
+    let path = format!("GET {uri}");
+    page.items = guard_rows(&state, &actor, &path, query.medium, page.items, |s| {
+        s.sample.medium
+    })
+    .await?;
     respond(page, format, &uri, "samples")
 }
 

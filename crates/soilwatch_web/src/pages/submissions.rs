@@ -213,3 +213,22 @@ pub async fn review_page(
         Err(e) => submission_page_with(&state, &actor, id, Err(e), Vec::new()).await,
     }
 }
+
+#[derive(Template)]
+#[template(path = "catalogue.html")]
+pub struct CataloguePage {
+    pub demo: bool,
+    pub entries: Vec<soilwatch_store::sharing::CatalogueEntry>,
+    pub requests: Vec<soilwatch_store::sharing::AccessRequest>,
+    pub today: chrono::NaiveDate,
+}
+
+/// `/catalogue` (issue 9): the sharing catalogue and the access requests with their decisions.
+pub async fn catalogue_page(State(state): State<AppState>, _actor: Actor) -> PageResult {
+    render(&CataloguePage {
+        demo: demo_present(&state).await?,
+        entries: state.store.list_catalogue().await?,
+        requests: state.store.list_access_requests(None, None).await?,
+        today: today(),
+    })
+}
