@@ -1,9 +1,12 @@
-//! Latency of the monitoring-network queries (issue 5) on a SQLite database of about
-//! 1,000,000 results: p50 and p99 of each main query, and the keyset page against the OFFSET
-//! page of the existing `Store::query_results` (the simple baseline) at the same depth.
+//! Latency of the monitoring-network queries (issue 5) on a database of about 1,000,000
+//! results: p50 and p99 of each main query, each as a ratio to a plain `SELECT count(*) FROM
+//! results` measured in the same run (the baseline), and the keyset page against the OFFSET page
+//! of the existing `Store::query_results` at the same depth.
 //!
-//! `cargo bench -p soilwatch_store --bench network_queries`. The database is generated once with
-//! the demo generator (`SOILWATCH_BENCH_DB`, default `$TMPDIR/soilwatch-bench-1m.db`) and reused.
+//! `cargo bench -p soilwatch_store --bench network_queries`. SQLite always; PostgreSQL too when
+//! `SOILWATCH_TEST_PG` names a server (database `soilwatch_bench_1m` on it). Each database is
+//! generated once with the demo generator (`SOILWATCH_BENCH_DB`, default
+//! `$TMPDIR/soilwatch-bench-1m.db`) and reused; `ANALYZE` runs at every start.
 
 #![expect(clippy::unwrap_used, reason = "benchmark: a panic is a failed run")]
 
@@ -12,7 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use soilwatch_store::demo::{self, DemoOptions};
 use soilwatch_store::{
-    connect, seed, FindQuery, FindSort, NetworkStore, ResultQuery, SqlStore, Store,
+    connect, seed, ExceedanceClass, FindQuery, FindSort, NetworkStore, ResultQuery, SqlStore, Store,
 };
 use sqlx::Row;
 
@@ -27,40 +30,67 @@ async fn results(store: &SqlStore) -> i64 {
         .unwrap()
 }
 
-async fn open() -> SqlStore {
+async fn open_sqlite() -> (String, SqlStore) {
     let path = std::env::var("SOILWATCH_BENCH_DB").unwrap_or_else(|_| {
         std::env::temp_dir()
             .join("soilwatch-bench-1m.db")
             .display()
             .to_string()
     });
-    let store = connect(&path).await.unwrap();
+    (path.clone(), connect(&path).await.unwrap())
+}
+
+async fn open_postgres(base: &str) -> (String, SqlStore) {
+    let admin = connect(base).await.unwrap();
+    let exists = sqlx::query("SELECT 1 AS x FROM pg_database WHERE datname = 'soilwatch_bench_1m'")
+        .fetch_optional(admin.pool())
+        .await
+        .unwrap()
+        .is_some();
+    if !exists {
+        sqlx::query("CREATE DATABASE soilwatch_bench_1m")
+            .execute(admin.pool())
+            .await
+            .unwrap();
+    }
+    admin.close().await;
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    let url = format!("{prefix}/soilwatch_bench_1m");
+    (
+        "postgres soilwatch_bench_1m".into(),
+        connect(&url).await.unwrap(),
+    )
+}
+
+async fn prepare(name: &str, store: SqlStore) -> SqlStore {
     store.migrate().await.unwrap();
     seed::seed(&store).await.unwrap();
     let n = results(&store).await;
     if n >= TARGET_RESULTS {
-        println!("database {path}: {n} results (reused)");
-        return store;
+        println!("database {name}: {n} results (reused)");
+    } else {
+        assert_eq!(n, 0, "{name} is partly filled; delete it");
+        let t = Instant::now();
+        let r = demo::load(
+            &store,
+            &DemoOptions {
+                points: 22_500,
+                ..DemoOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        println!(
+            "database {name}: generated {} points, {} samples, {} results in {:.1} s",
+            r.points,
+            r.samples,
+            r.results,
+            t.elapsed().as_secs_f64()
+        );
     }
-    assert_eq!(n, 0, "{path} is partly filled; delete it");
     let t = Instant::now();
-    let r = demo::load(
-        &store,
-        &DemoOptions {
-            points: 22_500,
-            ..DemoOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    println!(
-        "database {path}: generated {} points, {} samples, {} results in {:.1} s",
-        r.points,
-        r.samples,
-        r.results,
-        t.elapsed().as_secs_f64()
-    );
     sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
+    println!("ANALYZE: {:.1} s", t.elapsed().as_secs_f64());
     store
 }
 
@@ -106,7 +136,19 @@ const METALS: [&str; 8] = ["Cd", "Hg", "As", "Pb", "Cr", "Cu", "Ni", "Zn"];
 
 #[tokio::main]
 async fn main() {
-    let store = open().await;
+    let (name, store) = open_sqlite().await;
+    run(&name, prepare(&name, store).await).await;
+    match std::env::var("SOILWATCH_TEST_PG") {
+        Ok(base) if !base.trim().is_empty() => {
+            let (name, store) = open_postgres(&base).await;
+            run(&name, prepare(&name, store).await).await;
+        }
+        _ => println!("\nPostgreSQL skipped: SOILWATCH_TEST_PG is not set"),
+    }
+}
+
+async fn run(name: &str, store: SqlStore) {
+    println!("\n## {name} ({})", store.kind().name());
     let s = &store;
     let points = s
         .find_points(&FindQuery {
@@ -230,7 +272,35 @@ async fn main() {
         })
         .await,
     );
-    let baseline = measure("baseline: OFFSET page 100 deep (query_results)", 40, |i| {
+    table.push(
+        measure("results: Cd above screening, county, 100", runs / 4, |i| {
+            let q = q(&|q| {
+                q.analyte = Some("Cd".into());
+                q.division = Some(COUNTIES[i % 17].parse().unwrap());
+                q.exceedance = vec![
+                    ExceedanceClass::AboveScreening,
+                    ExceedanceClass::AboveIntervention,
+                ];
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure(
+            "samples: above intervention (any item), county, 100",
+            runs / 4,
+            |i| {
+                let q = q(&|q| {
+                    q.division = Some(COUNTIES[i % 17].parse().unwrap());
+                    q.exceedance = vec![ExceedanceClass::AboveIntervention];
+                });
+                async move { s.find_samples(&q).await.unwrap().items.len() }
+            },
+        )
+        .await,
+    );
+    let offset = measure("OFFSET page 100 deep (query_results)", 40, |i| {
         let q = ResultQuery {
             analyte: Some("Cd".into()),
             limit: Some(100),
@@ -240,14 +310,27 @@ async fn main() {
         async move { s.query_results(&q).await.unwrap().len() }
     })
     .await;
-    println!("\n| query | p50 ms | p99 ms | rows |\n|---|---:|---:|---:|");
-    for r in table.iter().chain(std::iter::once(&baseline)) {
-        println!("| {} | {:.2} | {:.2} | {} |", r.name, r.p50, r.p99, r.rows);
+    let baseline = measure(
+        "baseline: SELECT count(*) FROM results",
+        runs,
+        |_| async move { usize::try_from(results(s).await).unwrap() },
+    )
+    .await;
+    println!("\n| query | p50 ms | p99 ms | rows | p50 / baseline |\n|---|---:|---:|---:|---:|");
+    for r in table.iter().chain([&offset, &baseline]) {
+        println!(
+            "| {} | {:.2} | {:.2} | {} | {:.3} |",
+            r.name,
+            r.p50,
+            r.p99,
+            r.rows,
+            r.p50 / baseline.p50
+        );
     }
     let keyset = &table[2];
     println!(
         "\nkeyset page vs OFFSET page at the middle of the Cd results: {:.1}× faster (p50)",
-        baseline.p50 / keyset.p50
+        offset.p50 / keyset.p50
     );
     store.close().await;
 }

@@ -797,7 +797,8 @@ impl SqlStore {
                     let a = f.text(d.unwrap_or_default());
                     let b = f.arg(Arg::Int(ids[0]));
                     f.push(format!(
-                        "(s.sampled_on {op} {a} OR (s.sampled_on = {a} AND s.id {op} {b}))"
+                        "s.sampled_on {op}= {a} AND \
+                         (s.sampled_on {op} {a} OR (s.sampled_on = {a} AND s.id {op} {b}))"
                     ));
                 }
                 if desc {
@@ -858,9 +859,11 @@ impl SqlStore {
                     let a = f.text(d.unwrap_or_default());
                     let b = f.arg(Arg::Int(ids[0]));
                     let c = f.arg(Arg::Int(ids[1]));
+                    // The plain range lets the index seek to the cursor's date; the OR
+                    // decides within it.
                     f.push(format!(
-                        "(s.sampled_on {op} {a} OR (s.sampled_on = {a} AND (s.id {op} {b} OR \
-                         (s.id = {b} AND r.id {op} {c}))))"
+                        "s.sampled_on {op}= {a} AND (s.sampled_on {op} {a} OR \
+                         (s.sampled_on = {a} AND (s.id {op} {b} OR (s.id = {b} AND r.id {op} {c}))))"
                     ));
                 }
                 if desc {
@@ -876,8 +879,8 @@ impl SqlStore {
              s.sampled_on AS sampled_on, r.analyte AS analyte, r.value_text AS value_text, \
              r.unit AS unit, r.detection_limit AS detection_limit, r.qualifier AS qualifier, \
              r.method AS method, p.lon AS lon, p.lat AS lat \
-             FROM results r JOIN samples s ON s.id = r.sample_id \
-             LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}",
+             FROM {} LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}",
+            results_from(q, &mut f),
             f.clause(),
             limit + 1
         );
@@ -888,6 +891,39 @@ impl SqlStore {
             .collect::<StoreResult<Vec<_>>>()?;
         let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
         Ok(page(items, limit, |r| result_key(by_date, r)))
+    }
+}
+
+/// The results and samples of a results query, joined in the order that walks the requested
+/// order without sorting every match: results first (by id, or by analyte and id) for the
+/// identity order, samples first (by county and date, or by date) for the date orders. `CROSS
+/// JOIN` fixes the order on SQLite, whose planner has no statistics unless `ANALYZE` ran and then
+/// prefers to collect and sort all the matches of a county or a year; PostgreSQL plans it like
+/// any inner join. With a point-level filter or a narrow sample filter (point, sample code,
+/// batch) the planner chooses, since those indexes find few rows; so it does for a county in the
+/// identity order: results are stored in clusters (a county's samples come in together), so
+/// walking the results by id would pass over every other county's rows first, while the county's
+/// samples (`samples_division_date`) with one probe each for the analyte
+/// (`results_sample_analyte`) cost the same for every county.
+fn results_from(q: &FindQuery, f: &mut Filter) -> &'static str {
+    let county_by_key = matches!(q.sort, FindSort::Key | FindSort::KeyDesc)
+        && q.division
+            .is_some_and(|d| d.level() == DivisionLevel::County);
+    let narrow = county_by_key
+        || q.point_code.is_some()
+        || q.sample_code.is_some()
+        || q.batch.is_some()
+        || q.point_type.is_some()
+        || q.control_level.is_some()
+        || q.risk_category.is_some()
+        || q.bbox.is_some();
+    if narrow {
+        return "results r JOIN samples s ON s.id = r.sample_id";
+    }
+    f.push("s.id = r.sample_id".into());
+    match q.sort {
+        FindSort::Key | FindSort::KeyDesc => "results r CROSS JOIN samples s",
+        FindSort::Date | FindSort::DateDesc => "samples s CROSS JOIN results r",
     }
 }
 
