@@ -23,6 +23,7 @@ pub mod conformance_targets;
 pub mod demo;
 mod error;
 pub mod exceedance;
+pub mod exchange;
 pub mod importer;
 pub mod imports;
 pub mod indicators;
