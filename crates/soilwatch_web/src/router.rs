@@ -19,6 +19,10 @@ pub fn router(state: AppState) -> Router {
             "/counties/{code}",
             get(crate::pages::dashboard::county_page),
         )
+        .route("/points", get(crate::pages::lists::points_page))
+        .route("/samples", get(crate::pages::lists::samples_page))
+        .route("/results", get(crate::pages::lists::results_page))
+        .route("/standards", get(crate::pages::lists::standards_page))
         .route("/healthz", get(health::get_health))
         .route(
             "/static/soilwatch.css",

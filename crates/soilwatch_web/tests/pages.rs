@@ -478,3 +478,124 @@ async fn dashboard_and_county_page_on_postgres() {
     assert!(r.body.contains("<a href=\"/points/HL-B\"><circle"));
     app.finish().await;
 }
+
+/// The codes linked in the first column of a list page's rows.
+fn first_column(html: &str) -> Vec<String> {
+    html.split("<tr><td><a href=\"")
+        .skip(1)
+        .map(|r| {
+            let t = &r[r.find("\">").unwrap() + 2..];
+            t[..t.find("</a>").unwrap()].to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn list_pages_filter_page_and_export_like_the_api() {
+    let app = TestApp::sqlite().await;
+    let run = fixture(&app).await;
+    let token = app.user_token("v", Role::Viewer, None).await;
+    // Points: public, filtered like the API.
+    let r = get(&app, "/points?division=513402", None, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(first_column(&r.body), ["HL-A", "HL-B"]);
+    let api = json(&app, "/api/v1/points?division=513402", &token).await;
+    let codes: Vec<&str> = api
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["HL-A", "HL-B"]);
+    assert!(
+        r.body
+            .contains("href=\"/api/v1/points?division=513402&#38;limit=100000&#38;f=csv\""),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("<option value=\"513402\" selected>"));
+    insta::assert_snapshot!("points_list", redacted(&r.body, run));
+    // Paging by the API's cursor: one row a page.
+    let r = get(&app, "/points?limit=1", None, None).await;
+    assert_eq!(first_column(&r.body), ["HL-A"]);
+    let next = r.body.split("rel=\"next\"").next().unwrap();
+    let href = &next[next.rfind("href=\"").unwrap() + 6..];
+    let href = href[..href.find('"').unwrap()].replace("&#38;", "&");
+    assert!(href.starts_with("/points?limit=1&cursor="), "{href}");
+    let r2 = get(&app, &href, None, None).await;
+    assert_eq!(first_column(&r2.body), ["HL-B"]);
+    assert!(r2.body.contains("第一页"));
+    // Bad filters name the parameter.
+    let r = get(&app, "/points?type=volcano", None, None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("type"), "{}", r.body);
+
+    // Samples and results: signed-in users only, the same rows as the API.
+    let r = get(&app, "/samples?year=2024", None, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location.starts_with("/login?next="));
+    let r = get(
+        &app,
+        "/samples?division=513402&year=2024",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let api = json(&app, "/api/v1/samples?division=513402&year=2024", &token).await;
+    let codes: Vec<String> = api
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(first_column(&r.body), codes);
+    assert_eq!(codes.len(), 3);
+    let r = get(
+        &app,
+        "/results?analyte=镉&division=513402",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Cd at HL-S-A, HL-S-B and in the rice.
+    let mut samples = first_column(&r.body);
+    samples.sort();
+    assert_eq!(samples, ["HL-C-A", "HL-S-A", "HL-S-B"]);
+    assert!(r.body.contains("<td>2.5</td>") && r.body.contains("<td>mg/kg</td>"));
+    assert!(r.body.contains(
+        "/api/v1/results?analyte=%E9%95%89&#38;division=513402&#38;limit=100000&#38;f=xlsx"
+    ));
+
+    // Standards: public, the API's list.
+    let r = get(&app, "/standards", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let api = json(&app, "/api/v1/standards", &token).await;
+    let ids: Vec<String> = api
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(first_column(&r.body), ids);
+    assert!(ids.iter().any(|i| i == "gb15618-2018"));
+
+    // No inline script or style on any of these pages (the CSP allows none).
+    for uri in [
+        "/",
+        "/?measure=exceedance&year=2024",
+        "/counties/513402",
+        "/points",
+        "/samples",
+        "/results",
+        "/standards",
+    ] {
+        let r = get(&app, uri, Some(&token), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        let lower = r.body.to_lowercase();
+        for bad in ["<script", "<style", " style=", " onclick=", "javascript:"] {
+            assert!(!lower.contains(bad), "{uri} has {bad}");
+        }
+    }
+}

@@ -106,9 +106,13 @@ pub async fn layer(req: Request, next: Next) -> Response {
 /// The navigation bar of `base.html` in the current language, with the switch to the other.
 pub fn nav() -> String {
     let l = Lang::current();
-    let links: [(&str, &str, &str); 8] = [
+    let links: [(&str, &str, &str); 12] = [
         ("/", "首页", "Home"),
         ("/network/coverage", "监测网络覆盖", "Network coverage"),
+        ("/points", "监测点位", "Points"),
+        ("/samples", "样品", "Samples"),
+        ("/results", "检测结果", "Results"),
+        ("/standards", "评价标准", "Standards"),
         ("/imports", "数据导入", "Imports"),
         ("/classification", "农用地分类", "Classification"),
         ("/plots", "污染地块", "Plots"),

@@ -9,6 +9,7 @@ pub mod coverage;
 pub mod dashboard;
 pub mod i18n;
 pub mod imports;
+pub mod lists;
 pub mod login;
 pub mod overview;
 pub mod point;

@@ -1,0 +1,523 @@
+//! List pages with filters, paging and export (issue 7): `/points` (public, like
+//! `GET /api/v1/points`), `/samples` and `/results` (signed-in users, like their API routes) and
+//! `/standards`. They take the API's own parameters ([`FindParams`]) and call the same store
+//! queries, so a page shows exactly the rows of the API's page; the export links are the API
+//! route with the same filters and `f=csv|xlsx|geojson`. Paging is by the API's keyset cursor
+//! ("next page"; "first page" goes back).
+
+use askama::Template;
+use axum::extract::{Query, RawQuery, State};
+use axum::Json;
+use soilwatch_core::{ControlLevel, DivisionLevel, Medium, PointType};
+use soilwatch_store::RiskAreaCategory;
+
+use super::i18n::Lang;
+use super::{demo_present, or_dash, render, PageResult};
+use crate::api::find::{FindParams, Format};
+use crate::auth::Actor;
+use crate::AppState;
+
+/// Rows per page unless `limit` says otherwise.
+const PAGE_ROWS: u32 = 100;
+
+/// One cell: text, and a link when it has a page.
+pub struct Cell {
+    pub text: String,
+    pub href: Option<String>,
+}
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell {
+        text: s.into(),
+        href: None,
+    }
+}
+
+fn link(s: impl Into<String>, href: String) -> Cell {
+    Cell {
+        text: s.into(),
+        href: Some(href),
+    }
+}
+
+/// A filter of the form.
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    /// (value, text) of a select; none for a text input.
+    pub options: Option<Vec<(String, String)>>,
+    /// `text`, `number` or `date`.
+    pub kind: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+pub struct ListPage {
+    pub demo: bool,
+    pub l: Lang,
+    pub title: String,
+    pub intro: String,
+    pub action: &'static str,
+    pub fields: Vec<Field>,
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+    pub next: Option<String>,
+    pub first: Option<String>,
+    pub exports: Vec<(&'static str, String)>,
+    pub api: String,
+}
+
+/// The query string without `cursor`, `f`, `limit` and `lang`.
+fn filters_only(raw: Option<&str>) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or(""))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, v)| !v.is_empty() && !matches!(k.as_str(), "cursor" | "f" | "limit" | "lang"))
+        .collect()
+}
+
+fn with(pairs: &[(String, String)], extra: &[(&str, &str)]) -> String {
+    let mut all: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    all.extend_from_slice(extra);
+    serde_urlencoded::to_string(&all).unwrap_or_default()
+}
+
+/// Paging and export links of a list.
+struct Links {
+    next: Option<String>,
+    first: Option<String>,
+    exports: Vec<(&'static str, String)>,
+    api: String,
+}
+
+fn links(path: &str, api: &str, raw: Option<&str>, limit: u32, cursor: Option<&str>) -> Links {
+    let pairs = filters_only(raw);
+    let limit_s = limit.to_string();
+    let page = |c: &str| {
+        format!(
+            "{path}?{}",
+            with(&pairs, &[("limit", &limit_s), ("cursor", c)])
+        )
+    };
+    let had_cursor = raw.is_some_and(|r| r.contains("cursor="));
+    Links {
+        next: cursor.map(page),
+        first: had_cursor.then(|| format!("{path}?{}", with(&pairs, &[("limit", &limit_s)]))),
+        exports: ["csv", "xlsx", "geojson"]
+            .into_iter()
+            .map(|f| {
+                (
+                    match f {
+                        "csv" => "CSV",
+                        "xlsx" => "XLSX",
+                        _ => "GeoJSON",
+                    },
+                    format!("{api}?{}", with(&pairs, &[("limit", "100000"), ("f", f)])),
+                )
+            })
+            .collect(),
+        api: format!("{api}?{}", with(&pairs, &[("limit", &limit_s)])),
+    }
+}
+
+fn division_field(l: Lang, q: &FindParams, divisions: &[soilwatch_core::Division]) -> Field {
+    let mut options = vec![(String::new(), l.t("全部", "all").to_owned())];
+    options.extend(
+        divisions
+            .iter()
+            .filter(|d| d.level != DivisionLevel::Province)
+            .map(|d| (d.code.to_string(), format!("{} {}", d.code, d.name))),
+    );
+    Field {
+        name: "division",
+        label: l.t("行政区划", "Division"),
+        value: q.division.clone().unwrap_or_default(),
+        options: Some(options),
+        kind: "text",
+    }
+}
+
+fn select(
+    name: &'static str,
+    label: &'static str,
+    value: Option<&String>,
+    l: Lang,
+    options: impl Iterator<Item = (String, String)>,
+) -> Field {
+    let mut all = vec![(String::new(), l.t("全部", "all").to_owned())];
+    all.extend(options);
+    Field {
+        name,
+        label,
+        value: value.cloned().unwrap_or_default(),
+        options: Some(all),
+        kind: "text",
+    }
+}
+
+fn input(
+    name: &'static str,
+    label: &'static str,
+    value: Option<String>,
+    kind: &'static str,
+) -> Field {
+    Field {
+        name,
+        label,
+        value: value.unwrap_or_default(),
+        options: None,
+        kind,
+    }
+}
+
+/// The query with the page size of pages.
+fn paged(q: &FindParams) -> Result<soilwatch_store::FindQuery, super::PageError> {
+    let mut query = q.query(Format::Json)?;
+    if q.limit.is_none() {
+        query.limit = PAGE_ROWS;
+    }
+    Ok(query)
+}
+
+fn medium_field(l: Lang, q: &FindParams) -> Field {
+    select(
+        "medium",
+        l.t("介质", "Medium"),
+        q.medium.as_ref(),
+        l,
+        Medium::ALL
+            .iter()
+            .map(|m| (m.code().to_owned(), m.name_cn().to_owned())),
+    )
+}
+
+/// `/points`: monitoring points with filters (public, like the API).
+pub async fn points_page(
+    State(state): State<AppState>,
+    Query(q): Query<FindParams>,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let l = Lang::current();
+    let query = paged(&q)?;
+    let page = state.store.find_points(&query).await?;
+    let divisions = state.store.list_divisions().await?;
+    let name = |c: soilwatch_core::DivisionCode| {
+        divisions
+            .iter()
+            .find(|d| d.code == c)
+            .map_or_else(|| c.to_string(), |d| d.name.clone())
+    };
+    let rows = page
+        .items
+        .iter()
+        .map(|r| {
+            let p = &r.point.point;
+            vec![
+                link(p.code.clone(), format!("/points/{}", p.code)),
+                text(p.name.clone()),
+                link(name(p.division), format!("/counties/{}", p.division)),
+                text(p.point_type.name_cn()),
+                text(p.control_level.name_cn()),
+                text(or_dash(r.point.risk_area().map(|c| c.name_cn().to_owned()))),
+                text(format!("{:.5}, {:.5}", p.location.lon(), p.location.lat())),
+                text(if p.retired_on.is_some() {
+                    l.t("已撤销", "retired")
+                } else {
+                    l.t("在用", "active")
+                }),
+            ]
+        })
+        .collect();
+    let lk = links(
+        "/points",
+        "/api/v1/points",
+        raw.as_deref(),
+        query.limit,
+        page.next_cursor.as_deref(),
+    );
+    render(&ListPage {
+        demo: demo_present(&state).await?,
+        l,
+        title: l.t("监测点位", "Monitoring points").into(),
+        intro: l
+            .t(
+                "点击点位编号查看其样品和时间序列图（需登录）。",
+                "Click a code for the point's samples and charts (sign-in needed).",
+            )
+            .into(),
+        action: "/points",
+        fields: vec![
+            division_field(l, &q, &divisions),
+            select(
+                "type",
+                l.t("点位类型", "Point type"),
+                q.point_type.as_ref(),
+                l,
+                PointType::ALL
+                    .iter()
+                    .map(|t| (t.code().to_owned(), t.name_cn().to_owned())),
+            ),
+            select(
+                "control_level",
+                l.t("控制级别", "Control level"),
+                q.control_level.as_ref(),
+                l,
+                ControlLevel::ALL
+                    .iter()
+                    .map(|t| (t.code().to_owned(), t.name_cn().to_owned())),
+            ),
+            select(
+                "risk_category",
+                l.t("风险区类别", "Risk-area category"),
+                q.risk_category.as_ref(),
+                l,
+                RiskAreaCategory::ALL
+                    .iter()
+                    .map(|c| (c.code().to_owned(), c.name_cn().to_owned())),
+            ),
+            select(
+                "status",
+                l.t("状态", "Status"),
+                q.status.as_ref(),
+                l,
+                [
+                    ("active".to_owned(), l.t("在用", "active").to_owned()),
+                    ("retired".to_owned(), l.t("已撤销", "retired").to_owned()),
+                ]
+                .into_iter(),
+            ),
+            input(
+                "point_code",
+                l.t("点位编号", "Point code"),
+                q.point_code.clone(),
+                "text",
+            ),
+        ],
+        columns: vec![
+            l.t("编号", "Code"),
+            l.t("名称", "Name"),
+            l.t("县（市）", "County"),
+            l.t("类型", "Type"),
+            l.t("控制级别", "Control level"),
+            l.t("风险区类别", "Risk area"),
+            l.t("经度, 纬度", "Lon, lat"),
+            l.t("状态", "Status"),
+        ],
+        rows,
+        next: lk.next,
+        first: lk.first,
+        exports: lk.exports,
+        api: lk.api,
+    })
+}
+
+fn sample_fields(l: Lang, q: &FindParams, divisions: &[soilwatch_core::Division]) -> Vec<Field> {
+    vec![
+        division_field(l, q, divisions),
+        medium_field(l, q),
+        input(
+            "year",
+            l.t("年份", "Year"),
+            q.year.map(|y| y.to_string()),
+            "number",
+        ),
+        input("from", l.t("起始日期", "From"), q.from.clone(), "date"),
+        input("to", l.t("截止日期", "To"), q.to.clone(), "date"),
+        input(
+            "analyte",
+            l.t("检测项目", "Analyte"),
+            q.analyte.clone(),
+            "text",
+        ),
+        input(
+            "point_code",
+            l.t("点位编号", "Point code"),
+            q.point_code.clone(),
+            "text",
+        ),
+        input(
+            "sample_code",
+            l.t("样品编号", "Sample code"),
+            q.sample_code.clone(),
+            "text",
+        ),
+        input(
+            "batch",
+            l.t("导入批次", "Import batch"),
+            q.batch.map(|b| b.to_string()),
+            "number",
+        ),
+    ]
+}
+
+/// `/samples`: samples with filters (signed-in users).
+pub async fn samples_page(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Query(q): Query<FindParams>,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let l = Lang::current();
+    let query = paged(&q)?;
+    let page = state.store.find_samples(&query).await?;
+    let divisions = state.store.list_divisions().await?;
+    let rows = page
+        .items
+        .iter()
+        .map(|s| {
+            vec![
+                link(s.sample.code.clone(), format!("/samples/{}", s.id)),
+                match &s.sample.point_code {
+                    Some(p) => link(p.clone(), format!("/points/{p}")),
+                    None => text("—"),
+                },
+                text(s.sample.division.to_string()),
+                text(s.sample.medium.name_cn()),
+                text(s.sample.sampled_on.to_string()),
+                text(or_dash(s.sample.land_use.map(|u| u.name_cn().to_owned()))),
+                text(or_dash(s.sample.crop.clone())),
+                text(or_dash(s.sample.lab.clone())),
+            ]
+        })
+        .collect();
+    let lk = links(
+        "/samples",
+        "/api/v1/samples",
+        raw.as_deref(),
+        query.limit,
+        page.next_cursor.as_deref(),
+    );
+    render(&ListPage {
+        demo: demo_present(&state).await?,
+        l,
+        title: l.t("样品", "Samples").into(),
+        intro: l
+            .t(
+                "点击样品编号查看结果与评价。",
+                "Click a code for the results and the evaluation.",
+            )
+            .into(),
+        action: "/samples",
+        fields: sample_fields(l, &q, &divisions),
+        columns: vec![
+            l.t("样品编号", "Sample"),
+            l.t("点位", "Point"),
+            l.t("行政区划", "Division"),
+            l.t("介质", "Medium"),
+            l.t("采样日期", "Sampled on"),
+            l.t("土地利用", "Land use"),
+            l.t("作物", "Crop"),
+            l.t("检测机构", "Laboratory"),
+        ],
+        rows,
+        next: lk.next,
+        first: lk.first,
+        exports: lk.exports,
+        api: lk.api,
+    })
+}
+
+/// `/results`: analysis results with filters (signed-in users).
+pub async fn results_page(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Query(q): Query<FindParams>,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let l = Lang::current();
+    let query = paged(&q)?;
+    let page = state.store.find_results(&query).await?;
+    let divisions = state.store.list_divisions().await?;
+    let rows = page
+        .items
+        .iter()
+        .map(|r| {
+            let a = &r.row.result;
+            let value = match (a.value, a.is_non_detect()) {
+                (_, true) => format!(
+                    "< {}",
+                    a.detection_limit
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "DL".into())
+                ),
+                (Some(v), false) => v.to_string(),
+                (None, false) => "—".into(),
+            };
+            vec![
+                link(
+                    r.row.sample_code.clone(),
+                    format!("/samples/{}", r.row.sample_id),
+                ),
+                match &r.point_code {
+                    Some(p) => link(p.clone(), format!("/points/{p}")),
+                    None => text("—"),
+                },
+                text(r.row.division.to_string()),
+                text(r.row.medium.name_cn()),
+                text(r.row.sampled_on.to_string()),
+                text(a.analyte.clone()),
+                text(value),
+                text(a.unit.symbol()),
+                text(or_dash(a.method.clone())),
+            ]
+        })
+        .collect();
+    let lk = links(
+        "/results",
+        "/api/v1/results",
+        raw.as_deref(),
+        query.limit,
+        page.next_cursor.as_deref(),
+    );
+    render(&ListPage {
+        demo: demo_present(&state).await?,
+        l,
+        title: l.t("检测结果", "Results").into(),
+        intro: l
+            .t(
+                "未检出以“< 检出限”表示。",
+                "Non-detects are shown as “< detection limit”.",
+            )
+            .into(),
+        action: "/results",
+        fields: sample_fields(l, &q, &divisions),
+        columns: vec![
+            l.t("样品", "Sample"),
+            l.t("点位", "Point"),
+            l.t("行政区划", "Division"),
+            l.t("介质", "Medium"),
+            l.t("采样日期", "Sampled on"),
+            l.t("检测项目", "Analyte"),
+            l.t("检测值", "Value"),
+            l.t("单位", "Unit"),
+            l.t("分析方法", "Method"),
+        ],
+        rows,
+        next: lk.next,
+        first: lk.first,
+        exports: lk.exports,
+        api: lk.api,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "standards.html")]
+pub struct StandardsPage {
+    pub demo: bool,
+    pub l: Lang,
+    pub rows: Vec<soilwatch_standards::RulesetSummary>,
+}
+
+/// `/standards`: the rulesets, national then local (the list of `GET /api/v1/standards`).
+pub async fn standards_page(State(state): State<AppState>) -> PageResult {
+    let Json(rows) = crate::api::standards::list_standards(State(state.clone())).await?;
+    render(&StandardsPage {
+        demo: demo_present(&state).await?,
+        l: Lang::current(),
+        rows,
+    })
+}
