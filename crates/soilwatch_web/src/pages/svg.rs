@@ -277,7 +277,7 @@ pub fn draw_map(spec: &MapSpec<'_>) -> String {
     };
     let _ = write!(
         out,
-        r##"<g transform="translate({:.1} 34) rotate({angle:.2})" aria-label="{}"><polygon points="0,-22 8,8 0,2 -8,8" fill="#222"/><text x="0" y="-26" font-size="13" text-anchor="middle" font-weight="bold" fill="#222" stroke="#fff" stroke-width="3" paint-order="stroke">{}</text></g>"##,
+        r##"<g transform="translate({:.1} 46) rotate({angle:.2})" aria-label="{}"><polygon points="0,-22 8,8 0,2 -8,8" fill="#222"/><text x="0" y="-26" font-size="13" text-anchor="middle" font-weight="bold" fill="#222" stroke="#fff" stroke-width="3" paint-order="stroke">{}</text></g>"##,
         w - 28.0,
         l.t("指北针", "north arrow"),
         l.t("北", "N")
