@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use soilwatch_store::{connect, seed, SqlStore, Store};
+use soilwatch_store::{seed, SqlStore, Store};
 
 use crate::DbArgs;
 
@@ -14,6 +14,14 @@ pub enum DbCommand {
     Migrate(DbArgs),
     /// Migrate, then load the seed data (divisions with boundaries, analytes, departments).
     Seed(DbArgs),
+    /// Write a consistent backup while the server runs: SQLite `VACUUM INTO`, PostgreSQL
+    /// `pg_dump --format=custom`.
+    Backup(crate::db_backup::BackupArgs),
+    /// Restore a backup (SQLite: checked, then moved into place; PostgreSQL: `pg_restore`).
+    Restore(crate::db_backup::RestoreArgs),
+    /// Copy a whole instance into an empty database (`--from sqlite://… --to postgres://…` or
+    /// back), verifying the row count and a checksum of every table.
+    Copy(crate::db_backup::CopyArgs),
 }
 
 /// The SQLite file a URL names, if it is one.
@@ -32,10 +40,19 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
 /// Open, migrate and (optionally) seed. If this created a SQLite file and a later step failed,
 /// the file is removed again: no half-created database is left behind.
 pub async fn open(url: &str, seed_data: bool) -> anyhow::Result<SqlStore> {
+    open_with(url, seed_data, std::time::Duration::from_secs(15)).await
+}
+
+/// [`open`] with the longest wait for a pooled connection (`serve --db-acquire-timeout-secs`).
+pub async fn open_with(
+    url: &str,
+    seed_data: bool,
+    acquire_timeout: std::time::Duration,
+) -> anyhow::Result<SqlStore> {
     let file = sqlite_file(url);
     let existed = file.as_ref().is_some_and(|f| f.exists());
     let result = async {
-        let store = connect(url).await?;
+        let store = soilwatch_store::connect_with_acquire_timeout(url, acquire_timeout).await?;
         store.migrate().await?;
         if seed_data {
             let r = seed::seed(&store).await?;
@@ -84,6 +101,9 @@ pub async fn run(cmd: DbCommand) -> anyhow::Result<u8> {
             );
             store.close().await;
         }
+        DbCommand::Backup(args) => return crate::db_backup::backup(args).await,
+        DbCommand::Restore(args) => return crate::db_backup::restore(args).await,
+        DbCommand::Copy(args) => return crate::db_backup::copy(args).await,
     }
     Ok(0)
 }

@@ -25,9 +25,17 @@ pub struct LimitArgs {
     /// Seconds an upload, a classification run or an export may take (503 after it).
     #[arg(long, env = "SOILWATCH_LONG_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().long_request_timeout.as_secs())]
     pub long_request_timeout_secs: u64,
+    /// Seconds a request waits for a database connection; when the database cannot be reached
+    /// it answers 503 after this and recovers by itself once the database is back.
+    #[arg(long, env = "SOILWATCH_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5)]
+    pub db_acquire_timeout_secs: u64,
 }
 
 impl LimitArgs {
+    pub fn db_acquire_timeout(&self) -> Duration {
+        Duration::from_secs(self.db_acquire_timeout_secs)
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             max_body_bytes: self.max_body_bytes,

@@ -5,6 +5,7 @@
 
 mod classify;
 mod db;
+mod db_backup;
 mod demo;
 mod evaluate;
 mod import;
@@ -31,7 +32,7 @@ pub enum Command {
     /// Start the web platform (pages, JSON API) on the database; creates, migrates and seeds it
     /// on first start.
     Serve(serve::ServeArgs),
-    /// Database maintenance: migrate, seed.
+    /// Database maintenance: migrate, seed, backup, restore, copy.
     Db {
         #[command(subcommand)]
         command: db::DbCommand,

@@ -31,7 +31,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("无法监听 / cannot listen on {}", args.bind))?;
-    let store = crate::db::open(&args.db.db, true).await?;
+    let store = crate::db::open_with(&args.db.db, true, args.limits.db_acquire_timeout()).await?;
     if args.demo {
         crate::demo::load_if_empty(&store).await?;
     }

@@ -17,6 +17,10 @@ pub enum StoreError {
     Migration(String),
     #[error("数据库错误 / database error: {0}")]
     Backend(String),
+    /// The database cannot be reached (connection refused or lost, no connection within the
+    /// pool's acquire timeout): the caller may retry later (issue 13).
+    #[error("数据库暂时不可用 / the database is unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {
@@ -49,6 +53,16 @@ impl From<sqlx::Error> for StoreError {
                 };
                 return StoreError::Conflict { constraint, detail };
             }
+        }
+        if matches!(
+            e,
+            sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed
+        ) {
+            return StoreError::Unavailable(e.to_string());
         }
         StoreError::Backend(e.to_string())
     }

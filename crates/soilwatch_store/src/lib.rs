@@ -66,7 +66,7 @@ pub use network::{
 };
 pub use registry::{RegistryEntity, RegistryQuery, RegistryStore, Versioned};
 pub use sharing::SharingStore;
-pub use sql::{connect, SqlStore};
+pub use sql::{connect, connect_with_acquire_timeout, SqlStore};
 pub use submissions::SubmissionStore;
 pub use targets::{Indicator, NewTarget, Target, TargetInForce, TargetStore};
 

@@ -56,6 +56,16 @@ fn normalise_url(url: &str) -> (BackendKind, String) {
 /// Open a store. `url` is `postgres://…`, `sqlite://path`, `sqlite:path` or a plain file path.
 /// Does not migrate; call [`Store::migrate`].
 pub async fn connect(url: &str) -> StoreResult<SqlStore> {
+    connect_with_acquire_timeout(url, std::time::Duration::from_secs(15)).await
+}
+
+/// [`connect`] with the longest wait for a pooled connection: a request fails with
+/// [`StoreError::Unavailable`](crate::StoreError::Unavailable) after it when the database cannot
+/// be reached (issue 13).
+pub async fn connect_with_acquire_timeout(
+    url: &str,
+    acquire_timeout: std::time::Duration,
+) -> StoreResult<SqlStore> {
     static DRIVERS: Once = Once::new();
     DRIVERS.call_once(sqlx::any::install_default_drivers);
     let (kind, full) = normalise_url(url);
@@ -84,7 +94,7 @@ pub async fn connect(url: &str) -> StoreResult<SqlStore> {
     }
     let pool = AnyPoolOptions::new()
         .max_connections(if kind == BackendKind::Sqlite { 4 } else { 8 })
-        .acquire_timeout(std::time::Duration::from_secs(15))
+        .acquire_timeout(acquire_timeout)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if kind == BackendKind::Sqlite {

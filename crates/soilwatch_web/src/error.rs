@@ -51,6 +51,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { .. } => ApiError::NotFound(e.to_string()),
             StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
             StoreError::Invalid(_) => ApiError::Unprocessable(e.to_string()),
+            StoreError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
             StoreError::Open { .. } | StoreError::Migration(_) | StoreError::Backend(_) => {
                 ApiError::Internal(e.to_string())
             }
