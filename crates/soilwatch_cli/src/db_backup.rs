@@ -473,8 +473,8 @@ async fn copy_table(
         }
         let mut q = sqlx::query(&sql);
         for row in chunk {
-            for i in 0..cols.len() {
-                q = match (Value::read(row, i)?, types[i]) {
+            for (i, ty) in types.iter().enumerate() {
+                q = match (Value::read(row, i)?, *ty) {
                     (Value::Null, Some(ColType::Int)) => q.bind(None::<i64>),
                     (Value::Null, Some(ColType::Float)) => q.bind(None::<f64>),
                     (Value::Null, Some(ColType::Bytes)) => q.bind(None::<Vec<u8>>),

@@ -170,16 +170,18 @@ fn sigkill_during_a_classification_run_leaves_no_run_and_the_rerun_succeeds() {
         "classification_results",
         "evaluation_units",
     ];
-    // The whole prefecture on a 3 km grid: many units, a large run. The first run stores the
-    // grid units and a run.
+    // One county (金阳县) on a 1 km grid: about 1,600 units. The first run stores the grid
+    // units and a run.
     let args = [
         "classify",
         "--db",
         "crash.db",
         "--year",
         "2025",
+        "--county",
+        "513430",
         "--grid-cell-m",
-        "3000",
+        "1000",
     ];
     let out = run(d, &args);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -187,7 +189,7 @@ fn sigkill_during_a_classification_run_leaves_no_run_and_the_rerun_succeeds() {
     assert_eq!(before[0], 1);
     // The second run only reads the units and writes the run: killed while writing it.
     let wal = d.join("crash.db-wal");
-    let killed_at = kill_while_writing(d, &args, &wal, 128 * 1024)
+    let killed_at = kill_while_writing(d, &args, &wal, 64 * 1024)
         .expect("the classification finished before it could be killed");
     eprintln!("classification killed with {killed_at} bytes in the WAL");
     let after = check(&d.join("crash.db"), &tables);

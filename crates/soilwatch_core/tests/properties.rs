@@ -1,10 +1,5 @@
 //! Property tests (issue 13): unit conversions round-trip and compose.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "property tests: a panic is a failed case"
-)]
-
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use soilwatch_core::Unit;
