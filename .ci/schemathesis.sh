@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-examples="${SCHEMATHESIS_EXAMPLES:-25}"
+examples="${SCHEMATHESIS_EXAMPLES:-10}"
 port="${SCHEMATHESIS_PORT:-18181}"
 python3 -m pip install --quiet --disable-pip-version-check "schemathesis>=4,<5"
 cargo build --quiet -p soilwatch_cli --bin soilwatch
