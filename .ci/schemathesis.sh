@@ -38,9 +38,14 @@ st run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --seed 13 \
   --phases examples,coverage,fuzzing \
-  --no-color || status=$?
+  --no-color | tee "$dir/st.out" || status=$?
 echo "schemathesis: exit $status after $(( $(date +%s) - start )) s ($examples examples per operation)"
+# A plain closing line with the case counts ("N generated, N passed[, N failed]").
+passed=$(grep -Eo '[0-9]+ passed' "$dir/st.out" | tail -n 1 | grep -Eo '[0-9]+' || echo 0)
+failed=$(grep -Eo '[0-9]+ failed' "$dir/st.out" | tail -n 1 | grep -Eo '[0-9]+' || echo 0)
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 if grep -q "internal error" "$dir/serve.log"; then
   echo "server log (internal errors):"; grep -B2 -A2 "internal error" "$dir/serve.log" | head -50
 fi
+echo "schemathesis: $passed passed, $failed failed"
 exit "$status"
