@@ -83,7 +83,7 @@ pub type ThresholdFn<'a> = &'a (dyn Fn(&str, Medium) -> Option<Decimal> + Sync);
 pub struct Context<'a> {
     pub catalogue: &'a AnalyteCatalogue,
     /// Stored data ([`NoStore`](crate::NoStore) when there is no database).
-    pub known: &'a dyn KnownData,
+    pub known: &'a (dyn KnownData + Sync),
     /// County boundaries; without them the location checks are skipped (and reported so).
     pub boundaries: Option<&'a Boundaries>,
     /// Every division code must lie within this one.
@@ -93,7 +93,7 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// The builtin catalogue, no boundaries, no thresholds; the prefecture is Liangshan (513400).
-    pub fn new(known: &'a dyn KnownData) -> Self {
+    pub fn new(known: &'a (dyn KnownData + Sync)) -> Self {
         Context {
             catalogue: AnalyteCatalogue::builtin(),
             known,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use soilwatch_core::{AnalysisResult, DivisionCode, MonitoringPoint, SampleWithResults};
 use sqlx::Row;
 
+use crate::import_write::ImportWriter;
 use crate::sql::{json, now, record_prior, Tx};
 use crate::{BackendKind, Entity, SqlStore, Store, StoreError, StoreResult, StoredSample};
 
@@ -80,6 +81,16 @@ pub trait ImportStore: Send + Sync {
     async fn list_imports(&self, limit: u32) -> StoreResult<Vec<ImportBatch>>;
     /// Every point and division, and the stored samples among `sample_codes`.
     async fn known_snapshot(&self, sample_codes: &[String]) -> StoreResult<KnownSnapshot>;
+    /// Open the one transaction of a streamed import, with its batch row: valid records are
+    /// written into it chunk by chunk while the file is read, and [`ImportWriter::commit`] commits
+    /// them (dropping the writer stores nothing). `bulk`: every record will be a result of a
+    /// sample new to the store (COPY on PostgreSQL, native many-row inserts on SQLite); a stored
+    /// sample then ends the writer with [`StoreError::Conflict`].
+    async fn begin_import(
+        &self,
+        meta: &NewImport,
+        bulk: bool,
+    ) -> StoreResult<Box<dyn ImportWriter>>;
     /// Store everything in one transaction with the batch's provenance; all or nothing.
     async fn commit_import(
         &self,
@@ -114,7 +125,7 @@ fn batch_from_row(r: &sqlx::any::AnyRow) -> StoreResult<ImportBatch> {
 
 /// `($1, $2, …), ($k, …)` for `rows` rows of `cols` columns; anonymous `?` on SQLite, where
 /// numbered parameters cost a linear name lookup each (quadratic for a many-row statement).
-fn placeholders(kind: BackendKind, rows: usize, cols: usize) -> String {
+pub(crate) fn placeholders(kind: BackendKind, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -138,10 +149,10 @@ fn placeholders(kind: BackendKind, rows: usize, cols: usize) -> String {
     s
 }
 
-const SAMPLE_CHUNK: usize = 500;
+pub(crate) const SAMPLE_CHUNK: usize = 500;
 const RESULT_CHUNK: usize = 1000;
 
-async fn insert_results_bulk(
+pub(crate) async fn insert_results_bulk(
     tx: &mut Tx<'_>,
     kind: BackendKind,
     batch_id: i64,
@@ -235,6 +246,14 @@ impl ImportStore for SqlStore {
             divisions,
             samples,
         })
+    }
+
+    async fn begin_import(
+        &self,
+        meta: &NewImport,
+        bulk: bool,
+    ) -> StoreResult<Box<dyn ImportWriter>> {
+        self.open_import_writer(meta, bulk).await
     }
 
     async fn commit_import(

@@ -31,6 +31,8 @@ static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 pub struct SqlStore {
     pool: AnyPool,
     kind: BackendKind,
+    /// The normalised URL, for native connections of bulk loads (`import_write`).
+    url: String,
 }
 
 pub(crate) type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
@@ -117,7 +119,11 @@ pub async fn connect_with_acquire_timeout(
         .connect(&full)
         .await
         .map_err(|e| open_err(e.to_string()))?;
-    Ok(SqlStore { pool, kind })
+    Ok(SqlStore {
+        pool,
+        kind,
+        url: full,
+    })
 }
 
 /// Hide a password in a URL before printing it.
@@ -138,6 +144,11 @@ impl SqlStore {
     /// The connection pool, for backend-specific work (bulk loads).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The normalised connection URL (with its password: never print it).
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 
     /// Close the pool (flushes SQLite's WAL on the last connection).

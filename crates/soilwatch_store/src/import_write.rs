@@ -1,0 +1,740 @@
+//! Streamed writes of an import (issue 4): one transaction that the valid records of a file flow
+//! into chunk by chunk while the file is still being read, so that memory stays flat with the
+//! file's size. Nothing is committed before the whole file has been validated: the importer
+//! calls [`ImportWriter::commit`] only for a file without errors; dropping a writer rolls
+//! everything back.
+//!
+//! Two writers:
+//! * bulk ([`ImportStore::begin_import`](crate::ImportStore::begin_import) with `bulk = true`): every record is a result of a sample
+//!   that is new to the store, the common bulk load. On PostgreSQL `COPY … FROM STDIN` on a native
+//!   connection (sample ids are drawn from the identity sequence first, so that the results can
+//!   name them); on SQLite a native connection with many-row prepared `INSERT`s (anonymous `?`
+//!   placeholders). A sample that turns out to be stored already ends it with
+//!   [`StoreError::Conflict`]; the importer then validates again with the stored samples known
+//!   and uses the general writer.
+//! * general: anything — points, new results of stored samples, corrections (a new version, the
+//!   previous one kept in history) — through sqlx `Any`.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rust_decimal::prelude::ToPrimitive;
+use soilwatch_core::{AnalysisResult, ChangeMeta, Sample};
+use soilwatch_ingest::{ParsedPoint, Record, StoredState};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Row;
+
+use crate::imports::{insert_results_bulk, placeholders, NewImport, SAMPLE_CHUNK};
+use crate::sql::{json, now, record_prior, Tx};
+use crate::{BackendKind, Entity, SqlStore, Store, StoreError, StoreResult};
+
+/// What a batch stored, counted while writing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WrittenCounts {
+    /// New and changed points.
+    pub points: i64,
+    /// New samples.
+    pub samples: i64,
+    /// New results (of new samples, and new analytes of stored samples).
+    pub results: i64,
+    /// Stored results given other values: a new version each.
+    pub corrections: i64,
+    /// Points and results identical to stored ones.
+    pub unchanged: i64,
+}
+
+/// An import's open transaction.
+#[async_trait]
+pub trait ImportWriter: Send {
+    /// Store valid records (in file order) inside the transaction.
+    async fn write(&mut self, records: Vec<Record>) -> StoreResult<()>;
+    /// Record the totals and the report on the batch, commit, and return the batch id.
+    async fn commit(
+        self: Box<Self>,
+        rows_read: i64,
+        report: &serde_json::Value,
+    ) -> StoreResult<i64>;
+}
+
+const BATCH_INSERT: &str = "INSERT INTO import_batches (kind, file_name, checksum, uploader, \
+     department, created_at, rows_read, points, samples, results, corrections, unchanged, report) \
+     VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, 0, 0, 0, '{}') RETURNING id";
+const BATCH_FINISH: &str = "UPDATE import_batches SET rows_read = $1, points = $2, samples = $3, \
+     results = $4, corrections = $5, unchanged = $6, report = $7 WHERE id = $8";
+
+/// The batch row, first with zero counts (the rows name it); its totals at commit.
+macro_rules! insert_batch {
+    ($conn:expr, $meta:expr) => {{
+        let m: &NewImport = $meta;
+        if m.uploader.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "导入须注明上传人 / an import needs an uploader".into(),
+            ));
+        }
+        let id: i64 = sqlx::query(BATCH_INSERT)
+            .bind(m.kind.as_str())
+            .bind(m.file_name.as_str())
+            .bind(m.checksum.as_str())
+            .bind(m.uploader.as_str())
+            .bind(m.department.clone())
+            .bind(now())
+            .fetch_one($conn)
+            .await?
+            .try_get("id")?;
+        id
+    }};
+}
+
+macro_rules! finish_batch {
+    ($conn:expr, $id:expr, $counts:expr, $rows_read:expr, $report:expr) => {{
+        let c: WrittenCounts = $counts;
+        sqlx::query(BATCH_FINISH)
+            .bind($rows_read)
+            .bind(c.points)
+            .bind(c.samples)
+            .bind(c.results)
+            .bind(c.corrections)
+            .bind(c.unchanged)
+            .bind(json($report)?)
+            .bind($id)
+            .execute($conn)
+            .await?;
+    }};
+}
+
+fn change_meta(meta: &NewImport) -> ChangeMeta {
+    ChangeMeta::new(
+        meta.uploader.clone(),
+        format!(
+            "import {} ({})",
+            meta.file_name,
+            &meta.checksum[..meta.checksum.len().min(12)]
+        ),
+    )
+}
+
+fn stored_sample_conflict(code: &str) -> StoreError {
+    StoreError::Conflict {
+        constraint: "samples.code".into(),
+        detail: format!("样品已入库 / sample {code} is stored already"),
+    }
+}
+
+/// An in-memory SQLite database is one per connection: a second connection would not see it.
+fn is_memory_sqlite(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+impl SqlStore {
+    /// Open the transaction of a streamed import and insert its batch row. `bulk`: every record
+    /// will be a result of a sample new to the store (the fast native path; see the module).
+    pub(crate) async fn open_import_writer(
+        &self,
+        meta: &NewImport,
+        bulk: bool,
+    ) -> StoreResult<Box<dyn ImportWriter>> {
+        let change = change_meta(meta);
+        match (bulk, self.kind()) {
+            (true, BackendKind::Postgres) => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(self.url())
+                    .await?;
+                let mut tx = pool.begin().await?;
+                let batch_id = insert_batch!(&mut *tx, meta);
+                Ok(Box::new(PgBulk {
+                    tx: Some(tx),
+                    pool,
+                    batch_id,
+                    ids: HashMap::new(),
+                    counts: WrittenCounts::default(),
+                    buf: Vec::new(),
+                }))
+            }
+            (true, BackendKind::Sqlite) if !is_memory_sqlite(self.url()) => {
+                let opts = SqliteConnectOptions::from_str(self.url())?
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    // 64 MiB of page cache: the result indexes of a large file stay in memory.
+                    .pragma("cache_size", "-65536")
+                    .pragma("temp_store", "memory");
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(opts)
+                    .await?;
+                // IMMEDIATE: take the write lock now rather than fail to upgrade later.
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let batch_id = insert_batch!(&mut *tx, meta);
+                Ok(Box::new(SqliteBulk {
+                    tx: Some(tx),
+                    pool,
+                    batch_id,
+                    ids: HashMap::new(),
+                    counts: WrittenCounts::default(),
+                }))
+            }
+            _ => {
+                let mut tx = self.pool().begin().await?;
+                let batch_id = insert_batch!(&mut *tx, meta);
+                Ok(Box::new(AnyWriter {
+                    tx: Some(tx),
+                    kind: self.kind(),
+                    batch_id,
+                    change,
+                    ids: HashMap::new(),
+                    counts: WrittenCounts::default(),
+                }))
+            }
+        }
+    }
+}
+
+fn taken<T>(tx: &mut Option<T>) -> StoreResult<&mut T> {
+    tx.as_mut()
+        .ok_or_else(|| StoreError::Backend("import transaction already finished".into()))
+}
+
+/// The new samples and the results of one chunk, for the bulk writers.
+struct BulkChunk<'r> {
+    samples: Vec<&'r Sample>,
+    /// (sample code, result)
+    results: Vec<(&'r str, &'r AnalysisResult)>,
+}
+
+fn bulk_chunk(records: &[Record]) -> StoreResult<BulkChunk<'_>> {
+    let mut samples = Vec::new();
+    let mut results = Vec::with_capacity(records.len());
+    for rec in records {
+        let Record::Results {
+            sample,
+            results: rs,
+        } = rec
+        else {
+            return Err(StoreError::Invalid(
+                "bulk import writer: points go through the general writer".into(),
+            ));
+        };
+        if sample.stored == StoredState::Unchanged {
+            return Err(stored_sample_conflict(&sample.sample.code));
+        }
+        if sample.first_in_file {
+            samples.push(&sample.sample);
+        }
+        results.extend(rs.iter().map(|r| (sample.sample.code.as_str(), &r.result)));
+    }
+    Ok(BulkChunk { samples, results })
+}
+
+fn sample_id(ids: &HashMap<String, i64>, code: &str) -> StoreResult<i64> {
+    ids.get(code)
+        .copied()
+        .ok_or_else(|| StoreError::Backend(format!("no id for sample {code}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite: native connection, many-row prepared INSERTs.
+
+/// Rows per multi-row statement on SQLite (10 and 12 parameters a row, well under SQLite's
+/// 32,766 parameters).
+const SQLITE_RESULT_ROWS: usize = 400;
+const SQLITE_SAMPLE_ROWS: usize = 200;
+
+struct SqliteBulk {
+    tx: Option<sqlx::Transaction<'static, sqlx::Sqlite>>,
+    pool: sqlx::SqlitePool,
+    batch_id: i64,
+    ids: HashMap<String, i64>,
+    counts: WrittenCounts,
+}
+
+fn sqlite_values(rows: usize, cols: usize) -> String {
+    placeholders(BackendKind::Sqlite, rows, cols)
+}
+
+#[async_trait]
+impl ImportWriter for SqliteBulk {
+    async fn write(&mut self, records: Vec<Record>) -> StoreResult<()> {
+        let chunk = bulk_chunk(&records)?;
+        let tx = taken(&mut self.tx)?;
+        for part in chunk.samples.chunks(SQLITE_SAMPLE_ROWS) {
+            let sql = format!(
+                "INSERT INTO samples (code, point_code, medium, division, sampled_on, land_use, crop, \
+                 depth_top, depth_bottom, lab, version, batch_id) VALUES {} RETURNING id, code",
+                sqlite_values(part.len(), 12)
+            );
+            let mut q = sqlx::query(&sql);
+            for s in part {
+                q = q
+                    .bind(s.code.as_str())
+                    .bind(s.point_code.as_deref())
+                    .bind(s.medium.code())
+                    .bind(s.division.to_string())
+                    .bind(s.sampled_on.to_string())
+                    .bind(s.land_use.map(|l| l.code()))
+                    .bind(s.crop.as_deref())
+                    .bind(s.depth_cm.map(|d| i64::from(d.0)))
+                    .bind(s.depth_cm.map(|d| i64::from(d.1)))
+                    .bind(s.lab.as_deref())
+                    .bind(1_i64)
+                    .bind(self.batch_id);
+            }
+            let rows = q.fetch_all(&mut **tx).await.map_err(|e| {
+                let e = StoreError::from(e);
+                match e {
+                    StoreError::Conflict { constraint, .. } if constraint != "foreign_key" => {
+                        stored_sample_conflict(&part[0].code)
+                    }
+                    other => other,
+                }
+            })?;
+            for r in rows {
+                self.ids.insert(r.try_get("code")?, r.try_get("id")?);
+            }
+            self.counts.samples += part.len() as i64;
+        }
+        let full = format!(
+            "INSERT INTO results (sample_id, analyte, value_text, value_num, unit, detection_limit, \
+             qualifier, method, version, batch_id) VALUES {}",
+            sqlite_values(SQLITE_RESULT_ROWS, 10)
+        );
+        for part in chunk.results.chunks(SQLITE_RESULT_ROWS) {
+            let partial;
+            let sql = if part.len() == SQLITE_RESULT_ROWS {
+                full.as_str()
+            } else {
+                partial = format!(
+                    "INSERT INTO results (sample_id, analyte, value_text, value_num, unit, \
+                     detection_limit, qualifier, method, version, batch_id) VALUES {}",
+                    sqlite_values(part.len(), 10)
+                );
+                partial.as_str()
+            };
+            let mut q = sqlx::query(sql);
+            for (code, r) in part {
+                q = q
+                    .bind(sample_id(&self.ids, code)?)
+                    .bind(r.analyte.as_str())
+                    .bind(r.value.map(|v| v.to_string()))
+                    .bind(r.value.and_then(|v| v.get().to_f64()))
+                    .bind(r.unit.symbol())
+                    .bind(r.detection_limit.map(|v| v.to_string()))
+                    .bind(r.qualifier.code())
+                    .bind(r.method.as_deref())
+                    .bind(1_i64)
+                    .bind(self.batch_id);
+            }
+            q.execute(&mut **tx).await?;
+            self.counts.results += part.len() as i64;
+        }
+        Ok(())
+    }
+
+    async fn commit(
+        mut self: Box<Self>,
+        rows_read: i64,
+        report: &serde_json::Value,
+    ) -> StoreResult<i64> {
+        let mut tx = self
+            .tx
+            .take()
+            .ok_or_else(|| StoreError::Backend("import transaction already finished".into()))?;
+        finish_batch!(&mut *tx, self.batch_id, self.counts, rows_read, report);
+        tx.commit().await?;
+        self.pool.close().await;
+        Ok(self.batch_id)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL: native connection, COPY … FROM STDIN (text format).
+
+struct PgBulk {
+    tx: Option<sqlx::Transaction<'static, sqlx::Postgres>>,
+    pool: sqlx::PgPool,
+    batch_id: i64,
+    ids: HashMap<String, i64>,
+    counts: WrittenCounts,
+    /// COPY data of one chunk, reused.
+    buf: Vec<u8>,
+}
+
+/// A text value in COPY's text format: backslash, tab, newline and carriage return escaped.
+fn copy_text(buf: &mut Vec<u8>, s: &str) {
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+    {
+        buf.extend_from_slice(s.as_bytes());
+        return;
+    }
+    for b in s.bytes() {
+        match b {
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            _ => buf.push(b),
+        }
+    }
+}
+
+fn copy_opt(buf: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => copy_text(buf, s),
+        None => buf.extend_from_slice(b"\\N"),
+    }
+}
+
+/// `Display` into the COPY buffer (numbers, codes and dates: nothing to escape).
+fn copy_display(buf: &mut Vec<u8>, v: impl std::fmt::Display) {
+    struct W<'a>(&'a mut Vec<u8>);
+    impl std::fmt::Write for W<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.extend_from_slice(s.as_bytes());
+            Ok(())
+        }
+    }
+    let _ = write!(W(buf), "{v}");
+}
+
+fn copy_opt_display(buf: &mut Vec<u8>, v: Option<impl std::fmt::Display>) {
+    match v {
+        Some(v) => copy_display(buf, v),
+        None => buf.extend_from_slice(b"\\N"),
+    }
+}
+
+impl PgBulk {
+    async fn copy(&mut self, statement: &str) -> StoreResult<()> {
+        let tx = taken(&mut self.tx)?;
+        let mut copy = tx.copy_in_raw(statement).await?;
+        if let Err(e) = copy.send(self.buf.as_slice()).await {
+            let _ = copy.abort("send failed").await;
+            return Err(e.into());
+        }
+        copy.finish().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ImportWriter for PgBulk {
+    async fn write(&mut self, records: Vec<Record>) -> StoreResult<()> {
+        let chunk = bulk_chunk(&records)?;
+        if !chunk.samples.is_empty() {
+            let tx = taken(&mut self.tx)?;
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence('samples', 'id')) FROM generate_series(1, $1)",
+            )
+            .bind(chunk.samples.len() as i64)
+            .fetch_all(&mut **tx)
+            .await?;
+            self.buf.clear();
+            let buf = &mut self.buf;
+            for (s, id) in chunk.samples.iter().zip(&ids) {
+                copy_display(buf, id);
+                buf.push(b'\t');
+                copy_text(buf, &s.code);
+                buf.push(b'\t');
+                copy_opt(buf, s.point_code.as_deref());
+                buf.push(b'\t');
+                copy_text(buf, s.medium.code());
+                buf.push(b'\t');
+                copy_display(buf, s.division);
+                buf.push(b'\t');
+                copy_display(buf, s.sampled_on);
+                buf.push(b'\t');
+                copy_opt(buf, s.land_use.map(|l| l.code()));
+                buf.push(b'\t');
+                copy_opt(buf, s.crop.as_deref());
+                buf.push(b'\t');
+                copy_opt_display(buf, s.depth_cm.map(|d| d.0));
+                buf.push(b'\t');
+                copy_opt_display(buf, s.depth_cm.map(|d| d.1));
+                buf.push(b'\t');
+                copy_opt(buf, s.lab.as_deref());
+                buf.extend_from_slice(b"\t1\t");
+                copy_display(buf, self.batch_id);
+                buf.push(b'\n');
+            }
+            self.copy(
+                "COPY samples (id, code, point_code, medium, division, sampled_on, land_use, crop, \
+                 depth_top, depth_bottom, lab, version, batch_id) FROM STDIN",
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { constraint, .. } if constraint != "foreign_key" => {
+                    stored_sample_conflict(&chunk.samples[0].code)
+                }
+                other => other,
+            })?;
+            for (s, id) in chunk.samples.iter().zip(ids) {
+                self.ids.insert(s.code.clone(), id);
+            }
+            self.counts.samples += chunk.samples.len() as i64;
+        }
+        if chunk.results.is_empty() {
+            return Ok(());
+        }
+        self.buf.clear();
+        let buf = &mut self.buf;
+        for (code, r) in &chunk.results {
+            copy_display(buf, sample_id(&self.ids, code)?);
+            buf.push(b'\t');
+            copy_text(buf, &r.analyte);
+            buf.push(b'\t');
+            copy_opt_display(buf, r.value);
+            buf.push(b'\t');
+            copy_opt_display(buf, r.value.and_then(|v| v.get().to_f64()));
+            buf.push(b'\t');
+            copy_text(buf, r.unit.symbol());
+            buf.push(b'\t');
+            copy_opt_display(buf, r.detection_limit);
+            buf.push(b'\t');
+            copy_text(buf, r.qualifier.code());
+            buf.push(b'\t');
+            copy_opt(buf, r.method.as_deref());
+            buf.extend_from_slice(b"\t1\t");
+            copy_display(buf, self.batch_id);
+            buf.push(b'\n');
+        }
+        self.copy(
+            "COPY results (sample_id, analyte, value_text, value_num, unit, detection_limit, \
+             qualifier, method, version, batch_id) FROM STDIN",
+        )
+        .await?;
+        self.counts.results += chunk.results.len() as i64;
+        Ok(())
+    }
+
+    async fn commit(
+        mut self: Box<Self>,
+        rows_read: i64,
+        report: &serde_json::Value,
+    ) -> StoreResult<i64> {
+        let mut tx = self
+            .tx
+            .take()
+            .ok_or_else(|| StoreError::Backend("import transaction already finished".into()))?;
+        finish_batch!(&mut *tx, self.batch_id, self.counts, rows_read, report);
+        tx.commit().await?;
+        self.pool.close().await;
+        Ok(self.batch_id)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// General: sqlx Any, anything a file may change.
+
+struct AnyWriter {
+    tx: Option<Tx<'static>>,
+    kind: BackendKind,
+    batch_id: i64,
+    change: ChangeMeta,
+    /// Sample code → id, of the samples this file wrote or named.
+    ids: HashMap<String, i64>,
+    counts: WrittenCounts,
+}
+
+impl AnyWriter {
+    async fn point(&mut self, p: &ParsedPoint) -> StoreResult<()> {
+        let tx = taken(&mut self.tx)?;
+        match p.stored {
+            StoredState::Unchanged => self.counts.unchanged += 1,
+            StoredState::Changed => {
+                let version = crate::sql::update_point_row(tx, &p.point).await?;
+                crate::sql::record(
+                    tx,
+                    Entity::Point,
+                    &p.point.code,
+                    version,
+                    "update",
+                    json(&p.point)?,
+                    &self.change,
+                )
+                .await?;
+                self.counts.points += 1;
+            }
+            StoredState::New | StoredState::Unknown => {
+                crate::sql::insert_point(tx, &p.point, Some(self.batch_id)).await?;
+                crate::sql::record(
+                    tx,
+                    Entity::Point,
+                    &p.point.code,
+                    1,
+                    "insert",
+                    json(&p.point)?,
+                    &self.change,
+                )
+                .await?;
+                self.counts.points += 1;
+            }
+        }
+        Ok(())
+    }
+
+    async fn stored_id(&mut self, code: &str) -> StoreResult<i64> {
+        if let Some(id) = self.ids.get(code) {
+            return Ok(*id);
+        }
+        let tx = taken(&mut self.tx)?;
+        let row = sqlx::query("SELECT id FROM samples WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("sample", code))?;
+        let id: i64 = row.try_get("id")?;
+        self.ids.insert(code.to_owned(), id);
+        Ok(id)
+    }
+
+    /// A new version of the stored result, the previous one kept in history.
+    async fn correct(&mut self, sample_id: i64, r: &AnalysisResult) -> StoreResult<()> {
+        let tx = taken(&mut self.tx)?;
+        let current = sqlx::query(
+            "SELECT id, version FROM results WHERE sample_id = $1 AND analyte = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(sample_id)
+        .bind(&r.analyte)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("result", format!("{}/{}", r.sample_code, r.analyte)))?;
+        let id: i64 = current.try_get("id")?;
+        record_prior(tx, id).await?;
+        let version = crate::sql::update_result_row(tx, id, r, Some(self.batch_id)).await?;
+        crate::sql::record(
+            tx,
+            Entity::Result,
+            &id.to_string(),
+            version,
+            "update",
+            json(r)?,
+            &self.change,
+        )
+        .await?;
+        self.counts.corrections += 1;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ImportWriter for AnyWriter {
+    async fn write(&mut self, records: Vec<Record>) -> StoreResult<()> {
+        let mut new_samples: Vec<&Sample> = Vec::new();
+        // (sample id when stored, sample code, result)
+        let mut pending: Vec<(Option<i64>, &str, &AnalysisResult)> = Vec::new();
+        let mut corrections: Vec<(i64, &AnalysisResult)> = Vec::new();
+        for rec in &records {
+            match rec {
+                Record::Point(p) => self.point(p).await?,
+                Record::Results { sample, results } => {
+                    let code = sample.sample.code.as_str();
+                    if sample.stored == StoredState::Unchanged {
+                        let id = self.stored_id(code).await?;
+                        for r in results {
+                            match r.stored {
+                                StoredState::Unchanged => self.counts.unchanged += 1,
+                                StoredState::Changed => corrections.push((id, &r.result)),
+                                StoredState::New | StoredState::Unknown => {
+                                    pending.push((Some(id), code, &r.result));
+                                }
+                            }
+                        }
+                    } else {
+                        if sample.first_in_file {
+                            new_samples.push(&sample.sample);
+                        }
+                        pending.extend(results.iter().map(|r| (None, code, &r.result)));
+                    }
+                }
+            }
+        }
+        let tx = taken(&mut self.tx)?;
+        for part in new_samples.chunks(SAMPLE_CHUNK) {
+            let sql = format!(
+                "INSERT INTO samples (code, point_code, medium, division, sampled_on, land_use, crop, \
+                 depth_top, depth_bottom, lab, version, batch_id) VALUES {} RETURNING id, code",
+                placeholders(self.kind, part.len(), 12)
+            );
+            let mut q = sqlx::query(&sql);
+            for s in part {
+                if let Some((top, bottom)) = s.depth_cm {
+                    if top >= bottom {
+                        return Err(StoreError::Invalid(format!(
+                            "sample {}: depth top {top} must be above bottom {bottom}",
+                            s.code
+                        )));
+                    }
+                }
+                q = q
+                    .bind(s.code.clone())
+                    .bind(s.point_code.clone())
+                    .bind(s.medium.code())
+                    .bind(s.division.to_string())
+                    .bind(s.sampled_on.to_string())
+                    .bind(s.land_use.map(|l| l.code().to_owned()))
+                    .bind(s.crop.clone())
+                    .bind(s.depth_cm.map(|d| i64::from(d.0)))
+                    .bind(s.depth_cm.map(|d| i64::from(d.1)))
+                    .bind(s.lab.clone())
+                    .bind(1_i64)
+                    .bind(self.batch_id);
+            }
+            for r in q.fetch_all(&mut **tx).await? {
+                self.ids.insert(r.try_get("code")?, r.try_get("id")?);
+            }
+            self.counts.samples += part.len() as i64;
+        }
+        let mut rows = Vec::with_capacity(pending.len());
+        for (id, code, r) in pending {
+            rows.push((
+                match id {
+                    Some(id) => id,
+                    None => sample_id(&self.ids, code)?,
+                },
+                r,
+            ));
+        }
+        insert_results_bulk(tx, self.kind, self.batch_id, &rows).await?;
+        self.counts.results += rows.len() as i64;
+        for (sample_id, r) in corrections {
+            self.correct(sample_id, r).await?;
+        }
+        Ok(())
+    }
+
+    async fn commit(
+        mut self: Box<Self>,
+        rows_read: i64,
+        report: &serde_json::Value,
+    ) -> StoreResult<i64> {
+        let mut tx = self
+            .tx
+            .take()
+            .ok_or_else(|| StoreError::Backend("import transaction already finished".into()))?;
+        finish_batch!(&mut *tx, self.batch_id, self.counts, rows_read, report);
+        tx.commit().await?;
+        Ok(self.batch_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_what_copy_reads_specially() {
+        let mut b = Vec::new();
+        copy_text(&mut b, "a\tb\\c\nd\re");
+        assert_eq!(b, b"a\\tb\\\\c\\nd\\re");
+        let mut b = Vec::new();
+        copy_opt(&mut b, None);
+        copy_text(&mut b, "样品-1");
+        assert_eq!(String::from_utf8(b).unwrap(), "\\N样品-1");
+    }
+}
