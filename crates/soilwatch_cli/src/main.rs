@@ -12,6 +12,7 @@ mod import;
 mod interpolate;
 mod limits_args;
 mod progress;
+mod report;
 mod serve;
 mod user;
 
@@ -62,6 +63,10 @@ pub enum Command {
     /// without parcels) for a year into priority protection / safe utilization / strict control,
     /// store the run with its evidence, print the classification list and write it (CSV, GeoJSON).
     Classify(classify::ClassifyArgs),
+    /// Write the annual soil-environment report (network and samples, exceedances, classification
+    /// and its changes, plots and remediation, enterprises, indicators against targets) as HTML,
+    /// XLSX or DOCX.
+    Report(report::ReportArgs),
 }
 
 /// Where the database is: shared by every command that needs one.
@@ -103,6 +108,7 @@ fn main() -> ExitCode {
             Command::Interpolate(args) => interpolate::run(args),
             Command::User { command } => user::run(command).await,
             Command::Classify(args) => classify::run(args).await,
+            Command::Report(args) => report::run(args).await,
             Command::Import(args) => import::run_import(args).await,
             Command::Validate(args) => import::run_validate(args),
             Command::Template(args) => import::run_template(args),

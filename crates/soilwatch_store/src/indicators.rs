@@ -16,7 +16,9 @@ use soilwatch_core::{Division, DivisionCode, DivisionLevel};
 
 use crate::registry_enterprise::{disclosure_calendar, DisclosureState, EnterpriseStatus};
 use crate::registry_plot::PlotStage;
-use crate::targets::{target_in_force, Indicator, IndicatorKind, Target, TargetInForce};
+use crate::targets::{
+    target_in_force, CountyMonitoring, Indicator, IndicatorKind, Target, TargetInForce,
+};
 use crate::{RegistryQuery, Store, StoreError, StoreResult, TargetAreaQuery};
 
 /// Tolerance of "met": a value within 1e-9 below its target counts as meeting it (float sums of
@@ -129,6 +131,39 @@ pub struct IndicatorData {
     pub counties: Vec<Division>,
     items: BTreeMap<Indicator, Vec<TraceItem>>,
     targets: Vec<Target>,
+    /// Area (mu) per county and final class of the run each county is taken from.
+    class_areas: BTreeMap<DivisionCode, ClassAreas>,
+    monitoring: Vec<CountyMonitoring>,
+}
+
+/// Areas (mu) of a county by final class, from the classification run read for it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassAreas {
+    pub run_id: i64,
+    pub run_year: i32,
+    pub priority_protection: f64,
+    pub safe_utilization: f64,
+    pub strict_control: f64,
+}
+
+/// 县域土壤环境状况 — a county's summary (public: no coordinates, only counts and areas).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountySummary {
+    pub division: DivisionCode,
+    pub name: String,
+    pub year: i32,
+    /// Monitoring points in use in the year.
+    pub active_points: i64,
+    /// Soil samples taken in the year.
+    pub soil_samples: i64,
+    /// Classification areas (none when no run covers the county yet).
+    pub classes: Option<ClassAreas>,
+    /// Plots listed by the year's end, and of them safely used.
+    pub listed_plots: usize,
+    pub safe_plots: usize,
+    /// Key enterprises due to disclose the year's self-monitoring, and of them disclosed.
+    pub enterprises_due: usize,
+    pub enterprises_disclosed: usize,
 }
 
 fn year_end(year: i32) -> StoreResult<NaiveDate> {
@@ -202,6 +237,7 @@ pub async fn compute(
         e.1.push(a.measure.name_cn());
     }
     let mut run_units_cache: HashMap<i64, Vec<crate::RunUnit>> = HashMap::new();
+    let mut class_areas: BTreeMap<DivisionCode, ClassAreas> = BTreeMap::new();
     let farmland = items.entry(Indicator::FarmlandSafeUseRate).or_default();
     for county in &counties {
         let Some(run) = runs
@@ -213,6 +249,23 @@ pub async fn compute(
         };
         if let std::collections::hash_map::Entry::Vacant(e) = run_units_cache.entry(run.id) {
             e.insert(store.run_units(run.id, false).await?);
+        }
+        let areas_of = class_areas.entry(county.code).or_insert(ClassAreas {
+            run_id: run.id,
+            run_year: run.year,
+            ..ClassAreas::default()
+        });
+        for u in run_units_cache.get(&run.id).into_iter().flatten() {
+            if u.unit.division == county.code.to_string() {
+                match u.unit.final_class() {
+                    Some(UnitClass::PriorityProtection) => {
+                        areas_of.priority_protection += u.unit.area_mu
+                    }
+                    Some(UnitClass::SafeUtilization) => areas_of.safe_utilization += u.unit.area_mu,
+                    Some(UnitClass::StrictControl) => areas_of.strict_control += u.unit.area_mu,
+                    None => {}
+                }
+            }
         }
         for u in run_units_cache.get(&run.id).into_iter().flatten() {
             let class = u.unit.final_class();
@@ -330,7 +383,8 @@ pub async fn compute(
 
     // Counties with soil samples in the year.
     let cov = items.entry(Indicator::MonitoringCoverage).or_default();
-    for m in store.county_monitoring(scope.code, year).await? {
+    let monitoring = store.county_monitoring(scope.code, year).await?;
+    for m in monitoring.iter().cloned() {
         if !in_scope(m.division) {
             continue;
         }
@@ -360,6 +414,8 @@ pub async fn compute(
         counties,
         items,
         targets,
+        class_areas,
+        monitoring,
     })
 }
 
@@ -460,6 +516,37 @@ impl IndicatorData {
         Indicator::ALL
             .into_iter()
             .map(|i| self.value(i, division, false))
+            .collect()
+    }
+
+    /// Every county's summary (counts and areas only).
+    pub fn county_summaries(&self) -> Vec<CountySummary> {
+        self.counties
+            .iter()
+            .map(|c| {
+                let count = |i: Indicator| {
+                    let items = self.items(i, c.code);
+                    (
+                        items.iter().filter(|x| x.denominator > 0.0).count(),
+                        items.iter().filter(|x| x.numerator > 0.0).count(),
+                    )
+                };
+                let (listed_plots, safe_plots) = count(Indicator::PlotSafeUseRate);
+                let (enterprises_due, enterprises_disclosed) = count(Indicator::DisclosureRate);
+                let m = self.monitoring.iter().find(|m| m.division == c.code);
+                CountySummary {
+                    division: c.code,
+                    name: c.name.clone(),
+                    year: self.year,
+                    active_points: m.map_or(0, |m| m.active_points),
+                    soil_samples: m.map_or(0, |m| m.soil_samples),
+                    classes: self.class_areas.get(&c.code).copied(),
+                    listed_plots,
+                    safe_plots,
+                    enterprises_due,
+                    enterprises_disclosed,
+                }
+            })
             .collect()
     }
 

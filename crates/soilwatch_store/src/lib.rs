@@ -31,6 +31,7 @@ pub mod imports;
 pub mod indicators;
 pub mod local_rulesets;
 pub mod network;
+pub mod public_reports;
 pub mod registry;
 pub mod registry_codes;
 pub mod registry_enterprise;
@@ -66,6 +67,7 @@ pub use network::{
     CoverageReport, FindQuery, FindSort, FoundResult, FoundSample, NetworkPoint, NetworkStore,
     Page, PointRecord, RiskAreaCategory,
 };
+pub use public_reports::PublicReportStore;
 pub use registry::{RegistryEntity, RegistryQuery, RegistryStore, Versioned};
 pub use sharing::SharingStore;
 pub use sql::{connect, connect_with_acquire_timeout, SqlStore};
@@ -183,6 +185,7 @@ pub trait Store:
     + SubmissionStore
     + TargetStore
     + SharingStore
+    + PublicReportStore
     + Send
     + Sync
 {

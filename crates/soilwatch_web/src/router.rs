@@ -422,6 +422,54 @@ pub fn router(state: AppState) -> Router {
             get(crate::api::catalogue::list_data_access),
         )
         .route("/catalogue", get(crate::pages::submissions::catalogue_page))
+        // Public portal, public reports and the annual report (issue 10).
+        .route("/public", get(crate::pages::public::public_index))
+        .route(
+            "/public/enterprises",
+            get(crate::pages::public::public_enterprises),
+        )
+        .route("/public/plots", get(crate::pages::public::public_plots))
+        .route(
+            "/public/remediation",
+            get(crate::pages::public::public_remediation),
+        )
+        .route(
+            "/public/reports",
+            get(crate::pages::public_reports::report_form_page)
+                .post(crate::pages::public_reports::submit_report_page),
+        )
+        .route(
+            "/public/reports/track",
+            get(crate::pages::public_reports::track_page),
+        )
+        .route(
+            "/api/v1/public/reports",
+            axum::routing::post(crate::api::public_reports::create_report),
+        )
+        .route(
+            "/api/v1/public/reports/{tracking}",
+            get(crate::api::public_reports::get_report_status),
+        )
+        .route(
+            "/api/v1/public-reports",
+            get(crate::api::public_reports::list_reports),
+        )
+        .route(
+            "/api/v1/public-reports/{id}",
+            get(crate::api::public_reports::get_report),
+        )
+        .route(
+            "/api/v1/public-reports/{id}/handling",
+            axum::routing::post(crate::api::public_reports::handle_report),
+        )
+        .route(
+            "/api/v1/public-reports/{id}/photos/{seq}",
+            get(crate::api::public_reports::get_report_photo),
+        )
+        .route(
+            "/reports/annual",
+            get(crate::pages::targets::annual_report_page),
+        )
         .nest("/ogc", crate::ogc::routes())
         .route(
             "/api/v1/exports/{file}",

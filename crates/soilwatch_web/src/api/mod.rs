@@ -15,6 +15,7 @@ pub mod network;
 pub mod openapi;
 pub mod plots;
 pub mod points;
+pub mod public_reports;
 pub mod registry_support;
 pub mod remediation;
 pub mod samples;

@@ -157,5 +157,6 @@ pub struct ApiDoc;
 pub async fn get_openapi() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::targets::TargetsApi::openapi());
+    doc.merge(super::public_reports::PublicReportsApi::openapi());
     Json(doc)
 }

@@ -13,6 +13,8 @@ pub mod lists;
 pub mod login;
 pub mod overview;
 pub mod point;
+pub mod public;
+pub mod public_reports;
 pub mod registry;
 pub mod sample;
 pub mod submissions;

@@ -475,3 +475,49 @@ pub async fn assessment_page(
         },
     })
 }
+
+/// `?year=&division=&format=` of the annual report page.
+#[derive(Debug, Deserialize)]
+pub struct AnnualReportQuery {
+    pub year: Option<i32>,
+    pub division: Option<String>,
+    /// `html` (default), `xlsx` or `docx`.
+    pub format: Option<String>,
+}
+
+/// `/reports/annual?year=&division=&format=`: the annual report (signed-in users), the same as
+/// `soilwatch report`.
+pub async fn annual_report_page(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Query(q): Query<AnnualReportQuery>,
+) -> PageResult {
+    use axum::response::IntoResponse;
+    let format: crate::report::ReportFormat = q.format.as_deref().unwrap_or("html").parse()?;
+    let year = q.year.unwrap_or_else(default_year);
+    let division = crate::api::registry_support::division(q.division.as_deref())?;
+    let r = crate::report::build(state.store.as_ref(), division, year).await?;
+    let bytes = crate::report::render(&r, format)?;
+    let mut headers = vec![(
+        axum::http::header::CONTENT_TYPE,
+        format.content_type().to_owned(),
+    )];
+    if format != crate::report::ReportFormat::Html {
+        headers.push((
+            axum::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"soilwatch-report-{}-{}.{}\"",
+                r.year,
+                r.division,
+                format.extension()
+            ),
+        ));
+    }
+    let mut res = bytes.into_response();
+    for (k, v) in headers {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&v) {
+            res.headers_mut().insert(k, v);
+        }
+    }
+    Ok(res)
+}
