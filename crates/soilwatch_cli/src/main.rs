@@ -11,6 +11,7 @@ mod evaluate;
 mod import;
 mod interpolate;
 mod limits_args;
+mod package;
 mod progress;
 mod report;
 mod serve;
@@ -67,6 +68,13 @@ pub enum Command {
     /// and its changes, plots and remediation, enterprises, indicators against targets) as HTML,
     /// XLSX or DOCX.
     Report(report::ReportArgs),
+    /// Write a year's exchange package (zip: CSV per table, GeoJSON of the points, a manifest with
+    /// row counts, SHA-256 per file and the schema version) for the prefecture or the province.
+    ExportPackage(package::ExportPackageArgs),
+    /// Load an exchange package: checksums and row counts verified, a tampered or truncated
+    /// package refused with nothing stored, the same package twice changes nothing.
+    /// Exit 0 imported or unchanged, 2 refused, 1 failure.
+    ImportPackage(package::ImportPackageArgs),
 }
 
 /// Where the database is: shared by every command that needs one.
@@ -109,6 +117,8 @@ fn main() -> ExitCode {
             Command::User { command } => user::run(command).await,
             Command::Classify(args) => classify::run(args).await,
             Command::Report(args) => report::run(args).await,
+            Command::ExportPackage(args) => package::run_export(args).await,
+            Command::ImportPackage(args) => package::run_import(args).await,
             Command::Import(args) => import::run_import(args).await,
             Command::Validate(args) => import::run_validate(args),
             Command::Template(args) => import::run_template(args),
