@@ -48,6 +48,10 @@ pub struct ParseOptions {
     pub default_medium: Option<Medium>,
     /// Division of rows that name none (and whose point or coordinates do not tell).
     pub default_division: Option<DivisionCode>,
+    /// The media a file may hold (empty: any), such as those of a submission campaign's data
+    /// kind (issue 9); a sample of another medium is an error naming its row and medium.
+    #[serde(default)]
+    pub allowed_media: Vec<Medium>,
     /// Today: dates after it are rejected. A parameter so that tests are deterministic.
     pub today: NaiveDate,
     /// At most this many issues are listed in the report (0 = no cap); the counts stay complete.
@@ -67,6 +71,7 @@ impl ParseOptions {
             kind: KindHint::Auto,
             default_medium: None,
             default_division: None,
+            allowed_media: Vec::new(),
             today,
             max_issues: 10_000,
             max_rows: 0,
@@ -1571,6 +1576,36 @@ impl<'a> Checker<'a> {
                 }
             }
         };
+        if let Some(md) = medium.filter(|md| {
+            !self.opts.allowed_media.is_empty() && !self.opts.allowed_media.contains(md)
+        }) {
+            let allowed = &self.opts.allowed_media;
+            let cn = allowed
+                .iter()
+                .map(|a| a.name_cn())
+                .collect::<Vec<_>>()
+                .join("|");
+            let en = allowed
+                .iter()
+                .map(|a| a.code())
+                .collect::<Vec<_>>()
+                .join("|");
+            sink.error(
+                Rule::Medium,
+                row,
+                medium_col,
+                if medium_text.is_empty() { md.name_cn() } else { medium_text },
+                (cn.as_str(), en.as_str()),
+                m(
+                    format!("样品类型为“{}”，不属于本次报送的数据类别（应为 {cn}）", md.name_cn()),
+                    format!(
+                        "the medium is {} ({}), which does not belong to the data kind of this submission (expected {en})",
+                        md.code(),
+                        md.name_cn()
+                    ),
+                ),
+            );
+        }
         let date = self.date(sink, rec, row, Field::SamplingDate, true);
         let coords = self.coordinates(sink, rec, row, false).ok().flatten();
         let division = self.division(sink, rec, row, point.as_ref(), coords);

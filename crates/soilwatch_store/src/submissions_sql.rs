@@ -1,6 +1,8 @@
 //! [`SubmissionStore`] for [`SqlStore`]: one implementation for SQLite and PostgreSQL (`$n`
 //! placeholders, the portable SQL subset). Times are RFC 3339 UTC strings with microseconds.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;
@@ -381,6 +383,31 @@ impl SubmissionStore for SqlStore {
             .fetch_optional(self.pool())
             .await?;
         Ok(row.map(|r| r.try_get("submission_id")).transpose()?)
+    }
+
+    async fn unaccepted_samples(&self, ids: &[i64]) -> StoreResult<HashMap<i64, String>> {
+        let mut out = HashMap::new();
+        // Ids are numbers: written into the statement, in chunks, to stay clear of the
+        // databases' limits on bound parameters.
+        for chunk in ids.chunks(5_000) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows = sqlx::query(&format!(
+                "SELECT s.id AS id, sub.department AS department FROM samples s \
+                 JOIN submission_batches sb ON sb.batch_id = s.batch_id \
+                 JOIN submissions sub ON sub.id = sb.submission_id \
+                 WHERE sub.status <> 'accepted' AND s.id IN ({list})"
+            ))
+            .fetch_all(self.pool())
+            .await?;
+            for r in rows {
+                out.insert(r.try_get("id")?, r.try_get("department")?);
+            }
+        }
+        Ok(out)
     }
 
     async fn record_upload(&self, id: i64, batch: i64, actor: &str) -> StoreResult<Submission> {

@@ -54,13 +54,16 @@ fn is_upload(method: &Method, path: &str) -> bool {
             || path == "/imports"
             // Uploads into a submission (issue 9).
             || (path.starts_with("/api/v1/submissions/") && path.ends_with("/uploads"))
-            || (path.starts_with("/submissions/") && path.ends_with("/upload")))
+            || (path.starts_with("/submissions/") && path.ends_with("/upload"))
+            // Exchange packages (issue 9).
+            || path == "/api/v1/packages")
 }
 
 fn is_long(method: &Method, path: &str) -> bool {
     is_upload(method, path)
         || (method == Method::POST && path == "/api/v1/classification/runs")
         || path.starts_with("/api/v1/exports/")
+        || path == "/api/v1/packages"
         || path.starts_with("/ogc/")
 }
 

@@ -422,6 +422,13 @@ pub fn router(state: AppState) -> Router {
             get(crate::api::catalogue::list_data_access),
         )
         .route("/catalogue", get(crate::pages::submissions::catalogue_page))
+        // Exchange packages (issue 9).
+        .route(
+            "/api/v1/packages",
+            get(crate::api::packages::get_package)
+                .post(crate::api::packages::post_package)
+                .layer(state.limits.upload_layer()),
+        )
         // Public portal, public reports and the annual report (issue 10).
         .route("/public", get(crate::pages::public::public_index))
         .route(

@@ -388,6 +388,8 @@ async fn every_role_on_every_route_of_the_table() {
                         "/api/v1/access-requests/{request}/decision" => {
                             json!({"decision": "grant"})
                         }
+                        // Not a zip: refused (422) once the role is allowed.
+                        "/api/v1/packages" => json!({"roles": "not a package"}),
                         other => panic!("no request body for {method} {other}: add one here"),
                     };
                     Body::from(v.to_string())

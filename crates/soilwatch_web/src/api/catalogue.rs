@@ -1,7 +1,9 @@
 //! The sharing catalogue (issue 9, 资源共享目录): the datasets with their owner, sharing level,
 //! fields, update frequency and access methods; access requests and the owner's decisions; the
-//! log of reads of non-public data; and [`guard_rows`], the read check applied to the samples
-//! and results lists (through the store's one check, `sharing::authorize_read`).
+//! log of reads of non-public data; and [`check_rows`], the read check of every path to samples
+//! and results — lists, exports, a sample and its evaluation, pages, OGC items — through the
+//! store's one check, `sharing::authorize_read`, hiding data of submissions not yet accepted
+//! from other departments.
 
 use std::collections::BTreeMap;
 
@@ -16,12 +18,13 @@ use soilwatch_store::sharing::{
     authorize_read, dataset_of_medium, AccessRequest, CatalogueEntry, CatalogueVersion,
     CatalogueWrite, DataAccess, GrantDecision, ReadDecision,
 };
-use soilwatch_store::Role;
+use soilwatch_store::{Role, StoredSample, User};
 use utoipa::{IntoParams, ToSchema};
 
 use super::submissions::today;
 use crate::auth::{Actor, MaybeActor};
 use crate::error::{ApiError, ApiResult};
+use crate::ogc::collection::Feature;
 use crate::AppState;
 
 /// The catalogue: every entry for signed-in users, the public entries (向社会公开) for the
@@ -239,28 +242,57 @@ pub async fn list_data_access(
     ))
 }
 
-/// The read check of a list of samples or results: each dataset among the rows (by medium) is
-/// checked once with `authorize_read`, which logs the read with its row count; rows of datasets
-/// the user may not read are withheld. When the request named a medium whose dataset is refused,
-/// the whole request is refused (403, saying how to ask for access).
-pub async fn guard_rows<T>(
+/// What the read check decided for one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowVisibility {
+    Shown,
+    /// Part of a submission the reviewer has not accepted: only the submitting department,
+    /// reviewers and administrators see it.
+    Unaccepted,
+    /// Its dataset is not open to the user (the sharing catalogue and its grants).
+    Refused,
+}
+
+/// Whether the user sees data of a submission that is not accepted yet.
+fn sees_unaccepted(user: &User, department: &str) -> bool {
+    matches!(user.role, Role::Administrator | Role::Reviewer)
+        || user.department.as_deref() == Some(department)
+}
+
+/// The read check of rows of observation data, each a sample id and its medium: rows of a
+/// submission not accepted yet are hidden from other departments; each dataset among the other
+/// rows (by medium) is checked once with `authorize_read`, which logs the read (who, dataset,
+/// path, rows, basis). When the request named a medium (`asked`) whose dataset is refused, the
+/// whole request is refused (403, saying how to ask for access).
+pub async fn check_rows(
     state: &AppState,
-    actor: &Actor,
+    user: &User,
     path: &str,
     asked: Option<Medium>,
-    items: Vec<T>,
-    medium: impl Fn(&T) -> Medium,
-) -> ApiResult<Vec<T>> {
+    rows: &[(i64, Medium)],
+) -> ApiResult<Vec<RowVisibility>> {
+    let mut out = vec![RowVisibility::Shown; rows.len()];
+    if !matches!(user.role, Role::Administrator | Role::Reviewer) && !rows.is_empty() {
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let pending = state.store.unaccepted_samples(&ids).await?;
+        for (v, (id, _)) in out.iter_mut().zip(rows) {
+            if pending.get(id).is_some_and(|d| !sees_unaccepted(user, d)) {
+                *v = RowVisibility::Unaccepted;
+            }
+        }
+    }
     let mut counts: BTreeMap<&'static str, i64> = BTreeMap::new();
-    for it in &items {
-        *counts.entry(dataset_of_medium(medium(it))).or_default() += 1;
+    for (v, (_, m)) in out.iter().zip(rows) {
+        if *v == RowVisibility::Shown {
+            *counts.entry(dataset_of_medium(*m)).or_default() += 1;
+        }
     }
     if let Some(m) = asked {
         counts.entry(dataset_of_medium(m)).or_default();
     }
     let mut refused: Vec<&'static str> = Vec::new();
-    for (dataset, rows) in counts {
-        let d = authorize_read(state.store.as_ref(), &actor.user, dataset, path, rows).await?;
+    for (dataset, n) in counts {
+        let d = authorize_read(state.store.as_ref(), user, dataset, path, n).await?;
         if let ReadDecision::Denied(reason) = d {
             if asked.map(dataset_of_medium) == Some(dataset) {
                 return Err(ApiError::Forbidden(reason));
@@ -268,8 +300,86 @@ pub async fn guard_rows<T>(
             refused.push(dataset);
         }
     }
+    for (v, (_, m)) in out.iter_mut().zip(rows) {
+        if *v == RowVisibility::Shown && refused.contains(&dataset_of_medium(*m)) {
+            *v = RowVisibility::Refused;
+        }
+    }
+    Ok(out)
+}
+
+/// The read check of a list of samples or results ([`check_rows`]): the rows the user may not
+/// see are withheld.
+pub async fn guard_rows<T>(
+    state: &AppState,
+    actor: &Actor,
+    path: &str,
+    asked: Option<Medium>,
+    items: Vec<T>,
+    row: impl Fn(&T) -> (i64, Medium),
+) -> ApiResult<Vec<T>> {
+    let rows: Vec<(i64, Medium)> = items.iter().map(&row).collect();
+    let seen = check_rows(state, &actor.user, path, asked, &rows).await?;
     Ok(items
         .into_iter()
-        .filter(|it| !refused.contains(&dataset_of_medium(medium(it))))
+        .zip(seen)
+        .filter(|(_, v)| *v == RowVisibility::Shown)
+        .map(|(it, _)| it)
         .collect())
+}
+
+/// The read check of one sample (its page, `GET /api/v1/samples/{id}`, its evaluation): 403
+/// when its dataset is not open to the user or it belongs to a submission not accepted yet of
+/// another department; the read is logged.
+pub async fn guard_sample(
+    state: &AppState,
+    actor: &Actor,
+    path: &str,
+    stored: &StoredSample,
+) -> ApiResult<()> {
+    let m = stored.sample.medium;
+    let v = check_rows(state, &actor.user, path, Some(m), &[(stored.id, m)]).await?;
+    if v.first() == Some(&RowVisibility::Unaccepted) {
+        let code = &stored.sample.code;
+        return Err(ApiError::Forbidden(format!(
+            "样品 {code} 属于尚未通过审核的报送，审核通过前仅报送部门、审核员和管理员可见 / sample \
+             {code} belongs to a submission that is not accepted yet: until the reviewer accepts \
+             it only the submitting department, reviewers and administrators see it"
+        )));
+    }
+    Ok(())
+}
+
+/// The read check of features of an OGC collection or a layer export: the samples collection
+/// goes through [`check_rows`] (rows withheld); other collections are not catalogued
+/// observation data and pass unchanged.
+pub async fn guard_features(
+    state: &AppState,
+    actor: Option<&Actor>,
+    collection: &str,
+    path: &str,
+    features: Vec<Feature>,
+) -> ApiResult<Vec<Feature>> {
+    let Some(actor) = actor.filter(|_| collection == "samples") else {
+        return Ok(features);
+    };
+    let row = |f: &Feature| {
+        let medium = f
+            .properties
+            .get("medium")
+            .and_then(|v| v.as_str())
+            .and_then(|c| c.parse::<Medium>().ok())
+            .unwrap_or(Medium::Other);
+        (f.id.parse::<i64>().unwrap_or(-1), medium)
+    };
+    guard_rows(state, actor, path, None, features, row).await
+}
+
+/// The 403 of a feature the read check withheld.
+pub fn withheld(collection: &str, id: &str) -> ApiError {
+    ApiError::Forbidden(format!(
+        "无权限：要素 {collection}/{id} 的数据未向您的部门共享，或属于尚未通过审核的报送 / \
+         forbidden: feature {collection}/{id} is not shared with your department, or belongs to \
+         a submission that is not accepted yet"
+    ))
 }

@@ -67,7 +67,16 @@ pub async fn get_export(
     let c = collection::find(layer)?;
     collection::check_access(c.meta(), actor.is_some())?;
     let q = params::parse_items(&pairs, c, false)?;
-    let page = c.items(state.store.as_ref(), &q).await?;
+    let mut page = c.items(state.store.as_ref(), &q).await?;
+    // Issue 9: samples through the sharing catalogue's read check (rows withheld, read logged).
+    page.features = crate::api::catalogue::guard_features(
+        &state,
+        actor.as_ref(),
+        layer,
+        &format!("GET /api/v1/exports/{file}"),
+        page.features,
+    )
+    .await?;
     let meta = c.meta();
     let body = match format {
         ExportFormat::GeoPackage => gpkg::write_gpkg(meta, &page.features)

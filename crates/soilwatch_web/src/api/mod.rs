@@ -13,6 +13,7 @@ pub mod health;
 pub mod imports;
 pub mod network;
 pub mod openapi;
+pub mod packages;
 pub mod plots;
 pub mod points;
 pub mod public_reports;

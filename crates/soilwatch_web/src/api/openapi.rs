@@ -158,5 +158,6 @@ pub async fn get_openapi() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::targets::TargetsApi::openapi());
     doc.merge(super::public_reports::PublicReportsApi::openapi());
+    doc.merge(super::packages::PackagesApi::openapi());
     Json(doc)
 }

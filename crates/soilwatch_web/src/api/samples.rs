@@ -14,7 +14,7 @@ use soilwatch_standards::{
 use soilwatch_store::{Entity, StoredSample};
 use utoipa::{IntoParams, ToSchema};
 
-use super::catalogue::guard_rows;
+use super::catalogue::{guard_rows, guard_sample};
 use super::find::{respond, FindParams};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
@@ -39,7 +39,7 @@ pub async fn list_results(
     // Issue 9: rows of datasets the sharing catalogue does not open to the user are withheld.
     let path = format!("GET {uri}");
     page.items = guard_rows(&state, &actor, &path, query.medium, page.items, |r| {
-        r.row.medium
+        (r.row.sample_id, r.row.medium)
     })
     .await?;
     respond(page, format, &uri, "results")
@@ -63,22 +63,28 @@ pub async fn list_samples(
     // Issue 9: rows of datasets the sharing catalogue does not open to the user are withheld.
     let path = format!("GET {uri}");
     page.items = guard_rows(&state, &actor, &path, query.medium, page.items, |s| {
-        s.sample.medium
+        (s.id, s.sample.medium)
     })
     .await?;
     respond(page, format, &uri, "samples")
 }
 
-/// One sample with its results.
+/// One sample with its results (checked against the sharing catalogue and logged; 403 when its
+/// dataset is not open to the user, or it belongs to another department's submission that is
+/// not accepted yet).
 #[utoipa::path(get, path = "/api/v1/samples/{id}", tag = "samples",
     params(("id" = i64, Path, description = "Sample id")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = Object), (status = 403, body = crate::error::ErrorResponse),
+        (status = 404, body = crate::error::ErrorResponse)))]
 pub async fn get_sample(
     State(state): State<AppState>,
-    _actor: Actor,
+    actor: Actor,
+    OriginalUri(uri): OriginalUri,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<StoredSample>> {
-    Ok(Json(state.store.get_sample_by_id(id).await?))
+    let stored = state.store.get_sample_by_id(id).await?;
+    guard_sample(&state, &actor, &format!("GET {uri}"), &stored).await?;
+    Ok(Json(stored))
 }
 
 /// Every version of a result, oldest first.
@@ -136,15 +142,18 @@ fn unprocessable(e: soilwatch_standards::StandardsError) -> ApiError {
     params(("id" = i64, Path, description = "Sample id"), EvaluationQuery),
     responses((status = 200, body = SampleEvaluationResponse),
         (status = 400, body = crate::error::ErrorResponse),
+        (status = 403, body = crate::error::ErrorResponse),
         (status = 404, body = crate::error::ErrorResponse),
         (status = 422, description = "The sample cannot be evaluated with this ruleset", body = crate::error::ErrorResponse)))]
 pub async fn get_sample_evaluation(
     State(state): State<AppState>,
-    _actor: Actor,
+    actor: Actor,
+    OriginalUri(uri): OriginalUri,
     Path(id): Path<i64>,
     Query(q): Query<EvaluationQuery>,
 ) -> ApiResult<Json<SampleEvaluationResponse>> {
     let stored = state.store.get_sample_by_id(id).await?;
+    guard_sample(&state, &actor, &format!("GET {uri}"), &stored).await?;
     let local = match &q.ruleset {
         Some(id) => super::standards::local_ruleset(&state, id).await?,
         None => None,

@@ -313,6 +313,8 @@ pub async fn upload_into(
     opts.encoding = encoding;
     opts.sheet = sheet;
     opts.max_rows = state.limits.max_rows;
+    // Only samples of the campaign's data kind (a groundwater file is not soil data).
+    opts.allowed_media = sub.data_kind.media().to_vec();
     let outcome = import_bytes(
         state.store.as_ref(),
         &bytes,
@@ -339,6 +341,7 @@ pub async fn upload_into(
                     )))
                 }
                 None if batch.department.as_deref() == Some(sub.department.as_str()) => {
+                    check_batch_media(state, &sub, batch.id, &opts.file_name).await?;
                     state
                         .store
                         .record_upload(id, batch.id, actor.username())
@@ -360,6 +363,47 @@ pub async fn upload_into(
         outcome,
         submission,
     })
+}
+
+/// A batch imported before and now offered to a submission: every sample's medium must be of
+/// the campaign's data kind (422 naming the sample and its medium otherwise).
+async fn check_batch_media(
+    state: &AppState,
+    sub: &Submission,
+    batch: i64,
+    file: &str,
+) -> ApiResult<()> {
+    let allowed = sub.data_kind.media();
+    let mut q = soilwatch_store::network::FindQuery {
+        batch: Some(batch),
+        limit: 10_000,
+        ..Default::default()
+    };
+    loop {
+        let page = state.store.find_samples(&q).await?;
+        if let Some(s) = page
+            .items
+            .iter()
+            .find(|s| !allowed.contains(&s.sample.medium))
+        {
+            let m = s.sample.medium;
+            return Err(ApiError::Unprocessable(format!(
+                "文件 {file}：样品 {} 的样品类型为“{}”，不属于报送数据类别“{}” / file {file}: sample \
+                 {} has the medium {}, which does not belong to the data kind {} of submission {}",
+                s.sample.code,
+                m.name_cn(),
+                sub.data_kind.name_cn(),
+                s.sample.code,
+                m.code(),
+                sub.data_kind.code(),
+                sub.id
+            )));
+        }
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => return Ok(()),
+        }
+    }
 }
 
 /// Upload a file into a submission (multipart: `file`, optional `kind`, `encoding`, `sheet`):

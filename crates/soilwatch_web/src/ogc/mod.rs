@@ -606,7 +606,12 @@ pub async fn list_items(
         .map(|(_, v)| v.as_str());
     let out = negotiate(f, &headers)?;
     let q = params::parse_items(&pairs, c, true)?;
-    let page = c.items(state.store.as_ref(), &q).await?;
+    let mut page = c.items(state.store.as_ref(), &q).await?;
+    // Issue 9: samples through the sharing catalogue's read check (rows withheld, read logged).
+    let path = format!("GET /ogc/collections/{id}/items");
+    page.features =
+        crate::api::catalogue::guard_features(&state, actor.as_ref(), &id, &path, page.features)
+            .await?;
     let b = base(&headers);
     let limit = q.limit.unwrap_or(MAX_LIMIT);
     let returned = page.features.len() as u64;
@@ -758,6 +763,13 @@ pub async fn get_item(
         }
     }
     let feature = c.item(state.store.as_ref(), &feature_id).await?;
+    // Issue 9: the sharing catalogue's read check (403 when withheld, the read logged).
+    let path = format!("GET /ogc/collections/{id}/items/{feature_id}");
+    let feature =
+        crate::api::catalogue::guard_features(&state, actor.as_ref(), &id, &path, vec![feature])
+            .await?
+            .pop()
+            .ok_or_else(|| crate::api::catalogue::withheld(&id, &feature_id))?;
     let b = base(&headers);
     let href = format!("{b}/collections/{id}/items/{}", encode(&feature_id));
     let mut links = self_links(&href, out, GEOJSON);

@@ -13,6 +13,7 @@ use soilwatch_store::RiskAreaCategory;
 
 use super::i18n::Lang;
 use super::{demo_present, or_dash, render, PageResult};
+use crate::api::catalogue::guard_rows;
 use crate::api::find::{FindParams, Format};
 use crate::auth::Actor;
 use crate::AppState;
@@ -354,16 +355,30 @@ fn sample_fields(l: Lang, q: &FindParams, divisions: &[soilwatch_core::Division]
     ]
 }
 
+/// `GET /samples?…` as the read log names a page.
+pub fn read_path(route: &str, raw: Option<&str>) -> String {
+    match raw.filter(|r| !r.is_empty()) {
+        Some(r) => format!("GET {route}?{r}"),
+        None => format!("GET {route}"),
+    }
+}
+
 /// `/samples`: samples with filters (signed-in users).
 pub async fn samples_page(
     State(state): State<AppState>,
-    _actor: Actor,
+    actor: Actor,
     Query(q): Query<FindParams>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let l = Lang::current();
     let query = paged(&q)?;
-    let page = state.store.find_samples(&query).await?;
+    let mut page = state.store.find_samples(&query).await?;
+    // Issue 9: the sharing catalogue's read check, as on the API.
+    let path = read_path("/samples", raw.as_deref());
+    page.items = guard_rows(&state, &actor, &path, query.medium, page.items, |s| {
+        (s.id, s.sample.medium)
+    })
+    .await?;
     let divisions = state.store.list_divisions().await?;
     let rows = page
         .items
@@ -424,13 +439,19 @@ pub async fn samples_page(
 /// `/results`: analysis results with filters (signed-in users).
 pub async fn results_page(
     State(state): State<AppState>,
-    _actor: Actor,
+    actor: Actor,
     Query(q): Query<FindParams>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let l = Lang::current();
     let query = paged(&q)?;
-    let page = state.store.find_results(&query).await?;
+    let mut page = state.store.find_results(&query).await?;
+    // Issue 9: the sharing catalogue's read check, as on the API.
+    let path = read_path("/results", raw.as_deref());
+    page.items = guard_rows(&state, &actor, &path, query.medium, page.items, |r| {
+        (r.row.sample_id, r.row.medium)
+    })
+    .await?;
     let divisions = state.store.list_divisions().await?;
     let rows = page
         .items

@@ -13,6 +13,7 @@ use soilwatch_store::{Entity, FindQuery, FindSort, FoundResult};
 
 use super::svg::{time_series, ChartPoint};
 use super::{demo_present, or_dash, render, PageResult};
+use crate::api::catalogue::guard_rows;
 use crate::auth::Actor;
 use crate::AppState;
 
@@ -147,7 +148,7 @@ fn charts(point: &MonitoringPoint, results: &[FoundResult]) -> Vec<Chart> {
 /// The page of one point.
 pub async fn point_page(
     State(state): State<AppState>,
-    _actor: Actor,
+    actor: Actor,
     Path(code): Path<String>,
 ) -> PageResult {
     let rec = state.store.get_point_record(&code).await?;
@@ -164,8 +165,18 @@ pub async fn point_page(
         limit: 100_000,
         ..FindQuery::default()
     };
+    // Issue 9: the point's samples and results through the sharing catalogue's read check.
+    let path = format!("GET /points/{code}");
     let samples = state.store.find_samples(&base).await?.items;
+    let samples = guard_rows(&state, &actor, &path, None, samples, |s| {
+        (s.id, s.sample.medium)
+    })
+    .await?;
     let results = state.store.find_results(&base).await?.items;
+    let results = guard_rows(&state, &actor, &path, None, results, |r| {
+        (r.row.sample_id, r.row.medium)
+    })
+    .await?;
     let history = state.store.history(Entity::Point, &code).await?;
     let page = PointPage {
         demo: demo_present(&state).await?,

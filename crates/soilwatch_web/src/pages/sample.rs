@@ -56,11 +56,14 @@ pub struct SamplePage {
 /// The page of one sample.
 pub async fn sample_page(
     State(state): State<AppState>,
-    _actor: Actor,
+    actor: Actor,
     Path(id): Path<i64>,
     Query(q): Query<EvaluationQuery>,
 ) -> PageResult {
     let stored = state.store.get_sample_by_id(id).await?;
+    // Issue 9: the sharing catalogue's read check, as on the API.
+    crate::api::catalogue::guard_sample(&state, &actor, &format!("GET /samples/{id}"), &stored)
+        .await?;
     let catalogue = AnalyteCatalogue::builtin();
     let mut page = SamplePage {
         demo: demo_present(&state).await?,
