@@ -60,8 +60,8 @@ use soilwatch_core::{AnalyteCatalogue, FarmlandGroup, LandUse, Qualifier, Unit};
 use crate::error::{StandardsError, StandardsResult};
 use crate::ruleset::{PhBand, RulesetKind, RulesetRegistry, GB15618};
 use crate::soil::{
-    farmland_ctx, round_pi, Agg, Flag, Flags, LandClass, Method, PollutionGrade, SoilEngine,
-    Verdict,
+    farmland_ctx, le_exact, round_pi, Agg, Flag, Flags, LandClass, Method, PollutionGrade,
+    SoilEngine, Verdict,
 };
 
 /// Help text for the input columns (for the CLI's `--help`).
@@ -223,13 +223,31 @@ struct SampleAcc {
     /// Range of the first land-use cell in `Batch::arena`.
     land_use_raw: (usize, usize),
     ph: Option<Decimal>,
+    /// The pH band of `ph`.
+    band: Option<PhBand>,
     /// Range of the pH cell as written in `Batch::arena`.
     ph_raw: (usize, usize),
     ph_from_item: Option<Decimal>,
-    items: Vec<(u16, Agg)>,
+    /// First and last of the sample's items in `Batch::items` (`NONE` when it has none); the
+    /// items are chained by `ItemAcc::next` in order of first appearance.
+    first_item: u32,
+    last_item: u32,
     flags: Flags,
 }
 
+/// One item of one sample, in the batch's single arena of items.
+#[derive(Debug, Clone, Copy)]
+struct ItemAcc {
+    /// Index into `Batch::codes`.
+    id: u16,
+    /// The sample's next item, or `NONE`.
+    next: u32,
+    agg: Agg,
+}
+
+const NONE: u32 = u32::MAX;
+
+#[derive(Clone)]
 struct Columns {
     code: usize,
     land_use: Option<usize>,
@@ -278,26 +296,23 @@ fn parse_dec_f(b: &[u8]) -> Option<(Decimal, f64)> {
     };
     if !digits.is_empty() && digits.len() <= 18 {
         let mut m: i64 = 0;
-        let mut scale: u32 = 0;
-        let mut seen_dot = false;
+        // Position of the '.', or the length when there is none.
+        let mut dot = digits.len();
         let mut ok = true;
-        let mut any_digit = false;
-        for &c in digits {
-            match c {
-                b'0'..=b'9' => {
-                    m = m * 10 + i64::from(c - b'0');
-                    any_digit = true;
-                    if seen_dot {
-                        scale += 1;
-                    }
-                }
-                b'.' if !seen_dot => seen_dot = true,
-                _ => {
-                    ok = false;
-                    break;
-                }
+        for (k, &c) in digits.iter().enumerate() {
+            let d = c.wrapping_sub(b'0');
+            if d < 10 {
+                m = m * 10 + i64::from(d);
+            } else if c == b'.' && dot == digits.len() {
+                dot = k;
+            } else {
+                ok = false;
+                break;
             }
         }
+        // digits after the dot; at least one digit in all
+        let scale = u32::try_from(digits.len().saturating_sub(dot + 1)).unwrap_or(0);
+        let any_digit = digits.len() > usize::from(dot < digits.len());
         if ok && any_digit {
             let m = if neg { -m } else { m };
             #[expect(clippy::cast_precision_loss, reason = "the float only ranks indices")]
@@ -338,6 +353,125 @@ fn trim_bytes(mut b: &[u8]) -> &[u8] {
     b
 }
 
+/// `a == b` for short byte strings (codes, names, numbers) without a call to `memcmp`.
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |x: &[u8], i: usize| u64::from_le_bytes(x[i..i + 8].try_into().unwrap_or_default());
+    let half = |x: &[u8], i: usize| u32::from_le_bytes(x[i..i + 4].try_into().unwrap_or_default());
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
+/// A hash of a short byte string into 0..64 (for `Batch::analyte_recent`).
+#[inline]
+fn short_hash(b: &[u8]) -> usize {
+    let n = b.len();
+    let x = match n {
+        0 => 0,
+        1..=3 => u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+        4..=7 => {
+            let half = |i: usize| {
+                u64::from(u32::from_le_bytes(
+                    b[i..i + 4].try_into().unwrap_or_default(),
+                ))
+            };
+            half(0) | half(n - 4) << 32
+        }
+        _ => {
+            let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+            word(0) ^ word(n - 8).rotate_left(29)
+        }
+    };
+    ((x ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
+}
+
+/// [`PhBand::of`], with the pH also as a float to skip the decimal comparisons.
+#[inline]
+fn band_of(p: Decimal, pf: f64) -> PhBand {
+    if le_exact(p, pf, Decimal::new(55, 1), 5.5) {
+        PhBand::UpTo5_5
+    } else if le_exact(p, pf, Decimal::new(65, 1), 6.5) {
+        PhBand::From5_5To6_5
+    } else if le_exact(p, pf, Decimal::new(75, 1), 7.5) {
+        PhBand::From6_5To7_5
+    } else {
+        PhBand::Above7_5
+    }
+}
+
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// The high bit of every byte of `w` equal to `c` (exact: no false positives).
+#[inline]
+fn byte_mask(w: u64, c: u8) -> u64 {
+    let x = w ^ (u64::from(c) * 0x0101_0101_0101_0101);
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// The positions of the `,` and `\n` of a text, in order, found eight bytes at a time. Stops
+/// (with `quote` set) at the first eight bytes holding a `"`.
+struct Delimiters<'a> {
+    text: &'a [u8],
+    /// Start of the next eight bytes to look at.
+    next_word: usize,
+    /// Start of the current eight bytes, and the delimiters not yet returned in them.
+    base: usize,
+    mask: u64,
+    quote: bool,
+}
+
+impl<'a> Delimiters<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        Delimiters {
+            text,
+            next_word: 0,
+            base: 0,
+            mask: 0,
+            quote: false,
+        }
+    }
+}
+
+impl Iterator for Delimiters<'_> {
+    type Item = usize;
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            let start = self.next_word;
+            let rest = self.text.get(start..).unwrap_or_default();
+            if rest.is_empty() {
+                return None;
+            }
+            let w = if rest.len() >= 8 {
+                u64::from_le_bytes(rest[..8].try_into().unwrap_or_default())
+            } else {
+                let mut tail = [0u8; 8];
+                tail[..rest.len()].copy_from_slice(rest);
+                u64::from_le_bytes(tail)
+            };
+            if byte_mask(w, b'"') != 0 {
+                self.quote = true;
+                return None;
+            }
+            self.mask = byte_mask(w, b',') | byte_mask(w, b'\n');
+            self.base = start;
+            self.next_word = start + 8;
+        }
+        let i = self.base + (self.mask.trailing_zeros() / 8) as usize;
+        self.mask &= self.mask - 1;
+        Some(i)
+    }
+}
+
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -349,10 +483,18 @@ struct Batch<'e> {
     land_class: LandClass,
     cols: Columns,
     codes: Vec<String>,
-    analytes: FastMap<Box<[u8]>, Option<AnalyteKey>>,
-    units: Cache<(Decimal, f64)>,
+    /// Analyte cells seen, and what they resolve to; `analyte_index` finds one by its bytes and
+    /// `analyte_recent` (direct-mapped by [`short_hash`]) skips the hashing for the frequent ones.
+    analytes: Vec<(Box<[u8]>, Option<AnalyteKey>)>,
+    analyte_index: FastMap<Box<[u8]>, u32>,
+    analyte_recent: [u32; 64],
+    /// Factor to mg/kg, as a float, and whether it is one.
+    units: Cache<(Decimal, f64, bool)>,
     land_uses: Cache<FarmlandGroup>,
+    qualifiers: Vec<(Box<[u8]>, Option<Qualifier>)>,
     samples: Vec<SampleAcc>,
+    /// Every item of every sample (see `SampleAcc::first_item`).
+    items: Vec<ItemAcc>,
     /// Sample codes and pH cells, one after the other.
     arena: Vec<u8>,
     /// FNV hash of a sample code → sample; codes whose hash is taken go to `collisions`.
@@ -376,10 +518,29 @@ impl<'e> Batch<'e> {
         });
     }
 
+    #[inline]
     fn resolve_analyte(&mut self, raw: &[u8]) -> Option<AnalyteKey> {
-        if let Some(k) = self.analytes.get(raw) {
-            return *k;
+        let h = short_hash(raw);
+        if let Some((k, v)) = self.analytes.get(self.analyte_recent[h] as usize) {
+            if short_eq(k, raw) {
+                return *v;
+            }
         }
+        let i = match self.analyte_index.get(raw) {
+            Some(&i) => i,
+            None => {
+                let key = self.resolve_analyte_new(raw);
+                let i = u32::try_from(self.analytes.len()).unwrap_or(NONE);
+                self.analytes.push((raw.into(), key));
+                self.analyte_index.insert(raw.into(), i);
+                i
+            }
+        };
+        self.analyte_recent[h] = i;
+        self.analytes.get(i as usize).and_then(|(_, v)| *v)
+    }
+
+    fn resolve_analyte_new(&mut self, raw: &[u8]) -> Option<AnalyteKey> {
         let key = std::str::from_utf8(raw)
             .ok()
             .and_then(|s| AnalyteCatalogue::builtin().resolve(s))
@@ -399,12 +560,23 @@ impl<'e> Batch<'e> {
                     slot: self.engine.slot(&a.code).unwrap_or(u16::MAX),
                 }
             });
-        self.analytes.insert(raw.into(), key);
         key
     }
 
-    fn unit_factor(&mut self, raw: &[u8]) -> Result<(Decimal, f64), String> {
-        if let Some((_, r)) = self.units.iter().find(|(k, _)| **k == *raw) {
+    fn qualifier(&mut self, raw: &[u8]) -> Option<Qualifier> {
+        if let Some((_, q)) = self.qualifiers.iter().find(|(k, _)| short_eq(k, raw)) {
+            return *q;
+        }
+        let q = std::str::from_utf8(raw)
+            .ok()
+            .and_then(|q| q.parse::<Qualifier>().ok());
+        self.qualifiers.push((raw.into(), q));
+        q
+    }
+
+    #[inline]
+    fn unit_factor(&mut self, raw: &[u8]) -> Result<(Decimal, f64, bool), String> {
+        if let Some((_, r)) = self.units.iter().find(|(k, _)| short_eq(k, raw)) {
             return r.clone();
         }
         let r = std::str::from_utf8(raw)
@@ -412,7 +584,7 @@ impl<'e> Batch<'e> {
             .and_then(|s| s.parse::<Unit>().map_err(|e| e.to_string()))
             .and_then(|u| {
                 u.factor_to(Unit::MgPerKg)
-                    .map(|f| (f, f.to_f64().unwrap_or(f64::MAX)))
+                    .map(|f| (f, f.to_f64().unwrap_or(f64::MAX), f == Decimal::ONE))
                     .map_err(|_| {
                     format!("单位不是质量分数 / unit '{}' is not a mass fraction (expected mg/kg, μg/kg, g/kg)", lossy(raw))
                 })
@@ -422,7 +594,7 @@ impl<'e> Batch<'e> {
     }
 
     fn land_use(&mut self, raw: &[u8]) -> Result<FarmlandGroup, String> {
-        if let Some((_, r)) = self.land_uses.iter().find(|(k, _)| **k == *raw) {
+        if let Some((_, r)) = self.land_uses.iter().find(|(k, _)| short_eq(k, raw)) {
             return r.clone();
         }
         let r = std::str::from_utf8(raw)
@@ -444,7 +616,7 @@ impl<'e> Batch<'e> {
     fn sample(&mut self, code: &[u8]) -> usize {
         if let Some(i) = self.last_sample {
             let (a, b) = self.samples[i].code;
-            if self.arena[a..b] == *code {
+            if short_eq(&self.arena[a..b], code) {
                 return i;
             }
         }
@@ -473,9 +645,11 @@ impl<'e> Batch<'e> {
                     land_use: None,
                     land_use_raw: (0, 0),
                     ph: None,
+                    band: None,
                     ph_raw: (0, 0),
                     ph_from_item: None,
-                    items: Vec::with_capacity(8),
+                    first_item: NONE,
+                    last_item: NONE,
                     flags: Flags::default(),
                 });
                 let i32 = u32::try_from(i).unwrap_or(u32::MAX);
@@ -492,6 +666,85 @@ impl<'e> Batch<'e> {
         };
         self.last_sample = Some(i);
         i
+    }
+
+    /// Read the rows of a body without `"`: lines split at `\n` (a `\r` before it dropped),
+    /// fields at `,`. Returns `false`, having stopped early, when the body holds a `"`.
+    fn read_plain(&mut self, body: &[u8]) -> bool {
+        let mut fields: [&[u8]; MAX_FIELDS] = [&[]; MAX_FIELDS];
+        let mut n = 0;
+        let mut field_start = 0;
+        let mut line_start = 0;
+        let mut line: u64 = 1;
+        let mut delimiters = Delimiters::new(body);
+        loop {
+            let next = delimiters.next();
+            if delimiters.quote {
+                return false;
+            }
+            let i = next.unwrap_or(body.len());
+            if next.is_some() && body[i] == b',' {
+                if n < MAX_FIELDS {
+                    fields[n] = &body[field_start..i];
+                }
+                n += 1;
+                field_start = i + 1;
+                continue;
+            }
+            // The end of a line (or of the text).
+            line += 1;
+            let end = if i > line_start && body[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
+            if end > line_start {
+                if n < MAX_FIELDS {
+                    fields[n] = &body[field_start..end];
+                }
+                n += 1;
+                if !(n == 1 && trim_bytes(&body[line_start..end]).is_empty()) {
+                    self.row(line, &fields[..n.min(MAX_FIELDS)]);
+                }
+            }
+            n = 0;
+            field_start = i + 1;
+            line_start = i + 1;
+            if next.is_none() {
+                return true;
+            }
+        }
+    }
+
+    /// Read the rows of a body with quoted fields, with the csv crate.
+    fn read_quoted(&mut self, body: &[u8]) {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(body);
+        let mut rec = csv::ByteRecord::new();
+        loop {
+            match reader.read_byte_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let line = rec.position().map_or(0, |p| p.line()) + 1;
+                    if rec.len() == 1 && trim_bytes(&rec[0]).is_empty() {
+                        continue;
+                    }
+                    let fields: Vec<&[u8]> = rec.iter().collect();
+                    self.row(line, &fields);
+                }
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line()) + 1;
+                    self.errors.push(RowError {
+                        line,
+                        column: String::new(),
+                        value: String::new(),
+                        reason: format!("无法解析此行 / cannot parse the row: {e}"),
+                    });
+                }
+            }
+        }
     }
 
     /// Process one data row. `f` holds the row's fields.
@@ -539,7 +792,7 @@ impl<'e> Batch<'e> {
             let raw = get(li).unwrap_or_default();
             let (a, z) = self.samples[s].land_use_raw;
             let first = a == z;
-            let repeat = !first && self.arena[a..z] == *raw;
+            let repeat = !first && short_eq(&self.arena[a..z], raw);
             if first {
                 let start = self.arena.len();
                 self.arena.extend_from_slice(raw);
@@ -567,16 +820,17 @@ impl<'e> Batch<'e> {
         if let Some(pi) = pi {
             let raw = get(pi).unwrap_or_default();
             let (a, z) = self.samples[s].ph_raw;
-            let same_as_before = self.samples[s].ph.is_some() && self.arena[a..z] == *raw;
+            let same_as_before = self.samples[s].ph.is_some() && short_eq(&self.arena[a..z], raw);
             if !raw.is_empty() && !same_as_before {
-                match parse_dec(raw) {
-                    Some(p) if p >= Decimal::ZERO && p <= Decimal::new(14, 0) => {
+                match parse_dec_f(raw) {
+                    Some((p, pf)) if p >= Decimal::ZERO && p <= Decimal::new(14, 0) => {
                         match self.samples[s].ph {
                             None => {
                                 let start = self.arena.len();
                                 self.arena.extend_from_slice(raw);
                                 let acc = &mut self.samples[s];
                                 acc.ph = Some(p);
+                                acc.band = Some(band_of(p, pf));
                                 acc.ph_raw = (start, self.arena.len());
                             }
                             Some(prev) if prev != p => {
@@ -618,10 +872,7 @@ impl<'e> Batch<'e> {
         if let Some(qi) = qi {
             let raw = get(qi).unwrap_or_default();
             if !raw.is_empty() {
-                match std::str::from_utf8(raw)
-                    .ok()
-                    .and_then(|q| q.parse::<Qualifier>().ok())
-                {
+                match self.qualifier(raw) {
                     Some(Qualifier::NotDetected) => nd = true,
                     Some(Qualifier::Detected) => {}
                     None => {
@@ -766,38 +1017,53 @@ impl<'e> Batch<'e> {
             self.samples[s].flags.insert(Flag::RowError);
             return;
         }
-        let (Some(AnalyteKey::Item { id, slot }), Some((factor, factor_f))) = (key, factor) else {
+        let (Some(AnalyteKey::Item { id, slot }), Some((factor, factor_f, factor_is_one))) =
+            (key, factor)
+        else {
             return;
         };
-        let one = Decimal::ONE;
         let (v, approx, nd_dl) = if nd {
             let limit = dl.or(value).unwrap_or_default();
-            let limit = if factor == one { limit } else { limit * factor };
+            let limit = if factor_is_one { limit } else { limit * factor };
             let half = limit / Decimal::TWO;
             (half, half.to_f64().unwrap_or(f64::MAX), Some(limit))
         } else {
             let v = value.unwrap_or_default();
-            if factor == one {
+            if factor_is_one {
                 (v, vf, None)
             } else {
                 (v * factor, vf * factor_f, None)
             }
         };
-        let items = &mut self.samples[s].items;
-        match items.iter_mut().find(|(i, _)| *i == id) {
-            Some((_, agg)) => agg.add(v, approx, nd_dl),
-            None => {
-                let mut agg = Agg {
-                    slot,
-                    sum: Decimal::ZERO,
-                    n: 0,
-                    nd_dl_max: None,
-                    approx: 0.0,
-                };
-                agg.add(v, approx, nd_dl);
-                items.push((id, agg));
+        let acc = &mut self.samples[s];
+        let mut k = acc.first_item;
+        while let Some(item) = self.items.get_mut(k as usize) {
+            if item.id == id {
+                item.agg.add(v, approx, nd_dl);
+                return;
             }
+            k = item.next;
         }
+        let mut agg = Agg {
+            slot,
+            sum: Decimal::ZERO,
+            n: 0,
+            nd_dl_max: None,
+            approx: 0.0,
+        };
+        agg.add(v, approx, nd_dl);
+        let new = u32::try_from(self.items.len()).unwrap_or(NONE);
+        if let Some(last) = self.items.get_mut(acc.last_item as usize) {
+            last.next = new;
+        } else {
+            acc.first_item = new;
+        }
+        acc.last_item = new;
+        self.items.push(ItemAcc {
+            id,
+            next: NONE,
+            agg,
+        });
     }
 }
 
@@ -817,27 +1083,80 @@ fn push_field(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
+/// round(C / S × 10⁶), half away from zero, by integer arithmetic, for 0 ≤ C and 0 < S with
+/// P = C / S < 10⁶. `None` (the caller then divides with `rust_decimal` as before) when the exact
+/// quotient lies within 5e-13 of a rounding midpoint — `rust_decimal`'s quotient has at least 22
+/// decimals there, so anywhere else both round the same way — or when the numbers are large.
+fn pi_micro(c: Decimal, s: Decimal) -> Option<u64> {
+    const E12: i128 = 1_000_000_000_000;
+    if c.is_sign_negative() || s.is_sign_negative() || s.is_zero() {
+        return None;
+    }
+    // P × 10⁶ = mc × 10^(ss + 6) / (ms × 10^sc)
+    let num = c
+        .mantissa()
+        .checked_mul(10i128.checked_pow(s.scale() + 6)?)?;
+    let den = s.mantissa().checked_mul(10i128.checked_pow(c.scale())?)?;
+    let (q, rem) = (num / den, num % den);
+    if q >= E12 {
+        return None;
+    }
+    let twice = rem.checked_mul(2)?;
+    if (twice - den).abs().checked_mul(E12)? < den {
+        return None;
+    }
+    u64::try_from(q + i128::from(twice > den)).ok()
+}
+
+/// Append a number in decimal.
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Append P = C / S with 6 decimals (half away from zero): the same bytes as
+/// `push_pi(c / s)`, without the decimal division in the common case.
+fn push_pi_ratio(out: &mut Vec<u8>, c: Decimal, s: Decimal) {
+    match pi_micro(c, s) {
+        Some(m) => {
+            push_u64(out, m / 1_000_000);
+            let f = m % 1_000_000;
+            out.push(b'.');
+            let mut buf = [b'0'; 6];
+            let mut f = f;
+            for b in buf.iter_mut().rev() {
+                *b = b'0' + (f % 10) as u8;
+                f /= 10;
+            }
+            out.extend_from_slice(&buf);
+        }
+        None => push_pi(out, c / s),
+    }
+}
+
 fn push_dec(out: &mut Vec<u8>, d: Decimal) {
     // Display of a normalised Decimal: `0.3`, `12`, `0.00001`.
     let _ = write!(out, "{}", d.normalize());
 }
 
 fn push_pi(out: &mut Vec<u8>, p: Decimal) {
-    let mut r = round_pi(p);
-    r.rescale(6);
-    let m = r.mantissa();
+    let r = round_pi(p);
+    // At most 6 decimals now, so m × 10^(6 − scale) = P × 10⁶ (< 2⁹⁶ × 10⁶: fits an i128).
+    let m = r.mantissa() * 10i128.pow(6 - r.scale().min(6));
     if m < 0 {
         out.push(b'-');
     }
     let m = m.unsigned_abs();
-    match u64::try_from(m) {
-        Ok(m) => {
-            let _ = write!(out, "{}.{:06}", m / 1_000_000, m % 1_000_000);
-        }
-        Err(_) => {
-            let _ = write!(out, "{:.6}", round_pi(p).abs());
-        }
-    }
+    let _ = write!(out, "{}.{:06}", m / 1_000_000, m % 1_000_000);
 }
 
 fn decode(bytes: Vec<u8>, enc: InputEncoding) -> StandardsResult<Vec<u8>> {
@@ -982,17 +1301,21 @@ pub fn evaluate_csv_with(
         qualifier: find("qualifier"),
         names: header.clone(),
     };
-    let mut b = Batch {
+    let new_batch = || Batch {
         engine,
         kind,
         method: opts.method,
         land_class: opts.land_class,
-        cols,
+        cols: cols.clone(),
         codes: Vec::new(),
-        analytes: FastMap::default(),
+        analytes: Vec::new(),
+        analyte_index: FastMap::default(),
+        analyte_recent: [NONE; 64],
         units: Vec::new(),
         land_uses: Vec::new(),
-        samples: Vec::new(),
+        qualifiers: Vec::new(),
+        samples: Vec::with_capacity(data.len() / 256),
+        items: Vec::with_capacity(data.len() / 40),
         arena: Vec::with_capacity(data.len() / 16),
         sample_index: FastMap::with_capacity_and_hasher(
             data.len() / 256,
@@ -1005,56 +1328,12 @@ pub fn evaluate_csv_with(
     };
 
     let body_start = (header_end + 1).min(data.len());
-    if data[body_start..].contains(&b'"') {
+    let body = &data[body_start..];
+    let mut b = new_batch();
+    if !b.read_plain(body) {
         // Quoted fields: the csv crate handles quotes and embedded line breaks.
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(&data[body_start..]);
-        let mut rec = csv::ByteRecord::new();
-        loop {
-            match reader.read_byte_record(&mut rec) {
-                Ok(false) => break,
-                Ok(true) => {
-                    let line = rec.position().map_or(0, |p| p.line()) + 1;
-                    if rec.len() == 1 && trim_bytes(&rec[0]).is_empty() {
-                        continue;
-                    }
-                    let fields: Vec<&[u8]> = rec.iter().collect();
-                    b.row(line, &fields);
-                }
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line()) + 1;
-                    b.errors.push(RowError {
-                        line,
-                        column: String::new(),
-                        value: String::new(),
-                        reason: format!("无法解析此行 / cannot parse the row: {e}"),
-                    });
-                }
-            }
-        }
-    } else {
-        let mut fields: [&[u8]; MAX_FIELDS] = [&[]; MAX_FIELDS];
-        let mut line: u64 = 1;
-        for raw_line in data[body_start..].split(|&c| c == b'\n') {
-            line += 1;
-            let l = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
-            if l.is_empty() {
-                continue;
-            }
-            let mut n = 0;
-            for part in l.split(|&c| c == b',') {
-                if n < MAX_FIELDS {
-                    fields[n] = part;
-                }
-                n += 1;
-            }
-            if n == 1 && trim_bytes(l).is_empty() {
-                continue;
-            }
-            b.row(line, &fields[..n.min(MAX_FIELDS)]);
-        }
+        b = new_batch();
+        b.read_quoted(body);
     }
 
     // Evaluate and write.
@@ -1083,14 +1362,26 @@ pub fn evaluate_csv_with(
     } else {
         Method::Gb15618
     };
+    let mut ids: Vec<u16> = Vec::with_capacity(16);
     for acc in &b.samples {
         let mut flags = acc.flags;
         let ph = acc.ph.or(acc.ph_from_item);
-        if acc.items.iter().any(|(_, a)| a.n > 1) {
+        aggs.clear();
+        ids.clear();
+        let mut k = acc.first_item;
+        while let Some(item) = b.items.get(k as usize) {
+            aggs.push(item.agg);
+            ids.push(item.id);
+            k = item.next;
+        }
+        if aggs.iter().any(|a| a.n > 1) {
             flags.insert(Flag::DuplicateResults);
         }
         let cidx = if kind == RulesetKind::Farmland {
-            let band = ph.map(PhBand::of);
+            let band = match acc.ph {
+                Some(_) => acc.band,
+                None => acc.ph_from_item.map(PhBand::of),
+            };
             if band.is_none() && !flags.contains(Flag::RowError) {
                 flags.insert(Flag::PhMissing);
             }
@@ -1098,8 +1389,6 @@ pub fn evaluate_csv_with(
         } else {
             Some(usize::from(b.land_class.number() - 1))
         };
-        aggs.clear();
-        aggs.extend(acc.items.iter().map(|(_, a)| *a));
         verdict.flags = flags;
         let errored = flags.contains(Flag::RowError) || cidx.is_none();
         if !errored {
@@ -1140,8 +1429,8 @@ pub fn evaluate_csv_with(
                 out.extend_from_slice(class.code().as_bytes());
             }
             out.push(b',');
-            if let Some((p, slot)) = verdict.max_pi {
-                push_pi(&mut out, p);
+            if let Some((c, s, slot)) = verdict.max_pi {
+                push_pi_ratio(&mut out, c, s);
                 out.push(b',');
                 out.extend_from_slice(engine.slots[usize::from(slot)].code.as_bytes());
             } else {
@@ -1173,7 +1462,7 @@ pub fn evaluate_csv_with(
         out.push(b'\n');
         if detail.is_some() && !errored {
             if let Some(c) = cidx {
-                for (id, a) in &acc.items {
+                for (id, a) in ids.iter().zip(&aggs) {
                     let slot = engine.slots.get(usize::from(a.slot));
                     let cell = slot.map(|s| s.cells[c]).unwrap_or_default();
                     let v = a.value();
@@ -1249,4 +1538,116 @@ pub fn evaluate_csv_with(
     b.errors.sort_by_key(|e| e.line);
     summary.row_errors = b.errors;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator (xorshift64*).
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+    }
+
+    fn pi_bytes_slow(c: Decimal, s: Decimal) -> Vec<u8> {
+        let mut out = Vec::new();
+        push_pi(&mut out, c / s);
+        out
+    }
+
+    fn pi_bytes_fast(c: Decimal, s: Decimal) -> Vec<u8> {
+        let mut out = Vec::new();
+        push_pi_ratio(&mut out, c, s);
+        out
+    }
+
+    #[test]
+    fn integer_pi_is_the_decimal_pi() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        // hand-worked: 0.5 / 0.4 = 1.25; 1.6 / 0.3 = 5.333…; 0.0000005 / 1 rounds up (midpoint,
+        // away from zero); 0.0000004999 / 1 down; 75 / 70 = 1.0714285…
+        for (c, s, want) in [
+            ("0.5", "0.4", "1.250000"),
+            ("1.6", "0.3", "5.333333"),
+            ("0.0000005", "1", "0.000001"),
+            ("0.0000004999", "1", "0.000000"),
+            ("75", "70", "1.071429"),
+            ("0", "0.3", "0.000000"),
+            ("-0", "0.3", "0.000000"),
+            ("2000000", "1", "2000000.000000"),
+            ("0.00000150", "0.3", "0.000005"),
+        ] {
+            assert_eq!(
+                String::from_utf8(pi_bytes_fast(d(c), d(s))).unwrap(),
+                want,
+                "{c} / {s}"
+            );
+            assert_eq!(pi_bytes_fast(d(c), d(s)), pi_bytes_slow(d(c), d(s)));
+        }
+        // Random values and thresholds of the forms found in the tables and in lab reports, and
+        // values placed exactly on and next to rounding midpoints.
+        let mut r = Rng(0x1234_5678_9abc_def1);
+        let thresholds = [
+            "0.3", "0.55", "1.3", "70", "0.00001", "826", "2.0", "1.5", "0.14",
+        ];
+        for k in 0..50_000 {
+            let s = d(thresholds[k % thresholds.len()]);
+            let scale = u32::try_from(r.next() % 8).unwrap();
+            let m = i64::try_from(r.next() % 100_000_000).unwrap();
+            let c = Decimal::new(m, scale);
+            assert_eq!(pi_bytes_fast(c, s), pi_bytes_slow(c, s), "{c} / {s}");
+            // C = S × (q + 0.5) × 10⁻⁶, and one unit of its last place either side
+            let q = i64::try_from(r.next() % 10_000_000).unwrap();
+            let mid = s * Decimal::new(2 * q + 1, 7);
+            for c in [mid, mid - Decimal::new(1, 28), mid + Decimal::new(1, 28)] {
+                assert_eq!(pi_bytes_fast(c, s), pi_bytes_slow(c, s), "{c} / {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn delimiters_and_short_equality() {
+        let mut r = Rng(99);
+        let alphabet = b"ab,\n\r 1.";
+        for len in 0..70 {
+            for _ in 0..50 {
+                let text: Vec<u8> = (0..len)
+                    .map(|_| alphabet[usize::try_from(r.next() % 8).unwrap()])
+                    .collect();
+                let want: Vec<usize> = (0..len)
+                    .filter(|&i| text[i] == b',' || text[i] == b'\n')
+                    .collect();
+                let mut it = Delimiters::new(&text);
+                let got: Vec<usize> = it.by_ref().collect();
+                assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&text));
+                assert!(!it.quote);
+                let other: Vec<u8> = (0..len)
+                    .map(|_| alphabet[usize::try_from(r.next() % 2).unwrap()])
+                    .collect();
+                assert_eq!(short_eq(&text, &other), text == other);
+                assert!(short_eq(&text, &text.clone()));
+                for cut in 0..len {
+                    let mut changed = text.clone();
+                    changed[cut] ^= 1;
+                    assert!(!short_eq(&text, &changed));
+                }
+            }
+        }
+        let mut it = Delimiters::new(b"a,b\nc,de\"d\",e\n");
+        assert_eq!(it.next(), Some(1));
+        assert_eq!(it.next(), Some(3));
+        assert_eq!(it.next(), Some(5));
+        assert_eq!(
+            it.next(),
+            None,
+            "stops at the eight bytes holding the quote"
+        );
+        assert!(it.quote);
+    }
 }

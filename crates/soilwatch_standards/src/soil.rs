@@ -245,6 +245,33 @@ impl PollutionGrade {
         }
     }
 
+    /// [`PollutionGrade::of_ratio`], with C and S also as floats (within 1e-12 of the
+    /// decimals): the floats decide unless C is within 1e-9 of a boundary.
+    #[inline]
+    pub(crate) fn of_ratio_f(c: Decimal, cf: f64, s: Decimal, sf: f64) -> PollutionGrade {
+        let le = |k: i64, kf: f64| {
+            let t = sf * kf;
+            if cf < t * (1.0 - 1e-9) {
+                true
+            } else if cf > t * (1.0 + 1e-9) {
+                false
+            } else {
+                s.checked_mul(Decimal::new(k, 0)).is_none_or(|t| c <= t)
+            }
+        };
+        if le(1, 1.0) {
+            PollutionGrade::Unpolluted
+        } else if le(2, 2.0) {
+            PollutionGrade::Slight
+        } else if le(3, 3.0) {
+            PollutionGrade::Mild
+        } else if le(5, 5.0) {
+            PollutionGrade::Moderate
+        } else {
+            PollutionGrade::Severe
+        }
+    }
+
     /// The class the work plan maps the grade to.
     pub fn class(self) -> SoilClass {
         match self {
@@ -337,6 +364,23 @@ pub(crate) struct Cell {
     pub column: &'static str,
     /// 1 / screening as a float, to find the largest index quickly (the value printed is exact).
     pub inv_screening: f64,
+    /// Screening and intervention values as floats (NaN when absent): they settle a comparison
+    /// quickly when the value is clearly apart from the threshold ([`le_exact`]).
+    pub screening_f: f64,
+    pub intervention_f: f64,
+}
+
+/// `c <= t`, exactly. The floats `cf` and `tf` (within 1e-12 of `c` and `t`, relatively) decide
+/// when they are more than 1e-9 apart; otherwise the decimals are compared.
+#[inline]
+pub(crate) fn le_exact(c: Decimal, cf: f64, t: Decimal, tf: f64) -> bool {
+    if cf < tf * (1.0 - 1e-9) {
+        true
+    } else if cf > tf * (1.0 + 1e-9) {
+        false
+    } else {
+        c <= t
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -524,7 +568,7 @@ impl SoilEngine {
                         screening: s,
                         intervention: iv,
                         column: col,
-                        inv_screening: 0.0,
+                        ..Cell::default()
                     };
                 }
                 // pH missing: the lowest of the four band values, screening and intervention alike.
@@ -538,7 +582,7 @@ impl SoilEngine {
                     screening: s,
                     intervention: iv,
                     column: slot.cells[g * 5].column,
-                    inv_screening: 0.0,
+                    ..Cell::default()
                 };
             }
         }
@@ -595,6 +639,11 @@ impl SoilEngine {
                     .and_then(|s| s.to_f64())
                     .filter(|s| *s > 0.0)
                     .map_or(0.0, |s| 1.0 / s);
+                cell.screening_f = cell.screening.and_then(|s| s.to_f64()).unwrap_or(f64::NAN);
+                cell.intervention_f = cell
+                    .intervention
+                    .and_then(|s| s.to_f64())
+                    .unwrap_or(f64::NAN);
             }
         }
         self
@@ -659,6 +708,20 @@ impl SoilEngine {
         }
     }
 
+    /// [`SoilEngine::level`], with the value also as a float (`cf`, within 1e-12 of `c`) to
+    /// skip the decimal comparisons when the value is clearly apart from the thresholds.
+    #[inline]
+    pub(crate) fn level_f(cell: &Cell, c: Decimal, cf: f64) -> Option<u8> {
+        let s = cell.screening?;
+        if le_exact(c, cf, s, cell.screening_f) {
+            return Some(0);
+        }
+        match cell.intervention {
+            Some(i) if !le_exact(c, cf, i, cell.intervention_f) => Some(2),
+            _ => Some(1),
+        }
+    }
+
     /// Judge aggregated items in one context. `aggs[i].slot` must be a slot of this engine or
     /// `u16::MAX` (an item without thresholds).
     pub(crate) fn judge(&self, ctx: usize, aggs: &[Agg], method: Method, v: &mut Verdict) {
@@ -681,11 +744,18 @@ impl SoilEngine {
             if a.nd_dl_max.is_some_and(|dl| dl > s) {
                 v.flags.insert(Flag::NdDlAboveScreening);
             }
-            let p = a.approx_value() * cell.inv_screening;
+            let cf = a.approx_value();
+            let p = cf * cell.inv_screening;
             if best.is_none_or(|(bp, ..)| p > bp) {
                 best = Some((p, c, s, a.slot));
             }
-            let level = Self::level(cell, c).unwrap_or(0);
+            // The float is within 1e-12 of the value unless very many results were averaged.
+            let level = if a.n <= 1000 {
+                Self::level_f(cell, c, cf)
+            } else {
+                Self::level(cell, c)
+            }
+            .unwrap_or(0);
             if level >= 1 {
                 v.exceed_screening.push(a.slot);
             }
@@ -694,13 +764,17 @@ impl SoilEngine {
             }
             if method == Method::PollutionIndex {
                 // exact grade of this item: C compared with 1, 2, 3 and 5 times the screening value
-                let g = PollutionGrade::of_ratio(c, s);
+                let g = if a.n <= 1000 {
+                    PollutionGrade::of_ratio_f(c, cf, s, cell.screening_f)
+                } else {
+                    PollutionGrade::of_ratio(c, s)
+                };
                 max_grade = Some(max_grade.map_or(g, |m: PollutionGrade| m.max(g)));
             } else if slot.decisive {
                 max_level = Some(max_level.map_or(level, |m| m.max(level)));
             }
         }
-        v.max_pi = best.map(|(_, c, s, slot)| (c / s, slot));
+        v.max_pi = best.map(|(_, c, s, slot)| (c, s, slot));
         v.level = match (self.kind, method) {
             (RulesetKind::Farmland, Method::PollutionIndex) => max_grade.map(|g| match g.class() {
                 SoilClass::PriorityProtection => 0,
@@ -778,7 +852,8 @@ fn dmin_rev(a: Option<Decimal>, b: Decimal) -> Option<Decimal> {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Verdict {
     pub level: Option<u8>,
-    pub max_pi: Option<(Decimal, u16)>,
+    /// The item with the largest P: its value C, its screening value S (P = C / S) and its slot.
+    pub max_pi: Option<(Decimal, Decimal, u16)>,
     pub exceed_screening: Vec<u16>,
     pub exceed_intervention: Vec<u16>,
     pub flags: Flags,
@@ -1014,7 +1089,8 @@ impl SoilEngine {
         self.judge(cidx, &aggs, method, &mut v);
         let code_of = |slot: u16| self.slots[usize::from(slot)].code.clone();
         let class = v.level.map(|l| self.class_of_level(l));
-        let grade = v.max_pi.map(|(p, _)| PollutionGrade::of(p));
+        let max_pi = v.max_pi.map(|(c, s, slot)| (c / s, slot));
+        let grade = max_pi.map(|(p, _)| PollutionGrade::of(p));
         let mut items = Vec::with_capacity(aggs.len());
         for (a, code) in aggs.iter().zip(&codes) {
             let an = cat.by_code(code);
@@ -1060,8 +1136,8 @@ impl SoilEngine {
             ph_band: band,
             class,
             grade,
-            max_pi: v.max_pi.map(|(p, _)| round_pi(p)),
-            max_pi_analyte: v.max_pi.map(|(_, s)| code_of(s)),
+            max_pi: max_pi.map(|(p, _)| round_pi(p)),
+            max_pi_analyte: max_pi.map(|(_, s)| code_of(s)),
             exceed_screening: v.exceed_screening.iter().map(|&s| code_of(s)).collect(),
             exceed_intervention: v.exceed_intervention.iter().map(|&s| code_of(s)).collect(),
             flags: v.flags.to_vec(),
@@ -1090,7 +1166,7 @@ impl SoilEngine {
         };
         match (self.kind, method) {
             (RulesetKind::Farmland, Method::PollutionIndex) => {
-                let (p, s) = v.max_pi.map_or((Decimal::ZERO, 0), |(p, s)| (p, s));
+                let (p, s) = v.max_pi.map_or((Decimal::ZERO, 0), |(c, s, slot)| (c / s, slot));
                 format!(
                     "单因子污染指数法：最大 P = {} ({})，{} → {} / pollution index: largest P = {} ({}), grade {} → {}",
                     round_pi(p),

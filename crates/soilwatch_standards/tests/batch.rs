@@ -298,3 +298,130 @@ fn bom_on_output() {
     .unwrap();
     assert!(out.starts_with(b"\xEF\xBB\xBFsample_code,"));
 }
+
+/// The same results written in every shape the reader accepts give the same output bytes:
+/// LF or CRLF line ends, a last line with or without its line end, blank and whitespace-only
+/// lines, a BOM, quoted fields (every field, or only one far down the file), GBK, and the columns
+/// in another order.
+#[test]
+fn every_input_shape_gives_the_same_output() {
+    let rows = [
+        ["LS-001", "paddy", "6.5", "Cd", "0.5", "mg/kg", "", ""],
+        ["LS-001", "paddy", "6.5", "Pb", "60", "mg/kg", "", ""],
+        ["LS-002", "旱地", "5.5", "镉", "1.6", "mg/kg", "", ""],
+        ["LS-002", "旱地", "5.5", "As", "", "mg/kg", "0.5", "ND"],
+        ["LS-003", "0201", "7.0", "Cu", "150", "mg/kg", "", ""],
+        ["LS-003", "0201", "7.0", "Cd", "300", "μg/kg", "", ""],
+        ["LS-004", "rotation", "", "Pb", "75", "mg/kg", "", ""],
+        ["LS-004", "rotation", "", "Cd", "0.25", "mg/kg", "", ""],
+    ];
+    let header = [
+        "sample_code",
+        "land_use",
+        "ph",
+        "analyte",
+        "value",
+        "unit",
+        "detection_limit",
+        "qualifier",
+    ];
+    let write = |order: &[usize], eol: &str, quote: &dyn Fn(usize, usize) -> bool| {
+        let mut s = String::new();
+        let line = |cells: &[&str], r: usize| {
+            order
+                .iter()
+                .map(|&c| {
+                    if quote(r, c) {
+                        format!("\"{}\"", cells[c])
+                    } else {
+                        cells[c].to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        s.push_str(&line(&header, 0));
+        s.push_str(eol);
+        for (r, cells) in rows.iter().enumerate() {
+            s.push_str(&line(cells, r + 1));
+            s.push_str(eol);
+        }
+        s
+    };
+    let natural: Vec<usize> = (0..8).collect();
+    let never = |_: usize, _: usize| false;
+    let reference = write(&natural, "\n", &never);
+    let (want, summary) = run(reference.as_bytes(), &BatchOptions::default());
+    assert!(summary.row_errors.is_empty(), "{:?}", summary.row_errors);
+    assert_eq!(
+        want.lines().collect::<Vec<_>>(),
+        [
+            OUTPUT_COLUMNS,
+            // Cd 0.5 > 0.4 (paddy, 5.5<pH≤6.5) ≤ 2.0
+            "LS-001,paddy,6.5,safe_utilization,1.250000,Cd,Cd,,",
+            // Cd 1.6 > 1.5 (表3, pH≤5.5); As non-detect: 0.25 ≤ 40
+            "LS-002,upland,5.5,strict_control,5.333333,Cd,Cd,Cd,",
+            // Cd 300 μg/kg = 0.3 = screening (other, 6.5<pH≤7.5); Cu 150 ≤ 200 (orchard)
+            "LS-003,orchard,7.0,priority_protection,1.000000,Cd,,,",
+            // pH missing: Pb rotation min(80, 70, …) = 70 < 75; Cd 0.25 ≤ 0.3
+            "LS-004,rotation,,safe_utilization,1.071429,Pb,Pb,,ph_missing",
+        ]
+    );
+
+    let mut shapes: Vec<(&str, Vec<u8>)> = vec![
+        ("CRLF", write(&natural, "\r\n", &never).into_bytes()),
+        (
+            "no last line end",
+            reference.trim_end_matches('\n').as_bytes().to_vec(),
+        ),
+        (
+            "blank and whitespace lines",
+            reference
+                .replace("LS-002,旱地,5.5,镉", "\n  \n\t\nLS-002,旱地,5.5,镉")
+                .into_bytes(),
+        ),
+        ("BOM", [&b"\xEF\xBB\xBF"[..], reference.as_bytes()].concat()),
+        (
+            "every field quoted",
+            write(&natural, "\n", &|_, _| true).into_bytes(),
+        ),
+        (
+            "one quoted field in the last row",
+            write(&natural, "\r\n", &|r, c| r == rows.len() && c == 3).into_bytes(),
+        ),
+        ("GBK", encoding_rs::GBK.encode(&reference).0.into_owned()),
+    ];
+    // Columns in another order: the output is the same.
+    let shuffled = [3, 7, 0, 4, 1, 6, 5, 2];
+    shapes.push((
+        "columns reordered",
+        write(&shuffled, "\n", &never).into_bytes(),
+    ));
+    for (name, bytes) in shapes {
+        let (out, summary) = run(&bytes, &BatchOptions::default());
+        assert!(
+            summary.row_errors.is_empty(),
+            "{name}: {:?}",
+            summary.row_errors
+        );
+        assert_eq!(out, want, "{name}");
+        assert_eq!(summary.rows, 8, "{name}");
+    }
+}
+
+/// A single-factor index too large for a u64 of millionths is printed in full (it used to
+/// panic inside the decimal formatter).
+#[test]
+fn huge_index_is_printed() {
+    // dioxins, class 1 screening 0.00001 mg/kg: P = 1000000000 / 0.00001 = 10¹⁴
+    let input = "sample_code,analyte,value,unit\nD1,dioxins,1000000000,mg/kg\n";
+    let opts = BatchOptions {
+        ruleset: "gb36600-2018".into(),
+        ..Default::default()
+    };
+    let (out, _) = run(input.as_bytes(), &opts);
+    assert_eq!(
+        out.lines().nth(1),
+        Some("D1,class1,,above_intervention,100000000000000.000000,dioxins,dioxins,dioxins,")
+    );
+}
