@@ -369,10 +369,11 @@ pub trait SubmissionStore: Send + Sync {
     /// The submission an import batch was uploaded into, if any.
     async fn submission_of_batch(&self, batch: i64) -> StoreResult<Option<i64>>;
 
-    /// Of these samples, those that came in through an upload of a submission that is not
-    /// accepted (received, returned), each with the submitting department: such data is seen
-    /// by that department, reviewers and administrators only until the reviewer accepts it.
-    async fn unaccepted_samples(&self, ids: &[i64]) -> StoreResult<HashMap<i64, String>>;
+    /// Of these samples, those that came in through an upload into a submission, each with the
+    /// submitting department and whether the submission is accepted. Until the reviewer accepts
+    /// it, such data is seen by that department, reviewers and administrators only; the
+    /// submitting department always sees what it submitted.
+    async fn submitted_samples(&self, ids: &[i64]) -> StoreResult<HashMap<i64, (String, bool)>>;
 
     /// Link an import batch to a submission: it becomes `received` (again). A conflict when the
     /// submission is accepted already or the batch belongs to another submission.

@@ -385,7 +385,7 @@ impl SubmissionStore for SqlStore {
         Ok(row.map(|r| r.try_get("submission_id")).transpose()?)
     }
 
-    async fn unaccepted_samples(&self, ids: &[i64]) -> StoreResult<HashMap<i64, String>> {
+    async fn submitted_samples(&self, ids: &[i64]) -> StoreResult<HashMap<i64, (String, bool)>> {
         let mut out = HashMap::new();
         // Ids are numbers: written into the statement, in chunks, to stay clear of the
         // databases' limits on bound parameters.
@@ -396,15 +396,20 @@ impl SubmissionStore for SqlStore {
                 .collect::<Vec<_>>()
                 .join(",");
             let rows = sqlx::query(&format!(
-                "SELECT s.id AS id, sub.department AS department FROM samples s \
+                "SELECT s.id AS id, sub.department AS department, sub.status AS status \
+                 FROM samples s \
                  JOIN submission_batches sb ON sb.batch_id = s.batch_id \
                  JOIN submissions sub ON sub.id = sb.submission_id \
-                 WHERE sub.status <> 'accepted' AND s.id IN ({list})"
+                 WHERE s.id IN ({list})"
             ))
             .fetch_all(self.pool())
             .await?;
             for r in rows {
-                out.insert(r.try_get("id")?, r.try_get("department")?);
+                let status: String = r.try_get("status")?;
+                out.insert(
+                    r.try_get("id")?,
+                    (r.try_get("department")?, status == "accepted"),
+                );
             }
         }
         Ok(out)

@@ -59,7 +59,7 @@ async fn json_of(app: &TestApp, method: &str, token: &str, uri: &str, body: Valu
 /// The paths a reader takes to the sample `OPEN-1` (id `open`) at point `RP-1`: each must
 /// refuse it or leave it out without a grant, and show it with one. `(path, refused status)`:
 /// `None` for a list that withholds the row, `Some(403)` for a path that refuses.
-fn paths(open: i64) -> Vec<(String, Option<StatusCode>)> {
+fn paths(open: i64, result: i64) -> Vec<(String, Option<StatusCode>)> {
     let forbidden = Some(StatusCode::FORBIDDEN);
     vec![
         ("/api/v1/samples".into(), None),
@@ -78,6 +78,7 @@ fn paths(open: i64) -> Vec<(String, Option<StatusCode>)> {
         ("/ogc/collections/samples/items".into(), None),
         (format!("/ogc/collections/samples/items/{open}"), forbidden),
         ("/api/v1/exports/samples.csv".into(), None),
+        (format!("/api/v1/results/{result}/history"), forbidden),
     ]
 }
 
@@ -117,7 +118,8 @@ async fn walk(mut app: TestApp) {
         )
         .await
         .unwrap();
-    let open = store.get_sample("OPEN-1").await.unwrap().id;
+    let opened = store.get_sample("OPEN-1").await.unwrap();
+    let (open, result) = (opened.id, opened.results[0].id);
 
     let admin = app.user_token("root", Role::Administrator, None).await;
     // The owner of soil data (the prefecture's environment bureau) and its reviewer.
@@ -208,6 +210,45 @@ async fn walk(mut app: TestApp) {
     );
     assert!(store.get_sample("SUB-1").await.is_err(), "nothing stored");
     assert!(store.get_sample("GW-1").await.is_err(), "nothing stored");
+    // A file imported before for the department, offered to the submission: its media are
+    // checked too.
+    let gw = "样品编号,样品类型,采样日期,行政区划代码,检测项目,检测值,单位\n\
+              GW-2,地下水,2020-08-01,513402,镉,0.001,mg/L\n";
+    app.bearer = Some(admin.clone());
+    let (status, r) = app
+        .post_multipart(
+            "/api/v1/imports",
+            &[
+                ("file", Some("gw.csv"), gw.as_bytes()),
+                ("department", None, b"eco-env-513402"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    app.bearer = Some(officer.clone());
+    let (status, r) = app
+        .post_multipart(
+            &upload_uri,
+            &[("file", Some("gw.csv"), gw.as_bytes())],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("GW-2") && msg.contains("groundwater") && msg.contains("地下水"),
+        "{msg}"
+    );
+    let (_, s) = send(
+        &app,
+        "GET",
+        &officer,
+        &format!("/api/v1/submissions/{sub}"),
+        None,
+    )
+    .await;
+    assert!(s.contains("\"status\":\"owed\""), "not linked: {s}");
 
     let soil_only = "样品编号,样品类型,采样日期,行政区划代码,土地利用类型,检测项目,检测值,单位\n\
                      SUB-1,土壤,2020-08-01,513402,水田,镉,0.45,mg/kg\n";
@@ -223,7 +264,7 @@ async fn walk(mut app: TestApp) {
     let pending = store.get_sample("SUB-1").await.unwrap().id;
 
     // --- Without a grant: every path refuses OPEN-1 or leaves it out. ---
-    for (uri, refused) in paths(open) {
+    for (uri, refused) in paths(open, result) {
         let (status, body) = send(&app, "GET", &reader, &uri, None).await;
         match refused {
             Some(s) => assert_eq!(status, s, "{uri}: {body}"),
@@ -265,7 +306,7 @@ async fn walk(mut app: TestApp) {
         json!({"decision": "grant"}),
     )
     .await;
-    for (uri, _) in paths(open) {
+    for (uri, _) in paths(open, result) {
         let (status, body) = send(&app, "GET", &reader, &uri, None).await;
         assert_eq!(status, StatusCode::OK, "{uri}: {body}");
         if !uri.contains("format=xlsx") && !uri.contains("evaluation") {
@@ -301,6 +342,30 @@ async fn walk(mut app: TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The county bureau reads what it submitted, though soil data is conditional and it holds
+    // no grant; other soil data stays refused to it.
+    let (status, body) = send(
+        &app,
+        "GET",
+        &officer,
+        &format!("/api/v1/samples/{pending}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = send(&app, "GET", &officer, "/api/v1/samples", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("SUB-1") && !body.contains("OPEN-1"), "{body}");
+    let (status, _) = send(
+        &app,
+        "GET",
+        &officer,
+        &format!("/api/v1/samples/{open}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 
     // --- Accepted: now those the catalogue grants see it. ---
     json_of(
@@ -367,7 +432,7 @@ async fn walk(mut app: TestApp) {
             .map(|a| a["row_count"].as_i64().unwrap())
             .collect()
     };
-    for (uri, _) in paths(open) {
+    for (uri, _) in paths(open, result) {
         let path = log_path(&uri);
         assert!(
             !entry(&path, "denied").is_empty(),
@@ -396,6 +461,13 @@ async fn walk(mut app: TestApp) {
     assert!(mine
         .iter()
         .any(|a| a["basis"] == format!("grant {grant}") && a["outcome"] == "ok"));
+    assert!(
+        log.as_array().unwrap().iter().any(|a| a["actor"] == "hui"
+            && a["path"] == format!("GET /api/v1/samples/{pending}")
+            && a["basis"] == "own submission"
+            && a["row_count"] == 1),
+        "{log}"
+    );
     app.finish().await;
 }
 

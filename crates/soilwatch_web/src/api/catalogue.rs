@@ -16,7 +16,7 @@ use serde::Deserialize;
 use soilwatch_core::{ChangeMeta, Medium};
 use soilwatch_store::sharing::{
     authorize_read, dataset_of_medium, AccessRequest, CatalogueEntry, CatalogueVersion,
-    CatalogueWrite, DataAccess, GrantDecision, ReadDecision,
+    CatalogueWrite, DataAccess, GrantDecision, NewDataAccess, ReadDecision,
 };
 use soilwatch_store::{Role, StoredSample, User};
 use utoipa::{IntoParams, ToSchema};
@@ -259,10 +259,11 @@ fn sees_unaccepted(user: &User, department: &str) -> bool {
         || user.department.as_deref() == Some(department)
 }
 
-/// The read check of rows of observation data, each a sample id and its medium: rows of a
-/// submission not accepted yet are hidden from other departments; each dataset among the other
-/// rows (by medium) is checked once with `authorize_read`, which logs the read (who, dataset,
-/// path, rows, basis). When the request named a medium (`asked`) whose dataset is refused, the
+/// The read check of rows of observation data, each a sample id and its medium: rows a
+/// department submitted are always its own to read (logged with the basis `own submission`);
+/// rows of a submission not accepted yet are hidden from other departments (reviewers and
+/// administrators see them); each dataset among the other rows (by medium) is checked once with
+/// `authorize_read`, which logs the read (who, dataset, path, rows, basis). When the request named a medium (`asked`) whose dataset is refused, the
 /// whole request is refused (403, saying how to ask for access).
 pub async fn check_rows(
     state: &AppState,
@@ -272,18 +273,28 @@ pub async fn check_rows(
     rows: &[(i64, Medium)],
 ) -> ApiResult<Vec<RowVisibility>> {
     let mut out = vec![RowVisibility::Shown; rows.len()];
-    if !matches!(user.role, Role::Administrator | Role::Reviewer) && !rows.is_empty() {
+    // Rows a department submitted itself: shown to it whatever the catalogue says.
+    let mut own = vec![false; rows.len()];
+    if user.role != Role::Administrator && !rows.is_empty() {
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-        let pending = state.store.unaccepted_samples(&ids).await?;
-        for (v, (id, _)) in out.iter_mut().zip(rows) {
-            if pending.get(id).is_some_and(|d| !sees_unaccepted(user, d)) {
+        let submitted = state.store.submitted_samples(&ids).await?;
+        for ((v, o), (id, _)) in out.iter_mut().zip(own.iter_mut()).zip(rows) {
+            let Some((dept, accepted)) = submitted.get(id) else {
+                continue;
+            };
+            if user.department.as_deref() == Some(dept.as_str()) {
+                *o = true;
+            } else if !accepted && !sees_unaccepted(user, dept) {
                 *v = RowVisibility::Unaccepted;
             }
         }
     }
     let mut counts: BTreeMap<&'static str, i64> = BTreeMap::new();
-    for (v, (_, m)) in out.iter().zip(rows) {
-        if *v == RowVisibility::Shown {
+    let mut own_counts: BTreeMap<&'static str, i64> = BTreeMap::new();
+    for ((v, o), (_, m)) in out.iter().zip(&own).zip(rows) {
+        if *o {
+            *own_counts.entry(dataset_of_medium(*m)).or_default() += 1;
+        } else if *v == RowVisibility::Shown {
             *counts.entry(dataset_of_medium(*m)).or_default() += 1;
         }
     }
@@ -294,14 +305,29 @@ pub async fn check_rows(
     for (dataset, n) in counts {
         let d = authorize_read(state.store.as_ref(), user, dataset, path, n).await?;
         if let ReadDecision::Denied(reason) = d {
-            if asked.map(dataset_of_medium) == Some(dataset) {
+            let only_own = own_counts.contains_key(dataset) && n == 0;
+            if asked.map(dataset_of_medium) == Some(dataset) && !only_own {
                 return Err(ApiError::Forbidden(reason));
             }
             refused.push(dataset);
         }
     }
-    for (v, (_, m)) in out.iter_mut().zip(rows) {
-        if *v == RowVisibility::Shown && refused.contains(&dataset_of_medium(*m)) {
+    for (dataset, n) in own_counts {
+        state
+            .store
+            .log_data_access(&NewDataAccess {
+                actor: user.username.clone(),
+                department: user.department.clone(),
+                dataset: dataset.to_owned(),
+                path: path.to_owned(),
+                row_count: n,
+                outcome: "ok".into(),
+                basis: "own submission".into(),
+            })
+            .await?;
+    }
+    for ((v, o), (_, m)) in out.iter_mut().zip(&own).zip(rows) {
+        if !*o && *v == RowVisibility::Shown && refused.contains(&dataset_of_medium(*m)) {
             *v = RowVisibility::Refused;
         }
     }

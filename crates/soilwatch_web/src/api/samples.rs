@@ -90,10 +90,12 @@ pub async fn get_sample(
 /// Every version of a result, oldest first.
 #[utoipa::path(get, path = "/api/v1/results/{id}/history", tag = "samples",
     params(("id" = i64, Path, description = "Result id")),
-    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [Object]), (status = 403, body = crate::error::ErrorResponse),
+        (status = 404, body = crate::error::ErrorResponse)))]
 pub async fn get_result_history(
     State(state): State<AppState>,
-    _actor: Actor,
+    actor: Actor,
+    OriginalUri(uri): OriginalUri,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
     let h = state.store.history(Entity::Result, &id.to_string()).await?;
@@ -101,6 +103,11 @@ pub async fn get_result_history(
         return Err(ApiError::NotFound(format!(
             "未找到 / not found: result '{id}'"
         )));
+    }
+    // Issue 9: the versions of a result are its sample's data (the sharing catalogue's check).
+    if let Some(code) = h.iter().rev().find_map(|v| v.data["sample_code"].as_str()) {
+        let stored = state.store.get_sample(code).await?;
+        guard_sample(&state, &actor, &format!("GET {uri}"), &stored).await?;
     }
     Ok(Json(h))
 }
