@@ -503,6 +503,47 @@ struct Batch<'e> {
     last_sample: Option<usize>,
     errors: Vec<RowError>,
     rows: u64,
+    /// Streaming: a sample is judged and written as soon as the next one starts, and its items
+    /// are dropped. Valid while the rows of each sample are adjacent; a row of a sample already
+    /// written sets `revisited`, and the input is then read again without streaming.
+    streaming: bool,
+    revisited: bool,
+    /// Samples `..written` have been written to `w`.
+    written: usize,
+    w: Writer,
+}
+
+impl Writer {
+    /// Back to the header rows only (for another pass over the input).
+    fn reset(mut self, header: &(Vec<u8>, Option<Vec<u8>>)) -> Writer {
+        self.out.clone_from(&header.0);
+        self.det.clone_from(&header.1);
+        self.class_counts = [0; 6];
+        self.classified = 0;
+        self
+    }
+}
+
+/// What stops a reading pass early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Done,
+    /// The body holds a `"` (only the csv crate reads quoted fields).
+    Quoted,
+    /// Streaming met a sample again after it was written.
+    Revisited,
+}
+
+/// The output being written, and what the summary counts.
+struct Writer {
+    out: Vec<u8>,
+    /// The detail rows, when asked for.
+    det: Option<Vec<u8>>,
+    class_counts: [u64; 6],
+    classified: u64,
+    verdict: Verdict,
+    aggs: Vec<Agg>,
+    ids: Vec<u16>,
 }
 
 const MAX_FIELDS: usize = 32;
@@ -635,8 +676,19 @@ impl<'e> Batch<'e> {
             None => None,
         };
         let i = match found {
-            Some(i) => i as usize,
+            Some(i) => {
+                // Not the last sample: with streaming it has been written already.
+                self.revisited |= self.streaming;
+                i as usize
+            }
             None => {
+                if self.streaming {
+                    if let Some(open) = self.last_sample {
+                        self.write_sample(open);
+                        self.items.clear();
+                        self.written = open + 1;
+                    }
+                }
                 let i = self.samples.len();
                 let start = self.arena.len();
                 self.arena.extend_from_slice(code);
@@ -670,7 +722,7 @@ impl<'e> Batch<'e> {
 
     /// Read the rows of a body without `"`: lines split at `\n` (a `\r` before it dropped),
     /// fields at `,`. Returns `false`, having stopped early, when the body holds a `"`.
-    fn read_plain(&mut self, body: &[u8]) -> bool {
+    fn read_plain(&mut self, body: &[u8]) -> Pass {
         let mut fields: [&[u8]; MAX_FIELDS] = [&[]; MAX_FIELDS];
         let mut n = 0;
         let mut field_start = 0;
@@ -680,7 +732,7 @@ impl<'e> Batch<'e> {
         loop {
             let next = delimiters.next();
             if delimiters.quote {
-                return false;
+                return Pass::Quoted;
             }
             let i = next.unwrap_or(body.len());
             if next.is_some() && body[i] == b',' {
@@ -705,19 +757,22 @@ impl<'e> Batch<'e> {
                 n += 1;
                 if !(n == 1 && trim_bytes(&body[line_start..end]).is_empty()) {
                     self.row(line, &fields[..n.min(MAX_FIELDS)]);
+                    if self.revisited {
+                        return Pass::Revisited;
+                    }
                 }
             }
             n = 0;
             field_start = i + 1;
             line_start = i + 1;
             if next.is_none() {
-                return true;
+                return Pass::Done;
             }
         }
     }
 
     /// Read the rows of a body with quoted fields, with the csv crate.
-    fn read_quoted(&mut self, body: &[u8]) {
+    fn read_quoted(&mut self, body: &[u8]) -> Pass {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -733,6 +788,9 @@ impl<'e> Batch<'e> {
                     }
                     let fields: Vec<&[u8]> = rec.iter().collect();
                     self.row(line, &fields);
+                    if self.revisited {
+                        return Pass::Revisited;
+                    }
                 }
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line()) + 1;
@@ -742,6 +800,179 @@ impl<'e> Batch<'e> {
                         value: String::new(),
                         reason: format!("无法解析此行 / cannot parse the row: {e}"),
                     });
+                }
+            }
+        }
+        Pass::Done
+    }
+
+    /// Judge sample `i` and write its output row (and detail rows).
+    fn write_sample(&mut self, i: usize) {
+        let Batch {
+            engine,
+            kind,
+            land_class,
+            samples,
+            items,
+            arena,
+            codes,
+            w,
+            ..
+        } = self;
+        let (engine, kind, land_class) = (*engine, *kind, *land_class);
+        let method = if kind == RulesetKind::Farmland {
+            self.method
+        } else {
+            Method::Gb15618
+        };
+        let Some(acc) = samples.get(i) else {
+            return;
+        };
+        let Writer {
+            out,
+            verdict,
+            aggs,
+            ids,
+            ..
+        } = w;
+        let mut flags = acc.flags;
+        let ph = acc.ph.or(acc.ph_from_item);
+        aggs.clear();
+        ids.clear();
+        let mut k = acc.first_item;
+        while let Some(item) = items.get(k as usize) {
+            aggs.push(item.agg);
+            ids.push(item.id);
+            k = item.next;
+        }
+        if aggs.iter().any(|a| a.n > 1) {
+            flags.insert(Flag::DuplicateResults);
+        }
+        let cidx = if kind == RulesetKind::Farmland {
+            let band = match acc.ph {
+                Some(_) => acc.band,
+                None => acc.ph_from_item.map(PhBand::of),
+            };
+            if band.is_none() && !flags.contains(Flag::RowError) {
+                flags.insert(Flag::PhMissing);
+            }
+            acc.land_use.map(|g| farmland_ctx(g, band))
+        } else {
+            Some(usize::from(land_class.number() - 1))
+        };
+        verdict.flags = flags;
+        let errored = flags.contains(Flag::RowError) || cidx.is_none();
+        if !errored {
+            if let Some(c) = cidx {
+                engine.judge(c, aggs, method, verdict);
+            }
+        }
+        let flags = verdict.flags;
+        // sample_code
+        push_field(out, &arena[acc.code.0..acc.code.1]);
+        out.push(b',');
+        match (kind, acc.land_use) {
+            (RulesetKind::Farmland, Some(g)) => out.extend_from_slice(g.code().as_bytes()),
+            (RulesetKind::Farmland, None) => {
+                push_field(out, &arena[acc.land_use_raw.0..acc.land_use_raw.1]);
+            }
+            _ => out.extend_from_slice(if land_class == LandClass::Class1 {
+                b"class1"
+            } else {
+                b"class2"
+            }),
+        }
+        out.push(b',');
+        // pH as written (7.0 stays 7.0).
+        if acc.ph.is_some() {
+            out.extend_from_slice(&arena[acc.ph_raw.0..acc.ph_raw.1]);
+        } else if let Some(p) = ph {
+            let _ = write!(out, "{p}");
+        }
+        out.push(b',');
+        if errored {
+            out.extend_from_slice(b",,,,,");
+        } else {
+            if let Some(level) = verdict.level {
+                let class = engine.class_of_level(level);
+                w.class_counts[class as usize] += 1;
+                w.classified += 1;
+                out.extend_from_slice(class.code().as_bytes());
+            }
+            out.push(b',');
+            if let Some((c, s, slot)) = verdict.max_pi {
+                push_pi_ratio(out, c, s);
+                out.push(b',');
+                out.extend_from_slice(engine.slots[usize::from(slot)].code.as_bytes());
+            } else {
+                out.push(b',');
+            }
+            out.push(b',');
+            for (k, list) in [&verdict.exceed_screening, &verdict.exceed_intervention]
+                .into_iter()
+                .enumerate()
+            {
+                if k == 1 {
+                    out.push(b',');
+                }
+                for (j, &slot) in list.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b';');
+                    }
+                    push_field(out, engine.slots[usize::from(slot)].code.as_bytes());
+                }
+            }
+            out.push(b',');
+        }
+        for (j, f) in flags.iter().enumerate() {
+            if j > 0 {
+                out.push(b';');
+            }
+            out.extend_from_slice(f.code().as_bytes());
+        }
+        out.push(b'\n');
+        if let (Some(det), false) = (w.det.as_mut(), errored) {
+            if let Some(c) = cidx {
+                for (id, a) in ids.iter().zip(aggs.iter()) {
+                    let slot = engine.slots.get(usize::from(a.slot));
+                    let cell = slot.map(|s| s.cells[c]).unwrap_or_default();
+                    let v = a.value();
+                    push_field(det, &arena[acc.code.0..acc.code.1]);
+                    det.push(b',');
+                    push_field(det, codes[usize::from(*id)].as_bytes());
+                    det.push(b',');
+                    push_dec(det, v);
+                    det.push(b',');
+                    // Thresholds as written in the standard (2.0 stays 2.0).
+                    if let Some(s) = cell.screening {
+                        let _ = write!(det, "{s}");
+                    }
+                    det.push(b',');
+                    if let Some(i) = cell.intervention {
+                        let _ = write!(det, "{i}");
+                    }
+                    det.push(b',');
+                    if let Some(s) = cell.screening {
+                        let p = v / s;
+                        push_pi(det, p);
+                        det.push(b',');
+                        let grade = if method == Method::PollutionIndex {
+                            PollutionGrade::of(p).code()
+                        } else {
+                            let level = SoilEngine::level(&cell, v).unwrap_or(0);
+                            if slot.is_some_and(|s| s.decisive) {
+                                engine.class_of_level(level).code()
+                            } else if level == 0 {
+                                "below_screening"
+                            } else {
+                                "above_screening"
+                            }
+                        };
+                        det.extend_from_slice(grade.as_bytes());
+                    } else {
+                        det.push(b',');
+                    }
+                    det.push(b'\n');
                 }
             }
         }
@@ -1301,7 +1532,7 @@ pub fn evaluate_csv_with(
         qualifier: find("qualifier"),
         names: header.clone(),
     };
-    let new_batch = || Batch {
+    let new_batch = |streaming: bool, w: Writer| Batch {
         engine,
         kind,
         method: opts.method,
@@ -1325,203 +1556,83 @@ pub fn evaluate_csv_with(
         last_sample: None,
         errors: Vec::new(),
         rows: 0,
+        streaming,
+        revisited: false,
+        written: 0,
+        w,
     };
 
     let body_start = (header_end + 1).min(data.len());
     let body = &data[body_start..];
-    let mut b = new_batch();
-    if !b.read_plain(body) {
-        // Quoted fields: the csv crate handles quotes and embedded line breaks.
-        b = new_batch();
-        b.read_quoted(body);
-    }
-
-    // Evaluate and write.
-    let mut out: Vec<u8> = Vec::with_capacity(b.samples.len() * 64 + 128);
-    let mut det: Vec<u8> = Vec::new();
+    let mut w = Writer {
+        out: Vec::with_capacity(data.len() / 4 + 128),
+        det: detail.is_some().then(Vec::new),
+        class_counts: [0; 6],
+        classified: 0,
+        verdict: Verdict::default(),
+        aggs: Vec::with_capacity(16),
+        ids: Vec::with_capacity(16),
+    };
     if opts.bom {
-        out.extend_from_slice(b"\xEF\xBB\xBF");
-        det.extend_from_slice(b"\xEF\xBB\xBF");
+        w.out.extend_from_slice(b"\xEF\xBB\xBF");
     }
-    out.extend_from_slice(OUTPUT_COLUMNS.as_bytes());
-    out.push(b'\n');
-    if detail.is_some() {
+    w.out.extend_from_slice(OUTPUT_COLUMNS.as_bytes());
+    w.out.push(b'\n');
+    if let Some(det) = w.det.as_mut() {
+        if opts.bom {
+            det.extend_from_slice(b"\xEF\xBB\xBF");
+        }
         det.extend_from_slice(DETAIL_COLUMNS.as_bytes());
         det.push(b'\n');
+    }
+    let header_bytes = (w.out.clone(), w.det.clone());
+    // First with streaming and without the csv crate; again with the csv crate when a field is
+    // quoted, and again without streaming when the rows of a sample are not adjacent.
+    let (mut streaming, mut quoted) = (true, false);
+    let mut b = loop {
+        let mut b = new_batch(streaming, w);
+        let pass = if quoted {
+            b.read_quoted(body)
+        } else {
+            b.read_plain(body)
+        };
+        match pass {
+            Pass::Done => break b,
+            Pass::Quoted => quoted = true,
+            Pass::Revisited => streaming = false,
+        }
+        w = b.w.reset(&header_bytes);
+    };
+
+    // Write the samples not written yet (with streaming, the last one).
+    for i in b.written..b.samples.len() {
+        b.write_sample(i);
+        if b.w.out.len() > 1 << 20 {
+            output.write_all(&b.w.out)?;
+            b.w.out.clear();
+        }
+        if let Some(det) = b.w.det.as_mut() {
+            if det.len() > 1 << 20 {
+                if let Some(d) = detail.as_deref_mut() {
+                    d.write_all(det)?;
+                }
+                det.clear();
+            }
+        }
+    }
+    output.write_all(&b.w.out)?;
+    output.flush()?;
+    if let (Some(d), Some(det)) = (detail, b.w.det.as_ref()) {
+        d.write_all(det)?;
+        d.flush()?;
     }
     let mut summary = BatchSummary {
         rows: b.rows,
         samples: u64::try_from(b.samples.len()).unwrap_or(u64::MAX),
+        classified: b.w.classified,
         ..BatchSummary::default()
     };
-    let mut class_counts = [0u64; 6];
-    let mut verdict = Verdict::default();
-    let mut aggs: Vec<Agg> = Vec::with_capacity(16);
-    let method = if kind == RulesetKind::Farmland {
-        b.method
-    } else {
-        Method::Gb15618
-    };
-    let mut ids: Vec<u16> = Vec::with_capacity(16);
-    for acc in &b.samples {
-        let mut flags = acc.flags;
-        let ph = acc.ph.or(acc.ph_from_item);
-        aggs.clear();
-        ids.clear();
-        let mut k = acc.first_item;
-        while let Some(item) = b.items.get(k as usize) {
-            aggs.push(item.agg);
-            ids.push(item.id);
-            k = item.next;
-        }
-        if aggs.iter().any(|a| a.n > 1) {
-            flags.insert(Flag::DuplicateResults);
-        }
-        let cidx = if kind == RulesetKind::Farmland {
-            let band = match acc.ph {
-                Some(_) => acc.band,
-                None => acc.ph_from_item.map(PhBand::of),
-            };
-            if band.is_none() && !flags.contains(Flag::RowError) {
-                flags.insert(Flag::PhMissing);
-            }
-            acc.land_use.map(|g| farmland_ctx(g, band))
-        } else {
-            Some(usize::from(b.land_class.number() - 1))
-        };
-        verdict.flags = flags;
-        let errored = flags.contains(Flag::RowError) || cidx.is_none();
-        if !errored {
-            if let Some(c) = cidx {
-                engine.judge(c, &aggs, method, &mut verdict);
-            }
-        }
-        let flags = verdict.flags;
-        // sample_code
-        push_field(&mut out, &b.arena[acc.code.0..acc.code.1]);
-        out.push(b',');
-        match (kind, acc.land_use) {
-            (RulesetKind::Farmland, Some(g)) => out.extend_from_slice(g.code().as_bytes()),
-            (RulesetKind::Farmland, None) => {
-                push_field(&mut out, &b.arena[acc.land_use_raw.0..acc.land_use_raw.1]);
-            }
-            _ => out.extend_from_slice(if b.land_class == LandClass::Class1 {
-                b"class1"
-            } else {
-                b"class2"
-            }),
-        }
-        out.push(b',');
-        // pH as written (7.0 stays 7.0).
-        if acc.ph.is_some() {
-            out.extend_from_slice(&b.arena[acc.ph_raw.0..acc.ph_raw.1]);
-        } else if let Some(p) = ph {
-            let _ = write!(out, "{p}");
-        }
-        out.push(b',');
-        if errored {
-            out.extend_from_slice(b",,,,,");
-        } else {
-            if let Some(level) = verdict.level {
-                let class = engine.class_of_level(level);
-                class_counts[class as usize] += 1;
-                summary.classified += 1;
-                out.extend_from_slice(class.code().as_bytes());
-            }
-            out.push(b',');
-            if let Some((c, s, slot)) = verdict.max_pi {
-                push_pi_ratio(&mut out, c, s);
-                out.push(b',');
-                out.extend_from_slice(engine.slots[usize::from(slot)].code.as_bytes());
-            } else {
-                out.push(b',');
-            }
-            out.push(b',');
-            for (k, list) in [&verdict.exceed_screening, &verdict.exceed_intervention]
-                .into_iter()
-                .enumerate()
-            {
-                if k == 1 {
-                    out.push(b',');
-                }
-                for (j, &slot) in list.iter().enumerate() {
-                    if j > 0 {
-                        out.push(b';');
-                    }
-                    push_field(&mut out, engine.slots[usize::from(slot)].code.as_bytes());
-                }
-            }
-            out.push(b',');
-        }
-        for (j, f) in flags.iter().enumerate() {
-            if j > 0 {
-                out.push(b';');
-            }
-            out.extend_from_slice(f.code().as_bytes());
-        }
-        out.push(b'\n');
-        if detail.is_some() && !errored {
-            if let Some(c) = cidx {
-                for (id, a) in ids.iter().zip(&aggs) {
-                    let slot = engine.slots.get(usize::from(a.slot));
-                    let cell = slot.map(|s| s.cells[c]).unwrap_or_default();
-                    let v = a.value();
-                    push_field(&mut det, &b.arena[acc.code.0..acc.code.1]);
-                    det.push(b',');
-                    push_field(&mut det, b.codes[usize::from(*id)].as_bytes());
-                    det.push(b',');
-                    push_dec(&mut det, v);
-                    det.push(b',');
-                    // Thresholds as written in the standard (2.0 stays 2.0).
-                    if let Some(s) = cell.screening {
-                        let _ = write!(det, "{s}");
-                    }
-                    det.push(b',');
-                    if let Some(i) = cell.intervention {
-                        let _ = write!(det, "{i}");
-                    }
-                    det.push(b',');
-                    if let Some(s) = cell.screening {
-                        let p = v / s;
-                        push_pi(&mut det, p);
-                        det.push(b',');
-                        let grade = if method == Method::PollutionIndex {
-                            PollutionGrade::of(p).code()
-                        } else {
-                            let level = SoilEngine::level(&cell, v).unwrap_or(0);
-                            if slot.is_some_and(|s| s.decisive) {
-                                engine.class_of_level(level).code()
-                            } else if level == 0 {
-                                "below_screening"
-                            } else {
-                                "above_screening"
-                            }
-                        };
-                        det.extend_from_slice(grade.as_bytes());
-                    } else {
-                        det.push(b',');
-                    }
-                    det.push(b'\n');
-                }
-            }
-        }
-        if out.len() > 1 << 20 {
-            output.write_all(&out)?;
-            out.clear();
-        }
-        if det.len() > 1 << 20 {
-            if let Some(d) = detail.as_deref_mut() {
-                d.write_all(&det)?;
-            }
-            det.clear();
-        }
-    }
-    output.write_all(&out)?;
-    output.flush()?;
-    if let Some(d) = detail {
-        d.write_all(&det)?;
-        d.flush()?;
-    }
+    let class_counts = b.w.class_counts;
     let order = [
         crate::soil::SoilClass::PriorityProtection,
         crate::soil::SoilClass::SafeUtilization,

@@ -391,6 +391,16 @@ fn every_input_shape_gives_the_same_output() {
         ),
         ("GBK", encoding_rs::GBK.encode(&reference).0.into_owned()),
     ];
+    // A sample's rows not adjacent (LS-001's second row last), plain and quoted.
+    let mut lines: Vec<&str> = reference.lines().collect();
+    let moved = lines.remove(2);
+    lines.push(moved);
+    let interleaved = lines.join("\n") + "\n";
+    shapes.push(("rows of a sample apart", interleaved.clone().into_bytes()));
+    shapes.push((
+        "rows of a sample apart, quoted",
+        interleaved.replace("LS-003", "\"LS-003\"").into_bytes(),
+    ));
     // Columns in another order: the output is the same.
     let shuffled = [3, 7, 0, 4, 1, 6, 5, 2];
     shapes.push((
