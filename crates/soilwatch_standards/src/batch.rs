@@ -258,6 +258,8 @@ struct Columns {
     dl: Option<usize>,
     qualifier: Option<usize>,
     names: Vec<String>,
+    /// The largest of the needed columns (analyte, value, unit, land use, pH).
+    need_max: usize,
 }
 
 fn header_key(h: &str) -> Option<&'static str> {
@@ -295,29 +297,41 @@ fn parse_dec_f(b: &[u8]) -> Option<(Decimal, f64)> {
         _ => (false, b),
     };
     if !digits.is_empty() && digits.len() <= 18 {
+        // digits, then optionally '.' and digits; at least one digit in all
+        let n = digits.len();
         let mut m: i64 = 0;
-        // Position of the '.', or the length when there is none.
-        let mut dot = digits.len();
-        let mut ok = true;
-        for (k, &c) in digits.iter().enumerate() {
-            let d = c.wrapping_sub(b'0');
-            if d < 10 {
-                m = m * 10 + i64::from(d);
-            } else if c == b'.' && dot == digits.len() {
-                dot = k;
-            } else {
-                ok = false;
+        let mut i = 0;
+        while i < n {
+            let d = digits[i].wrapping_sub(b'0');
+            if d >= 10 {
                 break;
             }
+            m = m * 10 + i64::from(d);
+            i += 1;
         }
-        // digits after the dot; at least one digit in all
-        let scale = u32::try_from(digits.len().saturating_sub(dot + 1)).unwrap_or(0);
-        let any_digit = digits.len() > usize::from(dot < digits.len());
+        let int_digits = i;
+        let mut ok = true;
+        let mut scale = 0;
+        if i < n {
+            ok = digits[i] == b'.';
+            i += 1;
+            let frac_start = i;
+            while ok && i < n {
+                let d = digits[i].wrapping_sub(b'0');
+                ok = d < 10;
+                m = m * 10 + i64::from(d);
+                i += 1;
+            }
+            scale = u32::try_from(n - frac_start).unwrap_or(0);
+        }
+        let any_digit = int_digits > 0 || scale > 0;
         if ok && any_digit {
+            // m < 10¹⁸ fits the low 64 bits of the 96-bit mantissa
+            let d = Decimal::from_parts(m as u32, (m >> 32) as u32, 0, neg && m != 0, scale);
             let m = if neg { -m } else { m };
             #[expect(clippy::cast_precision_loss, reason = "the float only ranks indices")]
             let f = m as f64 / POW10[scale as usize];
-            return Some((Decimal::new(m, scale), f));
+            return Some((d, f));
         }
     }
     let s = std::str::from_utf8(b).ok()?.trim();
@@ -335,7 +349,14 @@ const POW10: [f64; 19] = [
     1e17, 1e18,
 ];
 
+#[inline]
 fn trim_bytes(mut b: &[u8]) -> &[u8] {
+    // ASCII whitespace is at most b' ': most cells need no look further.
+    match (b.first(), b.last()) {
+        (Some(&first), Some(&last)) if first > b' ' && last > b' ' => return b,
+        (None, _) => return b,
+        _ => {}
+    }
     while let [first, rest @ ..] = b {
         if first.is_ascii_whitespace() {
             b = rest;
@@ -985,6 +1006,7 @@ impl<'e> Batch<'e> {
         let c = &self.cols;
         let (ci, ai, vi, ui) = (c.code, c.analyte, c.value, c.unit);
         let (li, pi, di, qi) = (c.land_use, c.ph, c.dl, c.qualifier);
+        let need_max = c.need_max;
         let Some(code) = get(ci) else {
             self.error(
                 line,
@@ -1005,16 +1027,18 @@ impl<'e> Batch<'e> {
         }
         let s = self.sample(code);
         // Check every needed cell exists.
-        for idx in [Some(ai), Some(vi), Some(ui), li, pi].into_iter().flatten() {
-            if f.len() <= idx {
-                self.error(
-                    line,
-                    idx,
-                    b"",
-                    "缺少此列 / the row has no cell for this column".to_owned(),
-                );
-                self.samples[s].flags.insert(Flag::RowError);
-                return;
+        if f.len() <= need_max {
+            for idx in [Some(ai), Some(vi), Some(ui), li, pi].into_iter().flatten() {
+                if f.len() <= idx {
+                    self.error(
+                        line,
+                        idx,
+                        b"",
+                        "缺少此列 / the row has no cell for this column".to_owned(),
+                    );
+                    self.samples[s].flags.insert(Flag::RowError);
+                    return;
+                }
             }
         }
         let mut bad = false;
@@ -1390,23 +1414,22 @@ fn push_pi(out: &mut Vec<u8>, p: Decimal) {
     let _ = write!(out, "{}.{:06}", m / 1_000_000, m % 1_000_000);
 }
 
-fn decode(bytes: Vec<u8>, enc: InputEncoding) -> StandardsResult<Vec<u8>> {
-    let strip = |mut b: Vec<u8>| {
-        if b.starts_with(b"\xEF\xBB\xBF") {
-            b.drain(..3);
-        }
-        b
+/// The input as UTF-8, and where its text starts (after a BOM).
+fn decode(bytes: Vec<u8>, enc: InputEncoding) -> StandardsResult<(Vec<u8>, usize)> {
+    let strip = |b: Vec<u8>| {
+        let start = if b.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        (b, start)
     };
     match enc {
         InputEncoding::Utf8 => {
-            let b = strip(bytes);
-            std::str::from_utf8(&b).map_err(|e| StandardsError::Input {
+            let (b, start) = strip(bytes);
+            std::str::from_utf8(&b[start..]).map_err(|e| StandardsError::Input {
                 reason: format!(
                     "不是有效的 UTF-8 / not valid UTF-8 at byte {} (try --encoding gbk)",
                     e.valid_up_to()
                 ),
             })?;
-            Ok(b)
+            Ok((b, start))
         }
         InputEncoding::Auto
             if bytes.starts_with(b"\xEF\xBB\xBF") || std::str::from_utf8(&bytes).is_ok() =>
@@ -1415,7 +1438,7 @@ fn decode(bytes: Vec<u8>, enc: InputEncoding) -> StandardsResult<Vec<u8>> {
         }
         _ => {
             let (text, _, _) = encoding_rs::GB18030.decode(&bytes);
-            Ok(text.into_owned().into_bytes())
+            Ok((text.into_owned().into_bytes(), 0))
         }
     }
 }
@@ -1474,7 +1497,8 @@ pub fn evaluate_csv_with(
         .map_err(|e| StandardsError::Input {
             reason: e.to_string(),
         })?;
-    let data = decode(bytes, opts.encoding)?;
+    let (data, start) = decode(bytes, opts.encoding)?;
+    let data = &data[start..];
 
     // Header: the first line.
     let header_end = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
@@ -1531,6 +1555,11 @@ pub fn evaluate_csv_with(
         dl: find("detection_limit"),
         qualifier: find("qualifier"),
         names: header.clone(),
+        need_max: [Some(analyte), Some(value), Some(unit), land_use, ph]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(0),
     };
     let new_batch = |streaming: bool, w: Writer| Batch {
         engine,
@@ -1719,6 +1748,39 @@ mod tests {
             for c in [mid, mid - Decimal::new(1, 28), mid + Decimal::new(1, 28)] {
                 assert_eq!(pi_bytes_fast(c, s), pi_bytes_slow(c, s), "{c} / {s}");
             }
+        }
+    }
+
+    #[test]
+    fn plain_decimals_parse_as_rust_decimal_does() {
+        for text in [
+            "0",
+            "-0",
+            "-0.0",
+            "12",
+            "0.305",
+            "-1.5",
+            ".5",
+            "5.",
+            "007.100",
+            "999999999999999999",
+            "123456789.123456789",
+        ] {
+            let (d, f) = parse_dec_f(text.as_bytes()).unwrap();
+            let want = Decimal::from_str(text).unwrap();
+            // same value, same scale (the pH is printed as written, values after normalising)
+            assert_eq!((d, d.scale()), (want, want.scale()), "{text}");
+            assert_eq!(d.is_sign_negative(), want.is_sign_negative(), "{text}");
+            assert!((f - want.to_f64().unwrap()).abs() <= want.to_f64().unwrap().abs() * 1e-15);
+        }
+        for text in ["", "-", ".", "1.2.3", "1e3", "+3", "abc", "1,5"] {
+            assert_eq!(
+                parse_dec_f(text.as_bytes()).map(|(d, _)| d),
+                Decimal::from_str(text)
+                    .or_else(|_| Decimal::from_scientific(text))
+                    .ok(),
+                "{text}"
+            );
         }
     }
 
