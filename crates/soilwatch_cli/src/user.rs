@@ -10,9 +10,7 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use soilwatch_store::auth::{NewApiToken, NewUser};
-use soilwatch_store::auth_secret::{
-    check_password, hash_password, new_api_token, random_bytes, secret_hash,
-};
+use soilwatch_store::auth_secret::{check_password, hash_password, new_api_token, secret_hash};
 use soilwatch_store::{AuthStore, Role, SqlStore};
 use soilwatch_web::auth::AuthConfig;
 
@@ -205,14 +203,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<u8> {
 
 /// A one-time password: 16 characters from an alphabet without look-alikes.
 fn one_time_password() -> anyhow::Result<String> {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let bytes = random_bytes::<16>()?;
-    let p: String = bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect();
-    // Make sure of two kinds (the strength rule) by ending on a digit.
-    Ok(format!("{p}7"))
+    Ok(soilwatch_store::auth_secret::one_time_password()?)
 }
 
 /// The demo accounts: one per role.

@@ -20,6 +20,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
+use headless_chrome::types::Bounds;
 use headless_chrome::{Browser, LaunchOptions, Tab};
 
 const BIN: &str = env!("CARGO_BIN_EXE_soilwatch");
@@ -239,8 +240,8 @@ fn sign_in_upload_dashboard_and_classification_map_in_chromium() {
         .unwrap();
     assert!(report.contains("browser-results.csv"), "{report}");
     // The report of the batch: stored, no errors.
-    assert!(report.contains("已入库 / imported."), "{report}");
-    assert!(report.contains("0 个错误 errors"), "{report}");
+    assert!(report.contains("已入库。"), "{report}");
+    assert!(report.contains("0 个错误"), "{report}");
     shot(&tab, &artefacts, "1-import-report");
 
     // The dashboard, then the map switched to the exceedance measure through the form.
@@ -289,5 +290,46 @@ fn sign_in_upload_dashboard_and_classification_map_in_chromium() {
     assert!(html.contains("Monitoring points") && html.contains(">Home<"));
     open(&tab, &format!("{base}/?lang=en"));
     shot(&tab, &artefacts, "5-dashboard-en");
+
+    // A tablet, 768 px wide: the dashboard and the list pages fit the width (wide tables scroll
+    // inside themselves), nothing scrolls the page sideways.
+    tab.set_bounds(Bounds::Normal {
+        left: Some(0),
+        top: Some(0),
+        width: Some(768.0),
+        height: Some(1024.0),
+    })
+    .unwrap();
+    for (path, name) in [
+        ("/?lang=zh&year=2025", "6-dashboard-tablet"),
+        ("/points", "7-points-tablet"),
+        ("/results?division=513402", "8-results-tablet"),
+    ] {
+        open(&tab, &format!("{base}{path}"));
+        let widths = tab
+            .evaluate(
+                "[document.documentElement.scrollWidth, document.body.scrollWidth, \
+                 window.innerWidth].join(',')",
+                false,
+            )
+            .unwrap()
+            .value
+            .unwrap();
+        let w: Vec<u32> = widths
+            .as_str()
+            .unwrap()
+            .split(',')
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let inner = w[2];
+        assert!((700..=800).contains(&inner), "{path}: viewport {inner} px");
+        assert!(
+            w[0] <= inner && w[1] <= inner,
+            "{path}: the page is {} / {} px wide in a {inner} px viewport",
+            w[0],
+            w[1]
+        );
+        shot(&tab, &artefacts, name);
+    }
     eprintln!("screenshots in {}", artefacts.display());
 }

@@ -85,6 +85,18 @@ pub fn check_password(password: &str) -> StoreResult<()> {
     Ok(())
 }
 
+/// A one-time password shown once to an administrator or a newcomer (`serve --demo`, the
+/// `/admin/users` page): 16 random characters from an alphabet without look-alikes (no 0/O, 1/l/I),
+/// ending on a digit so it always has two kinds of character and passes [`check_password`].
+pub fn one_time_password() -> StoreResult<String> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let p: String = random_bytes::<16>()?
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    Ok(format!("{p}7"))
+}
+
 /// Hash a password with argon2id (the crate's defaults: 19 MiB, 2 passes) and a random salt;
 /// returns the PHC string.
 pub fn hash_password(password: &str) -> StoreResult<String> {

@@ -38,6 +38,7 @@ pub mod registry_enterprise;
 pub mod registry_plot;
 pub mod registry_remediation;
 mod registry_sql;
+pub mod sample_digest;
 pub mod seed;
 pub mod sharing;
 mod sharing_sql;
@@ -186,6 +187,7 @@ pub trait Store:
     + TargetStore
     + SharingStore
     + PublicReportStore
+    + sample_digest::SampleDigestStore
     + Send
     + Sync
 {

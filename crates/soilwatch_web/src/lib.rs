@@ -28,6 +28,8 @@ pub struct AppState {
     pub auth: auth::AuthConfig,
     /// Request limits (issue 13).
     pub limits: limits::Limits,
+    /// Each sample's evaluation as the dashboard counts it, kept between requests (issue 7).
+    pub evaluations: Arc<pages::overview::EvaluationCache>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             store,
             auth: auth::AuthConfig::default(),
             limits: limits::Limits::default(),
+            evaluations: Arc::default(),
         }
     }
 

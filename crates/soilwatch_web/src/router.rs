@@ -106,7 +106,22 @@ pub fn router(state: AppState) -> Router {
             "/admin/departments/{code}",
             axum::routing::post(crate::pages::admin::update_department_page),
         )
-        .route("/admin/users", get(crate::pages::admin::users_page))
+        .route(
+            "/admin/users",
+            get(crate::pages::admin::users_page).post(crate::pages::admin::create_user_page),
+        )
+        .route(
+            "/admin/users/{username}/disable",
+            axum::routing::post(crate::pages::admin::disable_user_page),
+        )
+        .route(
+            "/admin/users/{username}/enable",
+            axum::routing::post(crate::pages::admin::enable_user_page),
+        )
+        .route(
+            "/admin/users/{username}/password",
+            axum::routing::post(crate::pages::admin::reset_password_page),
+        )
         .route("/admin/audit", get(crate::pages::admin::audit_page))
         .route("/api/v1/points", get(points::list_points))
         .route("/api/v1/points/{code}", get(points::get_point))

@@ -19,7 +19,8 @@ use soilwatch_store::registry_codes::Industry;
 use soilwatch_store::registry_enterprise::{Enterprise, EnterpriseStatus};
 use soilwatch_store::registry_plot::Plot;
 use soilwatch_store::{
-    conformance, conformance_network, ClassificationStore, NetworkStore, RegistryStore, Role, Store,
+    conformance, conformance_network, AuthStore, ClassificationStore, NetworkStore, RegistryStore,
+    Role, Store,
 };
 use soilwatch_test_utils::TestApp;
 use tower::ServiceExt;
@@ -598,4 +599,485 @@ async fn list_pages_filter_page_and_export_like_the_api() {
             assert!(!lower.contains(bad), "{uri} has {bad}");
         }
     }
+}
+
+/// Whether a character is Chinese (CJK ideographs, CJK punctuation, full-width forms).
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{303f}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}')
+}
+
+/// The page without its `<svg>` drawings (checked through their `aria-label`s).
+fn without_svg(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<svg") {
+        out.push_str(&rest[..i]);
+        let j = rest[i..].find("</svg>").map_or(rest.len(), |j| i + j + 6);
+        // Keep the drawing's accessible name.
+        let svg = &rest[i..j];
+        if let Some(k) = svg.find("aria-label=\"") {
+            let v = &svg[k + 12..];
+            out.push_str(&format!(
+                "<svg aria-label=\"{}\"></svg>",
+                &v[..v.find('"').unwrap()]
+            ));
+        }
+        rest = &rest[j..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The texts a reader navigates by: the title, headings, table headers, terms, labels, buttons,
+/// options, captions, the navigation and every `aria-label`, without inner tags.
+fn interface_texts(html: &str) -> Vec<String> {
+    let html = without_svg(html);
+    let mut out = Vec::new();
+    for tag in [
+        "title", "h1", "h2", "h3", "h4", "th", "dt", "label", "button", "legend", "caption",
+        "summary", "option", "nav",
+    ] {
+        let open = format!("<{tag}");
+        let close = format!("</{tag}>");
+        let mut rest = html.as_str();
+        while let Some(i) = rest.find(&open) {
+            let after = &rest[i + open.len()..];
+            if !after.starts_with(['>', ' ']) {
+                rest = after;
+                continue;
+            }
+            let Some(end) = after.find(&close) else { break };
+            let inner = &after[after.find('>').unwrap() + 1..end];
+            let mut text = String::new();
+            let mut in_tag = false;
+            for c in inner.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            out.push(format!("<{tag}> {}", text.trim()));
+            rest = &after[end..];
+        }
+    }
+    for part in html.split("aria-label=\"").skip(1) {
+        out.push(format!("aria-label {}", &part[..part.find('"').unwrap()]));
+    }
+    out
+}
+
+/// Inputs without a label: every `<input>` (not hidden), `<select>` and `<textarea>` needs a
+/// `<label for>` naming its id, an enclosing `<label>`, or an `aria-label`.
+fn unlabelled(html: &str) -> Vec<String> {
+    let mut bad = Vec::new();
+    for tag in ["<input", "<select", "<textarea"] {
+        for (i, _) in html.match_indices(tag) {
+            let t = &html[i..i + html[i..].find('>').unwrap()];
+            if t.contains("type=\"hidden\"") || t.contains("aria-label=\"") {
+                continue;
+            }
+            let before = &html[..i];
+            let enclosed = before.matches("<label").count() > before.matches("</label>").count();
+            let by_id = t.split("id=\"").nth(1).is_some_and(|v| {
+                let id = &v[..v.find('"').unwrap()];
+                html.contains(&format!("<label for=\"{id}\""))
+            });
+            if !enclosed && !by_id {
+                bad.push(t.to_owned());
+            }
+        }
+    }
+    bad
+}
+
+#[tokio::test]
+async fn every_staff_page_in_chinese_by_default_and_in_english_on_request() {
+    let mut app = TestApp::sqlite().await;
+    let run = fixture(&app).await;
+    let admin = app.user_token("crawler", Role::Administrator, None).await;
+    // An import batch, for the import pages.
+    app.bearer = Some(admin.clone());
+    let csv = "样品编号,样品类型,采样日期,行政区划代码,土地利用类型,检测项目,检测值,单位\n\
+               CR-1,土壤,2024-09-01,513402,水田,镉,0.45,mg/kg\n";
+    let (status, _) = app
+        .post_multipart(
+            "/api/v1/imports",
+            &[
+                ("file", Some("crawl.csv"), csv.as_bytes()),
+                ("department", None, b"eco-env-513400"),
+            ],
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    app.bearer = None;
+    let imports = get(&app, "/imports", Some(&admin), None).await.body;
+    let import = imports
+        .split("href=\"/imports/")
+        .nth(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .unwrap();
+    let sample = json(&app, "/api/v1/samples?division=513402&year=2024", &admin).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    // Data may stay as stored (names of counties, departments, points, people, analytes …).
+    let store = app.store.as_ref();
+    let mut data: Vec<String> = vec![
+        "会理某冶炼厂旧址".into(),
+        "会理某铅锌冶炼有限公司".into(),
+        "会理市某镇".into(),
+        "水稻".into(),
+    ];
+    data.extend(
+        store
+            .list_divisions()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.name),
+    );
+    data.extend(
+        store
+            .list_departments()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.name),
+    );
+    data.extend(
+        store
+            .list_users()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.display_name),
+    );
+    data.extend(
+        store
+            .list_analytes()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.name_cn),
+    );
+    data.extend(
+        store
+            .list_points(&Default::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name),
+    );
+    data.sort_by_key(|d| std::cmp::Reverse(d.chars().count()));
+    // Every staff page of issue 7 (the submissions, catalogue, targets, indicators, assessment,
+    // annual report and public pages belong to issues 9 and 10 and are not walked here).
+    let pages = [
+        "/".to_owned(),
+        "/?measure=exceedance&year=2024".into(),
+        "/counties/513402".into(),
+        "/network/coverage".into(),
+        "/points".into(),
+        "/points/HL-A".into(),
+        "/samples".into(),
+        format!("/samples/{sample}"),
+        "/results".into(),
+        "/standards".into(),
+        "/imports".into(),
+        format!("/imports/{import}"),
+        "/classification".into(),
+        format!("/classification/runs/{run}"),
+        "/plots".into(),
+        "/plots/PL-HL-1".into(),
+        "/plots/PL-HL-1/gate?use=residential".into(),
+        "/enterprises".into(),
+        "/tailings-ponds".into(),
+        "/account".into(),
+        "/admin/departments".into(),
+        "/admin/users".into(),
+        "/admin/audit".into(),
+        "/login".into(),
+        "/logout".into(),
+    ];
+    let mut failures = Vec::new();
+    for uri in &pages {
+        // Chinese by default.
+        let zh = get(&app, uri, Some(&admin), None).await;
+        assert_eq!(zh.status, StatusCode::OK, "{uri}: {}", zh.body);
+        assert!(zh.body.contains("<html lang=\"zh-CN\">"), "{uri}");
+        let h1 = interface_texts(&zh.body)
+            .into_iter()
+            .find(|t| t.starts_with("<h1>"))
+            .unwrap_or_else(|| panic!("{uri}: no <h1>"));
+        assert!(
+            h1.chars().any(is_cjk) || data.iter().any(|d| h1.contains(d.as_str())),
+            "{uri}: {h1}"
+        );
+        assert!(zh.body.contains(">首页<"), "{uri}: Chinese navigation");
+        for bad in unlabelled(&zh.body) {
+            failures.push(format!("{uri}: input without a label: {bad}"));
+        }
+        // English on request: no Chinese left in the interface texts once the data is taken out.
+        let sep = if uri.contains('?') { '&' } else { '?' };
+        let en = get(&app, &format!("{uri}{sep}lang=en"), Some(&admin), None).await;
+        assert_eq!(en.status, StatusCode::OK, "{uri}");
+        assert!(en.body.contains("<html lang=\"en\">"), "{uri}");
+        for text in interface_texts(&en.body) {
+            let mut rest = text.clone();
+            for d in &data {
+                rest = rest.replace(d.as_str(), "");
+            }
+            // The switch back to Chinese is written in Chinese on purpose.
+            let rest = rest.replace("中文", "");
+            if rest.chars().any(is_cjk) {
+                failures.push(format!("{uri}?lang=en: {text}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // One snapshot per kind of page not snapshotted above: a detail page, a form page and a
+    // classification run (map, tables); the dashboard, a county page and a list page are
+    // snapshotted by the tests above.
+    let point = get(&app, "/points/HL-A", Some(&admin), None).await;
+    insta::assert_snapshot!("point_detail", timeless(&redacted(&point.body, run)));
+    let form = get(&app, "/admin/departments", Some(&admin), None).await;
+    insta::assert_snapshot!("departments_form", timeless(&redacted(&form.body, run)));
+    let r = get(
+        &app,
+        &format!("/classification/runs/{run}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    insta::assert_snapshot!("classification_run", timeless(&redacted(&r.body, run)));
+}
+
+/// Times of day (`YYYY-MM-DD HH:MM`, as change histories show them) replaced by `[time]`.
+fn timeless(s: &str) -> String {
+    let c: Vec<char> = s.chars().collect();
+    let pattern = "dddd-dd-dd dd:dd";
+    let mut out = String::new();
+    let mut i = 0;
+    while i < c.len() {
+        let fits = i + pattern.len() <= c.len()
+            && pattern.chars().enumerate().all(|(k, p)| match p {
+                'd' => c[i + k].is_ascii_digit(),
+                p => c[i + k] == p,
+            });
+        if fits {
+            out.push_str("[time]");
+            i += pattern.len();
+            while i < c.len() && (c[i].is_ascii_digit() || c[i] == ':') {
+                i += 1;
+            }
+        } else {
+            out.push(c[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// WCAG 2.x relative luminance of `#rgb` or `#rrggbb`.
+fn luminance(hex: &str) -> f64 {
+    let h = hex.trim_start_matches('#');
+    let h: String = if h.len() == 3 {
+        h.chars().flat_map(|c| [c, c]).collect()
+    } else {
+        h.to_owned()
+    };
+    let ch = |i: usize| {
+        let v = f64::from(u8::from_str_radix(&h[i..i + 2], 16).unwrap()) / 255.0;
+        if v <= 0.039_28 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * ch(0) + 0.7152 * ch(2) + 0.0722 * ch(4)
+}
+
+fn contrast(a: &str, b: &str) -> f64 {
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+/// The colours of a property (`color`, or `background`/`background-color`) in a stylesheet.
+fn css_colours(css: &str, background: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, _) in css.match_indices("color:") {
+        let prev = css[..i].chars().next_back().unwrap_or(' ');
+        let is_bg = css[..i].ends_with("background-");
+        let is_text = matches!(prev, '{' | ';' | ' ' | '\n');
+        if (background && is_bg) || (!background && is_text && !is_bg) {
+            let v = css[i + 6..].trim_start();
+            let v = &v[..v.find([';', '}', ' ', '!']).unwrap()];
+            out.push(v.to_owned());
+        }
+    }
+    if background {
+        for (i, _) in css.match_indices("background:") {
+            let v = css[i + 11..].trim_start();
+            let v = &v[..v.find([';', '}', ' ', '!']).unwrap()];
+            out.push(v.to_owned());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn stylesheet_text_colours_meet_wcag_aa_on_every_background() {
+    // Conservative: every text colour of the stylesheet against every background it declares
+    // (and white, the page's), whatever element they meet on; WCAG AA for normal text is 4.5:1.
+    let css = include_str!("../static/soilwatch.css");
+    let text = css_colours(css, false);
+    let mut backgrounds = css_colours(css, true);
+    backgrounds.push("#fff".into());
+    assert!(text.len() >= 8, "{text:?}");
+    assert!(backgrounds.len() >= 3, "{backgrounds:?}");
+    let mut low = Vec::new();
+    for t in &text {
+        assert!(t.starts_with('#'), "text colour {t}: write colours as #hex");
+        for b in &backgrounds {
+            assert!(b.starts_with('#'), "background {b}: write colours as #hex");
+            let c = contrast(t, b);
+            if c < 4.5 {
+                low.push(format!("{t} on {b}: {c:.2}"));
+            }
+        }
+    }
+    assert!(low.is_empty(), "{low:?}");
+    // The check itself: black on white is 21:1, #777 on white fails AA (4.48).
+    assert!((contrast("#000", "#fff") - 21.0).abs() < 1e-9);
+    assert!(contrast("#777", "#fff") < 4.5);
+}
+
+#[tokio::test]
+async fn overdue_submissions_tile_equals_the_api_and_links_to_the_reminders() {
+    let app = TestApp::sqlite().await;
+    fixture(&app).await;
+    let admin = app.user_token("adm", Role::Administrator, None).await;
+    // A campaign for 2024 data due on 30 September 2025 (past): owed by two bureaus.
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::post("/api/v1/submission-campaigns")
+                .header("authorization", format!("Bearer {admin}"))
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    serde_json::json!({"year": 2024, "data_kind": "soil_quality",
+                        "due_on": "2025-09-30",
+                        "departments": ["eco-env-513400", "agri-513400"]})
+                    .to_string(),
+                ))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let api = json(&app, "/api/v1/submissions?year=2024", &admin).await;
+    let overdue = api["summary"]["total"]["overdue"].as_i64().unwrap();
+    let owed = api["summary"]["total"]["owed"].as_i64().unwrap();
+    assert_eq!((overdue, owed), (2, 2));
+    let r = get(&app, "/?year=2024", Some(&admin), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains(&format!(
+            "<div class=\"k\">2024 年逾期未报送</div><div class=\"v\"><a href=\"/submissions/reminders?year=2024\">{overdue}</a></div><div class=\"s\">应报送 {owed} 项；点击查看催报清单</div>"
+        )),
+        "{}",
+        r.body
+    );
+    let en = get(&app, "/?year=2024&lang=en", Some(&admin), None).await;
+    assert!(en.body.contains("2024 overdue submissions"));
+    // The reminders page it links to lists them.
+    let reminders = get(&app, "/submissions/reminders?year=2024", Some(&admin), None).await;
+    assert_eq!(reminders.status, StatusCode::OK);
+    // Another year has none; the public sees no tile.
+    let r = get(&app, "/?year=2023", Some(&admin), None).await;
+    assert!(r.body.contains("2023 年逾期未报送</div><div class=\"v\"><a href=\"/submissions/reminders?year=2023\">0</a>"));
+    let public = get(&app, "/?year=2024", None, None).await;
+    assert!(!public.body.contains("逾期未报送"));
+}
+
+#[tokio::test]
+async fn dashboard_numbers_follow_corrections_and_new_samples() {
+    // The dashboard keeps each sample's evaluation between requests; a corrected result, a new
+    // sample and a new result must show at once, equal to the API.
+    let app = TestApp::sqlite().await;
+    fixture(&app).await;
+    let token = app.user_token("v", Role::Viewer, None).await;
+    let page = |uri: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move { cells(row(&get(app, uri, Some(&token), None).await.body, "513402")) }
+    };
+    assert_eq!(
+        page("/?measure=exceedance&year=2024").await[1..3],
+        ["3", "1/2（50.0%）"]
+    );
+    // Correct HL-S-B's Cd from 2.5 to 0.3 (below 0.4): no sample above screening.
+    let s = app.store.get_sample("HL-S-B").await.unwrap();
+    let cd = s.results.iter().find(|r| r.result.analyte == "Cd").unwrap();
+    let mut fixed = cd.result.clone();
+    fixed.value = Some("0.3".parse().unwrap());
+    app.store
+        .update_result(cd.id, &fixed, &change("correction"))
+        .await
+        .unwrap();
+    let e = json(
+        &app,
+        &format!("/api/v1/samples/{}/evaluation", s.id),
+        &token,
+    )
+    .await;
+    assert_eq!(
+        e["evaluation"]["exceed_screening"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        page("/?measure=exceedance&year=2024").await[1..3],
+        ["3", "0/2（0.0%）"]
+    );
+    // A new farmland soil sample above screening (Cd 1.0 at pH 6.0).
+    let metals = [
+        ("Cd", "1.0"),
+        ("Hg", "0.1"),
+        ("As", "10"),
+        ("Pb", "30"),
+        ("Cr", "80"),
+        ("pH", "6.0"),
+    ];
+    app.store
+        .insert_samples(
+            &[conformance::sample(
+                "HL-S-C",
+                Some("HL-A"),
+                "513402",
+                Medium::Soil,
+                "2024-10-01",
+                &metals,
+            )],
+            &change("late"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        page("/?measure=exceedance&year=2024").await[1..3],
+        ["4", "1/3（33.3%）"]
+    );
+    let api = json(
+        &app,
+        "/api/v1/samples?division=513402&from=2024-01-01&to=2024-12-31",
+        &token,
+    )
+    .await;
+    assert_eq!(api.as_array().unwrap().len(), 4);
 }

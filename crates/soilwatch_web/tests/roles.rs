@@ -295,7 +295,8 @@ async fn every_role_on_every_route_of_the_table() {
             .replace("{unit}", "RU-1")
             .replace("{submission}", &submission.to_string())
             .replace("{dataset}", "farmland_classification")
-            .replace("{request}", &request.to_string());
+            .replace("{request}", &request.to_string())
+            .replace("{user}", "roles-new");
         for ((who, token), expected) in columns.iter().zip(&cells[2..]) {
             let mut headers = Vec::new();
             if let Some(t) = token {
@@ -322,6 +323,15 @@ async fn every_role_on_every_route_of_the_table() {
                     body
                 }
                 ("GET", _) => Body::empty(),
+                ("POST", "/admin/users") => {
+                    headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+                    Body::from("username=roles-new&display_name=x&role=viewer&department=")
+                }
+                ("POST", "/admin/departments") | ("POST", "/admin/departments/{dept}") => {
+                    headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+                    Body::from("code=roles-page&name=%E4%BC%9A%E7%90%86&division=513402")
+                }
+                ("POST", r) if r.starts_with("/admin/users/") => Body::empty(),
                 ("POST", "/submissions/{submission}/review") => {
                     headers.push(("content-type", "application/x-www-form-urlencoded".into()));
                     Body::from("decision=accept")

@@ -66,6 +66,10 @@ pub struct DepartmentWriteRequest {
     pub name: String,
     /// Division code (GB/T 2260), prefecture or county.
     pub division: String,
+    /// Level, `prefecture` (州级) or `county` (县级); optional: when given it must match the
+    /// division's level.
+    #[serde(default)]
+    pub level: Option<String>,
     /// Why (default "新建部门 / department created" or "修改部门 / department edited").
     pub reason: Option<String>,
 }
@@ -76,41 +80,98 @@ pub async fn to_department(
     code: &str,
     r: &DepartmentWriteRequest,
 ) -> ApiResult<Department> {
+    department_fields(state, code, r).await.map_err(|errors| {
+        ApiError::Unprocessable(
+            errors
+                .into_iter()
+                .map(|(_, m)| m)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })
+}
+
+/// Check a department's fields; the errors name their field (`code`, `name`, `level`,
+/// `division`), so a page shows each next to its input.
+pub async fn department_fields(
+    state: &AppState,
+    code: &str,
+    r: &DepartmentWriteRequest,
+) -> Result<Department, Vec<(&'static str, String)>> {
     let mut errors = Vec::new();
     let code = code.trim();
     if code.is_empty()
         || code.len() > 64
         || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
-        errors.push(format!(
+        errors.push(("code", format!(
             "字段 code / field code: 部门代码须为 1–64 个字母、数字或 - / 1–64 letters, digits or -, found '{code}'"
-        ));
+        )));
     }
     if r.name.trim().is_empty() {
-        errors.push("字段 name / field name: 名称不能为空 / a department needs a name".to_owned());
+        errors.push((
+            "name",
+            "字段 name / field name: 名称不能为空 / a department needs a name".to_owned(),
+        ));
+    } else if r.name.trim().chars().count() > 100 {
+        errors.push((
+            "name",
+            "字段 name / field name: 名称至多 100 个字符 / at most 100 characters".to_owned(),
+        ));
     }
+    let level = match r.level.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some("prefecture") => Some(DivisionLevel::Prefecture),
+        Some("county") => Some(DivisionLevel::County),
+        Some(other) => {
+            errors.push(("level", format!(
+                "字段 level / field level: 无法识别 '{other}'（应为 prefecture 州级或 county 县级）/ \
+                 unknown '{other}' (expected prefecture or county)"
+            )));
+            None
+        }
+    };
     let division = match super::parse_division(r.division.trim()) {
         Ok(d) => match state.store.get_division(d).await {
             Ok(div) if div.level != DivisionLevel::Province => Some(div),
             Ok(_) => {
-                errors.push("字段 division / field division: 须为州或县级 / must be the prefecture or a county".into());
+                errors.push(("division", "字段 division / field division: 须为州或县级 / must be the prefecture or a county".into()));
                 None
             }
             Err(_) => {
-                errors.push(format!(
-                    "字段 division / field division: 没有行政区 {d} / no division {d}"
+                errors.push((
+                    "division",
+                    format!("字段 division / field division: 没有行政区 {d} / no division {d}"),
                 ));
                 None
             }
         },
         Err(e) => {
-            errors.push(format!(
-                "字段 division / field division: {}",
-                crate::pages::message(&e)
+            errors.push((
+                "division",
+                format!(
+                    "字段 division / field division: {}",
+                    crate::pages::message(&e)
+                ),
             ));
             None
         }
     };
+    if let (Some(div), Some(level)) = (&division, level) {
+        if div.level != level {
+            errors.push((
+                "level",
+                format!(
+                "字段 level / field level: 行政区 {} 是{}，与所选级别不符 / division {} is {}, not \
+                 the level chosen",
+                div.code,
+                if div.level == DivisionLevel::County { "县级" } else { "州级" },
+                div.code,
+                if div.level == DivisionLevel::County { "a county" } else { "the prefecture" },
+            ),
+            ));
+        }
+    }
     match (division, errors.is_empty()) {
         (Some(div), true) => Ok(Department {
             code: code.to_owned(),
@@ -118,7 +179,7 @@ pub async fn to_department(
             level: div.level,
             division: div.code,
         }),
-        _ => Err(ApiError::Unprocessable(errors.join("; "))),
+        _ => Err(errors),
     }
 }
 

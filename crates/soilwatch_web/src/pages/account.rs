@@ -29,6 +29,16 @@ pub struct TokenForm {
     pub name: String,
 }
 
+impl AccountPage {
+    /// The role in the current language.
+    pub fn role_name(&self) -> &'static str {
+        self.me
+            .role
+            .parse::<Role>()
+            .map_or("—", super::i18n::role_name)
+    }
+}
+
 async fn page(state: &AppState, actor: &Actor, new_token: Option<String>) -> PageResult {
     render(&AccountPage {
         demo: demo_present(state).await?,

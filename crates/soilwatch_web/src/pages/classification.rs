@@ -95,9 +95,10 @@ fn unit_map(
         d
     };
     let mut out = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="-5 -5 {w:.0} {h:.0}" width="{w:.0}" height="{h:.0}" role="img" aria-label="评价单元分类图">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="-5 -5 {w:.0} {h:.0}" width="{w:.0}" height="{h:.0}" role="img" aria-label="{label}">"#,
         w = width + 10.0,
-        h = height + 10.0
+        h = height + 10.0,
+        label = super::i18n::t("评价单元分类图", "Map of the evaluation units by class")
     );
     for c in counties {
         let _ = write!(
@@ -144,7 +145,8 @@ pub async fn classification_page(State(state): State<AppState>, Path(id): Path<i
                 format!(
                     "{} {}",
                     u.unit.unit_code,
-                    fc.map(|c| c.name_cn()).unwrap_or("未分类")
+                    fc.map(|c| super::i18n::t(c.name_cn(), c.name_en()))
+                        .unwrap_or(super::i18n::t("未分类", "unclassified"))
                 ),
             ))
         })
@@ -168,7 +170,11 @@ pub async fn classification_page(State(state): State<AppState>, Path(id): Path<i
             )
         })
         .collect();
-    let name = |c: Option<UnitClass>| c.map(|c| c.name_cn()).unwrap_or("—").to_owned();
+    let name = |c: Option<UnitClass>| {
+        c.map(|c| super::i18n::t(c.name_cn(), c.name_en()))
+            .unwrap_or("—")
+            .to_owned()
+    };
     let units = rl
         .units
         .iter()

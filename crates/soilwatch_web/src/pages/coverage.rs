@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use soilwatch_core::{ControlLevel, DivisionCode, PointType};
 use soilwatch_store::CoverageReport;
 
+use super::i18n::{named, t};
 use super::svg::{county_map, coverage_fill, MapCounty};
 use super::{demo_present, render, PageResult};
 use crate::api::network::{coverage, CoverageQuery};
@@ -25,7 +26,7 @@ pub struct StaleRow {
     pub code: String,
     pub name: String,
     pub county: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub last: String,
 }
 
@@ -36,10 +37,10 @@ pub struct CoveragePage {
     pub years: u32,
     pub report: CoverageReport,
     pub map_svg: String,
-    pub type_names: Vec<&'static str>,
-    pub level_names: Vec<&'static str>,
+    pub type_names: Vec<String>,
+    pub level_names: Vec<String>,
     pub rows: Vec<CountyRow>,
-    pub gaps: Vec<(&'static str, String)>,
+    pub gaps: Vec<(String, String)>,
     pub stale: Vec<StaleRow>,
     pub stale_more: usize,
 }
@@ -89,9 +90,9 @@ pub async fn coverage_page(
             missing: c
                 .core_types_missing
                 .iter()
-                .map(|t| t.name_cn())
+                .map(|t| named(t.name_cn(), t.code()))
                 .collect::<Vec<_>>()
-                .join("、"),
+                .join(t("、", ", ")),
         })
         .collect();
     let gaps = report
@@ -99,7 +100,7 @@ pub async fn coverage_page(
         .iter()
         .map(|g| {
             (
-                g.point_type.name_cn(),
+                named(g.point_type.name_cn(), g.point_type.code()),
                 g.counties
                     .iter()
                     .map(|c| name(*c))
@@ -116,11 +117,11 @@ pub async fn coverage_page(
             code: p.code.clone(),
             name: p.name.clone(),
             county: name(p.division),
-            kind: p.point_type.name_cn(),
+            kind: named(p.point_type.name_cn(), p.point_type.code()),
             last: p
                 .last_sampled_on
                 .map(|d| d.to_string())
-                .unwrap_or_else(|| "从未采样".into()),
+                .unwrap_or_else(|| t("从未采样", "never").into()),
         })
         .collect();
     let page = CoveragePage {
@@ -128,8 +129,14 @@ pub async fn coverage_page(
         years: q.years.unwrap_or(3),
         stale_more: report.stale_points.len().saturating_sub(STALE_SHOWN),
         map_svg,
-        type_names: PointType::ALL.iter().map(|t| t.name_cn()).collect(),
-        level_names: ControlLevel::ALL.iter().map(|l| l.name_cn()).collect(),
+        type_names: PointType::ALL
+            .iter()
+            .map(|p| named(p.name_cn(), p.code()))
+            .collect(),
+        level_names: ControlLevel::ALL
+            .iter()
+            .map(|c| named(c.name_cn(), c.code()))
+            .collect(),
         rows,
         gaps,
         stale,

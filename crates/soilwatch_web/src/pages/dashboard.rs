@@ -175,6 +175,8 @@ pub struct Tile {
     pub label: String,
     pub value: String,
     pub note: String,
+    /// Where the value links to.
+    pub href: Option<String>,
 }
 
 /// A row of the county table.
@@ -220,6 +222,7 @@ const CLASSES: [UnitClass; 3] = [
 
 fn tiles(o: &Overview, l: Lang) -> Vec<Tile> {
     let mut t = vec![Tile {
+        href: None,
         label: l.t("在用监测点位", "Active monitoring points").into(),
         value: o.points().to_string(),
         note: l
@@ -230,6 +233,7 @@ fn tiles(o: &Overview, l: Lang) -> Vec<Tile> {
             .into(),
     }];
     t.push(Tile {
+        href: None,
         label: format!("{} {}", o.year, l.t("年样品", "samples")),
         value: o.samples().map_or_else(
             || l.t("登录后可见", "sign in to see").into(),
@@ -251,6 +255,7 @@ fn tiles(o: &Overview, l: Lang) -> Vec<Tile> {
     for c in CLASSES {
         let a = o.classes.of(c);
         t.push(Tile {
+            href: None,
             label: class_name(c, l).into(),
             value: format!(
                 "{} {}",
@@ -279,7 +284,20 @@ fn tiles(o: &Overview, l: Lang) -> Vec<Tile> {
             )
         })
         .collect();
+    if let Some((overdue, owed)) = o.overdue {
+        t.push(Tile {
+            href: Some(format!("/submissions/reminders?year={}", o.year)),
+            label: format!("{} {}", o.year, l.t("年逾期未报送", "overdue submissions")),
+            value: overdue.to_string(),
+            note: format!(
+                "{} {owed} {}",
+                l.t("应报送", "of"),
+                l.t("项；点击查看催报清单", "owed; open the reminders")
+            ),
+        });
+    }
     t.push(Tile {
+        href: None,
         label: l.t("污染地块", "Contaminated plots").into(),
         value: o.plots.len().to_string(),
         note: if plots.is_empty() {
@@ -435,7 +453,7 @@ pub async fn dashboard_page(
         measures: measure_options(p.measure, signed_in, l),
         map_svg,
         bars_svg: bars(
-            &format!("{}：{measure_name}", l.t("各县（市）", "Counties")),
+            &format!("{}{measure_name}", l.t("各县（市）：", "Counties: ")),
             &bar_rows,
             "#3182bd",
         ),

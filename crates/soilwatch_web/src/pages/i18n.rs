@@ -140,6 +140,43 @@ pub fn nav() -> String {
     out
 }
 
+/// A text in the language of the request being handled: for templates and page code that do not
+/// carry a [`Lang`] (`{{ crate::pages::i18n::t("用户", "Users") }}`).
+pub fn t<'a>(zh: &'a str, en: &'a str) -> &'a str {
+    Lang::current().t(zh, en)
+}
+
+/// A coded value's name in the current language: the Chinese name, or in English its code with
+/// spaces (`detailed_survey` → "detailed survey"), for the enumerations that have no English name.
+pub fn named(cn: &str, code: &str) -> String {
+    match Lang::current() {
+        Lang::Zh => cn.to_owned(),
+        Lang::En => code.replace('_', " "),
+    }
+}
+
+/// A role's name in the current language.
+pub fn role_name(r: soilwatch_store::Role) -> &'static str {
+    use soilwatch_store::Role;
+    let l = Lang::current();
+    match r {
+        Role::Administrator => l.t(r.name_cn(), "administrator"),
+        Role::DataOfficer => l.t(r.name_cn(), "data officer"),
+        Role::Reviewer => l.t(r.name_cn(), "reviewer"),
+        Role::Viewer => l.t(r.name_cn(), "viewer"),
+    }
+}
+
+/// A bilingual message `中文 / English` (as the store and the API write them) in the current
+/// language: the part before the first ` / ` in Chinese, the rest in English. A message without
+/// ` / ` is shown whole.
+pub fn pick(msg: &str) -> String {
+    match msg.split_once(" / ") {
+        Some((zh, en)) => Lang::current().t(zh, en).to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
 /// The `lang` attribute of the current page (`base.html`).
 pub fn html_lang() -> &'static str {
     Lang::current().html()

@@ -11,7 +11,7 @@ use axum::Json;
 use soilwatch_core::{ControlLevel, DivisionLevel, Medium, PointType};
 use soilwatch_store::RiskAreaCategory;
 
-use super::i18n::Lang;
+use super::i18n::{named, Lang};
 use super::{demo_present, or_dash, render, PageResult};
 use crate::api::catalogue::guard_rows;
 use crate::api::find::{FindParams, Format};
@@ -192,7 +192,7 @@ fn medium_field(l: Lang, q: &FindParams) -> Field {
         l,
         Medium::ALL
             .iter()
-            .map(|m| (m.code().to_owned(), m.name_cn().to_owned())),
+            .map(|m| (m.code().to_owned(), named(m.name_cn(), m.code()))),
     )
 }
 
@@ -221,9 +221,13 @@ pub async fn points_page(
                 link(p.code.clone(), format!("/points/{}", p.code)),
                 text(p.name.clone()),
                 link(name(p.division), format!("/counties/{}", p.division)),
-                text(p.point_type.name_cn()),
-                text(p.control_level.name_cn()),
-                text(or_dash(r.point.risk_area().map(|c| c.name_cn().to_owned()))),
+                text(named(p.point_type.name_cn(), p.point_type.code())),
+                text(named(p.control_level.name_cn(), p.control_level.code())),
+                text(or_dash(
+                    r.point
+                        .risk_area()
+                        .map(|c| l.t(c.name_cn(), c.name_en()).to_owned()),
+                )),
                 text(format!("{:.5}, {:.5}", p.location.lon(), p.location.lat())),
                 text(if p.retired_on.is_some() {
                     l.t("已撤销", "retired")
@@ -260,7 +264,7 @@ pub async fn points_page(
                 l,
                 PointType::ALL
                     .iter()
-                    .map(|t| (t.code().to_owned(), t.name_cn().to_owned())),
+                    .map(|t| (t.code().to_owned(), named(t.name_cn(), t.code()))),
             ),
             select(
                 "control_level",
@@ -269,16 +273,19 @@ pub async fn points_page(
                 l,
                 ControlLevel::ALL
                     .iter()
-                    .map(|t| (t.code().to_owned(), t.name_cn().to_owned())),
+                    .map(|t| (t.code().to_owned(), named(t.name_cn(), t.code()))),
             ),
             select(
                 "risk_category",
                 l.t("风险区类别", "Risk-area category"),
                 q.risk_category.as_ref(),
                 l,
-                RiskAreaCategory::ALL
-                    .iter()
-                    .map(|c| (c.code().to_owned(), c.name_cn().to_owned())),
+                RiskAreaCategory::ALL.iter().map(|c| {
+                    (
+                        c.code().to_owned(),
+                        l.t(c.name_cn(), c.name_en()).to_owned(),
+                    )
+                }),
             ),
             select(
                 "status",
@@ -391,9 +398,11 @@ pub async fn samples_page(
                     None => text("—"),
                 },
                 text(s.sample.division.to_string()),
-                text(s.sample.medium.name_cn()),
+                text(named(s.sample.medium.name_cn(), s.sample.medium.code())),
                 text(s.sample.sampled_on.to_string()),
-                text(or_dash(s.sample.land_use.map(|u| u.name_cn().to_owned()))),
+                text(or_dash(
+                    s.sample.land_use.map(|u| named(u.name_cn(), u.code())),
+                )),
                 text(or_dash(s.sample.crop.clone())),
                 text(or_dash(s.sample.lab.clone())),
             ]
@@ -478,7 +487,7 @@ pub async fn results_page(
                     None => text("—"),
                 },
                 text(r.row.division.to_string()),
-                text(r.row.medium.name_cn()),
+                text(named(r.row.medium.name_cn(), r.row.medium.code())),
                 text(r.row.sampled_on.to_string()),
                 text(a.analyte.clone()),
                 text(value),

@@ -25,6 +25,7 @@ use soilwatch_store::classification_service::run_list;
 use soilwatch_store::registry::RegistryQuery;
 use soilwatch_store::registry_enterprise::{EnterprisePublic, EnterpriseStatus};
 use soilwatch_store::registry_plot::{Plot, PlotStage};
+use soilwatch_store::sample_digest::{SampleDigest, SampleFingerprint};
 use soilwatch_store::{FindQuery, FindSort, RunRecord, StoredResult, StoredSample};
 
 use super::PageError;
@@ -121,6 +122,9 @@ pub struct Overview {
     pub plots_by_stage: Vec<(PlotStage, usize)>,
     pub enterprises: Vec<EnterprisePublic>,
     pub signed_in: bool,
+    /// Submissions of the year overdue and owed (`GET /api/v1/submissions?year=`: the summary's
+    /// total, or the county's tally on a county page); signed-in users only.
+    pub overdue: Option<(i64, i64)>,
 }
 
 impl Overview {
@@ -187,7 +191,98 @@ pub fn year_range(year: i32) -> (Option<NaiveDate>, Option<NaiveDate>) {
     )
 }
 
-/// Samples of the year per county, and soil samples evaluated / above a screening value.
+/// What the dashboard keeps of each sample's evaluation (farmland soil against GB 15618-2018,
+/// exactly as `GET /api/v1/samples/{id}/evaluation`): `None` when the sample gets no class,
+/// otherwise whether an item is above its risk screening value; with the fingerprint of the sample
+/// and its results it was computed from ([`SampleDigestStore`]). A changed fingerprint (re-import,
+/// corrected, added or removed result) makes the sample evaluated again on the next request; so
+/// the dashboard reads one light row per sample of the year per request and evaluates only what
+/// changed. Kept in memory per server process: several processes each keep their own, and a
+/// restart starts empty.
+#[derive(Debug, Default)]
+pub struct EvaluationCache {
+    by_sample: std::sync::Mutex<HashMap<i64, (SampleFingerprint, Option<bool>)>>,
+}
+
+impl EvaluationCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (SampleFingerprint, Option<bool>)>> {
+        // A panic while holding the lock leaves a map of complete entries: keep using it.
+        self.by_sample
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// How many samples are kept (tests).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A sample's evaluation as the dashboard counts it (see [`EvaluationCache`]).
+fn farmland_evaluation(stored: &StoredSample) -> Option<bool> {
+    stored.sample.land_use.and_then(|l| l.farmland_group())?;
+    match evaluate_stored(stored, &EvaluationQuery::default()) {
+        Ok((_, Evaluation::Soil(e))) if e.class.is_some() => Some(!e.exceed_screening.is_empty()),
+        _ => None,
+    }
+}
+
+/// Evaluate the samples `wanted` of the year in `scope`, reading the year's samples and results
+/// in bulk (when many changed, e.g. the first request).
+async fn evaluate_bulk(
+    state: &AppState,
+    scope: Option<DivisionCode>,
+    year: i32,
+    wanted: &std::collections::HashSet<i64>,
+) -> Result<HashMap<i64, Option<bool>>, PageError> {
+    let (from, to) = year_range(year);
+    let soil = FindQuery {
+        division: scope,
+        from,
+        to,
+        medium: Some(Medium::Soil),
+        ..FindQuery::default()
+    };
+    let samples = all_samples(state, soil.clone()).await?;
+    let mut by_sample: HashMap<i64, Vec<StoredResult>> = HashMap::new();
+    for r in all_results(state, soil).await? {
+        if wanted.contains(&r.row.sample_id) {
+            by_sample
+                .entry(r.row.sample_id)
+                .or_default()
+                .push(StoredResult {
+                    id: r.row.result_id,
+                    version: 0,
+                    result: r.row.result,
+                });
+        }
+    }
+    Ok(samples
+        .into_iter()
+        .filter(|s| wanted.contains(&s.id))
+        .map(|s| {
+            let stored = StoredSample {
+                id: s.id,
+                version: s.version,
+                batch: None,
+                results: by_sample.remove(&s.id).unwrap_or_default(),
+                sample: s.sample,
+            };
+            (s.id, farmland_evaluation(&stored))
+        })
+        .collect())
+}
+
+/// Below this many changed samples, read them one by one rather than the whole year.
+const ONE_BY_ONE: usize = 64;
+
+/// Samples of the year per county, and soil samples evaluated / above a screening value: one
+/// aggregate query for the year's samples ([`SampleDigestStore::sample_digests`]) and the
+/// evaluations kept in [`EvaluationCache`], recomputed only for changed samples.
 async fn sample_counts(
     state: &AppState,
     scope: Option<DivisionCode>,
@@ -199,57 +294,65 @@ async fn sample_counts(
     ),
     PageError,
 > {
-    let (from, to) = year_range(year);
-    let base = FindQuery {
-        division: scope,
-        from,
-        to,
-        ..FindQuery::default()
+    let (Some(from), Some(to)) = year_range(year) else {
+        return Ok(Default::default());
     };
-    let samples = all_samples(state, base.clone()).await?;
-    let mut counts: HashMap<DivisionCode, i64> = HashMap::new();
-    for s in &samples {
-        *counts.entry(s.sample.division).or_default() += 1;
-    }
-    let soil = FindQuery {
-        medium: Some(Medium::Soil),
-        ..base
-    };
-    let mut by_sample: HashMap<i64, Vec<StoredResult>> = HashMap::new();
-    for r in all_results(state, soil).await? {
-        by_sample
-            .entry(r.row.sample_id)
-            .or_default()
-            .push(StoredResult {
-                id: r.row.result_id,
-                version: 0,
-                result: r.row.result,
-            });
-    }
-    let mut soil_counts: HashMap<DivisionCode, (i64, i64)> = HashMap::new();
-    for s in samples
+    let digests: Vec<SampleDigest> = state
+        .store
+        .sample_digests(from, to)
+        .await?
         .into_iter()
-        .filter(|s| s.sample.medium == Medium::Soil)
-    {
-        if s.sample.land_use.and_then(|l| l.farmland_group()).is_none() {
-            continue;
-        }
-        let stored = StoredSample {
-            id: s.id,
-            version: s.version,
-            batch: None,
-            results: by_sample.remove(&s.id).unwrap_or_default(),
-            sample: s.sample,
-        };
-        if let Ok((_, Evaluation::Soil(e))) = evaluate_stored(&stored, &EvaluationQuery::default())
-        {
-            if e.class.is_some() {
-                let c = soil_counts.entry(stored.sample.division).or_default();
-                c.0 += 1;
-                if !e.exceed_screening.is_empty() {
-                    c.1 += 1;
+        .filter(|d| scope.is_none_or(|s| division_covers(s, d.division)))
+        .collect();
+    let mut counts: HashMap<DivisionCode, i64> = HashMap::new();
+    for d in &digests {
+        *counts.entry(d.division).or_default() += 1;
+    }
+    let farmland_soil: Vec<&SampleDigest> = digests
+        .iter()
+        .filter(|d| {
+            d.medium == Medium::Soil && d.land_use.and_then(|l| l.farmland_group()).is_some()
+        })
+        .collect();
+    let changed: std::collections::HashSet<i64> = {
+        let cache = state.evaluations.lock();
+        farmland_soil
+            .iter()
+            .filter(|d| cache.get(&d.id).map(|(f, _)| f) != Some(&d.fingerprint))
+            .map(|d| d.id)
+            .collect()
+    };
+    if !changed.is_empty() {
+        let fresh = if changed.len() <= ONE_BY_ONE {
+            let mut out = HashMap::new();
+            for id in &changed {
+                match state.store.get_sample_by_id(*id).await {
+                    Ok(s) => {
+                        out.insert(*id, farmland_evaluation(&s));
+                    }
+                    // Deleted since the digest: counted as not evaluated this once.
+                    Err(soilwatch_store::StoreError::NotFound { .. }) => {}
+                    Err(e) => return Err(e.into()),
                 }
             }
+            out
+        } else {
+            evaluate_bulk(state, scope, year, &changed).await?
+        };
+        let mut cache = state.evaluations.lock();
+        for d in &farmland_soil {
+            if let Some(e) = fresh.get(&d.id) {
+                cache.insert(d.id, (d.fingerprint, *e));
+            }
+        }
+    }
+    let mut soil_counts: HashMap<DivisionCode, (i64, i64)> = HashMap::new();
+    let cache = state.evaluations.lock();
+    for d in farmland_soil {
+        if let Some((_, Some(over))) = cache.get(&d.id) {
+            let c = soil_counts.entry(d.division).or_default();
+            c.0 += 1;
+            c.1 += i64::from(*over);
         }
     }
     Ok((counts, soil_counts))
@@ -349,6 +452,29 @@ pub async fn overview(
             }
         })
         .collect();
+    let overdue = if signed_in {
+        let r = crate::api::submissions::overview(
+            state,
+            &crate::api::submissions::SubmissionListQuery {
+                year: Some(year),
+                ..Default::default()
+            },
+        )
+        .await?;
+        Some(match scope {
+            None => (r.summary.total.overdue, r.summary.total.owed),
+            Some(c) => {
+                let key = c.to_string();
+                r.summary
+                    .by_county
+                    .iter()
+                    .filter(|t| t.key == key)
+                    .fold((0, 0), |a, t| (a.0 + t.overdue, a.1 + t.owed))
+            }
+        })
+    } else {
+        None
+    };
     let plots_by_stage = PlotStage::ALL
         .iter()
         .map(|s| (*s, plots.iter().filter(|p| p.status == *s).count()))
@@ -362,5 +488,6 @@ pub async fn overview(
         plots_by_stage,
         enterprises,
         signed_in,
+        overdue,
     })
 }

@@ -11,6 +11,7 @@ use soilwatch_core::{AnalyteCatalogue, Medium, MonitoringPoint, Unit};
 use soilwatch_standards::{PhBand, SoilEngine};
 use soilwatch_store::{Entity, FindQuery, FindSort, FoundResult};
 
+use super::i18n::{named, t};
 use super::svg::{time_series, ChartPoint};
 use super::{demo_present, or_dash, render, PageResult};
 use crate::api::catalogue::guard_rows;
@@ -20,7 +21,7 @@ use crate::AppState;
 pub struct SampleRow {
     pub id: i64,
     pub code: String,
-    pub medium: &'static str,
+    pub medium: String,
     pub date: String,
     pub crop: String,
     pub lab: String,
@@ -45,8 +46,8 @@ pub struct Chart {
 pub struct PointPage {
     pub demo: bool,
     pub p: MonitoringPoint,
-    pub kind: &'static str,
-    pub level: &'static str,
+    pub kind: String,
+    pub level: String,
     pub county: String,
     pub lon: String,
     pub lat: String,
@@ -114,26 +115,40 @@ fn charts(point: &MonitoringPoint, results: &[FoundResult]) -> Vec<Chart> {
                 })
                 .collect();
             let mut refs = Vec::new();
-            let mut caption = format!("{}，{}（{} 个结果）", medium.name_cn(), name, pts.len());
+            let mut caption = format!(
+                "{}, {} ({} {})",
+                named(medium.name_cn(), medium.code()),
+                name,
+                pts.len(),
+                t("个结果", "results")
+            );
             let same_unit = rows.iter().all(|r| r.row.result.unit == Unit::MgPerKg);
             if let (Medium::Soil, Some(g), Some(e), true) = (medium, group, engine, same_unit) {
                 if let Some((Some(s), intervention)) = e.farmland_thresholds(&analyte, g, band) {
                     if let Some(s) = s.to_f64() {
-                        refs.push(("筛选值".to_owned(), s, "#c62828"));
+                        refs.push((t("筛选值", "screening value").to_owned(), s, "#c62828"));
                     }
                     let max = pts.iter().map(|p| p.value).fold(0.0, f64::max);
                     if let Some(i) = intervention.and_then(|i| i.to_f64()) {
                         if max > refs.first().map_or(f64::MAX, |r| r.1) {
-                            refs.push(("管制值".to_owned(), i, "#4a148c"));
+                            refs.push((t("管制值", "intervention value").to_owned(), i, "#4a148c"));
                         }
                     }
                     caption.push_str(&format!(
-                        "；红色虚线为 GB 15618-2018 风险筛选值（{}，{}）",
+                        "{} ({}, {})",
+                        t(
+                            "；红色虚线为 GB 15618-2018 风险筛选值",
+                            "; the red dashed line is the GB 15618-2018 risk screening value"
+                        ),
                         g.code(),
-                        band.map_or("pH 缺失，取各 pH 段最低值".to_owned(), |b| format!(
-                            "pH {}",
-                            b.label()
-                        ))
+                        band.map_or(
+                            t(
+                                "pH 缺失，取各 pH 段最低值",
+                                "no pH: the lowest of the pH bands"
+                            )
+                            .to_owned(),
+                            |b| format!("pH {}", b.label())
+                        )
                     ));
                 }
             }
@@ -180,13 +195,21 @@ pub async fn point_page(
     let history = state.store.history(Entity::Point, &code).await?;
     let page = PointPage {
         demo: demo_present(&state).await?,
-        kind: p.point_type.name_cn(),
-        level: p.control_level.name_cn(),
+        kind: named(p.point_type.name_cn(), p.point_type.code()),
+        level: named(p.control_level.name_cn(), p.control_level.code()),
         county,
         lon: format!("{:.6}", p.location.lon()),
         lat: format!("{:.6}", p.location.lat()),
-        land_use: or_dash(p.land_use.map(|l| format!("{} {}", l.code(), l.name_cn()))),
-        risk: or_dash(rec.point.risk_area().map(|c| c.name_cn().to_owned())),
+        land_use: or_dash(p.land_use.map(|l| {
+            format!("{} {}", l.code(), t(l.name_cn(), ""))
+                .trim_end()
+                .to_owned()
+        })),
+        risk: or_dash(
+            rec.point
+                .risk_area()
+                .map(|c| t(c.name_cn(), c.name_en()).to_owned()),
+        ),
         watched: or_dash(
             [
                 rec.point.watched_enterprise.clone(),
@@ -205,7 +228,7 @@ pub async fn point_page(
             .map(|s| SampleRow {
                 id: s.id,
                 code: s.sample.code,
-                medium: s.sample.medium.name_cn(),
+                medium: named(s.sample.medium.name_cn(), s.sample.medium.code()),
                 date: s.sample.sampled_on.to_string(),
                 crop: or_dash(s.sample.crop),
                 lab: or_dash(s.sample.lab),

@@ -63,7 +63,7 @@ pub async fn plots_page(
         rows,
         stages: PlotStage::ALL
             .iter()
-            .map(|s| (s.code(), s.name_cn()))
+            .map(|s| (s.code(), super::i18n::t(s.name_cn(), s.name_en())))
             .collect(),
     })
 }
@@ -180,7 +180,7 @@ pub async fn plot_page(State(state): State<AppState>, Path(code): Path<String>) 
         evaluation,
         uses: IntendedUse::ALL
             .iter()
-            .map(|u| (u.code(), u.name_cn()))
+            .map(|u| (u.code(), super::i18n::t(u.name_cn(), u.name_en())))
             .collect(),
     })
 }
@@ -223,7 +223,7 @@ pub async fn plot_gate_page(
         answer,
         uses: IntendedUse::ALL
             .iter()
-            .map(|u| (u.code(), u.name_cn()))
+            .map(|u| (u.code(), super::i18n::t(u.name_cn(), u.name_en())))
             .collect(),
         missing,
     })

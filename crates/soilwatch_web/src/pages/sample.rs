@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use soilwatch_core::{AnalyteCatalogue, Sample};
 use soilwatch_store::Entity;
 
+use super::i18n::{named, t};
 use super::{demo_present, or_dash, render, PageResult};
 use crate::api::samples::{evaluate_stored, Evaluation, EvaluationQuery};
 use crate::auth::Actor;
@@ -17,7 +18,7 @@ pub struct ResultRow {
     pub value: String,
     pub unit: String,
     pub dl: String,
-    pub qualifier: &'static str,
+    pub qualifier: String,
     pub method: String,
     pub version: i64,
 }
@@ -36,7 +37,7 @@ pub struct SamplePage {
     pub demo: bool,
     pub id: i64,
     pub s: Sample,
-    pub medium: &'static str,
+    pub medium: String,
     pub land_use: String,
     pub crop: String,
     pub depth: String,
@@ -68,13 +69,12 @@ pub async fn sample_page(
     let mut page = SamplePage {
         demo: demo_present(&state).await?,
         id,
-        medium: stored.sample.medium.name_cn(),
-        land_use: or_dash(
-            stored
-                .sample
-                .land_use
-                .map(|l| format!("{} {}", l.code(), l.name_cn())),
-        ),
+        medium: named(stored.sample.medium.name_cn(), stored.sample.medium.code()),
+        land_use: or_dash(stored.sample.land_use.map(|l| {
+            format!("{} {}", l.code(), t(l.name_cn(), ""))
+                .trim_end()
+                .to_owned()
+        })),
         crop: or_dash(stored.sample.crop.clone()),
         depth: or_dash(stored.sample.depth_cm.map(|(a, b)| format!("{a}–{b} cm"))),
         lab: or_dash(stored.sample.lab.clone()),
@@ -91,9 +91,9 @@ pub async fn sample_page(
                 unit: r.result.unit.symbol().to_owned(),
                 dl: or_dash(r.result.detection_limit.map(|v| v.to_string())),
                 qualifier: if r.result.is_non_detect() {
-                    "未检出"
+                    t("未检出", "not detected").to_owned()
                 } else {
-                    "检出"
+                    t("检出", "detected").to_owned()
                 },
                 method: or_dash(r.result.method.clone()),
                 version: r.version,
@@ -128,24 +128,28 @@ pub async fn sample_page(
             page.ruleset = ruleset;
             page.eval_class = e
                 .class
-                .map(|c| c.name_cn().to_owned())
-                .unwrap_or_else(|| "无法分类".into());
+                .map(|c| named(c.name_cn(), c.code()))
+                .unwrap_or_else(|| t("无法分类", "cannot be classed").into());
             page.eval_rule = e.rule;
             page.eval_items = e
                 .items
                 .into_iter()
                 .map(|i| {
                     let limits = match (i.screening, i.intervention) {
-                        (Some(s), Some(v)) => format!("筛选值 {s}，管制值 {v}"),
-                        (Some(s), None) => format!("筛选值 {s}"),
+                        (Some(s), Some(v)) => format!(
+                            "{} {s}, {} {v}",
+                            t("筛选值", "screening"),
+                            t("管制值", "intervention")
+                        ),
+                        (Some(s), None) => format!("{} {s}", t("筛选值", "screening")),
                         _ => "—".into(),
                     };
                     let verdict = if i.exceeds_intervention {
-                        "超管制值"
+                        t("超管制值", "above intervention")
                     } else if i.exceeds_screening {
-                        "超筛选值"
+                        t("超筛选值", "above screening")
                     } else if i.screening.is_some() {
-                        "未超标"
+                        t("未超标", "below")
                     } else {
                         "—"
                     };
@@ -163,9 +167,14 @@ pub async fn sample_page(
             page.eval_class = e
                 .class
                 .map(|c| c.label().to_owned())
-                .or(e
-                    .compliant
-                    .map(|c| if c { "达标" } else { "不达标" }.to_owned()))
+                .or(e.compliant.map(|c| {
+                    if c {
+                        t("达标", "compliant")
+                    } else {
+                        t("不达标", "not compliant")
+                    }
+                    .to_owned()
+                }))
                 .unwrap_or_default();
             page.eval_rule = e.rule;
             page.eval_items = e
@@ -175,9 +184,14 @@ pub async fn sample_page(
                     let verdict = i
                         .class
                         .map(|c| c.label().to_owned())
-                        .or(i
-                            .compliant
-                            .map(|c| if c { "达标" } else { "超标" }.to_owned()))
+                        .or(i.compliant.map(|c| {
+                            if c {
+                                t("达标", "compliant")
+                            } else {
+                                t("超标", "above limit")
+                            }
+                            .to_owned()
+                        }))
                         .or(i.note)
                         .unwrap_or_default();
                     (

@@ -59,11 +59,15 @@ pub fn county_map(counties: &[MapCounty<'_>], width: f64) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="-5 -5 {:.0} {:.0}" width="{:.0}" height="{:.0}" role="img" aria-label="各县（市）监测网络覆盖图" font-family="sans-serif">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="-5 -5 {:.0} {:.0}" width="{:.0}" height="{:.0}" role="img" aria-label="{}" font-family="sans-serif">"#,
         width + 10.0,
         height + 10.0,
         width + 10.0,
-        height + 10.0
+        height + 10.0,
+        super::i18n::t(
+            "各县（市）监测网络覆盖图",
+            "Monitoring network coverage by county"
+        )
     );
     for c in counties {
         let mut d = String::new();
