@@ -352,23 +352,23 @@ async fn check_new_user(state: &AppState, f: &NewUserForm) -> Result<NewUser, Fi
         );
     }
     let department = Some(f.department.trim()).filter(|d| !d.is_empty());
-    match department {
-        Some(d) => {
-            if state.store.get_department(d).await.is_err() {
-                errors.push(
-                    "department",
-                    format!("{} {d}", t("没有部门", "There is no department")),
-                );
-            }
-        }
-        None if role.is_some_and(Role::needs_department) => errors.push(
+    let known = match department {
+        Some(d) => Some(state.store.get_department(d).await.is_ok()),
+        None => None,
+    };
+    match (department, known) {
+        (Some(d), Some(false)) => errors.push(
+            "department",
+            format!("{} {d}", t("没有部门", "There is no department")),
+        ),
+        (None, _) if role.is_some_and(Role::needs_department) => errors.push(
             "department",
             t(
                 "数据专员和审核员须属于一个部门",
                 "A data officer or a reviewer belongs to a department",
             ),
         ),
-        None => {}
+        _ => {}
     }
     match role {
         Some(role) if errors.is_empty() => Ok(NewUser {
