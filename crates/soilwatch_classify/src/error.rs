@@ -8,10 +8,11 @@ pub enum ClassifyError {
     /// A unit file (GeoJSON, GeoPackage) that cannot be used as it is.
     #[error("评价单元文件 / unit file: {0}")]
     UnitFile(String),
-    /// The unit file's coordinate reference system is neither CGCS2000 nor WGS 84.
+    /// The file's coordinate reference system (units, plot boundaries) is neither CGCS2000 nor
+    /// WGS 84.
     #[error(
-        "评价单元文件的坐标系为 {found}，仅支持 CGCS2000（EPSG:4490）或 WGS 84（EPSG:4326）经纬度，\
-         请先转换 / the unit file's CRS is {found}; soilwatch reads CGCS2000 (EPSG:4490) or WGS 84 \
+        "文件的坐标系为 {found}，仅支持 CGCS2000（EPSG:4490）或 WGS 84（EPSG:4326）经纬度，\
+         请先转换 / the file's CRS is {found}; soilwatch reads CGCS2000 (EPSG:4490) or WGS 84 \
          (EPSG:4326) longitude/latitude only: reproject it first (e.g. ogr2ogr -t_srs EPSG:4490)"
     )]
     UnsupportedCrs { found: String },

@@ -163,7 +163,8 @@ pub struct RawFeature {
 }
 
 impl RawFeature {
-    fn prop(&self, name: &str) -> Option<&str> {
+    /// A non-empty attribute, trimmed.
+    pub fn prop(&self, name: &str) -> Option<&str> {
         self.properties
             .iter()
             .find(|(k, _)| k == name)
@@ -193,6 +194,13 @@ pub fn units_from_geojson(
     opts: &UnitFileOptions,
     counties: &[County<'_>],
 ) -> ClassifyResult<Vec<EvaluationUnit>> {
+    units_from_features(features_from_geojson(bytes)?, opts, counties)
+}
+
+/// The features of GeoJSON bytes (a FeatureCollection), unchecked but for the CRS: a `crs`
+/// member naming anything but EPSG:4490, EPSG:4326 or CRS84 is refused, naming it. Used for
+/// parcels ([`units_from_geojson`]) and plot boundaries alike.
+pub fn features_from_geojson(bytes: &[u8]) -> ClassifyResult<Vec<RawFeature>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         unit_err(format!(
@@ -250,7 +258,7 @@ pub fn units_from_geojson(
             geometry,
         });
     }
-    units_from_features(raw, opts, counties)
+    Ok(raw)
 }
 
 /// The geometry of a GeoPackage geometry blob (the GeoPackage binary header, then WKB), with
@@ -356,32 +364,7 @@ pub fn units_from_features(
                 "要素 '{code}' 的地类编码 '{lu_text}' 无效 / feature '{code}': land use '{lu_text}': {e}"
             ))
         })?;
-        let geometry = match f.geometry.clone() {
-            Some(geo::Geometry::Polygon(p)) => MultiPolygon(vec![p]),
-            Some(geo::Geometry::MultiPolygon(mp)) => mp,
-            Some(_) | None => {
-                return Err(unit_err(format!(
-                    "要素 '{code}' 不是面 / feature '{code}': expected a Polygon or MultiPolygon"
-                )))
-            }
-        };
-        let Some(rect) = geometry.bounding_rect() else {
-            return Err(unit_err(format!(
-                "要素 '{code}' 的几何为空 / feature '{code}': empty geometry"
-            )));
-        };
-        let in_china = |x: f64, y: f64| (73.0..=136.0).contains(&x) && (3.0..=54.0).contains(&y);
-        if !in_china(rect.min().x, rect.min().y) || !in_china(rect.max().x, rect.max().y) {
-            return Err(unit_err(format!(
-                "要素 '{code}' 的坐标 ({:.3}, {:.3}) 不是中国范围内的经纬度（投影坐标？）/ feature '{code}': \
-                 coordinates ({:.3}, {:.3}) are not longitude/latitude in China (projected \
-                 coordinates? reproject to EPSG:4490)",
-                rect.min().x,
-                rect.min().y,
-                rect.min().x,
-                rect.min().y
-            )));
-        }
+        let geometry = lonlat_polygon(&f, &code)?;
         let division = match opts.division {
             Some(d) => d,
             None => match DIVISION_FIELDS.iter().find_map(|k| f.prop(k)) {
@@ -426,6 +409,39 @@ pub fn units_from_features(
         )?);
     }
     Ok(out)
+}
+
+/// The feature's geometry as a longitude/latitude (multi)polygon in China, or an error naming
+/// the feature (`what`: its identifier): not a polygon, empty, or coordinates outside China's
+/// longitude/latitude extent (projected coordinates given without a `crs`).
+pub fn lonlat_polygon(f: &RawFeature, what: &str) -> ClassifyResult<MultiPolygon<f64>> {
+    let geometry = match f.geometry.clone() {
+        Some(geo::Geometry::Polygon(p)) => MultiPolygon(vec![p]),
+        Some(geo::Geometry::MultiPolygon(mp)) => mp,
+        Some(_) | None => {
+            return Err(unit_err(format!(
+                "要素 '{what}' 不是面 / feature '{what}': expected a Polygon or MultiPolygon"
+            )))
+        }
+    };
+    let Some(rect) = geometry.bounding_rect() else {
+        return Err(unit_err(format!(
+            "要素 '{what}' 的几何为空 / feature '{what}': empty geometry"
+        )));
+    };
+    let in_china = |x: f64, y: f64| (73.0..=136.0).contains(&x) && (3.0..=54.0).contains(&y);
+    if !in_china(rect.min().x, rect.min().y) || !in_china(rect.max().x, rect.max().y) {
+        return Err(unit_err(format!(
+            "要素 '{what}' 的坐标 ({:.3}, {:.3}) 不是中国范围内的经纬度（投影坐标？）/ feature '{what}': \
+             coordinates ({:.3}, {:.3}) are not longitude/latitude in China (projected \
+             coordinates? reproject to EPSG:4490)",
+            rect.min().x,
+            rect.min().y,
+            rect.min().x,
+            rect.min().y
+        )));
+    }
+    Ok(geometry)
 }
 
 /// A regular grid of `cell_m`-metre cells over a county, clipped to its boundary

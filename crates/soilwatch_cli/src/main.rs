@@ -12,6 +12,7 @@ mod import;
 mod interpolate;
 mod limits_args;
 mod package;
+mod plot_boundaries;
 mod progress;
 mod report;
 mod serve;
@@ -75,6 +76,10 @@ pub enum Command {
     /// package refused with nothing stored, the same package twice changes nothing.
     /// Exit 0 imported or unchanged, 2 refused, 1 failure.
     ImportPackage(package::ImportPackageArgs),
+    /// Replace the boundaries of registered contaminated plots from a GeoJSON or GeoPackage file
+    /// (CGCS2000 or WGS 84), all or nothing; each changed plot gets a new version.
+    /// Exit 0 stored or unchanged, 2 rejected (nothing stored), 1 failure.
+    PlotBoundaries(plot_boundaries::PlotBoundariesArgs),
 }
 
 /// Where the database is: shared by every command that needs one.
@@ -119,6 +124,7 @@ fn main() -> ExitCode {
             Command::Report(args) => report::run(args).await,
             Command::ExportPackage(args) => package::run_export(args).await,
             Command::ImportPackage(args) => package::run_import(args).await,
+            Command::PlotBoundaries(args) => plot_boundaries::run(args).await,
             Command::Import(args) => import::run_import(args).await,
             Command::Validate(args) => import::run_validate(args),
             Command::Template(args) => import::run_template(args),

@@ -161,9 +161,11 @@ fn gdal_reads_the_ogc_api_and_every_export() {
         "divisions",
         "points",
         "samples",
+        "classification_units",
         "plots",
         "enterprises",
         "tailings_ponds",
+        "remediation_projects",
     ] {
         assert!(list.contains(layer), "{layer} not listed:\n{list}");
     }
@@ -268,7 +270,20 @@ fn gdal_reads_the_ogc_api_and_every_export() {
                         || info.contains("CGCS2000"),
                     "{layer}.gpkg is not in CGCS2000:\n{info}"
                 );
-                // The R-tree index answers a spatial filter.
+                // The R-tree index holds one entry per feature, and answers a spatial filter.
+                let rtree = ogr(
+                    "ogrinfo",
+                    &[
+                        "-ro",
+                        &path,
+                        "-sql",
+                        &format!("SELECT COUNT(*) AS entries FROM \"rtree_{layer}_geom\""),
+                    ],
+                );
+                assert!(
+                    rtree.contains(&format!("entries (Integer) = {expect}")),
+                    "{layer}.gpkg R-tree:\n{rtree}"
+                );
                 let all = ogr(
                     "ogrinfo",
                     &["-ro", "-so", "-al", "-spat", "90", "20", "110", "35", &path],

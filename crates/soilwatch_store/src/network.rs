@@ -103,6 +103,26 @@ pub struct FindQuery {
     pub cursor: Option<String>,
     /// Page size (1..=100 000).
     pub limit: u32,
+    /// Points: exactly this name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Points (the point's), samples and results (the sample's): GB/T 21010 land use.
+    #[serde(default)]
+    pub land_use: Option<LandUse>,
+    /// Samples and results: exactly this crop.
+    #[serde(default)]
+    pub crop: Option<String>,
+    /// Samples and results: exactly this laboratory.
+    #[serde(default)]
+    pub lab: Option<String>,
+    /// Points in service at some time of `(from, to)` (either end open): established on or
+    /// before `to` (or with no date) and not retired before `from`.
+    #[serde(default)]
+    pub in_service: Option<(Option<NaiveDate>, Option<NaiveDate>)>,
+    /// Skip this many matches before the page (offset paging, as OGC API – Features pages);
+    /// not with an exceedance filter.
+    #[serde(default)]
+    pub offset: u64,
 }
 
 impl Default for FindQuery {
@@ -125,6 +145,12 @@ impl Default for FindQuery {
             sort: FindSort::Key,
             cursor: None,
             limit: 1000,
+            name: None,
+            land_use: None,
+            crop: None,
+            lab: None,
+            in_service: None,
+            offset: 0,
         }
     }
 }
@@ -254,6 +280,12 @@ pub trait NetworkStore: Send + Sync {
     async fn get_point_record(&self, code: &str) -> StoreResult<PointRecord>;
     async fn find_points(&self, q: &FindQuery) -> StoreResult<Page<PointRecord>>;
     async fn find_samples(&self, q: &FindQuery) -> StoreResult<Page<FoundSample>>;
+    /// How many points match the filters of `q` (its cursor, sort, limit and offset aside): with
+    /// `offset`, what an OGC API page needs without reading the matches.
+    async fn count_points(&self, q: &FindQuery) -> StoreResult<u64>;
+    /// How many samples match the filters of `q` (cursor, sort, limit and offset aside). An
+    /// exceedance filter is `Invalid` here (it is decided by evaluating each sample).
+    async fn count_found_samples(&self, q: &FindQuery) -> StoreResult<u64>;
     async fn find_results(&self, q: &FindQuery) -> StoreResult<Page<FoundResult>>;
     /// The coverage report: points without a sample on or after `since` are stale.
     async fn network_coverage(&self, since: NaiveDate) -> StoreResult<CoverageReport>;
@@ -503,7 +535,82 @@ impl Filter {
             let a = self.text(d.to_string());
             self.push(format!("{s}.sampled_on <= {a}"));
         }
+        if let Some(l) = q.land_use {
+            let a = self.text(l.code());
+            self.push(format!("{s}.land_use = {a}"));
+        }
+        for (col, v) in [("crop", &q.crop), ("lab", &q.lab)] {
+            if let Some(v) = v {
+                let a = self.text(v.clone());
+                self.push(format!("{s}.{col} = {a}"));
+            }
+        }
     }
+
+    /// The filters of a samples query: division, point, sample and analyte.
+    fn samples(q: &FindQuery) -> Filter {
+        let mut f = Filter::default();
+        f.common(q, "s", "p");
+        f.sample(q, "s");
+        if let Some(a) = &q.analyte {
+            let a = f.text(a.clone());
+            f.push(format!(
+                "EXISTS (SELECT 1 FROM results r WHERE r.sample_id = s.id AND r.analyte = {a})"
+            ));
+        }
+        f
+    }
+
+    /// The filters of a points query.
+    fn points(q: &FindQuery) -> Filter {
+        let mut f = Filter::default();
+        f.common(q, "p", "p");
+        if let Some(c) = &q.point_code {
+            let a = f.text(c.clone());
+            f.push(format!("p.code = {a}"));
+        }
+        if let Some(n) = &q.name {
+            let a = f.text(n.clone());
+            f.push(format!("p.name = {a}"));
+        }
+        if let Some(l) = q.land_use {
+            let a = f.text(l.code());
+            f.push(format!("p.land_use = {a}"));
+        }
+        match q.active {
+            Some(true) => f.push("p.retired_on IS NULL".into()),
+            Some(false) => f.push("p.retired_on IS NOT NULL".into()),
+            None => {}
+        }
+        if let Some((from, to)) = q.in_service {
+            if let Some(from) = from {
+                let a = f.text(from.to_string());
+                f.push(format!("(p.retired_on IS NULL OR p.retired_on >= {a})"));
+            }
+            if let Some(to) = to {
+                let a = f.text(to.to_string());
+                f.push(format!(
+                    "(p.established_on IS NULL OR p.established_on <= {a})"
+                ));
+            }
+        }
+        f
+    }
+}
+
+/// ` OFFSET n` when the query skips matches.
+fn offset_clause(q: &FindQuery) -> String {
+    if q.offset > 0 {
+        format!(" OFFSET {}", q.offset)
+    } else {
+        String::new()
+    }
+}
+
+async fn count(store: &SqlStore, sql: &str, f: &Filter) -> StoreResult<u64> {
+    let row = f.bind(sqlx::query(sql)).fetch_one(store.pool()).await?;
+    let n: i64 = row.try_get("n")?;
+    Ok(u64::try_from(n).unwrap_or_default())
 }
 
 fn bad_cursor(c: &str) -> StoreError {
@@ -534,6 +641,15 @@ fn cursor_parts(c: &str, with_date: bool, ints: usize) -> StoreResult<(Option<St
         .map(|p| p.parse::<i64>().map_err(|_| bad_cursor(c)))
         .collect::<StoreResult<Vec<i64>>>()?;
     Ok((d, ints))
+}
+
+/// Counting and offsets are by SQL alone; an exceedance class is decided sample by sample.
+fn no_offset_by_class() -> StoreError {
+    invalid(
+        "exceedance",
+        "超标类别筛选不支持计数和偏移翻页，请用游标翻页",
+        "an exceedance filter cannot be counted or paged by offset: page with the cursor",
+    )
 }
 
 fn check_limit(limit: u32) -> StoreResult<i64> {
@@ -766,15 +882,7 @@ impl SqlStore {
     /// Samples found by the SQL filters alone (no exceedance class).
     async fn find_samples_sql(&self, q: &FindQuery) -> StoreResult<Page<FoundSample>> {
         let limit = check_limit(q.limit)?;
-        let mut f = Filter::default();
-        f.common(q, "s", "p");
-        f.sample(q, "s");
-        if let Some(a) = &q.analyte {
-            let a = f.text(a.clone());
-            f.push(format!(
-                "EXISTS (SELECT 1 FROM results r WHERE r.sample_id = s.id AND r.analyte = {a})"
-            ));
-        }
+        let mut f = Filter::samples(q);
         let order = match (&q.sort, &q.cursor) {
             (FindSort::Key | FindSort::KeyDesc, c) => {
                 let desc = q.sort == FindSort::KeyDesc;
@@ -814,9 +922,10 @@ impl SqlStore {
              s.land_use AS land_use, s.crop AS crop, s.depth_top AS depth_top, \
              s.depth_bottom AS depth_bottom, s.lab AS lab, p.point_type AS point_type, \
              p.control_level AS control_level, p.lon AS lon, p.lat AS lat \
-             FROM samples s LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}",
+             FROM samples s LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}{}",
             f.clause(),
-            limit + 1
+            limit + 1,
+            offset_clause(q)
         );
         let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
         let items = rows
@@ -879,10 +988,11 @@ impl SqlStore {
              s.sampled_on AS sampled_on, r.analyte AS analyte, r.value_text AS value_text, \
              r.unit AS unit, r.detection_limit AS detection_limit, r.qualifier AS qualifier, \
              r.method AS method, p.lon AS lon, p.lat AS lat \
-             FROM {} LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}",
+             FROM {} LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}{}",
             results_from(q, &mut f),
             f.clause(),
-            limit + 1
+            limit + 1,
+            offset_clause(q)
         );
         let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
         let items = rows
@@ -1138,27 +1248,18 @@ impl NetworkStore for SqlStore {
 
     async fn find_points(&self, q: &FindQuery) -> StoreResult<Page<PointRecord>> {
         let limit = check_limit(q.limit)?;
-        let mut f = Filter::default();
-        f.common(q, "p", "p");
-        if let Some(c) = &q.point_code {
-            let a = f.text(c.clone());
-            f.push(format!("p.code = {a}"));
-        }
-        match q.active {
-            Some(true) => f.push("p.retired_on IS NULL".into()),
-            Some(false) => f.push("p.retired_on IS NOT NULL".into()),
-            None => {}
-        }
+        let mut f = Filter::points(q);
         let desc = matches!(q.sort, FindSort::KeyDesc | FindSort::DateDesc);
         if let Some(c) = &q.cursor {
             let a = f.text(c.clone());
             f.push(format!("p.code {} {a}", if desc { "<" } else { ">" }));
         }
         let sql = format!(
-            "SELECT * FROM points p {} ORDER BY p.code {} LIMIT {}",
+            "SELECT * FROM points p {} ORDER BY p.code {} LIMIT {}{}",
             f.clause(),
             if desc { "DESC" } else { "ASC" },
-            limit + 1
+            limit + 1,
+            offset_clause(q)
         );
         let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
         let items = rows
@@ -1168,9 +1269,38 @@ impl NetworkStore for SqlStore {
         Ok(page(items, limit, |p| p.point.point.code.clone()))
     }
 
+    async fn count_points(&self, q: &FindQuery) -> StoreResult<u64> {
+        let f = Filter::points(q);
+        count(
+            self,
+            &format!("SELECT COUNT(*) AS n FROM points p {}", f.clause()),
+            &f,
+        )
+        .await
+    }
+
+    async fn count_found_samples(&self, q: &FindQuery) -> StoreResult<u64> {
+        if !q.exceedance.is_empty() {
+            return Err(no_offset_by_class());
+        }
+        let f = Filter::samples(q);
+        count(
+            self,
+            &format!(
+                "SELECT COUNT(*) AS n FROM samples s LEFT JOIN points p ON p.code = s.point_code {}",
+                f.clause()
+            ),
+            &f,
+        )
+        .await
+    }
+
     async fn find_samples(&self, q: &FindQuery) -> StoreResult<Page<FoundSample>> {
         if q.exceedance.is_empty() {
             return self.find_samples_sql(q).await;
+        }
+        if q.offset > 0 {
+            return Err(no_offset_by_class());
         }
         let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
         let analyte = q.analyte.clone();
@@ -1189,6 +1319,9 @@ impl NetworkStore for SqlStore {
     async fn find_results(&self, q: &FindQuery) -> StoreResult<Page<FoundResult>> {
         if q.exceedance.is_empty() {
             return self.find_results_sql(q).await;
+        }
+        if q.offset > 0 {
+            return Err(no_offset_by_class());
         }
         let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
         self.scan_by_class(

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use soilwatch_core::{ChangeMeta, DivisionCode, Uscc, VersionRecord};
 
 use crate::registry_enterprise::{Disclosure, Enterprise, TailingsPond};
-use crate::registry_plot::{Plot, PlotStep};
+use crate::registry_plot::{BoundaryWrite, Plot, PlotStep};
 use crate::registry_remediation::{ManifestQuery, Receipt, RemediationProject, TransferManifest};
 use crate::{StoreError, StoreResult, StoredSample};
 
@@ -275,6 +275,16 @@ pub trait RegistryStore: Send + Sync {
         step: &PlotStep,
         change: &ChangeMeta,
     ) -> StoreResult<Versioned<Plot>>;
+    /// Replace the boundaries of registered plots (a file import, issue 11), all or nothing:
+    /// every plot must exist (else `NotFound`), every boundary pass the plot checks and touch the
+    /// plot's county (else `Invalid` naming the plot). A boundary equal to the stored one leaves
+    /// its plot unchanged; every other plot gets a new version (operation `boundary`), its
+    /// facts, steps and status kept, the previous boundary in its history.
+    async fn set_plot_boundaries(
+        &self,
+        boundaries: &[(String, geo::MultiPolygon<f64>)],
+        change: &ChangeMeta,
+    ) -> StoreResult<Vec<BoundaryWrite>>;
     async fn get_plot(&self, code: &str) -> StoreResult<Versioned<Plot>>;
     async fn list_plots(&self, q: &RegistryQuery) -> StoreResult<Vec<Versioned<Plot>>>;
     /// The plot's survey results: soil samples whose code is recorded on the plot, samples of

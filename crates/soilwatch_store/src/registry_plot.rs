@@ -226,6 +226,20 @@ fn class_1() -> u8 {
     1
 }
 
+/// What a boundary import ([`RegistryStore::set_plot_boundaries`](crate::RegistryStore::set_plot_boundaries))
+/// did to one plot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoundaryWrite {
+    pub code: String,
+    /// The plot's version after the import (the version it had when unchanged).
+    pub version: i64,
+    /// Whether the boundary differed from the stored one: a new version was recorded, the
+    /// previous boundary stays in the plot's history.
+    pub changed: bool,
+    /// Area of the new boundary in m².
+    pub area_m2: Option<f64>,
+}
+
 impl Plot {
     /// A new suspected plot with nothing else known.
     pub fn new(code: &str, name: &str, division: DivisionCode) -> Plot {

@@ -14,7 +14,7 @@ use sqlx::Row;
 
 use crate::registry::{invalid, RegistryEntity, RegistryQuery, RegistryStore, Versioned};
 use crate::registry_enterprise::{Disclosure, Enterprise, TailingsPond};
-use crate::registry_plot::{Plot, PlotStage, PlotStep};
+use crate::registry_plot::{BoundaryWrite, Plot, PlotStage, PlotStep};
 use crate::registry_remediation::{ManifestQuery, Receipt, RemediationProject, TransferManifest};
 use crate::sql::Tx;
 use crate::{SqlStore, Store, StoreError, StoreResult, StoredSample};
@@ -627,6 +627,54 @@ impl RegistryStore for SqlStore {
         let version = update_doc(&mut tx, &p, Some(current.version), "step", change).await?;
         tx.commit().await?;
         Ok(Versioned { item: p, version })
+    }
+
+    async fn set_plot_boundaries(
+        &self,
+        boundaries: &[(String, geo::MultiPolygon<f64>)],
+        change: &ChangeMeta,
+    ) -> StoreResult<Vec<BoundaryWrite>> {
+        // Every plot is checked before anything is written (county boundaries are read through
+        // the pool, outside the transaction); the versions read guard the writes.
+        let mut planned = Vec::with_capacity(boundaries.len());
+        let mut seen = std::collections::HashSet::new();
+        for (code, boundary) in boundaries {
+            if !seen.insert(code.as_str()) {
+                return Err(invalid(
+                    "code",
+                    format!("地块 '{code}' 出现两次"),
+                    format!("plot '{code}' is given twice"),
+                ));
+            }
+            let current = self.get_plot(code).await?;
+            let mut p = current.item.clone();
+            p.boundary = Some(boundary.clone());
+            let named = |e: StoreError| match e {
+                StoreError::Invalid(m) => StoreError::Invalid(format!("地块 / plot '{code}': {m}")),
+                other => other,
+            };
+            let p = p.checked().map_err(named)?;
+            self.check_plot_place(&p).await.map_err(named)?;
+            let changed = current.item.boundary.as_ref() != Some(boundary);
+            planned.push((current.version, p, changed));
+        }
+        let mut tx = self.pool().begin().await?;
+        let mut out = Vec::with_capacity(planned.len());
+        for (read, p, changed) in planned {
+            let version = if changed {
+                update_doc(&mut tx, &p, Some(read), "boundary", change).await?
+            } else {
+                read
+            };
+            out.push(BoundaryWrite {
+                code: p.code.clone(),
+                version,
+                changed,
+                area_m2: p.area_m2,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn get_plot(&self, code: &str) -> StoreResult<Versioned<Plot>> {

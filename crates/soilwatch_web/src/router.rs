@@ -169,6 +169,11 @@ pub fn router(state: AppState) -> Router {
             get(crate::api::plots::list_plots).post(crate::api::plots::create_plot),
         )
         .route(
+            "/api/v1/plots/boundaries",
+            axum::routing::post(crate::api::plot_boundaries::upload_plot_boundaries)
+                .layer(state.limits.upload_layer()),
+        )
+        .route(
             "/api/v1/plots/{code}",
             get(crate::api::plots::get_plot).put(crate::api::plots::update_plot),
         )

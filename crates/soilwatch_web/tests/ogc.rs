@@ -140,6 +140,18 @@ async fn demo_app() -> App {
     App::viewer(app).await
 }
 
+/// Percent-encode a query value (names and codes may be Chinese).
+fn utf8_percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn link<'a>(v: &'a Value, rel: &str) -> Option<&'a str> {
     v["links"]
         .as_array()
@@ -361,6 +373,128 @@ async fn items_behave(app: &App) {
         big["numberReturned"].as_i64().unwrap(),
         total_points.min(10_000)
     );
+
+    // Offset paging by the store (a COUNT and a LIMIT/OFFSET query): a window anywhere in the
+    // layer, the last page partial, past the end empty with numberMatched still right.
+    let n = total_points as usize;
+    let last = json(
+        app,
+        &format!("/ogc/collections/points/items?limit=7&offset={}", n - 3),
+    )
+    .await;
+    assert_eq!(last["numberMatched"], n);
+    assert_eq!(last["numberReturned"], 3);
+    let ids = |v: &Value| -> Vec<Value> {
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].clone())
+            .collect()
+    };
+    let want: Vec<Value> = points[n - 3..].iter().map(|f| f["id"].clone()).collect();
+    assert_eq!(ids(&last), want);
+    assert!(link(&last, "next").is_none());
+    assert!(path(link(&last, "prev").unwrap()).contains(&format!("offset={}", n - 10)));
+    let past = json(
+        app,
+        &format!("/ogc/collections/points/items?limit=7&offset={}", n + 5),
+    )
+    .await;
+    assert_eq!(past["numberMatched"], n);
+    assert_eq!(past["numberReturned"], 0);
+    assert_eq!(past["features"], serde_json::json!([]));
+    assert!(link(&past, "next").is_none());
+    assert!(path(link(&past, "prev").unwrap()).contains(&format!("offset={}", n - 2)));
+    let mid = json(app, "/ogc/collections/samples/items?limit=20&offset=35").await;
+    assert_eq!(mid["numberMatched"], total_samples);
+    assert_eq!(mid["numberReturned"], 20);
+    let want: Vec<Value> = samples[35..55].iter().map(|f| f["id"].clone()).collect();
+    assert_eq!(ids(&mid), want);
+    assert!(path(link(&mid, "next").unwrap()).contains("offset=55"));
+    assert!(path(link(&mid, "prev").unwrap()).contains("offset=15"));
+    // Each sample of a page carries its evaluation.
+    for f in mid["features"].as_array().unwrap() {
+        assert!(
+            f["properties"]["ruleset"].is_string()
+                || f["properties"]["evaluation_note"].is_string(),
+            "{f}"
+        );
+    }
+    // A filtered layer pages the same way: the pages hold exactly the filtered features.
+    let soil_2024: Vec<&Value> = samples
+        .iter()
+        .filter(|f| {
+            f["properties"]["medium"] == "soil"
+                && f["properties"]["sampled_on"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("2024")
+        })
+        .collect();
+    assert!(soil_2024.len() > 10, "{}", soil_2024.len());
+    let paged = walk(
+        app,
+        "/ogc/collections/samples/items?medium=soil&datetime=2024-01-01/2024-12-31&limit=10",
+    )
+    .await;
+    let a: Vec<&Value> = paged.iter().map(|f| &f["id"]).collect();
+    let b: Vec<&Value> = soil_2024.iter().map(|f| &f["id"]).collect();
+    assert_eq!(a, b);
+    // Every other queryable is a store filter too: the counts are those of the whole layer.
+    for (layer, all, name) in [
+        ("points", &points, "land_use"),
+        ("points", &points, "name"),
+        ("samples", &samples, "land_use"),
+        ("samples", &samples, "lab"),
+        ("samples", &samples, "crop"),
+        ("samples", &samples, "point_code"),
+    ] {
+        let Some(value) = all
+            .iter()
+            .find_map(|f| f["properties"][name].as_str().map(str::to_owned))
+        else {
+            continue;
+        };
+        let expect = all
+            .iter()
+            .filter(|f| f["properties"][name] == value.as_str())
+            .count();
+        let v = json(
+            app,
+            &format!(
+                "/ogc/collections/{layer}/items?{name}={}&limit=2",
+                utf8_percent(&value)
+            ),
+        )
+        .await;
+        assert_eq!(v["numberMatched"], expect, "{layer} {name}={value}");
+        assert_eq!(
+            v["numberReturned"].as_u64().unwrap(),
+            expect.min(2) as u64,
+            "{layer} {name}={value}"
+        );
+    }
+    // Points in service during a time: established by its end, not retired before its start.
+    let in_2024 = points
+        .iter()
+        .filter(|f| {
+            let p = &f["properties"];
+            p["established_on"]
+                .as_str()
+                .is_none_or(|d| d <= "2024-12-31")
+                && p["retired_on"].as_str().is_none_or(|d| d >= "2024-01-01")
+        })
+        .count();
+    let v = json(
+        app,
+        "/ogc/collections/points/items?datetime=2024-01-01/2024-12-31&limit=1",
+    )
+    .await;
+    assert_eq!(v["numberMatched"], in_2024);
+    // A prefecture code is no county's: equality, as on the features (the walk answers it).
+    let v = json(app, "/ogc/collections/points/items?division=513400").await;
+    assert_eq!(v["numberMatched"], 0);
 
     // Property filters by the queryables (codes or Chinese names), as the store filters.
     let risk = json(
@@ -955,4 +1089,262 @@ async fn classification_units_are_a_layer_per_run() {
     assert!(r.body.starts_with(b"SQLite format 3\0"));
     let r = get(&app, "/api/v1/exports/classification_units.csv", "").await;
     assert_eq!(r.text().lines().count(), 3);
+}
+
+/// Demo data plus one record of each registry and a classification run of 会理市 (a 5 km grid):
+/// every collection has features.
+async fn every_layer_app() -> App {
+    let app = demo_app().await;
+    let store = app.store.as_ref();
+    let change = ChangeMeta::new("测试", "issue 11");
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+    let mut p = Plot::new("HL-P-001", "某冶炼厂旧址", "513402".parse().unwrap());
+    p.boundary = Some(square_inside(store, "513402").await);
+    store.create_plot(&p, day, &change).await.unwrap();
+    let e = Enterprise {
+        uscc: "91350100M000100Y43".parse().unwrap(),
+        name: "会理某铅锌冶炼有限公司".into(),
+        industry: Industry::NonferrousSmelting,
+        division: "513402".parse().unwrap(),
+        address: None,
+        location: Some(LonLat::new(102.25, 26.65).unwrap()),
+        listed_year: 2019,
+        responsibility_letter: None,
+        status: EnterpriseStatus::Operating,
+        contact: None,
+        point_codes: Vec::new(),
+    };
+    store.create_enterprise(&e, &change).await.unwrap();
+    let pond = TailingsPond {
+        code: "TP-001".into(),
+        name: "某尾矿库".into(),
+        enterprise_uscc: Some(e.uscc.clone()),
+        enterprise_name: None,
+        division: "513402".parse().unwrap(),
+        location: Some(LonLat::new(102.26, 26.66).unwrap()),
+        status: TailingsStatus::Operating,
+        risk_assessment: None,
+        emergency_plan: None,
+        note: None,
+    };
+    store.create_tailings_pond(&pond, &change).await.unwrap();
+    let project = RemediationProject {
+        code: "PRJ-1".into(),
+        name: "原冶炼厂治理修复工程".into(),
+        plot_code: "HL-P-001".into(),
+        division: "513402".parse().unwrap(),
+        mode: ProjectMode::Remediation,
+        responsible_unit: "会理市某公司".into(),
+        technique: "异位固化/稳定化".into(),
+        plan_filing: None,
+        started_on: Some(day),
+        finished_on: None,
+        supervisors: Vec::new(),
+        notice_board: None,
+        effect_evaluation: None,
+    };
+    store.create_project(&project, &change).await.unwrap();
+    run_classification(
+        store,
+        &RunRequest {
+            year: 2025,
+            division: Some("513402".parse().unwrap()),
+            settings: ClassifySettings {
+                grid_cell_m: 5_000.0,
+                ..ClassifySettings::default()
+            },
+            actor: "测试".into(),
+        },
+    )
+    .await
+    .unwrap();
+    app
+}
+
+/// The conformance classes of `/ogc/conformance` checked on every collection: Core (collection,
+/// items, feature, limit, bbox, paging links), GeoJSON (media type, Feature members), HTML (every
+/// resource), CRS by reference (`crs` list, `storageCrs`, `crs` parameter and `Content-Crs`),
+/// Queryables (a JSON Schema per collection) and Queryables as query parameters (every queryable
+/// filters, with the value of a feature, to features that hold it).
+#[tokio::test]
+async fn every_collection_meets_the_declared_conformance_classes() {
+    let app = every_layer_app().await;
+    let conf = json(&app, "/ogc/conformance").await;
+    let classes: Vec<&str> = conf["conformsTo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(classes.len(), 7);
+    for c in [
+        "core",
+        "geojson",
+        "html",
+        "oas30",
+        "crs",
+        "queryables",
+        "queryables-query-parameters",
+    ] {
+        assert!(
+            classes.iter().any(|x| x.ends_with(&format!("/conf/{c}"))),
+            "{c}"
+        );
+    }
+    for uri in ["/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/api"] {
+        let r = get(&app, &format!("{uri}?f=html"), "").await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        assert!(r.ct.starts_with("text/html"), "{uri}: {}", r.ct);
+    }
+    let cols = json(&app, "/ogc/collections").await;
+    let cols = cols["collections"].as_array().unwrap();
+    assert_eq!(cols.len(), 8);
+    for c in cols {
+        let id = c["id"].as_str().unwrap();
+        let base = format!("/ogc/collections/{id}");
+        // The collection, JSON and HTML, with extent, CRSs and links.
+        let one = json(&app, &base).await;
+        assert_eq!(one["id"], id);
+        assert_eq!(
+            one["extent"]["spatial"]["bbox"][0]
+                .as_array()
+                .unwrap()
+                .len(),
+            4
+        );
+        assert_eq!(
+            one["storageCrs"],
+            "http://www.opengis.net/def/crs/EPSG/0/4490"
+        );
+        assert!(
+            one["crs"][0] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+            "{id}"
+        );
+        for rel in [
+            "self",
+            "items",
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+        ] {
+            assert!(link(&one, rel).is_some(), "{id} lacks {rel}");
+        }
+        let html = get(&app, &format!("{base}?f=html"), "").await;
+        assert!(html.ct.starts_with("text/html"), "{id}");
+
+        // Items: GeoJSON with its media type, HTML, a page of one with a next link.
+        let r = get(
+            &app,
+            &format!("{base}/items?limit=1"),
+            "application/geo+json",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{id}: {}", r.text());
+        assert!(r.ct.starts_with("application/geo+json"), "{id}: {}", r.ct);
+        let page = r.json();
+        let matched = page["numberMatched"].as_u64().unwrap();
+        assert!(matched >= 1, "{id} is empty");
+        assert_eq!(page["numberReturned"], 1, "{id}");
+        assert_eq!(link(&page, "next").is_some(), matched > 1, "{id}");
+        let f = &page["features"][0];
+        assert_eq!(f["type"], "Feature");
+        assert!(f["geometry"]["type"].is_string(), "{id}: {f}");
+        let fid = match &f["id"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let html = get(&app, &format!("{base}/items?f=html&limit=3"), "").await;
+        assert!(
+            html.ct.starts_with("text/html") && html.text().contains(&fid),
+            "{id}"
+        );
+
+        // One feature, JSON (CRS84, then EPSG:4490 latitude first) and HTML.
+        let path_id = utf8_percent(&fid);
+        let r = get(&app, &format!("{base}/items/{path_id}"), "").await;
+        assert_eq!(r.status, StatusCode::OK, "{id}/{fid}");
+        assert!(r.ct.starts_with("application/geo+json"));
+        assert_eq!(
+            r.content_crs,
+            "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+        );
+        let feature = r.json();
+        assert_eq!(feature["id"], f["id"]);
+        let r = get(
+            &app,
+            &format!("{base}/items/{path_id}?crs=http://www.opengis.net/def/crs/EPSG/0/4490"),
+            "",
+        )
+        .await;
+        assert_eq!(
+            r.content_crs,
+            "<http://www.opengis.net/def/crs/EPSG/0/4490>"
+        );
+        let first = |g: &Value| -> (f64, f64) {
+            let mut c = &g["coordinates"];
+            while c[0].is_array() {
+                c = &c[0];
+            }
+            (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+        };
+        let (x, y) = first(&feature["geometry"]);
+        assert_eq!(first(&r.json()["geometry"]), (y, x), "{id}");
+        let html = get(&app, &format!("{base}/items/{path_id}?f=html"), "").await;
+        assert!(html.ct.starts_with("text/html"), "{id}");
+
+        // Bbox: around the feature's first coordinate it is found, far away nothing is.
+        let near = json(
+            &app,
+            &format!(
+                "{base}/items?bbox={},{},{},{}&limit=10000",
+                x - 0.01,
+                y - 0.01,
+                x + 0.01,
+                y + 0.01
+            ),
+        )
+        .await;
+        assert!(
+            near["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g["id"] == f["id"]),
+            "{id}: bbox around {x},{y}"
+        );
+        let far = json(&app, &format!("{base}/items?bbox=0,0,1,1")).await;
+        assert_eq!(far["numberMatched"], 0, "{id}");
+
+        // Queryables: a JSON Schema; each filters to the features holding the value.
+        let r = get(&app, &format!("{base}/queryables"), "").await;
+        assert!(
+            r.ct.starts_with("application/schema+json"),
+            "{id}: {}",
+            r.ct
+        );
+        let q = r.json();
+        assert_eq!(q["type"], "object");
+        let props = q["properties"].as_object().unwrap();
+        assert!(!props.is_empty(), "{id}");
+        for name in props.keys() {
+            let value = match &feature["properties"][name] {
+                Value::Null => continue,
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let v = json(
+                &app,
+                &format!("{base}/items?{name}={}&limit=10000", utf8_percent(&value)),
+            )
+            .await;
+            let n = v["numberMatched"].as_u64().unwrap();
+            assert!(n >= 1, "{id}: {name}={value} matches nothing");
+            assert_eq!(v["numberReturned"].as_u64(), Some(n.min(10_000)));
+            for g in v["features"].as_array().unwrap() {
+                let got = match &g["properties"][name] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                assert_eq!(got, value, "{id}: {name}");
+            }
+        }
+    }
 }

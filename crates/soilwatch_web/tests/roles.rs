@@ -98,6 +98,24 @@ fn units_multipart(x: f64, y: f64) -> (String, Body) {
     )
 }
 
+/// A GeoJSON upload of plot RPL-1's boundary (issue 11), around the point at `x`, `y`.
+fn boundaries_multipart(x: f64, y: f64) -> (String, Body) {
+    let b = "roles-plot-boundaries";
+    let d = 0.0015;
+    let geojson = json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"code": "RPL-1"},
+        "geometry": {"type": "Polygon", "coordinates": [[[x - d, y - d], [x + d, y - d],
+            [x + d, y + d], [x - d, y + d], [x - d, y - d]]]}}]});
+    let body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.geojson\"\r\n\r\n\
+         {geojson}\r\n--{b}\r\nContent-Disposition: form-data; name=\"reason\"\r\n\r\nroles\r\n--{b}--\r\n"
+    );
+    (
+        format!("multipart/form-data; boundary={b}"),
+        Body::from(body),
+    )
+}
+
 #[tokio::test]
 async fn every_role_on_every_route_of_the_table() {
     let app = TestApp::sqlite().await;
@@ -319,6 +337,11 @@ async fn every_role_on_every_route_of_the_table() {
                 }
                 ("POST", "/api/v1/classification/units") => {
                     let (ct, body) = units_multipart(x, y);
+                    headers.push(("content-type", ct));
+                    body
+                }
+                ("POST", "/api/v1/plots/boundaries") => {
+                    let (ct, body) = boundaries_multipart(x, y);
                     headers.push(("content-type", ct));
                     body
                 }

@@ -209,6 +209,7 @@ impl FindParams {
                 .unwrap_or_default(),
             cursor: self.cursor.clone().filter(|c| !c.is_empty()),
             limit,
+            ..FindQuery::default()
         })
     }
 

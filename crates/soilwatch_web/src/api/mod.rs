@@ -14,6 +14,7 @@ pub mod imports;
 pub mod network;
 pub mod openapi;
 pub mod packages;
+pub mod plot_boundaries;
 pub mod plots;
 pub mod points;
 pub mod public_reports;

@@ -1,7 +1,12 @@
-//! The collections that exist today: divisions, monitoring points and samples (with their
-//! evaluation). Each reads through the store's existing queries: the filters that the store can
-//! apply are pushed down into a [`FindQuery`], the rest are checked on the features, and the
-//! store's keyset pages are walked to count the matches and cut the requested window.
+//! Divisions, monitoring points and samples (with their evaluation) as collections.
+//!
+//! Points and samples are the large layers: every queryable, `bbox` and `datetime` of theirs is a
+//! filter of the store's [`FindQuery`], so a page is one `COUNT` for `numberMatched` and one
+//! `LIMIT … OFFSET …` query for the page ([`soilwatch_store::NetworkStore::count_points`],
+//! [`soilwatch_store::NetworkStore::count_found_samples`]): a page costs the page, not the layer. Only a query the
+//! store cannot answer exactly (a `division` filter that is not a county: the store reads it as
+//! the counties inside, the layer as equality) and the exports (every feature) walk the store's
+//! keyset pages, checking each feature.
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -77,6 +82,26 @@ fn push_down(q: &ItemQuery) -> FindQuery {
         limit: SCAN_PAGE,
         ..FindQuery::default()
     }
+}
+
+/// Whether the store applies every filter of `q` exactly as the features are checked
+/// ([`super::collection::accepts`]): each filter is one of `pushed`, and a `division` filter names
+/// a county (the store reads a prefecture as its counties, the features compare codes).
+fn store_exact(q: &ItemQuery, pushed: &[&str]) -> bool {
+    q.filters.iter().all(|(name, value)| {
+        pushed.contains(name)
+            && (*name != "division"
+                || value
+                    .parse::<soilwatch_core::DivisionCode>()
+                    .is_ok_and(|d| d.level() == DivisionLevel::County))
+    })
+}
+
+/// The page window of `q` as the store's `limit` and `offset`, when the store can cut it: a
+/// paged request whose filters the store applies exactly.
+fn store_window(q: &ItemQuery, pushed: &[&str]) -> Option<u32> {
+    let limit = q.limit?;
+    store_exact(q, pushed).then(|| u32::try_from(limit).unwrap_or(u32::MAX).min(100_000))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,6 +230,18 @@ static POINT_FIELDS: [Field; 14] = [
     field("version", Integer, "版本 / version", false),
 ];
 
+/// The point queryables the store filters on.
+const POINT_PUSHED: [&str; 8] = [
+    "code",
+    "name",
+    "point_type",
+    "control_level",
+    "division",
+    "land_use",
+    "risk_category",
+    "status",
+];
+
 static POINTS_META: CollectionMeta = CollectionMeta {
     id: "points",
     title: "监测点位 / monitoring points",
@@ -273,7 +310,26 @@ impl Collection for Points {
     async fn items(&self, store: &dyn Store, q: &ItemQuery) -> ApiResult<FeaturePage> {
         let mut fq = push_down(q);
         fq.point_code = q.filter("code").map(str::to_owned);
+        fq.name = q.filter("name").map(str::to_owned);
+        fq.land_use = q.filter("land_use").and_then(|s| s.parse().ok());
         fq.active = q.filter("status").map(|s| s == "active");
+        fq.in_service = q.datetime.map(|r| (r.from, r.to));
+        if let Some(limit) = store_window(q, &POINT_PUSHED) {
+            let matched = store.count_points(&fq).await?;
+            let mut features = Vec::new();
+            if q.offset < matched {
+                fq.offset = q.offset;
+                fq.limit = limit;
+                features = store
+                    .find_points(&fq)
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(point_feature)
+                    .collect();
+            }
+            return Ok(FeaturePage { features, matched });
+        }
         let mut w = Window::new(self.meta(), q);
         loop {
             let page = store.find_points(&fq).await?;
@@ -341,6 +397,19 @@ static SAMPLE_FIELDS: [Field; 17] = [
         "未能评价的原因 / why it was not evaluated",
         false,
     ),
+];
+
+/// The sample queryables the store filters on.
+const SAMPLE_PUSHED: [&str; 9] = [
+    "code",
+    "point_code",
+    "medium",
+    "division",
+    "land_use",
+    "crop",
+    "lab",
+    "point_type",
+    "control_level",
 ];
 
 static SAMPLES_META: CollectionMeta = CollectionMeta {
@@ -445,9 +514,29 @@ impl Collection for Samples {
         let mut fq = push_down(q);
         fq.point_code = q.filter("point_code").map(str::to_owned);
         fq.sample_code = q.filter("code").map(str::to_owned);
+        fq.land_use = q.filter("land_use").and_then(|s| s.parse().ok());
+        fq.crop = q.filter("crop").map(str::to_owned);
+        fq.lab = q.filter("lab").map(str::to_owned);
         if let Some(r) = q.datetime {
             fq.from = r.from;
             fq.to = r.to;
+        }
+        if let Some(limit) = store_window(q, &SAMPLE_PUSHED) {
+            let matched = store.count_found_samples(&fq).await?;
+            let mut page = FeaturePage {
+                features: Vec::new(),
+                matched,
+            };
+            if q.offset < matched {
+                fq.offset = q.offset;
+                fq.limit = limit;
+                for s in store.find_samples(&fq).await?.items {
+                    let mut f = sample_feature(s);
+                    evaluate(store, &mut f).await?;
+                    page.features.push(f);
+                }
+            }
+            return Ok(page);
         }
         let mut w = Window::new(self.meta(), q);
         loop {
@@ -498,5 +587,39 @@ impl Collection for Samples {
             a.items.first().map(|s| s.sample.sampled_on),
             b.items.first().map(|s| s.sample.sampled_on),
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A queryable the store does not filter on would make every filtered page walk the layer.
+    #[test]
+    fn every_point_and_sample_queryable_is_a_store_filter() {
+        for f in POINTS_META.queryables() {
+            assert!(POINT_PUSHED.contains(&f.name), "points: {}", f.name);
+        }
+        for f in SAMPLES_META.queryables() {
+            assert!(SAMPLE_PUSHED.contains(&f.name), "samples: {}", f.name);
+        }
+    }
+
+    #[test]
+    fn a_prefecture_filter_is_not_the_stores() {
+        let q = |division: &str| ItemQuery {
+            bbox: None,
+            datetime: None,
+            filters: vec![("division", division.to_owned())],
+            offset: 0,
+            limit: Some(10),
+            crs: super::super::params::Crs::Crs84,
+            asked_limit: None,
+        };
+        assert_eq!(store_window(&q("513402"), &POINT_PUSHED), Some(10));
+        assert_eq!(store_window(&q("513400"), &POINT_PUSHED), None);
+        let mut every = q("513402");
+        every.limit = None;
+        assert_eq!(store_window(&every, &POINT_PUSHED), None);
     }
 }

@@ -12,6 +12,7 @@ pub mod gpkg_read;
 pub mod layers;
 pub mod openapi;
 pub mod params;
+pub mod plot_import;
 pub mod registries;
 pub mod units;
 
