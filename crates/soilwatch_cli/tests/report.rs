@@ -16,7 +16,7 @@ use axum::body::Body;
 use axum::http::Request;
 use calamine::{Data, Reader, Xlsx};
 use http_body_util::BodyExt;
-use soilwatch_store::conformance_targets::indicator_fixture;
+use soilwatch_store::conformance_targets::{indicator_fixture, submissions_fixture};
 use soilwatch_store::{connect, Store};
 use tower::ServiceExt;
 
@@ -69,6 +69,7 @@ async fn the_report_has_the_apis_numbers_in_every_format() {
         let store = connect(&db).await.unwrap();
         store.migrate().await.unwrap();
         indicator_fixture(&store).await;
+        submissions_fixture(&store).await;
         store.close().await;
     }
     let out = run(
@@ -109,6 +110,13 @@ async fn the_report_has_the_apis_numbers_in_every_format() {
     }
     // The hand-worked farmland rate of the prefecture: 563.9 ÷ 600.
     assert!(same(&rows[0][4], 100.0 * 563.9 / 600.0));
+    // Submissions on time (the hand-worked submissions of `submissions_fixture`): 2 ÷ 6.
+    let on_time = rows
+        .iter()
+        .find(|r| r[0] == Data::String("数据按时报送率".into()))
+        .expect("the report lists submissions on time");
+    assert!(same(&on_time[2], 2.0) && same(&on_time[3], 6.0));
+    assert!(same(&on_time[4], 100.0 * 2.0 / 6.0));
 
     // The appendix is the assessment the API exports, row by row.
     let csv = api(&db, "/api/v1/assessment?year=2024&f=csv").await;
@@ -123,7 +131,10 @@ async fn the_report_has_the_apis_numbers_in_every_format() {
         .skip(1)
         .map(|r| r.iter().map(cell_text).collect())
         .collect();
-    assert_eq!(report_rows.len(), 18 * 7);
+    assert_eq!(report_rows.len(), 18 * 8);
+    assert!(report_rows
+        .iter()
+        .any(|r| r[1] == "513402" && r[3] == "submissions_on_time" && r[8] == "50.00"));
     assert_eq!(report_rows, api_rows);
 
     // Classes per county: 会理市 300 SU, 200 SC, 500 PP from the 2024 run.
@@ -193,6 +204,49 @@ async fn the_report_has_the_apis_numbers_in_every_format() {
         xml.contains("受污染耕地安全利用率") && xml.contains("93.98"),
         "the prefecture's rate with two decimals"
     );
+    // The charts and the county map as PNG images, each referenced from the document.
+    let mut rels = String::new();
+    zip.by_name("word/_rels/document.xml.rels")
+        .unwrap()
+        .read_to_string(&mut rels)
+        .unwrap();
+    let media: Vec<String> = zip
+        .file_names()
+        .filter(|n| n.starts_with("word/media/") && n.ends_with(".png"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(media.len(), 4, "three charts and the map: {media:?}");
+    for name in &media {
+        let mut png = Vec::new();
+        zip.by_name(name).unwrap().read_to_end(&mut png).unwrap();
+        assert!(
+            png.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]),
+            "{name} is a PNG"
+        );
+        assert_eq!(&png[12..16], b"IHDR", "{name}");
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+        assert!(width >= 640 && height >= 60, "{name}: {width}×{height}");
+        assert!(png.len() > 4_000, "{name}: {} bytes", png.len());
+        // media/x.png ← Relationship Id ← r:embed in the document.
+        let target = format!("Target=\"{}\"", name.trim_start_matches("word/"));
+        let rel = rels
+            .split("<Relationship ")
+            .find(|r| r.contains(&target))
+            .unwrap_or_else(|| panic!("{name} has a relationship: {rels}"));
+        let id = rel
+            .split("Id=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        assert!(
+            xml.contains(&format!("r:embed=\"{id}\"")),
+            "{name} ({id}) is placed in the document"
+        );
+    }
+    assert!(xml.contains("图：各县（市）年度考核"), "the map's caption");
 
     // Rejected input: exit 2, nothing written.
     let out = run(

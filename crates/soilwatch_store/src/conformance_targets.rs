@@ -431,6 +431,7 @@ pub async fn indicators_are_computed_as_worked_by_hand(store: &dyn Store) {
             (Indicator::RemediationArea, Verdict::NoTarget),
             (Indicator::MonitoringCoverage, Verdict::Met),
             (Indicator::DisclosureRate, Verdict::NoTarget),
+            (Indicator::SubmissionsOnTime, Verdict::NoTarget),
         ]
     );
     assert_eq!((hl.met, hl.assessed), (2, 3));
@@ -592,4 +593,251 @@ pub async fn targets_are_set_over_the_defaults_with_history(store: &dyn Store) {
             .await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+/// A department of a county for the submissions fixture.
+async fn department(store: &dyn Store, code: &str, division: &str) {
+    store
+        .create_department(
+            &soilwatch_core::Department {
+                code: code.into(),
+                name: format!("{division} 生态环境分局"),
+                level: soilwatch_core::DivisionLevel::County,
+                division: division.parse().expect("test division"),
+            },
+            &change("fixture"),
+        )
+        .await
+        .expect("department");
+}
+
+/// Upload a small results file through the import pipeline into a submission (now, so late
+/// or on time by the campaign's due date).
+async fn upload(store: &dyn Store, submission: i64, sample_code: &str, dept: &str, county: &str) {
+    let csv = format!(
+        "样品编号,样品类型,采样日期,行政区划代码,土地利用类型,检测项目,检测值,单位\n\
+         {sample_code},土壤,2020-08-01,{county},水田,镉,0.2,mg/kg\n"
+    );
+    let opts = soilwatch_ingest::ParseOptions::new(
+        format!("{sample_code}.csv"),
+        chrono::Utc::now().date_naive(),
+    );
+    let batch =
+        match crate::importer::import_bytes(store, csv.as_bytes(), &opts, "officer", Some(dept))
+            .await
+            .expect("import")
+        {
+            crate::importer::ImportOutcome::Imported { batch, .. } => batch,
+            other => panic!("the fixture file imports: {other:?}"),
+        };
+    store
+        .record_upload(submission, batch.id, "officer")
+        .await
+        .expect("upload");
+}
+
+/// The submissions of the "submissions on time" indicator, data year 2024 (to be loaded after
+/// [`indicator_fixture`]). Uploads happen now, so a campaign due 2099-09-30 is on time and one
+/// due by default (2025-09-30) is late; "today" is after 2025-09-30.
+///
+/// | department (division) | data kind | due | what happened | counts |
+/// |---|---|---|---|---|
+/// | eco-env-513402 (会理市) | soil quality | 2099-09-30 | uploaded | on time 1/1 |
+/// | eco-env-513402 (会理市) | groundwater | 2025-09-30 | uploaded | late 0/1 |
+/// | eco-env-513401 (西昌市) | soil quality | 2099-09-30 | nothing yet | not due 0/0 |
+/// | eco-env-513401 (西昌市) | groundwater | 2025-09-30 | uploaded, returned | 0/1 |
+/// | eco-env-513401 (西昌市) | surface water | 2025-09-30 | nothing | missing 0/1 |
+/// | agri-513400 (州) | groundwater | 2025-09-30 | uploaded, accepted | late 0/1 |
+/// | agri-513400 (州) | agricultural product | 2099-09-30 | uploaded, accepted | on time 1/1 |
+/// | eco-env-513402 (会理市) | surface water, data 2023 | 2024-09-30 | nothing | not of 2024 |
+///
+/// 会理市 1 ÷ 2 = 50 %; 西昌市 0 ÷ 2 = 0 %; the prefecture (its own bureau's and every
+/// county's) 2 ÷ 6 = 33.33 %.
+pub async fn submissions_fixture(store: &dyn Store) {
+    use crate::submissions::{DataKind, Decision, NewCampaign, SubmissionQuery};
+    department(store, "eco-env-513402", "513402").await;
+    department(store, "eco-env-513401", "513401").await;
+    let far = Some(day("2099-09-30"));
+    for (year, kind, due, depts) in [
+        (
+            2024,
+            DataKind::SoilQuality,
+            far,
+            &["eco-env-513402", "eco-env-513401"][..],
+        ),
+        (
+            2024,
+            DataKind::Groundwater,
+            None,
+            &["eco-env-513402", "eco-env-513401", "agri-513400"][..],
+        ),
+        (2024, DataKind::SurfaceWater, None, &["eco-env-513401"][..]),
+        (
+            2024,
+            DataKind::AgriculturalProduct,
+            far,
+            &["agri-513400"][..],
+        ),
+        (2023, DataKind::SurfaceWater, None, &["eco-env-513402"][..]),
+    ] {
+        store
+            .create_campaign(
+                &NewCampaign {
+                    year,
+                    data_kind: kind,
+                    due_on: due,
+                    departments: depts.iter().map(|d| (*d).to_owned()).collect(),
+                    note: String::new(),
+                },
+                "reviewer",
+            )
+            .await
+            .expect("campaign");
+    }
+    let subs = store
+        .list_submissions(&SubmissionQuery::default())
+        .await
+        .expect("submissions");
+    let id = |dept: &str, kind: DataKind, year: i32| {
+        subs.iter()
+            .find(|s| s.department == dept && s.data_kind == kind && s.year == year)
+            .map(|s| s.id)
+            .expect("fixture submission")
+    };
+    let soil_hl = id("eco-env-513402", DataKind::SoilQuality, 2024);
+    upload(store, soil_hl, "SOT-1", "eco-env-513402", "513402").await;
+    let gw_hl = id("eco-env-513402", DataKind::Groundwater, 2024);
+    upload(store, gw_hl, "SOT-2", "eco-env-513402", "513402").await;
+    let gw_xc = id("eco-env-513401", DataKind::Groundwater, 2024);
+    upload(store, gw_xc, "SOT-3", "eco-env-513401", "513401").await;
+    store
+        .decide_submission(gw_xc, Decision::Return, "缺少检测方法", "reviewer")
+        .await
+        .expect("return");
+    let gw_pref = id("agri-513400", DataKind::Groundwater, 2024);
+    upload(store, gw_pref, "SOT-4", "agri-513400", "513401").await;
+    let ap_pref = id("agri-513400", DataKind::AgriculturalProduct, 2024);
+    upload(store, ap_pref, "SOT-5", "agri-513400", "513401").await;
+    for s in [gw_pref, ap_pref] {
+        store
+            .decide_submission(s, Decision::Accept, "", "reviewer")
+            .await
+            .expect("accept");
+    }
+}
+
+pub async fn submissions_on_time_are_worked_by_hand(store: &dyn Store) {
+    indicator_fixture(store).await;
+    // Before any campaign: no data for the indicator.
+    let pref: soilwatch_core::DivisionCode = "513400".parse().expect("code");
+    let huili = "513402".parse().expect("code");
+    let xichang = "513401".parse().expect("code");
+    let none = compute(store, None, 2024).await.expect("compute");
+    let v = none.value(Indicator::SubmissionsOnTime, pref, false);
+    assert_eq!(
+        (v.numerator, v.denominator, v.value),
+        (0.0, Some(0.0), None)
+    );
+    assert_eq!(v.verdict, Verdict::NoTarget, "the work plan sets no rate");
+
+    submissions_fixture(store).await;
+    let data = compute(store, None, 2024).await.expect("compute");
+    let hl = data.value(Indicator::SubmissionsOnTime, huili, true);
+    assert_eq!((hl.numerator, hl.denominator), (1.0, Some(2.0)));
+    assert!(close(hl.value.expect("value"), 50.0));
+    let items = hl.items.expect("items");
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().all(|i| i.kind == TraceKind::Submission));
+    let mut details: Vec<(f64, &str)> = items
+        .iter()
+        .map(|i| (i.numerator, i.detail.split('：').next().unwrap_or_default()))
+        .collect();
+    details.sort_by(|a, b| a.1.cmp(b.1));
+    assert_eq!(details, vec![(1.0, "按时报送"), (0.0, "逾期报送")]);
+    // Each item names a submission the store knows, of the county.
+    for i in &items {
+        let s = store
+            .get_submission(i.key.parse().expect("id"))
+            .await
+            .expect("traced submission");
+        assert_eq!((s.year, s.division), (2024, huili));
+    }
+
+    let xc = data.value(Indicator::SubmissionsOnTime, xichang, true);
+    assert_eq!((xc.numerator, xc.denominator), (0.0, Some(2.0)));
+    assert_eq!(xc.value, Some(0.0));
+    let xc_items = xc.items.expect("items");
+    assert_eq!(
+        xc_items.len(),
+        3,
+        "the one not yet due is listed, not counted"
+    );
+    let not_due: Vec<_> = xc_items.iter().filter(|i| i.denominator == 0.0).collect();
+    assert_eq!(not_due.len(), 1);
+    assert!(
+        not_due[0].detail.starts_with("未到截止日期"),
+        "{}",
+        not_due[0].detail
+    );
+    assert!(xc_items.iter().any(|i| i.detail.starts_with("已退回")));
+    assert!(xc_items.iter().any(|i| i.detail.starts_with("逾期未报")));
+
+    let p = data.value(Indicator::SubmissionsOnTime, pref, true);
+    assert_eq!((p.numerator, p.denominator), (2.0, Some(6.0)));
+    assert!(close(p.value.expect("value"), 100.0 * 2.0 / 6.0));
+    assert_eq!(p.items.expect("items").len(), 7);
+    assert!(p.formula_cn.contains("截止日期") && p.formula_en.contains("due date"));
+
+    // A county sees only its own; 2023 data is not counted for 2024.
+    let only = compute(store, Some(huili), 2024).await.expect("compute");
+    let v = only.value(Indicator::SubmissionsOnTime, huili, false);
+    assert_eq!((v.numerator, v.denominator), (1.0, Some(2.0)));
+    let y2023 = compute(store, Some(huili), 2023).await.expect("compute");
+    let v = y2023.value(Indicator::SubmissionsOnTime, huili, true);
+    assert_eq!(
+        (v.numerator, v.denominator),
+        (0.0, Some(1.0)),
+        "2023 data, missing"
+    );
+
+    // Targets: 50 % exactly meets 50 %; the prefecture's 33.33 % misses 90 %.
+    for (division, value) in [(huili, 50.0), (pref, 90.0)] {
+        store
+            .put_target(
+                &NewTarget {
+                    division,
+                    year: 2024,
+                    indicator: Indicator::SubmissionsOnTime,
+                    value,
+                    note: None,
+                },
+                &change("报送目标"),
+            )
+            .await
+            .expect("target");
+    }
+    let data = compute(store, None, 2024).await.expect("compute");
+    let asmt = data.assessment();
+    let verdict = |d: soilwatch_core::DivisionCode| {
+        asmt.rows
+            .iter()
+            .find(|r| r.division == d)
+            .and_then(|r| {
+                r.indicators
+                    .iter()
+                    .find(|v| v.indicator == Indicator::SubmissionsOnTime)
+            })
+            .map(|v| v.verdict)
+            .expect("assessed")
+    };
+    assert_eq!(verdict(huili), Verdict::Met);
+    assert_eq!(verdict(pref), Verdict::NotMet);
+    assert_eq!(verdict(xichang), Verdict::NoTarget);
+    let table = crate::indicators::assessment_table(&asmt);
+    assert!(table.iter().any(|r| r[1] == "513402"
+        && r[3] == "submissions_on_time"
+        && r[6] == "1.0000"
+        && r[7] == "2.0000"
+        && r[8] == "50.00"
+        && r[12].starts_with("达标")));
 }

@@ -16,6 +16,7 @@ use soilwatch_core::{Division, DivisionCode, DivisionLevel};
 
 use crate::registry_enterprise::{disclosure_calendar, DisclosureState, EnterpriseStatus};
 use crate::registry_plot::PlotStage;
+use crate::submissions::{china_date, Submission, SubmissionQuery, SubmissionStatus};
 use crate::targets::{
     target_in_force, CountyMonitoring, Indicator, IndicatorKind, Target, TargetInForce,
 };
@@ -39,6 +40,8 @@ pub enum TraceKind {
     Enterprise,
     /// A county (`/api/v1/network/coverage`).
     County,
+    /// A department's submission of a year's data (`/api/v1/submissions/{id}`).
+    Submission,
 }
 
 /// One thing behind an indicator's value.
@@ -381,6 +384,33 @@ pub async fn compute(
         });
     }
 
+    // Submissions of the year's data (work-plan item 3), read from the submissions store.
+    let today_cn = china_date(Utc::now());
+    let submissions = store
+        .list_submissions(&SubmissionQuery {
+            year: Some(year),
+            ..SubmissionQuery::default()
+        })
+        .await?;
+    let sub_items = items.entry(Indicator::SubmissionsOnTime).or_default();
+    for s in submissions
+        .iter()
+        .filter(|s| scope.code.contains(s.division))
+    {
+        let (on_time, owed, detail) = submission_timeliness(s, today_cn);
+        sub_items.push(TraceItem {
+            kind: TraceKind::Submission,
+            key: s.id.to_string(),
+            name: format!("{}：{}", s.department_name, s.data_kind.name_cn()),
+            division: s.division,
+            county: county_name(s.division),
+            detail,
+            run_id: None,
+            numerator: if on_time { 1.0 } else { 0.0 },
+            denominator: if owed { 1.0 } else { 0.0 },
+        });
+    }
+
     // Counties with soil samples in the year.
     let cov = items.entry(Indicator::MonitoringCoverage).or_default();
     let monitoring = store.county_monitoring(scope.code, year).await?;
@@ -417,6 +447,51 @@ pub async fn compute(
         class_areas,
         monitoring,
     })
+}
+
+/// How a submission counts toward "submissions on time" as of `today` (a Beijing date):
+/// `(on time, counted, detail)`. On time: the standing upload (received or accepted) arrived
+/// by the due date. Counted in the denominator: every submission whose upload stands or whose
+/// due date has passed; one still owed (never uploaded, or returned) before its due date is
+/// not judged yet. Checked by `conformance_targets::submissions_on_time_are_worked_by_hand`.
+pub fn submission_timeliness(s: &Submission, today: NaiveDate) -> (bool, bool, String) {
+    let received = s
+        .received_at
+        .map(|t| china_date(t).to_string())
+        .unwrap_or_default();
+    match s.status {
+        SubmissionStatus::Received | SubmissionStatus::Accepted if !s.late => (
+            true,
+            true,
+            format!(
+                "按时报送：{} 报送，截止 {}（{}）",
+                received,
+                s.due_on,
+                s.status.name_cn()
+            ),
+        ),
+        SubmissionStatus::Received | SubmissionStatus::Accepted => (
+            false,
+            true,
+            format!(
+                "逾期报送：{} 报送，截止 {}（{}）",
+                received,
+                s.due_on,
+                s.status.name_cn()
+            ),
+        ),
+        SubmissionStatus::Owed | SubmissionStatus::Returned if today <= s.due_on => (
+            false,
+            false,
+            format!(
+                "未到截止日期：截止 {}（{}），不计入",
+                s.due_on,
+                s.status.name_cn()
+            ),
+        ),
+        SubmissionStatus::Owed => (false, true, format!("逾期未报：截止 {}", s.due_on)),
+        SubmissionStatus::Returned => (false, true, format!("已退回未重新报送：截止 {}", s.due_on)),
+    }
 }
 
 /// The yearly assessment: every county of the scope (and the scope itself, last) against the

@@ -43,6 +43,8 @@ pub enum Indicator {
     MonitoringCoverage,
     /// 重点监管企业自行监测信息公开率
     DisclosureRate,
+    /// 数据按时报送率 — share of the year's owed submissions received by their due date.
+    SubmissionsOnTime,
 }
 
 /// How an indicator's value is formed from its items.
@@ -56,7 +58,7 @@ pub enum IndicatorKind {
 }
 
 impl Indicator {
-    pub const ALL: [Indicator; 7] = [
+    pub const ALL: [Indicator; 8] = [
         Indicator::FarmlandSafeUseRate,
         Indicator::PlotSafeUseRate,
         Indicator::SafeUtilizationArea,
@@ -64,6 +66,7 @@ impl Indicator {
         Indicator::RemediationArea,
         Indicator::MonitoringCoverage,
         Indicator::DisclosureRate,
+        Indicator::SubmissionsOnTime,
     ];
 
     pub fn code(self) -> &'static str {
@@ -75,6 +78,7 @@ impl Indicator {
             Indicator::RemediationArea => "remediation_area",
             Indicator::MonitoringCoverage => "monitoring_coverage",
             Indicator::DisclosureRate => "disclosure_rate",
+            Indicator::SubmissionsOnTime => "submissions_on_time",
         }
     }
 
@@ -87,6 +91,7 @@ impl Indicator {
             Indicator::RemediationArea => "治理与修复面积",
             Indicator::MonitoringCoverage => "土壤环境监测县（市）覆盖率",
             Indicator::DisclosureRate => "重点监管企业自行监测信息公开率",
+            Indicator::SubmissionsOnTime => "数据按时报送率",
         }
     }
 
@@ -101,6 +106,7 @@ impl Indicator {
             Indicator::DisclosureRate => {
                 "share of key enterprises that disclosed their self-monitoring"
             }
+            Indicator::SubmissionsOnTime => "submissions on time",
         }
     }
 
@@ -144,6 +150,10 @@ impl Indicator {
             Indicator::DisclosureRate => {
                 "已公开当年自行监测信息的重点监管企业数 ÷ 当年应公开的重点监管企业数（列入年份不晚于当年且未移出名录）× 100%"
             }
+            Indicator::SubmissionsOnTime => {
+                "截止日期前报送（最近一次上传不晚于截止日期，北京时间，且未被退回）的当年度数据报送数 ÷ \
+                 当年度应报送的数据报送数 × 100%（报送任务按数据所属年度；截止日期未到且尚未报送的不计入）"
+            }
         }
     }
 
@@ -176,6 +186,12 @@ impl Indicator {
             Indicator::DisclosureRate => {
                 "key enterprises that disclosed the year's self-monitoring ÷ key enterprises \
                  due to (listed by the year and not removed) × 100 %"
+            }
+            Indicator::SubmissionsOnTime => {
+                "submissions of the year's data whose standing upload (received or accepted, \
+                 not returned) arrived by the due date (Beijing time) ÷ submissions of the \
+                 year's data owed × 100 % (campaigns by the year the data is of; one still owed \
+                 before its due date is not counted yet)"
             }
         }
     }
@@ -715,6 +731,7 @@ mod tests {
         );
         assert_eq!(v(Indicator::RemediationArea, county, 2020), None);
         assert_eq!(v(Indicator::DisclosureRate, pref, 2020), None);
+        assert_eq!(v(Indicator::SubmissionsOnTime, pref, 2030), None);
         assert_eq!(v(Indicator::FarmlandSafeUseRate, pref, 2019), None);
     }
 

@@ -19,4 +19,5 @@ macro_rules! sqlite_checks {
 sqlite_checks!(
     indicators_are_computed_as_worked_by_hand,
     targets_are_set_over_the_defaults_with_history,
+    submissions_on_time_are_worked_by_hand,
 );

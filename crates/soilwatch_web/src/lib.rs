@@ -10,6 +10,7 @@ pub mod error;
 pub mod limits;
 pub mod ogc;
 pub mod pages;
+pub mod raster;
 pub mod report;
 pub mod router;
 pub mod security;

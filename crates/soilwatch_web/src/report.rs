@@ -1,8 +1,9 @@
 //! 年度土壤环境状况报告 — the annual report (issue 10): network and samples, exceedances by
 //! analyte and county, the classification and its changes, plots and remediation, key
 //! enterprises, the indicators against their targets, and a data appendix (the assessment).
-//! One [`AnnualReport`] is built from the store and written as HTML (printable, SVG charts),
-//! XLSX (one sheet per section, numbers as numbers) or DOCX (docx-rs; tables). `soilwatch report`
+//! One [`AnnualReport`] is built from the store and written as HTML (printable, SVG charts and
+//! the county map), XLSX (one sheet per section, numbers as numbers) or DOCX (docx-rs; tables,
+//! and the same charts and map as PNG images rasterised by [`crate::raster`]). `soilwatch report`
 //! and the `/reports/annual` page call the same functions; the indicators are
 //! `soilwatch_store::indicators`, as in `/api/v1/indicators`.
 
@@ -22,7 +23,7 @@ use soilwatch_store::{FindQuery, Store, StoredResult, StoredSample};
 
 use crate::api::samples::{evaluate_stored, Evaluation, EvaluationQuery};
 use crate::error::{ApiError, ApiResult};
-use crate::pages::svg::esc;
+use crate::pages::svg::{county_map, esc, MapCounty};
 
 /// One county's monitoring in the year.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -110,6 +111,9 @@ pub struct AnnualReport {
     pub enterprises: Vec<EnterpriseRow>,
     pub indicators: Vec<IndicatorValue>,
     pub assessment: Assessment,
+    /// The county map of the assessment (SVG; empty without boundaries).
+    #[serde(skip)]
+    pub map_svg: String,
 }
 
 fn class_name(c: Option<UnitClass>) -> String {
@@ -299,11 +303,10 @@ pub async fn build(
             e.1 += 1;
         }
     }
-    let names: BTreeMap<String, String> = store
-        .list_divisions()
-        .await?
-        .into_iter()
-        .map(|d| (d.code.to_string(), d.name))
+    let divisions = store.list_divisions().await?;
+    let names: BTreeMap<String, String> = divisions
+        .iter()
+        .map(|d| (d.code.to_string(), d.name.clone()))
         .collect();
     let projects = store
         .list_projects(&RegistryQuery {
@@ -350,6 +353,7 @@ pub async fn build(
             disclosed: s.enterprises_disclosed,
         })
         .collect();
+    let assessment = data.assessment();
     Ok(AnnualReport {
         year,
         division: scope.code,
@@ -365,8 +369,36 @@ pub async fn build(
         projects,
         enterprises,
         indicators: data.values(scope.code),
-        assessment: data.assessment(),
+        map_svg: assessment_map(&assessment, &divisions),
+        assessment,
     })
+}
+
+/// The counties coloured by their assessment (all met, some, none, nothing assessed), labelled
+/// met/assessed — the map of `/assessment`.
+fn assessment_map(a: &Assessment, divisions: &[soilwatch_core::Division]) -> String {
+    let counties: Vec<MapCounty<'_>> = a
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let d = divisions.iter().find(|d| d.code == r.division)?;
+            if d.level != soilwatch_core::DivisionLevel::County {
+                return None;
+            }
+            Some(MapCounty {
+                code: r.division.to_string(),
+                name: &d.name,
+                boundary: d.boundary.as_ref()?,
+                fill: crate::pages::targets::map_fill(r.met, r.assessed),
+                label: format!("{}/{}", r.met, r.assessed),
+            })
+        })
+        .collect();
+    if counties.is_empty() {
+        String::new()
+    } else {
+        county_map(&counties, 640.0)
+    }
 }
 
 /// Two decimals, or "—".
@@ -426,6 +458,7 @@ struct ReportHtml<'a> {
     indicator_chart: String,
     class_chart: String,
     exceed_chart: String,
+    map_svg: String,
     rows: Vec<IndicatorLine>,
     class_rows: Vec<(String, String, String, String, String)>,
 }
@@ -438,8 +471,15 @@ struct IndicatorLine {
     verdict: String,
 }
 
-/// The report as a printable HTML page with SVG charts.
-pub fn html(r: &AnnualReport) -> ApiResult<String> {
+/// A chart of the report: where it goes (the section of [`tables`]), its title, its SVG.
+pub struct Chart {
+    pub section: &'static str,
+    pub title: String,
+    pub svg: String,
+}
+
+/// The report's charts and map, the same in HTML (SVG) and DOCX (PNG).
+pub fn charts(r: &AnnualReport) -> Vec<Chart> {
     let rates: Vec<(String, f64, Option<f64>)> = r
         .indicators
         .iter()
@@ -462,11 +502,54 @@ pub fn html(r: &AnnualReport) -> ApiResult<String> {
         .iter()
         .map(|e| (e.name_cn.clone(), e.screening_total as f64, None))
         .collect();
+    let mut out = vec![
+        Chart {
+            section: "超标情况",
+            title: "超过风险筛选值的土壤样品数（按项目）".into(),
+            svg: bar_chart("超过风险筛选值的土壤样品数（按项目）", "个", &exceed),
+        },
+        Chart {
+            section: "耕地分类",
+            title: "各县（市）安全利用类与严格管控类耕地面积".into(),
+            svg: bar_chart("各县（市）安全利用类与严格管控类耕地面积", "亩", &classes),
+        },
+        Chart {
+            section: "指标",
+            title: "指标完成情况（红线为目标）".into(),
+            svg: bar_chart("指标完成情况（红线为目标）", "%", &rates),
+        },
+    ];
+    if !r.map_svg.is_empty() {
+        out.push(Chart {
+            section: "附录 年度考核",
+            title: "各县（市）年度考核（达标/考核指标数；绿：全部达标，黄：部分，红：均未达标，灰：无考核）"
+                .into(),
+            svg: r.map_svg.clone(),
+        });
+    }
+    out
+}
+
+/// The report as a printable HTML page with SVG charts.
+pub fn html(r: &AnnualReport) -> ApiResult<String> {
+    let mut charts = charts(r);
+    let mut take = |section: &str| {
+        charts
+            .iter()
+            .position(|c| c.section == section)
+            .map(|i| charts.remove(i).svg)
+            .unwrap_or_default()
+    };
+    let exceed_chart = take("超标情况");
+    let class_chart = take("耕地分类");
+    let indicator_chart = take("指标");
+    let map_svg = take("附录 年度考核");
     ReportHtml {
         r,
-        indicator_chart: bar_chart("指标完成情况（红线为目标）", "%", &rates),
-        class_chart: bar_chart("各县（市）安全利用类与严格管控类耕地面积", "亩", &classes),
-        exceed_chart: bar_chart("超过风险筛选值的土壤样品数（按项目）", "个", &exceed),
+        indicator_chart,
+        class_chart,
+        exceed_chart,
+        map_svg,
         rows: r
             .indicators
             .iter()
@@ -689,9 +772,13 @@ pub fn xlsx(r: &AnnualReport) -> ApiResult<Vec<u8>> {
     book.save_to_buffer().map_err(internal)
 }
 
-/// The report as DOCX (docx-rs): title, a paragraph per section and its table.
+/// Width of a chart in the DOCX, in EMU (16 cm; A4 with the default margins holds 16.5 cm).
+const DOCX_IMAGE_WIDTH_EMU: u32 = 16 * 360_000;
+
+/// The report as DOCX (docx-rs): title, a paragraph per section with its chart (PNG, the same
+/// SVG as the HTML rasterised at 2×) and its table.
 pub fn docx(r: &AnnualReport) -> ApiResult<Vec<u8>> {
-    use docx_rs::{Docx, Paragraph, Run, Table, TableCell, TableRow};
+    use docx_rs::{Docx, Paragraph, Pic, Run, Table, TableCell, TableRow};
     let para = |s: &str, size: usize, bold: bool| {
         let run = Run::new().add_text(s).size(size);
         Paragraph::new().add_run(if bold { run.bold() } else { run })
@@ -713,8 +800,26 @@ pub fn docx(r: &AnnualReport) -> ApiResult<Vec<u8>> {
         21,
         false,
     ));
+    if let Some(w) = crate::raster::fonts().warning() {
+        doc = doc.add_paragraph(para(&format!("注：{w}"), 18, false));
+    }
+    let mut charts = charts(r);
     for (title, rows) in tables(r) {
         doc = doc.add_paragraph(para(&title, 28, true));
+        while let Some(i) = charts.iter().position(|c| c.section == title) {
+            let c = charts.remove(i);
+            let png = crate::raster::svg_to_png(&c.svg, 2.0)
+                .map_err(|e| ApiError::Internal(format!("chart '{}': {e}", c.title)))?;
+            let height = u64::from(DOCX_IMAGE_WIDTH_EMU) * u64::from(png.height)
+                / u64::from(png.width.max(1));
+            let pic = Pic::new_with_dimensions(png.bytes, png.width, png.height).size(
+                DOCX_IMAGE_WIDTH_EMU,
+                u32::try_from(height).map_err(|e| ApiError::Internal(e.to_string()))?,
+            );
+            doc = doc
+                .add_paragraph(Paragraph::new().add_run(Run::new().add_image(pic)))
+                .add_paragraph(para(&format!("图：{}", c.title), 18, false));
+        }
         let table = Table::new(
             rows.iter()
                 .map(|row| {

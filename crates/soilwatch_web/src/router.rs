@@ -494,6 +494,15 @@ pub fn router(state: AppState) -> Router {
             get(crate::api::public_reports::get_report_photo),
         )
         .route(
+            "/public-reports",
+            get(crate::pages::public_reports::staff_list_page),
+        )
+        .route(
+            "/public-reports/{id}",
+            get(crate::pages::public_reports::staff_report_page)
+                .post(crate::pages::public_reports::staff_handle_page),
+        )
+        .route(
             "/reports/annual",
             get(crate::pages::targets::annual_report_page),
         )

@@ -180,6 +180,21 @@ async fn every_role_on_every_route_of_the_table() {
     .await
     .unwrap()
     .id;
+    // Issue 10: a public report in 会理市, handled by that county's bureau.
+    let report = soilwatch_store::PublicReportStore::create_public_report(
+        store,
+        &soilwatch_store::public_reports::NewPublicReport {
+            division: Some("513402".parse().unwrap()),
+            address: Some("会理市某镇".into()),
+            description: "roles".into(),
+            client_key: "roles".into(),
+            ..Default::default()
+        },
+        soilwatch_store::public_reports::RateLimit::default(),
+    )
+    .await
+    .unwrap()
+    .id;
 
     // Registry records and a classification run in 会理市, registered through the API by an
     // administrator, for the rows that change them.
@@ -314,7 +329,8 @@ async fn every_role_on_every_route_of_the_table() {
             .replace("{submission}", &submission.to_string())
             .replace("{dataset}", "farmland_classification")
             .replace("{request}", &request.to_string())
-            .replace("{user}", "roles-new");
+            .replace("{user}", "roles-new")
+            .replace("{report}", &report.to_string());
         for ((who, token), expected) in columns.iter().zip(&cells[2..]) {
             let mut headers = Vec::new();
             if let Some(t) = token {
@@ -334,6 +350,10 @@ async fn every_role_on_every_route_of_the_table() {
                     Body::from(
                         "division=513402&year=2024&indicator=farmland_safe_use_rate&value=94&reason=roles",
                     )
+                }
+                ("POST", "/public-reports/{report}") => {
+                    headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+                    Body::from("status=handling&reply=roles")
                 }
                 ("POST", "/api/v1/classification/units") => {
                     let (ct, body) = units_multipart(x, y);
@@ -423,6 +443,9 @@ async fn every_role_on_every_route_of_the_table() {
                         }
                         // Not a zip: refused (422) once the role is allowed.
                         "/api/v1/packages" => json!({"roles": "not a package"}),
+                        "/api/v1/public-reports/{report}/handling" => {
+                            json!({"status": "handling", "reply": "roles"})
+                        }
                         other => panic!("no request body for {method} {other}: add one here"),
                     };
                     Body::from(v.to_string())

@@ -15,7 +15,7 @@ use axum::http::{Request, StatusCode};
 use calamine::{Data, Reader, Xlsx};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use soilwatch_store::conformance_targets::indicator_fixture;
+use soilwatch_store::conformance_targets::{indicator_fixture, submissions_fixture};
 use soilwatch_store::Role;
 use soilwatch_test_utils::TestApp;
 use tower::ServiceExt;
@@ -89,6 +89,35 @@ async fn indicators_with_formulas_values_targets_and_traces() {
         .contains("安全利用类和严格管控类耕地面积"));
     assert!(f["formula_en"].as_str().unwrap().contains("under measures"));
     assert!(f.get("items").is_none(), "the list leaves the items out");
+    // Every indicator of the issue, each with its formula in both languages.
+    let codes: Vec<&str> = county["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["indicator"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "farmland_safe_use_rate",
+            "plot_safe_use_rate",
+            "safe_utilization_area",
+            "strict_control_area",
+            "remediation_area",
+            "monitoring_coverage",
+            "disclosure_rate",
+            "submissions_on_time"
+        ]
+    );
+    for v in county["indicators"].as_array().unwrap() {
+        for k in ["formula_cn", "formula_en", "name_cn", "name_en", "unit"] {
+            assert!(
+                v[k].as_str().is_some_and(|s| !s.trim().is_empty()),
+                "{} has a {k}",
+                v["indicator"]
+            );
+        }
+    }
 
     // Default division: the prefecture.
     let (_, pref) = app.get_json("/api/v1/indicators?year=2024").await;
@@ -287,7 +316,7 @@ async fn assessment_per_county_as_json_csv_and_xlsx() {
     assert!(csv.starts_with(b"\xEF\xBB\xBF"), "BOM");
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 1 + 18 * 7);
+    assert_eq!(lines.len(), 1 + 18 * 8);
     assert!(lines[0].starts_with("年度 year,行政区划代码 division"));
     let line = lines
         .iter()
@@ -303,7 +332,7 @@ async fn assessment_per_county_as_json_csv_and_xlsx() {
     assert!(ct.contains("spreadsheetml"));
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).unwrap();
     let sheet = book.worksheet_range("2024年度考核").unwrap();
-    assert_eq!(sheet.height(), 1 + 18 * 7);
+    assert_eq!(sheet.height(), 1 + 18 * 8);
     let row = sheet
         .rows()
         .find(|r| {
@@ -348,4 +377,98 @@ async fn indicators_on_postgres() {
         50.0
     ));
     app.finish().await;
+}
+
+#[tokio::test]
+async fn submissions_on_time_traced_to_the_submissions_behind_it() {
+    let mut app = app().await;
+    app.sign_in_as(Role::Viewer).await;
+    submissions_fixture(app.store.as_ref()).await;
+    // 会理市: one of its two submissions of 2024 data on time.
+    let (s, v) = app
+        .get_json("/api/v1/indicators/submissions_on_time?division=513402&year=2024")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(close(&v["numerator"], 1.0) && close(&v["denominator"], 2.0));
+    assert!(close(&v["value"], 50.0));
+    assert_eq!(v["verdict"], "no_target");
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    for i in items {
+        assert_eq!(i["kind"], "submission");
+        // The key is the submission the API serves, of that county and year.
+        let (s, sub) = app
+            .get_json(&format!(
+                "/api/v1/submissions/{}",
+                i["key"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{sub}");
+        assert_eq!(sub["submission"]["division"], "513402");
+        assert_eq!(sub["submission"]["year"], 2024);
+    }
+    // The prefecture: 2 of 6, in the assessment as in the list.
+    let (_, a) = app.get_json("/api/v1/assessment?year=2024").await;
+    let pref = a["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["division"] == "513400")
+        .unwrap();
+    let p = find(&pref["indicators"], "submissions_on_time");
+    assert!(close(&p["numerator"], 2.0) && close(&p["denominator"], 6.0));
+    // The page lists the submissions with links to them, and the formula.
+    let (s, _, html) = app
+        .get("/indicators/submissions_on_time?division=513401&year=2024")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("数据按时报送率") && html.contains("截止日期"));
+    assert_eq!(html.matches("href=\"/submissions/").count(), 3, "{html}");
+    assert!(html.contains("逾期未报") && html.contains("已退回") && html.contains("未到截止日期"));
+}
+
+#[tokio::test]
+async fn the_annual_report_from_a_page() {
+    let mut app = app().await;
+    let (s, _, _) = app.get("/reports/annual?year=2024").await;
+    assert!(
+        s == StatusCode::UNAUTHORIZED || s == StatusCode::SEE_OTHER,
+        "signed-in users only: {s}"
+    );
+    app.sign_in_as(Role::Viewer).await;
+    let (s, ct, html) = app.get("/reports/annual?year=2024&division=513402").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(ct.starts_with("text/html"));
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("会理市2024年土壤环境状况报告"));
+    assert!(
+        html.matches("<svg").count() >= 4,
+        "three charts and the county map"
+    );
+    let (s, ct, docx) = app.get("/reports/annual?year=2024&format=docx").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(ct.contains("wordprocessingml"), "{ct}");
+    assert!(docx.starts_with(b"PK"), "a zip");
+    // The same numbers as the API: the prefecture's farmland rate with two decimals.
+    let (_, v) = app
+        .get_json("/api/v1/indicators/farmland_safe_use_rate?year=2024")
+        .await;
+    let (_, _, xlsx) = app.get("/reports/annual?year=2024&format=xlsx").await;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(xlsx)).unwrap();
+    let sheet = book.worksheet_range("指标").unwrap();
+    let row = sheet
+        .rows()
+        .find(|r| r[0] == Data::String("受污染耕地安全利用率".into()))
+        .unwrap();
+    let Data::Float(x) = row[4] else {
+        panic!("a number: {:?}", row[4])
+    };
+    assert!(
+        (x - v["value"].as_f64().unwrap()).abs() < 1e-9,
+        "{x} vs {}",
+        v["value"]
+    );
+    let (s, _, _) = app.get("/reports/annual?year=2024&format=pdf").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
 }

@@ -282,7 +282,8 @@ async fn for_staff(
     Ok(r)
 }
 
-fn require_staff(actor: &Actor) -> ApiResult<()> {
+/// Staff only: administrators, reviewers and data officers.
+pub fn require_staff(actor: &Actor) -> ApiResult<()> {
     actor.require(&[Role::Administrator, Role::Reviewer, Role::DataOfficer])
 }
 

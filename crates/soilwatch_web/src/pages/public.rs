@@ -3,16 +3,33 @@
 //! with their self-monitoring disclosures, the contaminated-plot list with its negative lists,
 //! and the remediation notice boards.
 //!
-//! Only public fields are shown. The registries already draw the line: an enterprise's public
-//! view is [`Enterprise::public`](soilwatch_store::registry_enterprise::Enterprise::public) (no
-//! contact, no location); for plots and projects the views below keep the listed facts and leave
-//! out boundaries, sample and point codes, the responsible party, filings and reports, and the
-//! transfer manifests. No coordinate of a sample point is ever shown: monitoring appears as
-//! counts per county, the map as county outlines. (The sharing catalogue with public marks is
-//! being built separately; these views follow the registries' distinction until it lands.)
+//! # What is public: the sharing catalogue decides
+//! Every list and every per-county number comes from one dataset of the sharing catalogue
+//! (`/catalogue`, issue 9) and is shown only while that dataset is marked 向社会公开 (`public`)
+//! there ([`PortalDataset`]): a section of a dataset that is not marked answers 404 with a
+//! notice, and a county column counted from one is left out. The indicators are the work plan's
+//! own disclosure items (its targets) and are always shown, as values without their items.
+//!
+//! Per-county counts follow the same rule, with no exception: the number of monitoring points
+//! is shown while `monitoring_points` is public, the number of soil samples while
+//! `soil_quality` is public (the shipped catalogue does not mark it, so by default the portal
+//! shows no sample counts and its map no sample shading), the class areas while
+//! `farmland_classification` is. A count is small, but it is still drawn from the dataset, and
+//! one rule the administrator can see and change in one place is easier to keep than
+//! exceptions.
+//!
+//! Within a public dataset only public fields are shown: an enterprise's public view is
+//! [`Enterprise::public`](soilwatch_store::registry_enterprise::Enterprise::public) (no contact,
+//! no location); for plots and projects the views below keep the listed facts and leave out
+//! boundaries, sample and point codes, the responsible party, filings and reports, and the
+//! transfer manifests. No coordinate of a sample point is ever shown, whatever the catalogue
+//! says: monitoring appears as counts per county, the map as county outlines.
+
+use std::collections::HashSet;
 
 use askama::Template;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use chrono::Utc;
 use serde::Deserialize;
 use soilwatch_core::DivisionLevel;
@@ -27,6 +44,77 @@ use super::{render, PageResult};
 use crate::api::registry_support::division;
 use crate::api::targets::default_year;
 use crate::AppState;
+
+/// A dataset of the sharing catalogue the portal reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortalDataset {
+    /// `key_enterprises`: `/public/enterprises` and the enterprise column.
+    KeyEnterprises,
+    /// `contaminated_plots`: `/public/plots` and the plot column.
+    ContaminatedPlots,
+    /// `remediation_projects`: `/public/remediation`.
+    RemediationProjects,
+    /// `monitoring_points`: the points column (counts only).
+    MonitoringPoints,
+    /// `soil_quality`: the soil-sample column and the map's shading (counts only).
+    SoilQuality,
+    /// `farmland_classification`: the class-area columns.
+    FarmlandClassification,
+}
+
+impl PortalDataset {
+    /// The dataset's code in the catalogue.
+    pub fn code(self) -> &'static str {
+        match self {
+            PortalDataset::KeyEnterprises => "key_enterprises",
+            PortalDataset::ContaminatedPlots => "contaminated_plots",
+            PortalDataset::RemediationProjects => "remediation_projects",
+            PortalDataset::MonitoringPoints => "monitoring_points",
+            PortalDataset::SoilQuality => "soil_quality",
+            PortalDataset::FarmlandClassification => "farmland_classification",
+        }
+    }
+}
+
+/// The datasets the catalogue marks public (向社会公开), read from the sharing catalogue.
+#[derive(Debug, Clone, Default)]
+pub struct PublicMarks(HashSet<String>);
+
+impl PublicMarks {
+    pub async fn read(state: &AppState) -> Result<Self, super::PageError> {
+        Ok(PublicMarks(
+            state
+                .store
+                .list_catalogue()
+                .await?
+                .into_iter()
+                .filter(|e| e.public)
+                .map(|e| e.dataset)
+                .collect(),
+        ))
+    }
+
+    pub fn public(&self, d: PortalDataset) -> bool {
+        self.0.contains(d.code())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public_withheld.html")]
+pub struct WithheldPage {
+    pub title: &'static str,
+    pub dataset: &'static str,
+}
+
+/// The answer for a section whose dataset is not marked public: 404 with a notice.
+fn withheld(title: &'static str, d: PortalDataset) -> PageResult {
+    let mut res = render(&WithheldPage {
+        title,
+        dataset: d.code(),
+    })?;
+    *res.status_mut() = StatusCode::NOT_FOUND;
+    Ok(res)
+}
 
 /// `?year=&division=` of the portal.
 #[derive(Debug, Default, Deserialize)]
@@ -43,8 +131,8 @@ fn mu(v: f64) -> String {
 pub struct CountyLine {
     pub code: String,
     pub name: String,
-    pub points: i64,
-    pub samples: i64,
+    pub points: String,
+    pub samples: String,
     pub pp: String,
     pub su: String,
     pub sc: String,
@@ -58,8 +146,8 @@ fn county_line(s: &CountySummary) -> CountyLine {
     CountyLine {
         code: s.division.to_string(),
         name: s.name.clone(),
-        points: s.active_points,
-        samples: s.soil_samples,
+        points: s.active_points.to_string(),
+        samples: s.soil_samples.to_string(),
         pp: c
             .map(|c| mu(c.priority_protection))
             .unwrap_or_else(|| "—".into()),
@@ -85,6 +173,12 @@ pub struct PublicIndexPage {
     pub indicators: Vec<IndicatorRow>,
     pub counties: Vec<CountyLine>,
     pub map_svg: String,
+    /// Which county columns the catalogue lets the portal show.
+    pub show_points: bool,
+    pub show_samples: bool,
+    pub show_classes: bool,
+    pub show_plots: bool,
+    pub show_enterprises: bool,
 }
 
 /// `/public?year=`: the prefecture's indicators and every county's summary.
@@ -93,6 +187,8 @@ pub async fn public_index(
     Query(q): Query<PublicQuery>,
 ) -> PageResult {
     let year = q.year.unwrap_or_else(default_year);
+    let marks = PublicMarks::read(&state).await?;
+    let show_samples = marks.public(PortalDataset::SoilQuality);
     let data = compute(state.store.as_ref(), division(q.division.as_deref())?, year).await?;
     let summaries = data.county_summaries();
     let divisions = state.store.list_divisions().await?;
@@ -102,16 +198,21 @@ pub async fn public_index(
             let d = divisions
                 .iter()
                 .find(|d| d.code == s.division && d.level == DivisionLevel::County)?;
+            // Shaded by soil samples only while the catalogue marks soil_quality public.
             Some(MapCounty {
                 code: s.division.to_string(),
                 name: &d.name,
                 boundary: d.boundary.as_ref()?,
-                fill: if s.soil_samples > 0 {
-                    "#a5d6a7"
-                } else {
-                    "#e0e0e0"
+                fill: match (show_samples, s.soil_samples > 0) {
+                    (true, true) => "#a5d6a7",
+                    (true, false) => "#e0e0e0",
+                    (false, _) => "#eef3f8",
                 },
-                label: format!("样品 {}", s.soil_samples),
+                label: if show_samples {
+                    format!("样品 {}", s.soil_samples)
+                } else {
+                    String::new()
+                },
             })
         })
         .collect();
@@ -131,6 +232,11 @@ pub async fn public_index(
             .collect(),
         counties: summaries.iter().map(county_line).collect(),
         map_svg,
+        show_points: marks.public(PortalDataset::MonitoringPoints),
+        show_samples,
+        show_classes: marks.public(PortalDataset::FarmlandClassification),
+        show_plots: marks.public(PortalDataset::ContaminatedPlots),
+        show_enterprises: marks.public(PortalDataset::KeyEnterprises),
     })
 }
 
@@ -186,6 +292,12 @@ pub async fn public_enterprises(
     State(state): State<AppState>,
     Query(q): Query<PublicQuery>,
 ) -> PageResult {
+    if !PublicMarks::read(&state)
+        .await?
+        .public(PortalDataset::KeyEnterprises)
+    {
+        return withheld("重点监管企业名录", PortalDataset::KeyEnterprises);
+    }
     let names = county_names(&state).await?;
     let list = state
         .store
@@ -286,6 +398,12 @@ pub async fn public_plots(
     State(state): State<AppState>,
     Query(q): Query<PublicQuery>,
 ) -> PageResult {
+    if !PublicMarks::read(&state)
+        .await?
+        .public(PortalDataset::ContaminatedPlots)
+    {
+        return withheld("污染地块名录", PortalDataset::ContaminatedPlots);
+    }
     let names = county_names(&state).await?;
     let list = state
         .store
@@ -385,6 +503,12 @@ pub async fn public_remediation(
     State(state): State<AppState>,
     Query(q): Query<PublicQuery>,
 ) -> PageResult {
+    if !PublicMarks::read(&state)
+        .await?
+        .public(PortalDataset::RemediationProjects)
+    {
+        return withheld("修复工程信息公示", PortalDataset::RemediationProjects);
+    }
     let names = county_names(&state).await?;
     let list = state
         .store

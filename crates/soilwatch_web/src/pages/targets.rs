@@ -156,6 +156,7 @@ fn trace_row(i: &TraceItem, year: i32) -> TraceRow {
             format!("/api/v1/enterprises/{}/disclosures", i.key),
         ),
         TraceKind::County => ("县（市）", "/network/coverage".to_owned()),
+        TraceKind::Submission => ("数据报送", format!("/submissions/{}", i.key)),
     };
     TraceRow {
         kind,
@@ -414,7 +415,8 @@ pub struct AssessmentPageQuery {
     pub division: Option<String>,
 }
 
-fn map_fill(met: usize, assessed: usize) -> &'static str {
+/// Fill of a county on the assessment map: all met, none met, some, nothing assessed.
+pub fn map_fill(met: usize, assessed: usize) -> &'static str {
     match (met, assessed) {
         (_, 0) => "#e0e0e0",
         (m, a) if m == a => "#a5d6a7",
