@@ -212,8 +212,8 @@ async fn the_report_has_the_apis_numbers_in_every_format() {
         .unwrap();
     let media: Vec<String> = zip
         .file_names()
+        .map(|n| n.unwrap().into_owned())
         .filter(|n| n.starts_with("word/media/") && n.ends_with(".png"))
-        .map(str::to_owned)
         .collect();
     assert_eq!(media.len(), 4, "three charts and the map: {media:?}");
     for name in &media {
