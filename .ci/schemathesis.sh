@@ -32,18 +32,35 @@ grep -q "soilwatch listening" "$dir/serve.log" || { cat "$dir/serve.log"; exit 1
 
 start=$(date +%s)
 status=0
+# Revoking API tokens is tested last, in a run of its own: its generated ids include the id of
+# the token the run signs in with, and once that is revoked every later request is rightly 401
+# (in earlier sessions this left 59 operations tested on their refusal path only).
+revoke='DELETE /api/v1/auth/tokens/{id}'
 st run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --checks not_a_server_error,response_schema_conformance \
   --max-examples "$examples" \
   --header "Authorization: Bearer $token" \
+  --exclude-name "$revoke" \
   --seed 13 \
   --phases examples,coverage,fuzzing \
   --no-color | tee "$dir/st.out" || status=$?
+st run "http://127.0.0.1:$port/api/v1/openapi.json" \
+  --checks not_a_server_error,response_schema_conformance \
+  --max-examples "$examples" \
+  --header "Authorization: Bearer $token" \
+  --include-name "$revoke" \
+  --seed 13 \
+  --phases examples,coverage,fuzzing \
+  --no-color | tee "$dir/st_revoke.out" || status=$?
 echo "schemathesis: exit $status after $(( $(date +%s) - start )) s ($examples examples per operation)"
-# A plain closing line with the case counts ("N generated, N passed[, N failed]").
-passed=$(grep -Eo '[0-9]+ passed' "$dir/st.out" | tail -n 1 | grep -Eo '[0-9]+' || echo 0)
-failed=$(grep -Eo '[0-9]+ failed' "$dir/st.out" | tail -n 1 | grep -Eo '[0-9]+' || echo 0)
+# A plain closing line with the case counts of both runs ("N passed[, N failed]").
+count() { { grep -Eo "[0-9]+ $1" "$dir/st.out" | tail -n 1; grep -Eo "[0-9]+ $1" "$dir/st_revoke.out" | tail -n 1; } | grep -Eo '^[0-9]+' | awk '{s+=$1} END {print s+0}'; }
+passed=$(count passed)
+failed=$(count failed)
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if grep -q "Authentication failed" "$dir/st.out"; then
+  echo "schemathesis: some operations only ever answered 401/403 (see the warnings above)"
+fi
 if grep -q "internal error" "$dir/serve.log"; then
   echo "server log (internal errors):"; grep -B2 -A2 "internal error" "$dir/serve.log" | head -50
 fi

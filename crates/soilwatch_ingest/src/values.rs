@@ -165,7 +165,12 @@ pub fn parse_coordinate(s: &str) -> Result<f64, CoordError> {
         return Err(CoordError::Unreadable);
     }
     if let Ok(v) = t.parse::<f64>() {
-        return Ok(v);
+        // `inf`, `NaN` and `1e318` parse as floats but are no coordinate.
+        return if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(CoordError::Unreadable)
+        };
     }
     let upper = t.to_uppercase();
     let negative = upper.contains(['W', 'S']) || upper.contains("西经") || upper.contains("南纬");
@@ -228,6 +233,9 @@ pub fn parse_coordinate(s: &str) -> Result<f64, CoordError> {
         return Err(CoordError::Unreadable);
     }
     let v = parts[0] + parts[1] / 60.0 + parts[2] / 3600.0;
+    if !v.is_finite() {
+        return Err(CoordError::Unreadable);
+    }
     Ok(if negative { -v } else { v })
 }
 
@@ -340,6 +348,12 @@ mod tests {
         assert_eq!(parse_coordinate("abc"), Err(CoordError::Unreadable));
         assert_eq!(parse_coordinate(""), Err(CoordError::Unreadable));
         assert_eq!(parse_coordinate("1 2 3 4"), Err(CoordError::Unreadable));
+        // Found by the `cells` fuzz target: these parse as floats but are not finite.
+        for s in ["1e318", "inf", "-inf", "NaN", "infinity"] {
+            assert_eq!(parse_coordinate(s), Err(CoordError::Unreadable), "{s}");
+        }
+        let huge = format!("{}°30′", "9".repeat(400));
+        assert_eq!(parse_coordinate(&huge), Err(CoordError::Unreadable));
     }
 
     #[test]

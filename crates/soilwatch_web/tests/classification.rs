@@ -449,12 +449,15 @@ async fn units_upload_geojson_and_geopackage_all_or_nothing_by_area() {
 
     // GeoPackage: the platform's own export of the units layer read back as units (id in the
     // `unit` column): the same geometry and land use, so unchanged.
+    // The layer needs a signed-in user (parcels are not public).
     app.bearer = None;
+    let (s, _, _) = app.get("/api/v1/exports/classification_units.gpkg").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    app.bearer = Some(app.token_of("root").await);
     let (s, _, gpkg) = app.get("/api/v1/exports/classification_units.gpkg").await;
     assert_eq!(s, StatusCode::OK);
     assert!(gpkg.starts_with(b"SQLite format 3\0"));
     // The layer is empty before any run: run one, then export.
-    app.bearer = Some(app.token_of("root").await);
     let (s, e) = send(
         &app,
         "POST",

@@ -307,21 +307,23 @@ async fn landing_conformance_api_and_collections() {
     assert!(q["properties"]["point_type"].is_object());
     assert!(q["properties"]["version"].is_null(), "not a queryable");
 
-    // Samples need a signed-in user, as in the JSON API; the other layers are public.
+    // Layers with locations of points, samples, plots, enterprises and parcels need a
+    // signed-in user; the divisions and every collection's description are public.
     for uri in [
         "/ogc/collections/samples/items",
         "/ogc/collections/samples/items/1",
         "/api/v1/exports/samples.gpkg",
+        "/ogc/collections/points/items?limit=1",
+        "/api/v1/exports/points.geojson",
     ] {
         let r = get_as(&app, uri, "application/json", None).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{uri}");
         assert_eq!(r.json()["error"]["code"], "unauthorized", "{uri}");
     }
     for uri in [
-        "/ogc/collections/points/items?limit=1",
         "/ogc/collections/divisions/items/513402",
         "/ogc/collections/samples",
-        "/api/v1/exports/points.geojson",
+        "/api/v1/exports/divisions.geojson",
     ] {
         let r = get_as(&app, uri, "application/json", None).await;
         assert_eq!(r.status, StatusCode::OK, "{uri}");
@@ -796,11 +798,8 @@ async fn exports_write_geopackage_geojson_and_csv() {
 /// served.
 #[tokio::test]
 async fn registries_are_collections_and_exports() {
-    // Public layers: no token.
-    let app = App {
-        inner: TestApp::sqlite().await,
-        token: None,
-    };
+    // The registry layers need a signed-in user (issue 13): a viewer.
+    let app = App::viewer(TestApp::sqlite().await).await;
     let store = app.store.as_ref();
     let change = ChangeMeta::new("测试", "issue 11");
     let day = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
@@ -937,10 +936,7 @@ async fn registries_are_collections_and_exports() {
 /// control). Two runs; the newer one is the current layer, `run=` opens the older.
 #[tokio::test]
 async fn classification_units_are_a_layer_per_run() {
-    let app = App {
-        inner: TestApp::sqlite().await,
-        token: None,
-    };
+    let app = App::viewer(TestApp::sqlite().await).await;
     let store = app.store.as_ref();
     let change = ChangeMeta::new("测试", "issue 11");
     let mut units = Vec::new();

@@ -251,7 +251,9 @@ static POINTS_META: CollectionMeta = CollectionMeta {
                   retirement",
     geometry: GeometryKind::Point,
     fields: &POINT_FIELDS,
-    public: true,
+    // Locations of points, plots, enterprises and parcels are not public (issue 13):
+    // the public reads the portal, `/public`.
+    public: false,
     temporal: Some(("established_on", Some("retired_on"))),
 };
 

@@ -100,7 +100,9 @@ static PLOTS_META: CollectionMeta = CollectionMeta {
                   contaminated plots with their boundaries (CGCS2000) and lifecycle stage",
     geometry: GeometryKind::MultiPolygon,
     fields: &PLOT_FIELDS,
-    public: true,
+    // Locations of points, plots, enterprises and parcels are not public (issue 13):
+    // the public reads the portal, `/public`.
+    public: false,
     temporal: None,
 };
 
@@ -180,7 +182,9 @@ static ENTERPRISES_META: CollectionMeta = CollectionMeta {
                   enterprises",
     geometry: GeometryKind::Point,
     fields: &ENTERPRISE_FIELDS,
-    public: true,
+    // Locations of points, plots, enterprises and parcels are not public (issue 13):
+    // the public reads the portal, `/public`.
+    public: false,
     temporal: None,
 };
 
@@ -255,7 +259,9 @@ static PONDS_META: CollectionMeta = CollectionMeta {
     description: "尾矿库及其运营企业与状态 / tailings ponds with their operator and status",
     geometry: GeometryKind::Point,
     fields: &POND_FIELDS,
-    public: true,
+    // Locations of points, plots, enterprises and parcels are not public (issue 13):
+    // the public reads the portal, `/public`.
+    public: false,
     temporal: None,
 };
 
@@ -339,7 +345,9 @@ static PROJECTS_META: CollectionMeta = CollectionMeta {
                   risk-control projects, drawn with their plot's boundary (CGCS2000)",
     geometry: GeometryKind::MultiPolygon,
     fields: &PROJECT_FIELDS,
-    public: true,
+    // Locations of points, plots, enterprises and parcels are not public (issue 13):
+    // the public reads the portal, `/public`.
+    public: false,
     temporal: Some(("started_on", Some("finished_on"))),
 };
 

@@ -65,7 +65,9 @@ static UNITS_META: CollectionMeta = CollectionMeta {
                   class (priority protection, safe utilization, strict control); run=N for one run",
     geometry: GeometryKind::MultiPolygon,
     fields: &UNIT_FIELDS,
-    public: true,
+    // Locations of points, plots, enterprises and parcels are not public (issue 13):
+    // the public reads the portal, `/public`.
+    public: false,
     temporal: None,
 };
 
