@@ -178,10 +178,21 @@ fn message(v: &Value) -> &str {
 /// The plot's version and its OGC feature's geometry.
 async fn state(app: &TestApp, code: &str) -> (i64, Value) {
     let version = app.store.get_plot(code).await.unwrap().version;
-    let (status, _, body) = app
-        .get(&format!("/ogc/collections/plots/items/{code}"))
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    // The plots layer needs a signed-in user (issue 13).
+    let token = app.token_of("ogc-reader").await;
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get(format!("/ogc/collections/plots/items/{code}"))
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
     let f: Value = serde_json::from_slice(&body).unwrap();
     (version, f["geometry"].clone())
 }
