@@ -77,6 +77,14 @@ fn cpu_ns() -> Option<u64> {
     s.split_whitespace().next()?.parse().ok()
 }
 
+/// The load average (1, 5, 15 minutes) from `/proc/loadavg`, to record beside the timings.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 fn pandas_available() -> bool {
     Command::new("python3")
         .args(["-c", "import pandas"])
@@ -99,11 +107,18 @@ fn main() {
         input_path.display()
     );
 
-    // End to end: the file's bytes in, the output CSV bytes out; best of 5 runs.
+    // End to end: the file's bytes in, the output CSV bytes out; best of N runs
+    // (EVAL_BENCH_RUNS, default 5).
+    let runs: usize = std::env::var("EVAL_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5)
+        .max(1);
+    println!("load average before: {}", load_average());
     let mut best = f64::INFINITY;
     let mut best_cpu = f64::INFINITY;
     let mut out = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..runs {
         let bytes = std::fs::read(&input_path).expect("read input");
         out.clear();
         let cpu0 = cpu_ns();
@@ -119,13 +134,14 @@ fn main() {
         }
     }
     let rust_rate = rows as f64 / best;
-    println!("soilwatch evaluate_csv: {best:.3} s, {rust_rate:.0} rows/s (wall clock, best of 5, one thread)");
+    println!("soilwatch evaluate_csv: {best:.3} s, {rust_rate:.0} rows/s (wall clock, best of {runs}, one thread)");
     if best_cpu.is_finite() {
         println!(
-            "soilwatch evaluate_csv: {best_cpu:.3} s on CPU, {:.0} rows/s per core (time actually scheduled)",
+            "soilwatch evaluate_csv: {best_cpu:.3} s on CPU, {:.0} rows/s per core (time actually scheduled, best of {runs})",
             rows as f64 / best_cpu
         );
     }
+    println!("load average after: {}", load_average());
     let out_path = dir.path().join("out_rust.csv");
     std::fs::write(&out_path, &out).expect("write output");
 
@@ -173,7 +189,11 @@ fn main() {
     };
     let pandas_rate = rows as f64 / pandas_secs;
     println!("pandas baseline: {pandas_secs:.3} s, {pandas_rate:.0} rows/s");
-    println!("ratio soilwatch / pandas: {:.1}x", rust_rate / pandas_rate);
+    println!(
+        "ratio soilwatch / pandas: {:.1}x (wall clock both)",
+        rust_rate / pandas_rate
+    );
+    println!("load average after pandas: {}", load_average());
 
     // Agreement of the class column (pandas uses floats; soilwatch decimals).
     let ours = String::from_utf8(out).expect("utf-8");
