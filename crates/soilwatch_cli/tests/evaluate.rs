@@ -257,3 +257,96 @@ fn rejected_rows_are_named_on_stderr_and_exit_2() {
         "{stderr}"
     );
 }
+
+/// Absurd numbers (issue 3: they used to panic inside the decimal arithmetic) are rejected rows,
+/// named on stderr with exit 2; the largest possible mass fraction (1,000,000 mg/kg = 1000 g/kg)
+/// and a value with 40 decimals equal to the screening value are evaluated exactly, in the output
+/// and the detail file; a local threshold of zero is refused with exit 1.
+#[test]
+fn absurd_numbers_are_rejected_rows_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.csv"),
+        "sample_code,land_use,ph,analyte,value,unit,detection_limit,qualifier\n\
+         A,paddy,6.0,Cd,1000,g/kg,,\n\
+         B,paddy,6.0,Cd,1e24,mg/kg,,\n\
+         C,paddy,6.0,Cd,79228162514264337593543950335,g/kg,,\n\
+         D,paddy,6.0,Cd,,mg/kg,1e28,ND\n\
+         E,paddy,6.0,Cd,0.40000000000000000000000000001,mg/kg,,\n\
+         F,paddy,6.0,Cd,0.4000000000000000000000000000000000000000,mg/kg,,\n\
+         G,paddy,7.50000000000000000000001,Cd,0.7,mg/kg,,\n",
+    )
+    .unwrap();
+    let out = evaluate(
+        dir.path(),
+        &[
+            "--input",
+            "in.csv",
+            "--output",
+            "out.csv",
+            "--detail",
+            "detail.csv",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for expected in [
+        "第 3 行，列 value / line 3, column value: '1e24': 检测值超过 1 000 000 mg/kg（100 %），不是可能的含量，请检查单位 / the value is above 1,000,000 mg/kg (100 %)",
+        "第 4 行，列 value / line 4, column value: '79228162514264337593543950335': 检测值超过",
+        "第 5 行，列 detection_limit / line 5, column detection_limit: '1e28': 检出限超过 1 000 000 mg/kg（100 %）",
+        "第 6 行，列 value / line 6, column value: '0.40000000000000000000000000001': 检测值 / the value: 数字位数过多",
+        "too many digits to compare exactly",
+    ] {
+        assert!(stderr.contains(expected), "{expected} in {stderr}");
+    }
+    assert!(stderr.contains("4 rows rejected"), "{stderr}");
+    let rows = read(dir.path(), "out.csv");
+    assert_eq!(
+        rows[1..],
+        [
+            // 1000 g/kg = 10⁶ mg/kg > 2.0 (表3, paddy, 5.5 < pH ≤ 6.5); P = 10⁶ / 0.4
+            "A,paddy,6.0,strict_control,2500000.000000,Cd,Cd,Cd,",
+            "B,paddy,6.0,,,,,,row_error",
+            "C,paddy,6.0,,,,,,row_error",
+            "D,paddy,6.0,,,,,,row_error",
+            "E,paddy,6.0,,,,,,row_error",
+            // exactly the screening value 0.4
+            "F,paddy,6.0,priority_protection,1.000000,Cd,,,",
+            // pH just above 7.5: screening 0.8 (not 0.6)
+            "G,paddy,7.50000000000000000000001,priority_protection,0.875000,Cd,,,",
+        ]
+    );
+    let detail = read(dir.path(), "detail.csv");
+    assert_eq!(
+        detail[1..],
+        [
+            "A,Cd,1000000,0.4,2.0,2500000.000000,strict_control",
+            "F,Cd,0.4,0.4,2.0,1.000000,priority_protection",
+            "G,Cd,0.7,0.8,4.0,0.875000,priority_protection",
+        ]
+    );
+
+    std::fs::write(
+        dir.path().join("local.csv"),
+        "analyte,land_use,ph_band,value_type,value,unit\nCd,paddy,,screening,0,mg/kg\n",
+    )
+    .unwrap();
+    let out = evaluate(
+        dir.path(),
+        &[
+            "--input",
+            "in.csv",
+            "--output",
+            "out.csv",
+            "--overlay",
+            "local.csv",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("a threshold must be at least 10⁻¹² mg/kg"),
+        "{stderr}"
+    );
+}

@@ -4,6 +4,11 @@
 //! them with [`soilwatch_standards::evaluate_csv`] (bytes in → CSV out, one core), prints rows/s,
 //! and, when `python3 -c 'import pandas'` works, runs the vectorised pandas baseline in
 //! `benches/pandas_baseline.py` on the same file and prints the ratio and the class agreement.
+//!
+//! `EVAL_BENCH_RUNS=N` sets the number of timed runs (best of N, default 5); `EVAL_BENCH_ONLY=1`
+//! stops after them (no detail file, no pandas), for counting instructions:
+//! `EVAL_BENCH_RUNS=1 EVAL_BENCH_ONLY=1 valgrind --tool=callgrind
+//! --toggle-collect='*evaluate_csv*' target/release/deps/evaluate-…`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -144,6 +149,11 @@ fn main() {
     println!("load average after: {}", load_average());
     let out_path = dir.path().join("out_rust.csv");
     std::fs::write(&out_path, &out).expect("write output");
+
+    // EVAL_BENCH_ONLY=1: the runs above alone (for `valgrind --tool=callgrind`).
+    if std::env::var_os("EVAL_BENCH_ONLY").is_some() {
+        return;
+    }
 
     // With the detail file as well.
     let bytes = std::fs::read(&input_path).expect("read input");

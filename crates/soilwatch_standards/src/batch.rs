@@ -39,7 +39,10 @@
 //!
 //! # Errors and exit status
 //! A row that cannot be read (unknown analyte or unit, a value that is not a number or is
-//! negative, a pH outside 0–14, a missing cell, an unknown land use) is returned in
+//! negative, a value or detection limit above 1,000,000 mg/kg (100 %) once converted, a number
+//! with more digits than a decimal holds exactly (more than 28 decimal places: it is never
+//! rounded, see [`crate::exact`]), a pH outside 0–14, a missing cell, an unknown land use) is
+//! returned in
 //! [`BatchSummary::row_errors`] with its line number (the header is line 1), column and a
 //! bilingual reason; its sample is still written, with an empty class and the flag `row_error`.
 //! The command prints the row errors on stderr and **exits 2 when there is any row error**
@@ -58,6 +61,7 @@ use serde::Serialize;
 use soilwatch_core::{AnalyteCatalogue, FarmlandGroup, LandUse, Qualifier, Unit};
 
 use crate::error::{StandardsError, StandardsResult};
+use crate::exact::{self, NumError};
 use crate::ruleset::{PhBand, RulesetKind, RulesetRegistry, GB15618};
 use crate::soil::{
     farmland_ctx, le_exact, round_pi, Agg, Flag, Flags, LandClass, Method, PollutionGrade,
@@ -283,15 +287,16 @@ fn header_key(h: &str) -> Option<&'static str> {
 }
 
 /// Parse a plain decimal (`12`, `0.305`, `-1.5`) quickly; anything else (exponents, `+`,
-/// spaces, very long numbers) goes through `rust_decimal`.
+/// spaces, very long numbers) goes through [`exact::parse`] (never rounded: a number a decimal
+/// cannot hold exactly is an error).
 #[inline]
-fn parse_dec(b: &[u8]) -> Option<Decimal> {
+fn parse_dec(b: &[u8]) -> Result<Decimal, NumError> {
     parse_dec_f(b).map(|(d, _)| d)
 }
 
 /// [`parse_dec`], with the value as a float too (only used to rank indices).
 #[inline]
-fn parse_dec_f(b: &[u8]) -> Option<(Decimal, f64)> {
+fn parse_dec_f(b: &[u8]) -> Result<(Decimal, f64), NumError> {
     let (neg, digits) = match b.first() {
         Some(b'-') => (true, &b[1..]),
         _ => (false, b),
@@ -331,17 +336,12 @@ fn parse_dec_f(b: &[u8]) -> Option<(Decimal, f64)> {
             let m = if neg { -m } else { m };
             #[expect(clippy::cast_precision_loss, reason = "the float only ranks indices")]
             let f = m as f64 / POW10[scale as usize];
-            return Some((d, f));
+            return Ok((d, f));
         }
     }
-    let s = std::str::from_utf8(b).ok()?.trim();
-    if s.is_empty() {
-        return None;
-    }
-    let d = Decimal::from_str(s)
-        .or_else(|_| Decimal::from_scientific(s))
-        .ok()?;
-    Some((d, d.to_f64().unwrap_or(f64::MAX)))
+    let s = std::str::from_utf8(b).map_err(|_| NumError::NotANumber)?;
+    let d = exact::parse(s)?;
+    Ok((d, d.to_f64().unwrap_or(f64::MAX)))
 }
 
 const POW10: [f64; 19] = [
@@ -1078,7 +1078,7 @@ impl<'e> Batch<'e> {
             let same_as_before = self.samples[s].ph.is_some() && short_eq(&self.arena[a..z], raw);
             if !raw.is_empty() && !same_as_before {
                 match parse_dec_f(raw) {
-                    Some((p, pf)) if p >= Decimal::ZERO && p <= Decimal::new(14, 0) => {
+                    Ok((p, pf)) if p >= Decimal::ZERO && p <= Decimal::new(14, 0) => {
                         match self.samples[s].ph {
                             None => {
                                 let start = self.arena.len();
@@ -1094,7 +1094,7 @@ impl<'e> Batch<'e> {
                             _ => {}
                         }
                     }
-                    Some(_) => {
+                    Ok(_) | Err(NumError::TooLarge) => {
                         self.error(
                             line,
                             pi,
@@ -1103,7 +1103,11 @@ impl<'e> Batch<'e> {
                         );
                         bad = true;
                     }
-                    None => {
+                    Err(NumError::TooPrecise) => {
+                        self.error(line, pi, raw, format!("pH: {}", exact::TOO_PRECISE));
+                        bad = true;
+                    }
+                    Err(NumError::NotANumber) => {
                         self.error(line, pi, raw, "pH 不是数值 / pH is not a number".to_owned());
                         bad = true;
                     }
@@ -1153,7 +1157,7 @@ impl<'e> Batch<'e> {
                 vf = f;
                 d
             }) {
-                Some(v) if v.is_sign_negative() && !v.is_zero() => {
+                Ok(v) if v.is_sign_negative() && !v.is_zero() => {
                     self.error(
                         line,
                         vi,
@@ -1163,15 +1167,25 @@ impl<'e> Batch<'e> {
                     bad = true;
                     None
                 }
-                Some(v) => Some(v),
-                None => {
+                Ok(v) => Some(v),
+                Err(e @ (NumError::TooLarge | NumError::TooPrecise)) => {
+                    self.error(line, vi, vraw, num_reason(e, "检测值", "the value"));
+                    bad = true;
+                    None
+                }
+                Err(NumError::NotANumber) => {
                     // "<0.01" or "ND" written in the value cell.
                     let s = std::str::from_utf8(vraw).unwrap_or_default().trim();
                     if let Some(rest) = s.strip_prefix('<') {
                         match parse_dec(rest.trim().as_bytes()) {
-                            Some(v) if !v.is_sign_negative() => {
+                            Ok(v) if !v.is_sign_negative() => {
                                 nd = true;
                                 Some(v)
+                            }
+                            Err(e @ (NumError::TooLarge | NumError::TooPrecise)) => {
+                                self.error(line, vi, vraw, num_reason(e, "检测值", "the value"));
+                                bad = true;
+                                None
                             }
                             _ => {
                                 self.error(
@@ -1202,7 +1216,19 @@ impl<'e> Batch<'e> {
         };
         let dl = match di.map(|i| get(i).unwrap_or_default()) {
             Some(raw) if !raw.is_empty() => match parse_dec(raw) {
-                Some(d) if !d.is_sign_negative() => Some(d),
+                Ok(d) if !d.is_sign_negative() => Some(d),
+                Err(e @ (NumError::TooLarge | NumError::TooPrecise)) => {
+                    if let Some(di) = di {
+                        self.error(
+                            line,
+                            di,
+                            raw,
+                            num_reason(e, "检出限", "the detection limit"),
+                        );
+                    }
+                    bad = true;
+                    None
+                }
                 _ => {
                     if let Some(di) = di {
                         self.error(
@@ -1277,24 +1303,57 @@ impl<'e> Batch<'e> {
         else {
             return;
         };
+        // In mg/kg, exactly; at most 1,000,000 mg/kg (then nothing below can overflow).
+        let checked = |x: Decimal| {
+            if factor_is_one && x <= exact::MAX_MG_KG {
+                Ok(x)
+            } else {
+                exact::to_mg_kg(x, factor)
+            }
+        };
         let (v, approx, nd_dl) = if nd {
-            let limit = dl.or(value).unwrap_or_default();
-            let limit = if factor_is_one { limit } else { limit * factor };
-            let half = limit / Decimal::TWO;
-            (half, half.to_f64().unwrap_or(f64::MAX), Some(limit))
+            let (limit, col, cn, en) = match dl {
+                Some(d) => (d, di.unwrap_or(vi), "检出限", "the detection limit"),
+                None => (value.unwrap_or_default(), vi, "检测值", "the value"),
+            };
+            let half = checked(limit).and_then(|l| {
+                exact::mul(l, Decimal::new(5, 1))
+                    .map(|h| (l, h))
+                    .ok_or(NumError::TooPrecise)
+            });
+            match half {
+                Ok((limit, half)) => (half, half.to_f64().unwrap_or(f64::MAX), Some(limit)),
+                Err(e) => {
+                    let raw = get(col).unwrap_or_default();
+                    self.error(line, col, raw, num_reason(e, cn, en));
+                    self.samples[s].flags.insert(Flag::RowError);
+                    return;
+                }
+            }
         } else {
             let v = value.unwrap_or_default();
-            if factor_is_one {
+            // (the float is within 1e-12 of the value: below 999,999 it is ≤ 1,000,000)
+            if factor_is_one && vf < 999_999.0 {
                 (v, vf, None)
             } else {
-                (v * factor, vf * factor_f, None)
+                match checked(v) {
+                    Ok(v) => (v, vf * factor_f, None),
+                    Err(e) => {
+                        self.error(line, vi, vraw, num_reason(e, "检测值", "the value"));
+                        self.samples[s].flags.insert(Flag::RowError);
+                        return;
+                    }
+                }
             }
         };
         let acc = &mut self.samples[s];
         let mut k = acc.first_item;
         while let Some(item) = self.items.get_mut(k as usize) {
             if item.id == id {
-                item.agg.add(v, approx, nd_dl);
+                if !item.agg.add(v, approx, nd_dl) {
+                    self.error(line, vi, vraw, exact::SUM_TOO_PRECISE.to_owned());
+                    self.samples[s].flags.insert(Flag::RowError);
+                }
                 return;
             }
             k = item.next;
@@ -1306,7 +1365,8 @@ impl<'e> Batch<'e> {
             nd_dl_max: None,
             approx: 0.0,
         };
-        agg.add(v, approx, nd_dl);
+        // the first result of an item: nothing to add to, so always exact
+        let _ = agg.add(v, approx, nd_dl);
         let new = u32::try_from(self.items.len()).unwrap_or(NONE);
         if let Some(last) = self.items.get_mut(acc.last_item as usize) {
             last.next = new;
@@ -1319,6 +1379,15 @@ impl<'e> Batch<'e> {
             next: NONE,
             agg,
         });
+    }
+}
+
+/// The reason for a number that cannot be used (`what`: the cell, in Chinese and English).
+fn num_reason(e: NumError, what_cn: &str, what_en: &str) -> String {
+    match e {
+        NumError::TooLarge => exact::too_large(what_cn, what_en),
+        NumError::TooPrecise => format!("{what_cn} / {what_en}: {}", exact::TOO_PRECISE),
+        NumError::NotANumber => format!("{what_cn}不是数值 / {what_en} is not a number"),
     }
 }
 
@@ -1775,7 +1844,7 @@ mod tests {
         }
         for text in ["", "-", ".", "1.2.3", "1e3", "+3", "abc", "1,5"] {
             assert_eq!(
-                parse_dec_f(text.as_bytes()).map(|(d, _)| d),
+                parse_dec_f(text.as_bytes()).map(|(d, _)| d).ok(),
                 Decimal::from_str(text)
                     .or_else(|_| Decimal::from_scientific(text))
                     .ok(),

@@ -290,7 +290,7 @@ pub fn evaluate_food(
     let mut exceedances = Vec::new();
     for r in results {
         let a = cat.require(&r.analyte)?;
-        let v = r.unit.convert(r.value, Unit::MgPerKg)?;
+        let v = crate::exact::convert(r.value, r.unit, Unit::MgPerKg)?;
         let row = pick(ruleset, &a.code, category);
         let compliant = row.and_then(|t| t.upper).map(|u| v <= u);
         if compliant == Some(false) {

@@ -22,6 +22,7 @@
 
 pub mod batch;
 pub mod error;
+pub mod exact;
 pub mod food;
 pub mod overlay;
 pub mod ruleset;

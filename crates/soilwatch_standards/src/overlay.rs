@@ -211,7 +211,19 @@ pub fn build_overlay(
     for (i, r) in rows.iter().enumerate() {
         let line = u64::try_from(i).unwrap_or(u64::MAX).saturating_add(2);
         let analyte = cat.require(&r.analyte)?;
-        let value = r.unit.convert(r.value, Unit::MgPerKg)?;
+        let value = crate::exact::convert(r.value, r.unit, Unit::MgPerKg)
+            .ok()
+            .filter(|v| *v >= crate::exact::MIN_THRESHOLD_MG_KG)
+            .ok_or_else(|| {
+                data_err(
+                    "local ruleset",
+                    line,
+                    format!(
+                        "value {} {}: 阈值不得小于 10⁻¹² mg/kg / a threshold must be at least 10⁻¹² mg/kg",
+                        r.value, r.unit
+                    ),
+                )
+            })?;
         let table = match (base.kind, r.value_type) {
             (RulesetKind::Farmland, ValueType::Intervention) => "表3",
             (RulesetKind::Farmland, _) => "表1",

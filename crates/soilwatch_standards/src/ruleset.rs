@@ -5,7 +5,6 @@
 //! cites each standard and explains the confidence labels.
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::OnceLock;
 
 use rust_decimal::Decimal;
@@ -534,10 +533,7 @@ impl Cols<'_> {
 
 /// Parse a decimal as written (plain or scientific, e.g. `1e-05`).
 pub(crate) fn parse_decimal(s: &str) -> Option<Decimal> {
-    let t = s.trim();
-    Decimal::from_str(t)
-        .or_else(|_| Decimal::from_scientific(t))
-        .ok()
+    crate::exact::parse(s).ok()
 }
 
 fn resolve_code(names: &[&str]) -> Option<String> {
@@ -954,6 +950,7 @@ fn load_gb3838() -> StandardsResult<Ruleset> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).expect("test decimal")

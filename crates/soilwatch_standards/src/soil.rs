@@ -451,6 +451,22 @@ impl SoilEngine {
 
     /// Compile a farmland or construction-land ruleset.
     pub fn new(ruleset: &Ruleset) -> StandardsResult<SoilEngine> {
+        // Thresholds of at least 10⁻¹² mg/kg: with values of at most 10⁶ mg/kg, every index
+        // C / S then fits a decimal (and zero never divides).
+        for v in &ruleset.values {
+            if let (ValueType::Screening | ValueType::Intervention, Some(u)) =
+                (v.value_type, v.upper)
+            {
+                if u < crate::exact::MIN_THRESHOLD_MG_KG {
+                    return Err(StandardsError::InvalidInput {
+                        field: "threshold",
+                        value: format!("{} {}: {u}", ruleset.id, v.item_cn),
+                        expected: "a threshold of at least 10⁻¹² mg/kg / 阈值不得小于 10⁻¹² mg/kg"
+                            .to_owned(),
+                    });
+                }
+            }
+        }
         match ruleset.kind {
             RulesetKind::Farmland => Self::farmland(ruleset),
             RulesetKind::ConstructionLand => Self::construction(ruleset),
@@ -828,19 +844,24 @@ impl Agg {
     }
 
     /// Add one result (`approx` is the value as a float); `nd_dl` is the detection limit of a
-    /// non-detect.
+    /// non-detect. `false`, leaving the item unchanged, when the sum cannot be held exactly.
     #[inline]
-    pub fn add(&mut self, value: Decimal, approx: f64, nd_dl: Option<Decimal>) {
+    #[must_use]
+    pub fn add(&mut self, value: Decimal, approx: f64, nd_dl: Option<Decimal>) -> bool {
         if self.n == 0 {
             self.sum = value;
         } else {
-            self.sum += value;
+            match crate::exact::add(self.sum, value) {
+                Some(sum) => self.sum = sum,
+                None => return false,
+            }
         }
         self.approx += approx;
         self.n += 1;
         if let Some(dl) = nd_dl {
             self.nd_dl_max = dmin_rev(self.nd_dl_max, dl);
         }
+        true
     }
 }
 
@@ -1008,21 +1029,41 @@ impl SoilEngine {
                 continue;
             }
             let factor = r.unit.factor_to(Unit::MgPerKg)?;
+            // In mg/kg, exactly, at most 1,000,000 mg/kg (then nothing below can overflow).
+            let to_mg_kg = |field: &'static str, x: Decimal| {
+                crate::exact::to_mg_kg(x, factor).map_err(|e| StandardsError::InvalidInput {
+                    field,
+                    value: format!("{x} {}", r.unit),
+                    expected: match e {
+                        crate::exact::NumError::TooPrecise => crate::exact::TOO_PRECISE.to_owned(),
+                        _ => "a mass fraction of at most 1,000,000 mg/kg (100 %) / 不超过 1 000 000 mg/kg（100 %）的含量".to_owned(),
+                    },
+                })
+            };
             let (value, nd_dl) = if nd {
-                let dl = r
-                    .detection_limit
-                    .or(r.value)
-                    .ok_or_else(|| StandardsError::InvalidInput {
-                        field: "detection_limit",
-                        value: String::new(),
-                        expected: "a detection limit for a non-detect / 未检出须给出检出限"
-                            .to_owned(),
-                    })?
-                    .get()
-                    * factor;
-                (dl / Decimal::TWO, Some(dl))
+                let (field, dl) = match (r.detection_limit, r.value) {
+                    (Some(dl), _) => ("detection_limit", dl),
+                    (None, Some(v)) => ("value", v),
+                    (None, None) => {
+                        return Err(StandardsError::InvalidInput {
+                            field: "detection_limit",
+                            value: String::new(),
+                            expected: "a detection limit for a non-detect / 未检出须给出检出限"
+                                .to_owned(),
+                        })
+                    }
+                };
+                let dl = to_mg_kg(field, dl.get())?;
+                let half = crate::exact::mul(dl, Decimal::new(5, 1)).ok_or_else(|| {
+                    StandardsError::InvalidInput {
+                        field,
+                        value: dl.to_string(),
+                        expected: crate::exact::TOO_PRECISE.to_owned(),
+                    }
+                })?;
+                (half, Some(dl))
             } else {
-                let v = r.value.map(|a| a.get()).unwrap_or_default() * factor;
+                let v = to_mg_kg("value", r.value.map(|a| a.get()).unwrap_or_default())?;
                 (v, None)
             };
             let i = match codes.iter().position(|c| *c == analyte.code) {
@@ -1039,7 +1080,13 @@ impl SoilEngine {
                     codes.len() - 1
                 }
             };
-            aggs[i].add(value, value.to_f64().unwrap_or(f64::MAX), nd_dl);
+            if !aggs[i].add(value, value.to_f64().unwrap_or(f64::MAX), nd_dl) {
+                return Err(StandardsError::InvalidInput {
+                    field: "value",
+                    value: format!("{} {}", value.normalize(), analyte.code),
+                    expected: crate::exact::SUM_TOO_PRECISE.to_owned(),
+                });
+            }
         }
         if aggs.iter().any(|a| a.n > 1) {
             flags.insert(Flag::DuplicateResults);

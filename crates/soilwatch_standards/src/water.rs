@@ -144,7 +144,7 @@ fn meets(v: &ThresholdValue, x: Decimal) -> Option<bool> {
 fn to_standard_unit(r: &WaterResult, unit: &str) -> StandardsResult<Decimal> {
     match (r.unit, unit.parse::<Unit>()) {
         (None, _) => Ok(r.value),
-        (Some(from), Ok(to)) => Ok(from.convert(r.value, to)?),
+        (Some(from), Ok(to)) => crate::exact::convert(r.value, from, to),
         (Some(from), Err(_)) => Err(StandardsError::InvalidInput {
             field: "unit",
             value: from.symbol().to_owned(),

@@ -419,19 +419,28 @@ fn every_input_shape_gives_the_same_output() {
     }
 }
 
-/// A single-factor index too large for a u64 of millionths is printed in full (it used to
-/// panic inside the decimal formatter).
+/// A single-factor index beyond the integer fast path is printed in full (it used to panic
+/// inside the decimal formatter); a value above 1,000,000 mg/kg (100 %), which used to give
+/// such indices, is a row error now.
 #[test]
 fn huge_index_is_printed() {
-    // dioxins, class 1 screening 0.00001 mg/kg: P = 1000000000 / 0.00001 = 10¹⁴
-    let input = "sample_code,analyte,value,unit\nD1,dioxins,1000000000,mg/kg\n";
+    // dioxins, class 1 screening 0.00001 mg/kg: P = 1000000 / 0.00001 = 10¹¹
+    let input =
+        "sample_code,analyte,value,unit\nD1,dioxins,1000000,mg/kg\nD2,dioxins,1000000000,mg/kg\n";
     let opts = BatchOptions {
         ruleset: "gb36600-2018".into(),
         ..Default::default()
     };
-    let (out, _) = run(input.as_bytes(), &opts);
+    let (out, summary) = run(input.as_bytes(), &opts);
     assert_eq!(
-        out.lines().nth(1),
-        Some("D1,class1,,above_intervention,100000000000000.000000,dioxins,dioxins,dioxins,")
+        out.lines().skip(1).collect::<Vec<_>>(),
+        [
+            "D1,class1,,above_intervention,100000000000.000000,dioxins,dioxins,dioxins,",
+            "D2,class1,,,,,,,row_error",
+        ]
     );
+    assert_eq!(summary.row_errors.len(), 1);
+    let e = &summary.row_errors[0];
+    assert_eq!((e.line, e.column.as_str()), (3, "value"));
+    assert!(e.reason.contains("above 1,000,000 mg/kg (100 %)"), "{e}");
 }
