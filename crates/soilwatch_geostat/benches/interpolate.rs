@@ -3,7 +3,8 @@
 //! cKDTree IDW measured in the same run when Python has them, with the ratios.
 //!
 //! `cargo bench -p soilwatch_geostat` (optionally `-- --quick` for 10,000 points only,
-//! `-- --no-python` to skip the baselines).
+//! `-- --no-python` to skip the baselines, `-- --idw-only` to skip kriging). The load average is
+//! printed before and after each size: the machine is shared.
 
 #![expect(clippy::unwrap_used, reason = "benchmark: a panic is a failed run")]
 
@@ -89,6 +90,14 @@ fn cpu_seconds() -> f64 {
             Some(ticks / 100.0) // USER_HZ is 100 on Linux
         })
         .unwrap_or(0.0)
+}
+
+/// The 1, 5 and 15 minute load averages (Linux; "?" elsewhere).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "?".to_owned())
 }
 
 fn reset_peak() {
@@ -204,6 +213,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let use_python = !args.iter().any(|a| a == "--no-python");
+    let idw_only = args.iter().any(|a| a == "--idw-only");
     let dir = tempfile::tempdir().unwrap();
     println!(
         "interpolation benchmark: 500 × 500 grid, k = {K}, {} rayon threads",
@@ -221,7 +231,7 @@ fn main() {
                 writeln!(f, "{},{},{}", p.x, p.y, p.value).unwrap();
             }
         }
-        println!("\n{n} points");
+        println!("\n{n} points (load average {})", load_average());
         let idw = best_of(3, || {
             run(
                 &pts,
@@ -236,21 +246,26 @@ fn main() {
             "  soilwatch IDW:              {:7.3} s  (CPU {:7.3} s)  peak {:6.0} MB",
             idw.seconds, idw.cpu, idw.peak_mb
         );
-        let ok = best_of(3, || {
-            run(
-                &pts,
-                Method::OrdinaryKriging(KrigingParams {
-                    variogram: VariogramSpec::Fixed(variogram()),
-                    neighbors: K,
-                    radius: None,
-                }),
-            )
+        let ok = (!idw_only).then(|| {
+            best_of(3, || {
+                run(
+                    &pts,
+                    Method::OrdinaryKriging(KrigingParams {
+                        variogram: VariogramSpec::Fixed(variogram()),
+                        neighbors: K,
+                        radius: None,
+                    }),
+                )
+            })
         });
-        println!(
-            "  soilwatch ordinary kriging: {:7.3} s  (CPU {:7.3} s)  peak {:6.0} MB",
-            ok.seconds, ok.cpu, ok.peak_mb
-        );
+        if let Some(ok) = &ok {
+            println!(
+                "  soilwatch ordinary kriging: {:7.3} s  (CPU {:7.3} s)  peak {:6.0} MB",
+                ok.seconds, ok.cpu, ok.peak_mb
+            );
+        }
         if !use_python {
+            println!("  (load average after: {})", load_average());
             continue;
         }
         if let Some(b) = python(dir.path(), "scipy_idw", n) {
@@ -264,7 +279,7 @@ fn main() {
                 max_rel_diff(&idw.estimate, &b.estimate)
             );
         }
-        if n <= 10_000 {
+        if let (true, Some(ok)) = (n <= 10_000, &ok) {
             if let Some(b) = python(dir.path(), "pykrige", n) {
                 println!(
                     "  PyKrige ordinary kriging:   {:7.3} s  (CPU {:7.3} s)  peak {:6.0} MB  → soilwatch {:.1}× faster (CPU {:.1}×; max rel. diff {:.1e})",
@@ -277,5 +292,6 @@ fn main() {
                 );
             }
         }
+        println!("  (load average after: {})", load_average());
     }
 }

@@ -16,6 +16,11 @@
 //! has a singular system, and IDW would give them double weight; the count is reported by
 //! [`Interpolator::merged_duplicates`].
 //!
+//! Neighbourhoods: the k nearest points within the search radius, by distance; points at the
+//! same distance are taken in input order (after merging), so a tie at the k-th distance keeps the
+//! points given first and every path (one target, batches, grids) uses the same points. Grids
+//! share one candidate search among the cells of small tiles (see [`Interpolator::grid`]).
+//!
 //! Log transform ([`Transform::Log`], values must be > 0): kriging is done on y = ln z and the
 //! estimate is back-transformed with the lognormal ordinary-kriging formula
 //! ẑ = exp(ŷ + σ²/2 − μ) (Journel 1980; Webster & Oliver 2007, §8.7), where σ² is the kriging
@@ -403,6 +408,11 @@ impl Interpolator {
     /// Estimates at the centres of every cell of a grid laid out in the input CRS, in parallel.
     /// Cells with no data within the search radius are NaN.
     ///
+    /// The cells are walked in small square tiles: one k-nearest search at the tile's centre
+    /// bounds every cell's k-th distance (triangle inequality), one R-tree query gathers the
+    /// candidates of the whole tile, and each cell selects its k nearest from them. The
+    /// neighbourhoods, and so the estimates, are the same as [`Interpolator::estimate`]'s.
+    ///
     /// # Examples
     /// ```
     /// use soilwatch_geostat::{Crs, GridSpec, IdwParams, Interpolator, InterpolatorOptions, Method,
@@ -420,25 +430,68 @@ impl Interpolator {
     pub fn grid(&self, spec: &GridSpec) -> GeostatResult<Grid> {
         spec.check()?;
         let kriging = self.variogram.is_some();
-        let rows: Vec<(Vec<f64>, Vec<f64>)> = (0..spec.nrows)
+        let (k, radius) = self.neighbourhood();
+        let k = k.min(self.xy.len());
+        let side = self.tile_side(spec, k)?;
+        let ncols = spec.ncols;
+        // One rayon task per strip of `side` rows; each strip is walked in tiles of side × side
+        // cells that share one candidate list (see `TileSearch`).
+        let strips: Vec<(Vec<f64>, Vec<f64>)> = (0..spec.nrows.div_ceil(side))
             .into_par_iter()
-            .map_init(Scratch::default, |scratch, row| {
-                let mut est = Vec::with_capacity(spec.ncols);
-                let mut var = Vec::with_capacity(if kriging { spec.ncols } else { 0 });
-                for col in 0..spec.ncols {
-                    let (x, y) = spec.cell_center(col, row);
-                    let p = project(&self.placement, x, y)?;
-                    match self.estimate_projected(p, None, scratch)? {
-                        Some(e) => {
-                            est.push(e.value);
-                            if kriging {
-                                var.push(e.variance.unwrap_or(f64::NAN));
-                            }
+            .map_init(GridScratch::default, |gs, strip| {
+                let rows = strip * side..((strip + 1) * side).min(spec.nrows);
+                let cells = rows.len() * ncols;
+                let mut est = vec![f64::NAN; cells];
+                let mut var = vec![f64::NAN; if kriging { cells } else { 0 }];
+                for c0 in (0..ncols).step_by(side) {
+                    let cols = c0..(c0 + side).min(ncols);
+                    gs.cells.clear();
+                    for row in rows.clone() {
+                        // Snake order: each cell is next to the one before it.
+                        let forward = (row - rows.start) % 2 == 0;
+                        for i in 0..cols.len() {
+                            let col = if forward {
+                                cols.start + i
+                            } else {
+                                cols.end - 1 - i
+                            };
+                            let (x, y) = spec.cell_center(col, row);
+                            gs.cells.push((
+                                (row - rows.start) * ncols + col,
+                                project(&self.placement, x, y)?,
+                            ));
                         }
-                        None => {
-                            est.push(f64::NAN);
+                    }
+                    let tile = TileSearch::new(
+                        self,
+                        &gs.cells,
+                        k,
+                        radius,
+                        &mut gs.candidates,
+                        &mut gs.scratch,
+                    );
+                    let mut previous = None;
+                    for &(at, p) in &gs.cells {
+                        match &tile {
+                            Some(t) => {
+                                t.neighbours(
+                                    p,
+                                    previous,
+                                    &gs.candidates,
+                                    &mut gs.keys,
+                                    &mut gs.scratch.nb,
+                                );
+                                // A full neighbourhood bounds the next cell's k-th distance.
+                                previous = (gs.scratch.nb.len() == k)
+                                    .then(|| gs.scratch.nb.last().map(|n| (p, n.1)))
+                                    .flatten();
+                            }
+                            None => self.neighbours(p, k, radius, None, &mut gs.scratch),
+                        }
+                        if let Some(e) = self.estimate_with_neighbours(p, &mut gs.scratch)? {
+                            est[at] = e.value;
                             if kriging {
-                                var.push(f64::NAN);
+                                var[at] = e.variance.unwrap_or(f64::NAN);
                             }
                         }
                     }
@@ -448,7 +501,7 @@ impl Interpolator {
             .collect::<GeostatResult<_>>()?;
         let mut estimate = Vec::with_capacity(spec.ncols * spec.nrows);
         let mut variance = Vec::with_capacity(if kriging { estimate.capacity() } else { 0 });
-        for (e, v) in rows {
+        for (e, v) in strips {
             estimate.extend(e);
             variance.extend(v);
         }
@@ -456,6 +509,42 @@ impl Interpolator {
             spec: *spec,
             estimate,
             variance: kriging.then_some(variance),
+        })
+    }
+
+    /// Side (in cells) of the square tiles a grid is walked in: about 0.4 × the expected distance
+    /// to the k-th nearest point (points spread evenly over their bounding box) over the cell
+    /// spacing, plus one. Larger tiles share one candidate search among more cells but scan a
+    /// wider ring of candidates per cell; this balances the two (measured on the benchmark).
+    fn tile_side(&self, spec: &GridSpec, k: usize) -> GeostatResult<usize> {
+        let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+        for p in &self.xy {
+            for a in 0..2 {
+                lo[a] = lo[a].min(p[a]);
+                hi[a] = hi[a].max(p[a]);
+            }
+        }
+        let (w, h) = (hi[0] - lo[0], hi[1] - lo[1]);
+        // Points along a line: spread them over the square on it.
+        let area = if w * h > 0.0 { w * h } else { w.max(h).powi(2) };
+        let kth = (k as f64 * area / (std::f64::consts::PI * self.xy.len() as f64)).sqrt();
+        // Cell spacing in projected units (the grid may be laid out in degrees).
+        let (x0, y0) = spec.cell_center(0, 0);
+        let (x1, y1) = if spec.ncols > 1 {
+            spec.cell_center(1, 0)
+        } else {
+            (x0, y0 - spec.cell_size)
+        };
+        let (a, b) = (
+            project(&self.placement, x0, y0)?,
+            project(&self.placement, x1, y1)?,
+        );
+        let spacing = (a[0] - b[0]).hypot(a[1] - b[1]);
+        let side = 1.0 + (TILE_FACTOR * kth / spacing).round();
+        Ok(if side.is_finite() && side >= 1.0 {
+            (side as usize).min(MAX_TILE)
+        } else {
+            1
         })
     }
 
@@ -547,9 +636,27 @@ impl Interpolator {
         exclude: Option<usize>,
         scratch: &mut Scratch,
     ) -> GeostatResult<Option<Estimate>> {
+        let (k, radius) = self.neighbourhood();
+        self.neighbours(p, k, radius, exclude, scratch);
+        self.estimate_with_neighbours(p, scratch)
+    }
+
+    /// The search parameters of the method: k nearest and the search radius.
+    fn neighbourhood(&self) -> (usize, Option<f64>) {
+        match self.options.method {
+            Method::Idw(p) => (p.neighbors, p.radius),
+            Method::OrdinaryKriging(p) => (p.neighbors, p.radius),
+        }
+    }
+
+    /// The estimate at projected point p from the neighbours already in `scratch.nb`.
+    fn estimate_with_neighbours(
+        &self,
+        p: [f64; 2],
+        scratch: &mut Scratch,
+    ) -> GeostatResult<Option<Estimate>> {
         match self.options.method {
             Method::Idw(params) => {
-                self.neighbours(p, params.neighbors, params.radius, exclude, scratch);
                 if scratch.nb.is_empty() {
                     return Ok(None);
                 }
@@ -579,14 +686,16 @@ impl Interpolator {
                 }))
             }
             Method::OrdinaryKriging(_) => {
-                Ok(self.solve_ok(p, exclude, scratch)?.map(|s| Estimate {
-                    value: match self.options.transform {
-                        Transform::None => s.mean,
-                        Transform::Log => (s.mean + s.variance / 2.0 - s.lagrange).exp(),
-                    },
-                    variance: Some(s.variance),
-                    neighbors: s.neighbors,
-                }))
+                Ok(self
+                    .solve_ok_with_neighbours(p, scratch)?
+                    .map(|s| Estimate {
+                        value: match self.options.transform {
+                            Transform::None => s.mean,
+                            Transform::Log => (s.mean + s.variance / 2.0 - s.lagrange).exp(),
+                        },
+                        variance: Some(s.variance),
+                        neighbors: s.neighbors,
+                    }))
             }
         }
     }
@@ -598,11 +707,21 @@ impl Interpolator {
         exclude: Option<usize>,
         scratch: &mut Scratch,
     ) -> GeostatResult<Option<OkSolution>> {
-        let (Method::OrdinaryKriging(params), Some(v)) = (self.options.method, self.variogram)
-        else {
+        let (k, radius) = self.neighbourhood();
+        self.neighbours(p, k, radius, exclude, scratch);
+        self.solve_ok_with_neighbours(p, scratch)
+    }
+
+    /// Solve the ordinary kriging system at projected point p with the neighbours already in
+    /// `scratch.nb`.
+    fn solve_ok_with_neighbours(
+        &self,
+        p: [f64; 2],
+        scratch: &mut Scratch,
+    ) -> GeostatResult<Option<OkSolution>> {
+        let Some(v) = self.variogram else {
             return Ok(None);
         };
-        self.neighbours(p, params.neighbors, params.radius, exclude, scratch);
         let m = scratch.nb.len();
         if m == 0 {
             return Ok(None);
@@ -624,7 +743,9 @@ impl Interpolator {
     }
 
     /// Fill `scratch.nb` with (index, distance) of the k nearest points within the radius, by
-    /// increasing distance, leaving out `exclude`.
+    /// increasing distance, leaving out `exclude`. Points at the same distance are ordered by
+    /// index (input order), and a tie at the k-th distance keeps the points given first: the
+    /// neighbourhood is that of a brute-force sort by (distance², index).
     ///
     /// A depth-first branch-and-bound search of the R-tree keeping the k best in a sorted buffer:
     /// no allocation per query, and nodes farther than the current k-th best are never opened.
@@ -685,7 +806,15 @@ impl Search {
                     let q = leaf.geom();
                     let (dx, dy) = (q[0] - self.p[0], q[1] - self.p[1]);
                     let d2 = dx * dx + dy * dy;
-                    if d2 > self.bound(best) || (d2 == self.bound(best) && best.len() == self.k) {
+                    let key = (d2, leaf.data);
+                    if best.len() == self.k {
+                        // Full: keep it only if it comes before the k-th in (distance, index)
+                        // order, so that ties at the k-th distance go to the first point given.
+                        let (last, d_last) = best[self.k - 1];
+                        if d2 > d_last || (d2 == d_last && leaf.data > last) {
+                            continue;
+                        }
+                    } else if d2 > self.r2 {
                         continue;
                     }
                     if Some(leaf.data) == self.exclude {
@@ -695,7 +824,7 @@ impl Search {
                         best.pop();
                     }
                     let mut at = best.len();
-                    while at > 0 && best[at - 1].1 > d2 {
+                    while at > 0 && (best[at - 1].1, best[at - 1].0) > key {
                         at -= 1;
                     }
                     best.insert(at, (leaf.data, d2));
@@ -730,6 +859,152 @@ impl Search {
                 self.visit(parent, best);
             }
         }
+    }
+}
+
+/// Tile side over (expected k-th neighbour distance / cell spacing), and its cap.
+const TILE_FACTOR: f64 = 0.4;
+const MAX_TILE: usize = 32;
+/// Relative and absolute slack on the tile bounds, far above the rounding of the distances.
+const SLACK_REL: f64 = 1e-9;
+const SLACK_ABS: f64 = 1e-9;
+
+/// Per-thread buffers of a grid.
+#[derive(Debug, Default)]
+struct GridScratch {
+    /// The tile's cells: (position in the strip's output, projected centre).
+    cells: Vec<(usize, [f64; 2])>,
+    candidates: Candidates,
+    /// (distance² bits, index) packed so that integer order is (distance², index) order.
+    keys: Vec<u128>,
+    scratch: Scratch,
+}
+
+/// The candidates of one tile (structure of arrays).
+#[derive(Debug, Default)]
+struct Candidates {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    index: Vec<usize>,
+}
+
+/// The k nearest points for every cell of a small tile of targets from one shared candidate list.
+///
+/// Let c be the tile's centre, d_c the distance from c to its k-th nearest point and s the
+/// largest distance from c to a cell of the tile. By the triangle inequality the k nearest points
+/// of c lie within d_c + |p − c| of any cell p, so p's own k-th distance is at most
+/// d_c + |p − c| ≤ d_c + s, and all of p's k nearest lie within d_c + 2s of c. One R-tree query
+/// for the points within d_c + 2s of c (or r + s with a search radius r) therefore holds every
+/// cell's neighbourhood; each cell then keeps the candidates within its own bound
+/// d_c + |p − c| (and r) and selects the k smallest by (distance², index) — exactly the
+/// neighbourhood the per-target search ([`Interpolator::neighbours`]) returns, at a fraction of
+/// the cost, since neighbouring cells mostly share their neighbours.
+struct TileSearch {
+    centre: [f64; 2],
+    /// d_c.
+    kth: f64,
+    k: usize,
+    r2: f64,
+}
+
+impl TileSearch {
+    /// Gather the tile's candidates into `buf`; None when the tile is better served by one
+    /// search per cell (a single cell, or too many candidates, as for a tile far outside the
+    /// data, where the ring d_c .. d_c + 2s can hold most of the points).
+    fn new(
+        interp: &Interpolator,
+        cells: &[(usize, [f64; 2])],
+        k: usize,
+        radius: Option<f64>,
+        buf: &mut Candidates,
+        scratch: &mut Scratch,
+    ) -> Option<Self> {
+        if cells.len() < 2 || k == 0 {
+            return None;
+        }
+        let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+        for (_, p) in cells {
+            for a in 0..2 {
+                lo[a] = lo[a].min(p[a]);
+                hi[a] = hi[a].max(p[a]);
+            }
+        }
+        let centre = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0];
+        let spread = cells
+            .iter()
+            .map(|(_, p)| (p[0] - centre[0]).hypot(p[1] - centre[1]))
+            .fold(0.0, f64::max);
+        interp.neighbours(centre, k, None, None, scratch);
+        let kth = scratch.nb.last()?.1;
+        let mut reach = kth + 2.0 * spread;
+        if let Some(r) = radius {
+            reach = reach.min(r + spread);
+        }
+        let reach = reach * (1.0 + SLACK_REL) + SLACK_ABS;
+        let limit = 16 * k + 256;
+        buf.x.clear();
+        buf.y.clear();
+        buf.index.clear();
+        for item in interp.tree.locate_within_distance(centre, reach * reach) {
+            if buf.index.len() == limit {
+                return None;
+            }
+            let q = item.geom();
+            buf.x.push(q[0]);
+            buf.y.push(q[1]);
+            buf.index.push(item.data);
+        }
+        Some(Self {
+            centre,
+            kth,
+            k,
+            r2: radius.map_or(f64::INFINITY, |r| r * r),
+        })
+    }
+
+    /// Fill `nb` with (index, distance) of the k nearest points to cell p of the tile, as
+    /// [`Interpolator::neighbours`] does. `previous`: an earlier cell of the tile and the distance
+    /// to its k-th nearest point, which bounds p's k-th distance by the same triangle inequality
+    /// (tighter than the tile's bound when the cells are next to each other).
+    fn neighbours(
+        &self,
+        p: [f64; 2],
+        previous: Option<([f64; 2], f64)>,
+        cand: &Candidates,
+        keys: &mut Vec<u128>,
+        nb: &mut Vec<(usize, f64)>,
+    ) {
+        let mut own = self.kth + (p[0] - self.centre[0]).hypot(p[1] - self.centre[1]);
+        if let Some((q, kth)) = previous {
+            own = own.min(kth + (p[0] - q[0]).hypot(p[1] - q[1]));
+        }
+        let own = own * (1.0 + SLACK_REL) + SLACK_ABS;
+        let bound = (own * own).min(self.r2);
+        let n = cand.index.len();
+        if keys.len() < n {
+            keys.resize(n, 0);
+        }
+        // Branch-free filter: every candidate is written, the count only moves for those
+        // within the bound.
+        let mut m = 0;
+        for ((&qx, &qy), &i) in cand.x.iter().zip(&cand.y).zip(&cand.index) {
+            // The same expression as the per-target search, so the same distances.
+            let (dx, dy) = (qx - p[0], qy - p[1]);
+            let d2 = dx * dx + dy * dy;
+            keys[m] = (u128::from(d2.to_bits()) << 64) | i as u128;
+            m += usize::from(d2 <= bound);
+        }
+        let mut keys = &mut keys[..m];
+        if m > self.k {
+            keys.select_nth_unstable(self.k - 1);
+            keys = &mut keys[..self.k];
+        }
+        keys.sort_unstable();
+        nb.clear();
+        nb.extend(keys.iter().map(|&key| {
+            let d2 = f64::from_bits((key >> 64) as u64);
+            ((key & u128::from(u64::MAX)) as usize, d2.sqrt())
+        }));
     }
 }
 
