@@ -50,8 +50,24 @@ pub fn router(state: AppState) -> Router {
             "/network/coverage",
             get(crate::pages::coverage::coverage_page),
         )
+        .route(
+            "/points/new",
+            get(crate::pages::point_form::new_point_page)
+                .post(crate::pages::point_form::create_point_page),
+        )
         .route("/points/{code}", get(crate::pages::point::point_page))
+        .route(
+            "/points/{code}/edit",
+            get(crate::pages::point_form::edit_point_page)
+                .post(crate::pages::point_form::update_point_page),
+        )
         .route("/samples/{id}", get(crate::pages::sample::sample_page))
+        .route("/results/{id}", get(crate::pages::detail::result_page))
+        .route("/standards/{id}", get(crate::pages::detail::standard_page))
+        .route(
+            "/enterprises/{uscc}",
+            get(crate::pages::detail::enterprise_page),
+        )
         .route("/api/v1/openapi.json", get(openapi::get_openapi))
         .route("/api/v1/divisions", get(divisions::list_divisions))
         .route("/api/v1/divisions/{code}", get(divisions::get_division))
@@ -269,7 +285,17 @@ pub fn router(state: AppState) -> Router {
             get(crate::api::tailings::get_tailings_pond_history),
         )
         .route("/plots", get(crate::pages::registry::plots_page))
+        .route(
+            "/plots/new",
+            get(crate::pages::plot_form::new_plot_page)
+                .post(crate::pages::plot_form::create_plot_page),
+        )
         .route("/plots/{code}", get(crate::pages::registry::plot_page))
+        .route(
+            "/plots/{code}/edit",
+            get(crate::pages::plot_form::edit_plot_page)
+                .post(crate::pages::plot_form::update_plot_page),
+        )
         .route(
             "/plots/{code}/gate",
             get(crate::pages::registry::plot_gate_page),

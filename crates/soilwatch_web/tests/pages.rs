@@ -722,6 +722,7 @@ async fn every_staff_page_in_chinese_by_default_and_in_english_on_request() {
     let sample = json(&app, "/api/v1/samples?division=513402&year=2024", &admin).await[0]["id"]
         .as_i64()
         .unwrap();
+    let result = app.store.get_sample("HL-S-A").await.unwrap().results[0].id;
     // Data may stay as stored (names of counties, departments, points, people, analytes …).
     let store = app.store.as_ref();
     let mut data: Vec<String> = vec![
@@ -780,18 +781,26 @@ async fn every_staff_page_in_chinese_by_default_and_in_english_on_request() {
         "/network/coverage".into(),
         "/points".into(),
         "/points/HL-A".into(),
+        "/points/new".into(),
+        "/points/HL-A/edit".into(),
         "/samples".into(),
         format!("/samples/{sample}"),
         "/results".into(),
+        format!("/results/{result}"),
         "/standards".into(),
+        "/standards/gb15618-2018".into(),
+        "/standards/gb36600-2018".into(),
         "/imports".into(),
         format!("/imports/{import}"),
         "/classification".into(),
         format!("/classification/runs/{run}"),
         "/plots".into(),
         "/plots/PL-HL-1".into(),
+        "/plots/new".into(),
+        "/plots/PL-HL-1/edit".into(),
         "/plots/PL-HL-1/gate?use=residential".into(),
         "/enterprises".into(),
+        format!("/enterprises/{USCC}"),
         "/tailings-ponds".into(),
         "/account".into(),
         "/admin/departments".into(),
@@ -851,6 +860,39 @@ async fn every_staff_page_in_chinese_by_default_and_in_english_on_request() {
     )
     .await;
     insta::assert_snapshot!("classification_run", timeless(&redacted(&r.body, run)));
+    // The import report page and the registry pages.
+    let r = get(&app, &format!("/imports/{import}"), Some(&admin), None).await;
+    let page = timeless(&redacted(&r.body, run))
+        .replace(&format!("batch {import} "), "batch [batch] ")
+        .replace(&format!("<dd>{import}</dd>"), "<dd>[batch]</dd>")
+        .replace(&format!("/imports/{import}"), "/imports/[batch]");
+    insta::assert_snapshot!("import_report", page);
+    for (name, uri) in [
+        ("plots_registry", "/plots".to_owned()),
+        ("plot_detail", "/plots/PL-HL-1".into()),
+        ("enterprises_registry", "/enterprises".into()),
+        ("enterprise_detail", format!("/enterprises/{USCC}")),
+        ("tailings_registry", "/tailings-ponds".into()),
+    ] {
+        let r = get(&app, &uri, Some(&admin), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        insta::assert_snapshot!(name, settled(&timeless(&redacted(&r.body, run))));
+    }
+}
+
+/// A page without what changes with the calendar: the disclosure years from 2025 on (their state
+/// depends on today) and the list of overdue years.
+fn settled(html: &str) -> String {
+    html.lines()
+        .filter(|l| {
+            let year = l
+                .strip_prefix("<tr><td class=\"n\">")
+                .and_then(|r| r.get(..4))
+                .and_then(|y| y.parse::<i32>().ok());
+            year.is_none_or(|y| y < 2025) && !l.starts_with("<p class=\"bad\">")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Times of day (`YYYY-MM-DD HH:MM`, as change histories show them) replaced by `[time]`.
@@ -1080,4 +1122,906 @@ async fn dashboard_numbers_follow_corrections_and_new_samples() {
     )
     .await;
     assert_eq!(api.as_array().unwrap().len(), 4);
+}
+
+/// Text of an HTML cell as askama escapes it, unescaped.
+fn unescaped(s: &str) -> String {
+    s.replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// The cells (text without tags) of every row of the `<tbody>` that follows `marker`.
+fn body_rows(html: &str, marker: &str) -> Vec<Vec<String>> {
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in {html}"));
+    let rest = &html[start..];
+    let body = &rest[rest.find("<tbody>").unwrap() + 7..rest.find("</tbody>").unwrap()];
+    body.split("<tr>")
+        .skip(1)
+        .map(|r| {
+            r.split("<td")
+                .skip(1)
+                .map(|c| {
+                    let c = &c[c.find('>').unwrap() + 1..c.find("</td>").unwrap()];
+                    let mut text = String::new();
+                    let mut in_tag = false;
+                    for ch in c.chars() {
+                        match ch {
+                            '<' => in_tag = true,
+                            '>' => in_tag = false,
+                            ch if !in_tag => text.push(ch),
+                            _ => {}
+                        }
+                    }
+                    unescaped(&text)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+const USCC: &str = "91350100M000100Y43";
+
+/// The result, standard and enterprise pages against the API on one store.
+async fn detail_pages_equal_the_api(app: &TestApp) {
+    use soilwatch_store::registry_enterprise::{Contact, DisclosedPollutant, Disclosure};
+    let store = app.store.as_ref();
+    let viewer = app.user_token("v", Role::Viewer, None).await;
+    // Result: HL-S-B's Cd, corrected from 2.5 to 3.1 (version 2).
+    let s = store.get_sample("HL-S-B").await.unwrap();
+    let cd = s.results.iter().find(|r| r.result.analyte == "Cd").unwrap();
+    let mut fixed = cd.result.clone();
+    fixed.value = Some("3.1".parse().unwrap());
+    store
+        .update_result(cd.id, &fixed, &change("lab correction"))
+        .await
+        .unwrap();
+    let uri = format!("/results/{}", cd.id);
+    let r = get(app, &uri, None, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "signed-in users only");
+    let r = get(app, &uri, Some(&viewer), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r
+        .body
+        .contains("<dd class=\"n\" id=\"result-value\">3.1</dd>"));
+    assert!(r
+        .body
+        .contains(&format!("<a href=\"/samples/{}\">HL-S-B</a>", s.id)));
+    assert!(r.body.contains("<a href=\"/points/HL-B\">HL-B</a>"));
+    // GB 15618, paddy, pH 6.0 (5.5 < pH ≤ 6.5): Cd screening 0.4, intervention 2.0; 3.1 > 2.0.
+    let eval = body_rows(&r.body, "<h2>评价");
+    assert_eq!(eval.len(), 1, "{eval:?}");
+    assert_eq!(eval[0][1], "3.1 mg/kg");
+    assert_eq!(eval[0][3], "超管制值");
+    let api = json(
+        app,
+        &format!("/api/v1/samples/{}/evaluation", s.id),
+        &viewer,
+    )
+    .await;
+    let item = api["evaluation"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["analyte"] == "Cd")
+        .unwrap();
+    let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let (sv, iv) = (text(&item["screening"]), text(&item["intervention"]));
+    assert_eq!(sv.parse::<f64>().unwrap(), 0.4);
+    assert_eq!(iv.parse::<f64>().unwrap(), 2.0);
+    assert_eq!(eval[0][2], format!("筛选值 {sv}, 管制值 {iv}"));
+    // Every version, as the API's history.
+    let versions = body_rows(&r.body, "<h2>版本历史");
+    let history = json(app, &format!("/api/v1/results/{}/history", cd.id), &viewer).await;
+    let history = history.as_array().unwrap();
+    assert_eq!(versions.len(), history.len());
+    assert_eq!(versions.len(), 2);
+    for (row, v) in versions.iter().zip(history) {
+        assert_eq!(row[0], v["version"].to_string());
+        assert_eq!(row[4], v["reason"].as_str().unwrap());
+        assert_eq!(row[5], text(&v["data"]["value"]));
+        assert_eq!(row[6], "mg/kg");
+    }
+    assert_eq!(versions[0][5], "2.5");
+    assert_eq!(versions[1][4], "lab correction");
+    assert_eq!(
+        get(app, "/results/999999", Some(&viewer), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Standard: every value of the API's ruleset, in order, with table, value, unit, confidence
+    // and source.
+    let r = get(app, "/standards/gb15618-2018", None, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let api = json(app, "/api/v1/standards/gb15618-2018", &viewer).await;
+    let values = api["values"].as_array().unwrap();
+    let rows = body_rows(&r.body, "<table class=\"standard-values\">");
+    assert_eq!(rows.len(), values.len());
+    assert!(rows.len() > 40, "{}", rows.len());
+    for (row, v) in rows.iter().zip(values) {
+        assert_eq!(row[0], v["table"].as_str().unwrap());
+        assert_eq!(row[1], v["item_cn"].as_str().unwrap());
+        assert_eq!(row[5], v["value_as_written"].as_str().unwrap());
+        assert_eq!(row[6], v["unit"].as_str().unwrap());
+        assert_eq!(row[7], v["confidence"].as_str().unwrap());
+        assert_eq!(row[8], v["source"].as_str().unwrap());
+    }
+    // The hand-checked cell of 表1: cadmium, paddy, 5.5 < pH ≤ 6.5, screening 0.4 mg/kg.
+    assert!(rows.iter().any(|r| r[0] == "表1"
+        && r[2] == "Cd"
+        && r[3] == "风险筛选值"
+        && r[4] == "水田, 5.5<pH≤6.5"
+        && r[5] == "0.4"
+        && r[6] == "mg/kg"));
+    assert!(r
+        .body
+        .contains(&format!("id=\"value-count\">{}<", values.len())));
+    let en = get(app, "/standards/gb15618-2018?lang=en", None, None).await;
+    let en_rows = body_rows(&en.body, "<table class=\"standard-values\">");
+    assert!(en_rows
+        .iter()
+        .any(|r| r[2] == "Cd" && r[3] == "risk screening value" && r[4] == "paddy, 5.5<pH≤6.5"));
+    assert_eq!(
+        get(app, "/standards/no-such-standard", None, None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // The list links to it.
+    assert!(get(app, "/standards", None, None)
+        .await
+        .body
+        .contains("<a href=\"/standards/gb15618-2018\">"));
+
+    // Enterprise: a contact (not public), a point that watches it, a disclosure of 2020.
+    let mut e = store.get_enterprise(USCC).await.unwrap().item;
+    e.contact = Some(Contact {
+        person: "张某".into(),
+        phone: Some("0834-5550000".into()),
+    });
+    store
+        .update_enterprise(&e, None, &change("contact"))
+        .await
+        .unwrap();
+    let mut w = conformance_network::point_inside(store, "HL-W", "513402", 300.0).await;
+    w.watched_enterprise = Some(USCC.into());
+    store.create_point(&w, &change("watch")).await.unwrap();
+    store
+        .put_disclosure(
+            &Disclosure {
+                uscc: USCC.parse().unwrap(),
+                year: 2020,
+                disclosed_on: NaiveDate::from_ymd_opt(2020, 11, 2).unwrap(),
+                pollutants: vec![DisclosedPollutant {
+                    name: "镉".into(),
+                    discharge_mode: None,
+                    concentration: Some("0.01 mg/L".into()),
+                    total: None,
+                }],
+                facilities: None,
+                sample_codes: vec!["HL-S-A".into()],
+                published_at: Some("http://example.gov.cn/2020".into()),
+            },
+            &change("disclosure"),
+        )
+        .await
+        .unwrap();
+    let uri = format!("/enterprises/{USCC}");
+    let public = get(app, &uri, None, None).await;
+    assert_eq!(public.status, StatusCode::OK, "{}", public.body);
+    assert!(public.body.contains("会理某铅锌冶炼有限公司"));
+    assert!(!public.body.contains("0834-5550000") && !public.body.contains("张某"));
+    assert!(
+        !public.body.contains("HL-S-A"),
+        "samples of a disclosure are not public"
+    );
+    assert!(public.body.contains("<a href=\"/points/HL-W\">HL-W</a>"));
+    let signed = get(app, &uri, Some(&viewer), None).await;
+    assert!(signed.body.contains("张某 0834-5550000"), "{}", signed.body);
+    let api = json(
+        app,
+        &format!("/api/v1/enterprises/{USCC}/disclosures"),
+        &viewer,
+    )
+    .await;
+    let years = body_rows(&signed.body, "<h2>自行监测信息公开");
+    assert_eq!(years.len(), api["years"].as_array().unwrap().len());
+    // Listed 2019: 2019 overdue (nothing disclosed), 2020 on time.
+    assert_eq!(years[0], ["2019", "2019-12-31", "—", "逾期未公开"]);
+    assert_eq!(years[1], ["2020", "2020-12-31", "2020-11-02", "按时公开"]);
+    let overdue: Vec<String> = api["overdue_years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|y| y.to_string())
+        .collect();
+    assert!(signed
+        .body
+        .contains(&format!("逾期未公开年份：{}", overdue.join(", "))));
+    assert!(signed.body.contains("镉 0.01 mg/L") && signed.body.contains("HL-S-A"));
+    // The list links to it; a bad code is a 400 naming the field.
+    assert!(get(app, "/enterprises", None, None)
+        .await
+        .body
+        .contains(&format!("<a href=\"/enterprises/{USCC}\">")));
+    let bad = get(app, "/enterprises/123", None, None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("uscc"), "{}", bad.body);
+}
+
+#[tokio::test]
+async fn result_standard_and_enterprise_pages_equal_the_api() {
+    let app = TestApp::sqlite().await;
+    fixture(&app).await;
+    detail_pages_equal_the_api(&app).await;
+}
+
+#[tokio::test]
+async fn result_standard_and_enterprise_pages_on_postgres() {
+    let Some(app) = TestApp::postgres("pages_detail").await else {
+        return;
+    };
+    fixture(&app).await;
+    detail_pages_equal_the_api(&app).await;
+    app.finish().await;
+}
+
+/// GET returning the raw body and the content type.
+async fn get_bytes(app: &TestApp, uri: &str, token: &str) -> (StatusCode, String, Vec<u8>) {
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get(uri)
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, ct, body)
+}
+
+/// The first column of a CSV export (after its BOM and header).
+fn csv_first_column(body: &[u8]) -> Vec<String> {
+    assert!(body.starts_with(b"\xEF\xBB\xBF"), "CSV without BOM");
+    let mut r = csv::Reader::from_reader(&body[3..]);
+    r.records()
+        .map(|rec| rec.unwrap().get(0).unwrap().to_owned())
+        .collect()
+}
+
+/// The first column of the sheet of an XLSX export (after its header), numbers as integers.
+fn xlsx_first_column(body: Vec<u8>, sheet: &str) -> Vec<String> {
+    let mut book: calamine::Xlsx<_> = calamine::Reader::new(std::io::Cursor::new(body)).unwrap();
+    let range = calamine::Reader::worksheet_range(&mut book, sheet).unwrap();
+    range
+        .rows()
+        .skip(1)
+        .map(|r| match &r[0] {
+            calamine::Data::Float(f) => format!("{f:.0}"),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// Every page of a list from `uri` on, following "next page" (the first column of each row).
+async fn all_pages(app: &TestApp, uri: &str, token: &str) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut uri = uri.to_owned();
+    loop {
+        let r = get(app, &uri, Some(token), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.body);
+        let rows: Vec<String> = r
+            .body
+            .split("<tr><td")
+            .skip(1)
+            .map(|row| {
+                let cell = &row[row.find('>').unwrap() + 1..row.find("</td>").unwrap()];
+                let mut text = String::new();
+                let mut in_tag = false;
+                for ch in cell.chars() {
+                    match ch {
+                        '<' => in_tag = true,
+                        '>' => in_tag = false,
+                        ch if !in_tag => text.push(ch),
+                        _ => {}
+                    }
+                }
+                text
+            })
+            .collect();
+        pages.push(rows);
+        let Some(at) = r.body.find("\" rel=\"next\"") else {
+            break;
+        };
+        let before = &r.body[..at];
+        uri = unescaped(&before[before.rfind("href=\"").unwrap() + 6..]);
+        assert!(pages.len() < 20, "paging does not end");
+    }
+    pages
+}
+
+/// The ids or codes of a JSON list.
+fn keys(v: &serde_json::Value, key: &str) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| match &x[key] {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// Imports, plots and tailings ponds: filters, paging and exports equal to the API's rows.
+async fn whole_lists_equal_the_api(app: &mut TestApp) {
+    use soilwatch_store::registry_enterprise::{TailingsPond, TailingsStatus};
+    let admin = app.user_token("lists", Role::Administrator, None).await;
+    // Three batches: alpha (the bureau's), beta (no department), gamma (the bureau's, correcting
+    // alpha's value: one correction).
+    app.bearer = Some(admin.clone());
+    let header = "样品编号,样品类型,采样日期,行政区划代码,土地利用类型,检测项目,检测值,单位\n";
+    for (file, dept, row) in [
+        (
+            "Alpha.csv",
+            Some("eco-env-513400"),
+            "LI-1,土壤,2024-09-01,513402,水田,镉,0.45,mg/kg\n",
+        ),
+        (
+            "beta.csv",
+            None,
+            "LI-2,土壤,2024-09-01,513402,水田,镉,0.30,mg/kg\n",
+        ),
+        (
+            "gamma.csv",
+            Some("eco-env-513400"),
+            "LI-1,土壤,2024-09-01,513402,水田,镉,0.55,mg/kg\n",
+        ),
+    ] {
+        let csv = format!("{header}{row}");
+        let mut parts: Vec<(&str, Option<&str>, &[u8])> =
+            vec![("file", Some(file), csv.as_bytes())];
+        if let Some(d) = dept {
+            parts.push(("department", None, d.as_bytes()));
+        }
+        let (status, body) = app.post_multipart("/api/v1/imports", &parts, None).await;
+        assert!(status.is_success(), "{status} {body}");
+    }
+    app.bearer = None;
+    let api = json(app, "/api/v1/imports", &admin).await;
+    let all = keys(&api, "id");
+    assert_eq!(all.len(), 3);
+    for (query, expected) in [
+        (
+            "department=eco-env-513400",
+            vec![all[0].clone(), all[2].clone()],
+        ),
+        ("status=corrections", vec![all[0].clone()]),
+        ("file=ALPHA", vec![all[2].clone()]),
+        ("from=2000-01-01&to=2000-12-31", vec![]),
+        (
+            "department=eco-env-513400&file=a.csv",
+            vec![all[0].clone(), all[2].clone()],
+        ),
+    ] {
+        let api = json(app, &format!("/api/v1/imports?{query}"), &admin).await;
+        assert_eq!(keys(&api, "id"), expected, "API {query}");
+        let pages = all_pages(app, &format!("/imports?{query}"), &admin).await;
+        assert_eq!(pages.concat(), expected, "page {query}");
+        let (status, ct, body) = get_bytes(app, &format!("/imports?{query}&f=csv"), &admin).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(ct.starts_with("text/csv"), "{ct}");
+        assert_eq!(csv_first_column(&body), expected, "CSV {query}");
+        let (_, ct, body) = get_bytes(app, &format!("/imports?{query}&f=xlsx"), &admin).await;
+        assert!(ct.contains("spreadsheetml"), "{ct}");
+        assert_eq!(xlsx_first_column(body, "imports"), expected, "XLSX {query}");
+    }
+    // Every batch is clean or has warnings.
+    let clean = json(app, "/api/v1/imports?status=clean", &admin).await;
+    let warned = json(app, "/api/v1/imports?status=warnings", &admin).await;
+    assert_eq!(
+        clean.as_array().unwrap().len() + warned.as_array().unwrap().len(),
+        3
+    );
+    for (query, api) in [("status=clean", &clean), ("status=warnings", &warned)] {
+        let pages = all_pages(app, &format!("/imports?{query}"), &admin).await;
+        assert_eq!(pages.concat(), keys(api, "id"), "page {query}");
+    }
+    // One row a page: newest first, three pages, the second with a link back to the first.
+    let pages = all_pages(app, "/imports?limit=1", &admin).await;
+    assert_eq!(
+        pages,
+        [
+            vec![all[0].clone()],
+            vec![all[1].clone()],
+            vec![all[2].clone()]
+        ]
+    );
+    let r = get(
+        app,
+        "/imports?department=eco-env-513400",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert!(
+        r.body
+            .contains("href=\"/imports?department=eco-env-513400&#38;f=csv\""),
+        "{}",
+        r.body
+    );
+    assert!(r
+        .body
+        .contains("<option value=\"eco-env-513400\" selected>"));
+    for bad in [
+        "/imports?status=lost",
+        "/imports?from=2024-02-30",
+        "/imports?limit=0",
+        "/imports?f=pdf",
+    ] {
+        let r = get(app, bad, Some(&admin), None).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    assert_eq!(
+        json(app, "/api/v1/imports?department=eco-env-513400", &admin)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Plots: two more, one in 西昌市.
+    let store = app.store.as_ref();
+    for (code, div) in [("PL-HL-2", "513402"), ("PL-XC-1", "513401")] {
+        store
+            .create_plot(
+                &Plot::new(code, "某地块", div.parse().unwrap()),
+                NaiveDate::from_ymd_opt(2024, 1, 5).unwrap(),
+                &change("plot"),
+            )
+            .await
+            .unwrap();
+    }
+    for (query, n) in [
+        ("division=513402", 2),
+        ("", 3),
+        ("status=suspected&division=513401", 1),
+    ] {
+        let api = keys(
+            &json(app, &format!("/api/v1/plots?{query}"), &admin).await,
+            "code",
+        );
+        assert_eq!(api.len(), n, "{query}");
+        let pages = all_pages(app, &format!("/plots?{query}&limit=1"), &admin).await;
+        assert_eq!(pages.len(), n.max(1), "{query}");
+        assert_eq!(pages.concat(), api, "{query}");
+        let (_, _, body) = get_bytes(app, &format!("/plots?{query}&f=csv"), &admin).await;
+        assert_eq!(csv_first_column(&body), api, "CSV {query}");
+        let (_, _, body) = get_bytes(app, &format!("/plots?{query}&f=xlsx"), &admin).await;
+        assert_eq!(xlsx_first_column(body, "plots"), api, "XLSX {query}");
+    }
+    let r = get(app, "/plots?status=listed", Some(&admin), None).await;
+    assert!(r.body.contains("<option value=\"listed\" selected>"));
+    assert_eq!(
+        get(app, "/plots?status=moon", None, None).await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Tailings ponds: two operated by the enterprise, one closed elsewhere.
+    for (code, div, status, ent) in [
+        ("TP-1", "513402", TailingsStatus::Operating, true),
+        ("TP-2", "513402", TailingsStatus::Closed, true),
+        ("TP-3", "513401", TailingsStatus::Closed, false),
+    ] {
+        store
+            .create_tailings_pond(
+                &TailingsPond {
+                    code: code.into(),
+                    name: "某尾矿库".into(),
+                    enterprise_uscc: ent.then(|| USCC.parse().unwrap()),
+                    enterprise_name: None,
+                    division: div.parse().unwrap(),
+                    location: None,
+                    status,
+                    risk_assessment: None,
+                    emergency_plan: None,
+                    note: None,
+                },
+                &change("pond"),
+            )
+            .await
+            .unwrap();
+    }
+    for (query, n) in [
+        ("", 3),
+        ("division=513402", 2),
+        ("status=closed", 2),
+        (&format!("enterprise={USCC}&status=closed")[..], 1),
+    ] {
+        let api = keys(
+            &json(app, &format!("/api/v1/tailings-ponds?{query}"), &admin).await,
+            "code",
+        );
+        assert_eq!(api.len(), n, "{query}");
+        let pages = all_pages(app, &format!("/tailings-ponds?{query}&limit=2"), &admin).await;
+        assert_eq!(pages.concat(), api, "{query}");
+        let (_, _, body) = get_bytes(app, &format!("/tailings-ponds?{query}&f=csv"), &admin).await;
+        assert_eq!(csv_first_column(&body), api, "CSV {query}");
+        let (_, _, body) = get_bytes(app, &format!("/tailings-ponds?{query}&f=xlsx"), &admin).await;
+        assert_eq!(
+            xlsx_first_column(body, "tailings_ponds"),
+            api,
+            "XLSX {query}"
+        );
+    }
+    let r = get(app, "/tailings-ponds", Some(&admin), None).await;
+    assert!(r
+        .body
+        .contains(&format!("<a href=\"/enterprises/{USCC}\">")));
+}
+
+#[tokio::test]
+async fn imports_plots_and_ponds_lists_filter_page_and_export_like_the_api() {
+    let mut app = TestApp::sqlite().await;
+    fixture(&app).await;
+    whole_lists_equal_the_api(&mut app).await;
+}
+
+#[tokio::test]
+async fn imports_plots_and_ponds_lists_on_postgres() {
+    let Some(mut app) = TestApp::postgres("pages_lists").await else {
+        return;
+    };
+    fixture(&app).await;
+    whole_lists_equal_the_api(&mut app).await;
+    app.finish().await;
+}
+
+/// POST a form (urlencoded) with a token.
+async fn post_form(app: &TestApp, uri: &str, token: &str, form: &[(&str, &str)]) -> Reply {
+    let body = serde_urlencoded::to_string(form).unwrap();
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::post(uri)
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        location,
+        cookies: Vec::new(),
+        body: String::from_utf8(body.to_vec()).unwrap(),
+    }
+}
+
+/// The error shown next to a field of the point form.
+fn error_of(html: &str, field: &str) -> String {
+    let marker = format!("id=\"ff-{field}-error\">");
+    html.find(&marker)
+        .map(|i| {
+            let rest = &html[i + marker.len()..];
+            unescaped(&rest[..rest.find("</span>").unwrap()])
+        })
+        .unwrap_or_default()
+}
+
+/// Register and edit a point through its forms: refusals keep the typed values and put each
+/// error next to its field; what is saved is what the API answers, with the reason in its history.
+async fn point_forms_write_like_the_api(app: &TestApp) {
+    let store = app.store.as_ref();
+    let officer = app
+        .user_token("officer", Role::DataOfficer, Some("eco-env-513400"))
+        .await;
+    let viewer = app.user_token("viewer", Role::Viewer, None).await;
+    assert_eq!(
+        get(app, "/points/new", Some(&viewer), None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post_form(app, "/points/new", &viewer, &[("code", "X")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let r = get(app, "/points/new", Some(&officer), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("<input type=\"hidden\" name=\"csrf\""));
+    assert!(unlabelled(&r.body).is_empty(), "{:?}", unlabelled(&r.body));
+    let w = conformance_network::point_inside(store, "HL-F", "513402", 450.0).await;
+    let (lon, lat) = (
+        w.point.location.lon().to_string(),
+        w.point.location.lat().to_string(),
+    );
+    let base = |name: &'static str, lon: String| {
+        vec![
+            ("code", "HL-F".to_owned()),
+            ("name", name.to_owned()),
+            ("point_type", "risk".to_owned()),
+            ("control_level", "county".to_owned()),
+            ("division", "513402".to_owned()),
+            ("lon", lon),
+            ("lat", lat.clone()),
+            ("land_use", "0101".to_owned()),
+            ("reason", "布点方案".to_owned()),
+        ]
+    };
+    let send = |form: Vec<(&'static str, String)>, uri: &'static str| {
+        let officer = officer.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(app, uri, &officer, &pairs).await
+        }
+    };
+    // A longitude that is not a number: 422, the error next to it, the values kept.
+    let r = send(base("新点位", "东经102度".into()), "/points/new").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        error_of(&r.body, "lon").contains("应为十进制度数"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("value=\"东经102度\"") && r.body.contains("value=\"新点位\""));
+    assert!(r.body.contains("<option value=\"risk\" selected>"));
+    assert!(r.body.contains("aria-invalid=\"true\""));
+    // No name: the API's message, in the page's language.
+    let r = send(base("", lon.clone()), "/points/new").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(error_of(&r.body, "name"), "点位名称不能为空");
+    let r = send(base("", lon.clone()), "/points/new?lang=en").await;
+    assert_eq!(error_of(&r.body, "name"), "a point needs a name");
+    assert!(!error_of(&r.body, "name").chars().any(is_cjk));
+    // Outside the county: the store's check, next to the coordinates.
+    let far = (w.point.location.lon() + 3.0).to_string();
+    let r = send(base("新点位", far), "/points/new").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        !error_of(&r.body, "lon").is_empty() || r.body.contains("class=\"bad\""),
+        "{}",
+        r.body
+    );
+    // Saved: to the point's page; the API answers what was typed.
+    let r = send(base("新点位", lon.clone()), "/points/new").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/points/HL-F");
+    let api = json(app, "/api/v1/points/HL-F", &officer).await;
+    assert_eq!(api["name"], "新点位");
+    assert_eq!(api["point_type"], "risk");
+    assert_eq!(api["location"][0].as_f64().unwrap().to_string(), lon);
+    // The same code again: 409, next to the code.
+    let r = send(base("新点位", lon.clone()), "/points/new").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(!error_of(&r.body, "code").is_empty());
+    // Edit: the form holds the point; a change needs a reason.
+    let r = get(app, "/points/HL-F/edit", Some(&officer), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("value=\"新点位\"") && r.body.contains(&format!("value=\"{lon}\"")));
+    let mut form = base("改名点位", lon.clone());
+    form.retain(|(k, _)| *k != "reason" && *k != "code");
+    let r = send(form.clone(), "/points/HL-F/edit").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(!error_of(&r.body, "reason").is_empty(), "{}", r.body);
+    assert!(r.body.contains("value=\"改名点位\""));
+    form.push(("reason", "名称更正".into()));
+    let r = send(form, "/points/HL-F/edit").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let api = json(app, "/api/v1/points/HL-F", &officer).await;
+    assert_eq!(api["name"], "改名点位");
+    let history = json(app, "/api/v1/points/HL-F/history", &officer).await;
+    let history = history.as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["reason"], "布点方案");
+    assert_eq!(history[1]["reason"], "名称更正");
+    assert_eq!(history[1]["actor"], "officer");
+    // Writers see the links to the forms.
+    assert!(get(app, "/points", Some(&officer), None)
+        .await
+        .body
+        .contains("href=\"/points/new\""));
+    assert!(!get(app, "/points", None, None)
+        .await
+        .body
+        .contains("href=\"/points/new\""));
+    assert!(get(app, "/points/HL-F", Some(&officer), None)
+        .await
+        .body
+        .contains("href=\"/points/HL-F/edit\""));
+}
+
+#[tokio::test]
+async fn point_forms_register_and_edit_like_the_api() {
+    let app = TestApp::sqlite().await;
+    fixture(&app).await;
+    point_forms_write_like_the_api(&app).await;
+}
+
+#[tokio::test]
+async fn point_forms_on_postgres() {
+    let Some(app) = TestApp::postgres("pages_point_forms").await else {
+        return;
+    };
+    fixture(&app).await;
+    point_forms_write_like_the_api(&app).await;
+    app.finish().await;
+}
+
+/// Register and edit a plot through its forms: errors next to fields with the values kept; the
+/// edit keeps what the form does not show; a stale version is a 409.
+async fn plot_forms_write_like_the_api(app: &TestApp) {
+    let officer = app
+        .user_token("officer", Role::DataOfficer, Some("eco-env-513400"))
+        .await;
+    let viewer = app.user_token("viewer", Role::Viewer, None).await;
+    assert_eq!(
+        get(app, "/plots/new", Some(&viewer), None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = get(app, "/plots/new", Some(&officer), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("<input type=\"hidden\" name=\"csrf\""));
+    assert!(unlabelled(&r.body).is_empty(), "{:?}", unlabelled(&r.body));
+    let form = |pairs: &[(&'static str, &'static str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (*k, *v))
+            .collect::<Vec<(&str, &str)>>()
+    };
+    // No county, a bad date, no reason: each next to its field, the typed name kept.
+    let r = post_form(
+        app,
+        "/plots/new",
+        &officer,
+        &form(&[
+            ("code", "PL-F-1"),
+            ("name", "原电镀厂"),
+            ("division", ""),
+            ("identified_on", "2024-13-01"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(!error_of(&r.body, "division").is_empty(), "{}", r.body);
+    assert!(error_of(&r.body, "identified_on").contains("2024-13-01"));
+    assert!(r.body.contains("value=\"原电镀厂\""));
+    let r = post_form(
+        app,
+        "/plots/new",
+        &officer,
+        &form(&[
+            ("code", "PL-F-1"),
+            ("name", "原电镀厂"),
+            ("division", "513402"),
+            ("industry", "electroplating"),
+            ("planned_use", "R2"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(error_of(&r.body, "reason"), "每次修改须注明原因");
+    let good = [
+        ("code", "PL-F-1"),
+        ("name", "原电镀厂"),
+        ("division", "513402"),
+        ("industry", "electroplating"),
+        ("planned_use", "R2"),
+        ("identified_on", "2024-03-01"),
+        ("reason", "排查发现"),
+    ];
+    let r = post_form(app, "/plots/new", &officer, &form(&good)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/plots/PL-F-1");
+    let api = json(app, "/api/v1/plots/PL-F-1", &officer).await;
+    assert_eq!(api["name"], "原电镀厂");
+    assert_eq!(api["planned_use"], "R2");
+    assert_eq!(api["industry"], "electroplating");
+    assert_eq!(api["land_class"], 1, "R2 is GB 36600 class 1");
+    let r = post_form(app, "/plots/new", &officer, &form(&good)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(!error_of(&r.body, "code").is_empty());
+    // Edit: a negative list set through the API stays when the form saves the name.
+    let put = serde_json::json!({
+        "name": "原电镀厂", "division": "513402", "industry": "electroplating",
+        "planned_use": "R2", "negative_list": ["school"], "reason": "负面清单"
+    });
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::put("/api/v1/plots/PL-F-1")
+                .header("authorization", format!("Bearer {officer}"))
+                .header("content-type", "application/json")
+                .body(Body::from(put.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let r = get(app, "/plots/PL-F-1/edit", Some(&officer), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let version = r.body.split("name=\"version\" value=\"").nth(1).unwrap();
+    let version = version[..version.find('"').unwrap()].to_owned();
+    let edit = |name: &'static str, version: String| {
+        vec![
+            ("name", name.to_owned()),
+            ("division", "513402".to_owned()),
+            ("industry", "electroplating".to_owned()),
+            ("planned_use", "R2".to_owned()),
+            ("version", version),
+            ("reason", "名称更正".to_owned()),
+        ]
+    };
+    let pairs = edit("原某电镀厂", version.clone());
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(app, "/plots/PL-F-1/edit", &officer, &pairs).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let api = json(app, "/api/v1/plots/PL-F-1", &officer).await;
+    assert_eq!(api["name"], "原某电镀厂");
+    assert_eq!(api["negative_list"], serde_json::json!(["school"]));
+    // The same version again: changed meanwhile, 409.
+    let pairs = edit("又改名", version);
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(app, "/plots/PL-F-1/edit", &officer, &pairs).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("value=\"又改名\""));
+    let history = json(app, "/api/v1/plots/PL-F-1/history", &officer).await;
+    let reasons: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["排查发现", "负面清单", "名称更正"]);
+    assert!(get(app, "/plots/PL-F-1", Some(&officer), None)
+        .await
+        .body
+        .contains("href=\"/plots/PL-F-1/edit\""));
+}
+
+#[tokio::test]
+async fn plot_forms_register_and_edit_like_the_api() {
+    let app = TestApp::sqlite().await;
+    fixture(&app).await;
+    plot_forms_write_like_the_api(&app).await;
+}
+
+#[tokio::test]
+async fn plot_forms_on_postgres() {
+    let Some(app) = TestApp::postgres("pages_plot_forms").await else {
+        return;
+    };
+    fixture(&app).await;
+    plot_forms_write_like_the_api(&app).await;
+    app.finish().await;
 }

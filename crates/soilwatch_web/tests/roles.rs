@@ -351,6 +351,17 @@ async fn every_role_on_every_route_of_the_table() {
                         "division=513402&year=2024&indicator=farmland_safe_use_rate&value=94&reason=roles",
                     )
                 }
+                // The point forms (pages): the fields of the API's point body.
+                ("POST", "/points/new") | ("POST", "/points/{point}/edit") => {
+                    headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+                    Body::from(format!(
+                        "code=RP-3&name=roles&point_type=basic&control_level=county&division=513402&lon={x}&lat={y}&reason=roles"
+                    ))
+                }
+                ("POST", "/plots/new") | ("POST", "/plots/{plot}/edit") => {
+                    headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+                    Body::from("code=RPL-3&name=roles&division=513402&reason=roles")
+                }
                 ("POST", "/public-reports/{report}") => {
                     headers.push(("content-type", "application/x-www-form-urlencoded".into()));
                     Body::from("status=handling&reply=roles")

@@ -1,14 +1,16 @@
 //! Imports: upload a file (multipart), get its batch and report; download templates.
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Deserialize;
 use soilwatch_ingest::{
     template, KindHint, ParseOptions, TemplateFormat, TemplateKind, TextEncoding,
 };
 use soilwatch_store::importer::{import_bytes, ImportOutcome};
 use soilwatch_store::{ImportBatch, Role};
+use utoipa::IntoParams;
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
@@ -133,14 +135,91 @@ pub async fn create_import(
     Ok((status, Json(body)).into_response())
 }
 
-/// Import batches, newest first (signed-in users).
-#[utoipa::path(get, path = "/api/v1/imports", tag = "imports",
-    responses((status = 200, body = [Object]), (status = 401, body = crate::error::ErrorResponse)))]
+/// Filters of the import batches (all optional; each narrows).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct ImportListQuery {
+    /// Department code the batch was imported for.
+    pub department: Option<String>,
+    /// `clean` (no warning in its report), `warnings` (its report has warnings) or `corrections`
+    /// (it changed stored results).
+    pub status: Option<String>,
+    /// Imported on or after this day (YYYY-MM-DD, UTC).
+    pub from: Option<String>,
+    /// Imported on or before this day (YYYY-MM-DD, UTC).
+    pub to: Option<String>,
+    /// Part of the file name (case-insensitive).
+    pub file: Option<String>,
+}
+
+/// The statuses a batch is filtered by.
+pub const IMPORT_STATUSES: [(&str, &str, &str); 3] = [
+    ("clean", "无警告", "no warnings"),
+    ("warnings", "有警告", "with warnings"),
+    ("corrections", "含更正", "with corrections"),
+];
+
+/// Warnings in a batch's report.
+pub fn batch_warnings(b: &ImportBatch) -> u64 {
+    b.report["warnings"].as_u64().unwrap_or(0)
+}
+
+/// The batches the filters select, newest first (the API and the `/imports` page).
+pub async fn find_imports(state: &AppState, q: &ImportListQuery) -> ApiResult<Vec<ImportBatch>> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let status = given(&q.status);
+    if let Some(s) = &status {
+        if !IMPORT_STATUSES.iter().any(|(c, _, _)| *c == s.as_str()) {
+            return Err(ApiError::BadRequest(format!(
+                "参数 status：未知状态 '{s}'（应为 clean、warnings 或 corrections） / parameter \
+                 status: unknown status '{s}' (expected clean, warnings or corrections)"
+            )));
+        }
+    }
+    let from = given(&q.from)
+        .map(|d| super::find::parse_date("from", &d))
+        .transpose()?;
+    let to = given(&q.to)
+        .map(|d| super::find::parse_date("to", &d))
+        .transpose()?;
+    let department = given(&q.department);
+    let file = given(&q.file).map(|f| f.to_lowercase());
+    Ok(state
+        .store
+        .list_imports(10_000)
+        .await?
+        .into_iter()
+        .filter(|b| department.is_none() || b.department == department)
+        .filter(|b| match status.as_deref() {
+            Some("clean") => batch_warnings(b) == 0,
+            Some("warnings") => batch_warnings(b) > 0,
+            Some("corrections") => b.corrections > 0,
+            _ => true,
+        })
+        .filter(|b| from.is_none_or(|d| b.created_at.date_naive() >= d))
+        .filter(|b| to.is_none_or(|d| b.created_at.date_naive() <= d))
+        .filter(|b| {
+            file.as_ref()
+                .is_none_or(|f| b.file_name.to_lowercase().contains(f.as_str()))
+        })
+        .collect())
+}
+
+/// Import batches, newest first (signed-in users), filtered by department, status, date range
+/// and file name.
+#[utoipa::path(get, path = "/api/v1/imports", tag = "imports", params(ImportListQuery),
+    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, body = crate::error::ErrorResponse)))]
 pub async fn list_imports(
     State(state): State<AppState>,
     _actor: Actor,
+    Query(q): Query<ImportListQuery>,
 ) -> ApiResult<Json<Vec<ImportBatch>>> {
-    Ok(Json(state.store.list_imports(500).await?))
+    Ok(Json(find_imports(&state, &q).await?))
 }
 
 /// One import batch with its report (signed-in users).

@@ -168,16 +168,7 @@ pub async fn create_plot(
     actor: Actor,
     req: Result<Json<PlotWriteRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Versioned<Plot>>)> {
-    let r = body(req)?;
-    let change = change(&actor, r.reason.as_deref())?;
-    let code = r.code.clone().unwrap_or_default();
-    let identified_on = r.identified_on.unwrap_or_else(|| Utc::now().date_naive());
-    let plot = to_plot(code, r);
-    may_write(&state, &actor, &[plot.division]).await?;
-    let rec = state
-        .store
-        .create_plot(&plot, identified_on, &change)
-        .await?;
+    let rec = create_plot_record(&state, &actor, body(req)?).await?;
     Ok((StatusCode::CREATED, Json(rec)))
 }
 
@@ -193,16 +184,44 @@ pub async fn update_plot(
     actor: Actor,
     req: Result<Json<PlotWriteRequest>, JsonRejection>,
 ) -> ApiResult<Json<Versioned<Plot>>> {
-    let r = body(req)?;
-    same_key(&code, r.code.as_deref(), "code")?;
-    let change = change(&actor, r.reason.as_deref())?;
-    let version = r.version;
-    let current = state.store.get_plot(&code).await?;
-    let plot = to_plot(code, r);
-    may_write(&state, &actor, &[current.item.division, plot.division]).await?;
     Ok(Json(
-        state.store.update_plot(&plot, version, &change).await?,
+        update_plot_record(&state, &actor, &code, body(req)?).await?,
     ))
+}
+
+/// Register a plot (the API and the `/plots/new` form): the writer's area must hold its county;
+/// a reason is required.
+pub async fn create_plot_record(
+    state: &AppState,
+    actor: &Actor,
+    r: PlotWriteRequest,
+) -> ApiResult<Versioned<Plot>> {
+    let change = change(actor, r.reason.as_deref())?;
+    let code = r.code.clone().unwrap_or_default();
+    let identified_on = r.identified_on.unwrap_or_else(|| Utc::now().date_naive());
+    let plot = to_plot(code, r);
+    may_write(state, actor, &[plot.division]).await?;
+    Ok(state
+        .store
+        .create_plot(&plot, identified_on, &change)
+        .await?)
+}
+
+/// Replace a plot's facts (the API and the `/plots/{code}/edit` form): the writer's area must
+/// hold its county before and after; `version` guards against lost updates.
+pub async fn update_plot_record(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    r: PlotWriteRequest,
+) -> ApiResult<Versioned<Plot>> {
+    same_key(code, r.code.as_deref(), "code")?;
+    let change = change(actor, r.reason.as_deref())?;
+    let version = r.version;
+    let current = state.store.get_plot(code).await?;
+    let plot = to_plot(code.to_owned(), r);
+    may_write(state, actor, &[current.item.division, plot.division]).await?;
+    Ok(state.store.update_plot(&plot, version, &change).await?)
 }
 
 /// A lifecycle step as written by a client.

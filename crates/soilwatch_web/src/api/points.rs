@@ -232,6 +232,46 @@ fn to_point(
     })
 }
 
+/// Register a point (the API and the `/points/new` form): administrators, or a data officer whose
+/// area holds the county; the reason defaults to "point registered".
+pub async fn create_record(
+    state: &AppState,
+    actor: &Actor,
+    req: PointWriteRequest,
+) -> ApiResult<PointRecord> {
+    actor.require(&[Role::Administrator, Role::DataOfficer])?;
+    let code = req.code.clone().unwrap_or_default();
+    let why = reason(req.reason.clone(), Some("新建点位 / point registered"))?;
+    let p = to_point(code, &req, None)?;
+    actor.require_division(state, p.point.division).await?;
+    Ok(state
+        .store
+        .create_point(&p, &ChangeMeta::new(actor.username(), why))
+        .await?)
+}
+
+/// Replace a point (the API and the `/points/{code}/edit` form): the writer's area must hold it
+/// before and after; a reason is required.
+pub async fn update_record(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    req: PointWriteRequest,
+) -> ApiResult<PointRecord> {
+    actor.require(&[Role::Administrator, Role::DataOfficer])?;
+    let current = state.store.get_point_record(code).await?;
+    actor
+        .require_division(state, current.point.point.division)
+        .await?;
+    let why = reason(req.reason.clone(), None)?;
+    let p = to_point(code.to_owned(), &req, Some(&current.point))?;
+    actor.require_division(state, p.point.division).await?;
+    Ok(state
+        .store
+        .update_network_point(&p, &ChangeMeta::new(actor.username(), why))
+        .await?)
+}
+
 /// Register a point. The location must lie inside the county's boundary (422 otherwise).
 #[utoipa::path(post, path = "/api/v1/points", tag = "points", request_body = PointWriteRequest,
     responses((status = 201, description = "Registered", body = Object),
@@ -244,16 +284,7 @@ pub async fn create_point(
     actor: Actor,
     req: Result<Json<PointWriteRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
-    actor.require(&[Role::Administrator, Role::DataOfficer])?;
-    let req = body(req)?;
-    let code = req.code.clone().unwrap_or_default();
-    let why = reason(req.reason.clone(), Some("新建点位 / point registered"))?;
-    let p = to_point(code, &req, None)?;
-    actor.require_division(&state, p.point.division).await?;
-    let rec = state
-        .store
-        .create_point(&p, &ChangeMeta::new(actor.username(), why))
-        .await?;
+    let rec = create_record(&state, &actor, body(req)?).await?;
     let location = format!("/api/v1/points/{}", rec.point.point.code);
     Ok((
         StatusCode::CREATED,
@@ -278,20 +309,8 @@ pub async fn update_point(
     actor: Actor,
     req: Result<Json<PointWriteRequest>, JsonRejection>,
 ) -> ApiResult<Json<PointRecord>> {
-    actor.require(&[Role::Administrator, Role::DataOfficer])?;
-    let req = body(req)?;
-    let why = reason(req.reason.clone(), None)?;
-    let current = state.store.get_point_record(&code).await?;
-    actor
-        .require_division(&state, current.point.point.division)
-        .await?;
-    let p = to_point(code, &req, Some(&current.point))?;
-    actor.require_division(&state, p.point.division).await?;
     Ok(Json(
-        state
-            .store
-            .update_network_point(&p, &ChangeMeta::new(actor.username(), why))
-            .await?,
+        update_record(&state, &actor, &code, body(req)?).await?,
     ))
 }
 

@@ -2,12 +2,15 @@
 //! `/imports/{id}`: one batch with its validation report.
 
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, RawQuery, State};
 use soilwatch_ingest::{Issue, Report, Severity};
 use soilwatch_store::importer::ImportOutcome;
 use soilwatch_store::ImportBatch;
 
+use super::i18n::Lang;
+use super::table::{filtered, input, link, num, select, text, whole, Keyed, ListBody, Whole};
 use super::{demo_present, render, PageResult};
+use crate::api::imports::{batch_warnings, find_imports, ImportListQuery, IMPORT_STATUSES};
 use crate::auth::Actor;
 use crate::AppState;
 
@@ -42,10 +45,11 @@ fn issue_rows(report: &Report) -> Vec<IssueRow> {
 #[template(path = "imports.html")]
 pub struct ImportsPage {
     pub demo: bool,
+    pub l: Lang,
     /// The session's CSRF token, sent in the form's action (a multipart body is not read by
     /// the CSRF check).
     pub csrf: String,
-    pub batches: Vec<ImportBatch>,
+    pub list: ListBody,
 }
 
 #[derive(Template)]
@@ -62,13 +66,95 @@ pub struct ImportPage {
     pub issues: Vec<IssueRow>,
 }
 
-/// The list of batches and the upload form.
-pub async fn imports_page(State(state): State<AppState>, actor: Actor) -> PageResult {
-    let batches = state.store.list_imports(200).await?;
+/// The upload form and the batches, newest first, with filters (department, status, date range,
+/// file name), paging and export — the batches of `GET /api/v1/imports` with the same filters.
+pub async fn imports_page(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<ImportListQuery>,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let l = Lang::current();
+    let batches = find_imports(&state, &q).await?;
+    let departments = state.store.list_departments().await?;
+    let rows = batches
+        .iter()
+        .map(|b| Keyed {
+            // Newest first: the key falls as the id grows.
+            key: format!("{:019}", i64::MAX - b.id),
+            cells: vec![
+                link(b.id.to_string(), format!("/imports/{}", b.id)),
+                text(b.file_name.clone()),
+                text(b.uploader.clone()),
+                text(b.department.clone().unwrap_or_default()),
+                text(b.created_at.format("%Y-%m-%d %H:%M").to_string()),
+                num(b.rows_read),
+                num(b.samples),
+                num(b.results),
+                num(b.points),
+                num(b.corrections),
+                num(b.unchanged),
+                num(batch_warnings(b)),
+            ],
+        })
+        .collect();
+    let fields = vec![
+        select(
+            "department",
+            l.t("部门", "Department"),
+            q.department.as_ref(),
+            l,
+            departments
+                .iter()
+                .map(|d| (d.code.clone(), format!("{} {}", d.code, d.name))),
+        ),
+        select(
+            "status",
+            l.t("状态", "Status"),
+            q.status.as_ref(),
+            l,
+            IMPORT_STATUSES
+                .iter()
+                .map(|(c, zh, en)| ((*c).to_owned(), l.t(zh, en).to_owned())),
+        ),
+        input("from", l.t("起始日期", "From"), q.from.clone(), "date"),
+        input("to", l.t("截止日期", "To"), q.to.clone(), "date"),
+        input("file", l.t("文件名", "File name"), q.file.clone(), "text"),
+    ];
+    let columns = vec![
+        l.t("批次", "Batch"),
+        l.t("文件", "File"),
+        l.t("上传人", "Uploader"),
+        l.t("部门", "Department"),
+        l.t("时间（UTC）", "Time (UTC)"),
+        l.t("行", "Rows"),
+        l.t("样品", "Samples"),
+        l.t("结果", "Results"),
+        l.t("点位", "Points"),
+        l.t("更正", "Corrections"),
+        l.t("未变", "Unchanged"),
+        l.t("警告", "Warnings"),
+    ];
+    let mut list = match whole(
+        "/imports",
+        "/api/v1/imports",
+        "imports",
+        raw.as_deref(),
+        fields,
+        columns,
+        rows,
+    )? {
+        Whole::Page(list) => list,
+        Whole::Export(res) => return Ok(res),
+    };
+    if !filtered(raw.as_deref()) {
+        list.empty = l.t("尚无导入。", "No imports yet.").to_owned();
+    }
     render(&ImportsPage {
         demo: demo_present(&state).await?,
+        l,
         csrf: actor.csrf().unwrap_or_default().to_owned(),
-        batches,
+        list,
     })
 }
 

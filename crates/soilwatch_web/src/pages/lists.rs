@@ -8,49 +8,16 @@
 use askama::Template;
 use axum::extract::{Query, RawQuery, State};
 use axum::Json;
-use soilwatch_core::{ControlLevel, DivisionLevel, Medium, PointType};
-use soilwatch_store::RiskAreaCategory;
+use soilwatch_core::{ControlLevel, Medium, PointType};
+use soilwatch_store::{RiskAreaCategory, Role};
 
 use super::i18n::{named, Lang};
+use super::table::{division_field, input, link, select, text, Field, Links, ListBody, PAGE_ROWS};
 use super::{demo_present, or_dash, render, PageResult};
 use crate::api::catalogue::guard_rows;
 use crate::api::find::{FindParams, Format};
-use crate::auth::Actor;
+use crate::auth::{Actor, MaybeActor};
 use crate::AppState;
-
-/// Rows per page unless `limit` says otherwise.
-const PAGE_ROWS: u32 = 100;
-
-/// One cell: text, and a link when it has a page.
-pub struct Cell {
-    pub text: String,
-    pub href: Option<String>,
-}
-
-fn text(s: impl Into<String>) -> Cell {
-    Cell {
-        text: s.into(),
-        href: None,
-    }
-}
-
-fn link(s: impl Into<String>, href: String) -> Cell {
-    Cell {
-        text: s.into(),
-        href: Some(href),
-    }
-}
-
-/// A filter of the form.
-pub struct Field {
-    pub name: &'static str,
-    pub label: &'static str,
-    pub value: String,
-    /// (value, text) of a select; none for a text input.
-    pub options: Option<Vec<(String, String)>>,
-    /// `text`, `number` or `date`.
-    pub kind: &'static str,
-}
 
 #[derive(Template)]
 #[template(path = "list.html")]
@@ -59,119 +26,20 @@ pub struct ListPage {
     pub l: Lang,
     pub title: String,
     pub intro: String,
-    pub action: &'static str,
-    pub fields: Vec<Field>,
-    pub columns: Vec<&'static str>,
-    pub rows: Vec<Vec<Cell>>,
-    pub next: Option<String>,
-    pub first: Option<String>,
-    pub exports: Vec<(&'static str, String)>,
-    pub api: String,
+    pub list: ListBody,
+    /// A link above the list (href, text), e.g. to a form for a new row.
+    pub new: Option<(String, String)>,
 }
 
-/// The query string without `cursor`, `f`, `limit` and `lang`.
-fn filters_only(raw: Option<&str>) -> Vec<(String, String)> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or(""))
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, v)| !v.is_empty() && !matches!(k.as_str(), "cursor" | "f" | "limit" | "lang"))
-        .collect()
-}
-
-fn with(pairs: &[(String, String)], extra: &[(&str, &str)]) -> String {
-    let mut all: Vec<(&str, &str)> = pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    all.extend_from_slice(extra);
-    serde_urlencoded::to_string(&all).unwrap_or_default()
-}
-
-/// Paging and export links of a list.
-struct Links {
-    next: Option<String>,
-    first: Option<String>,
-    exports: Vec<(&'static str, String)>,
-    api: String,
-}
-
-fn links(path: &str, api: &str, raw: Option<&str>, limit: u32, cursor: Option<&str>) -> Links {
-    let pairs = filters_only(raw);
-    let limit_s = limit.to_string();
-    let page = |c: &str| {
-        format!(
-            "{path}?{}",
-            with(&pairs, &[("limit", &limit_s), ("cursor", c)])
-        )
-    };
-    let had_cursor = raw.is_some_and(|r| r.contains("cursor="));
+/// The links of a list of the find API (`route`): its cursor, its exports with `limit=100000`.
+fn find_links<'a>(path: &'static str, route: &'a str) -> Links<'a> {
     Links {
-        next: cursor.map(page),
-        first: had_cursor.then(|| format!("{path}?{}", with(&pairs, &[("limit", &limit_s)]))),
-        exports: ["csv", "xlsx", "geojson"]
-            .into_iter()
-            .map(|f| {
-                (
-                    match f {
-                        "csv" => "CSV",
-                        "xlsx" => "XLSX",
-                        _ => "GeoJSON",
-                    },
-                    format!("{api}?{}", with(&pairs, &[("limit", "100000"), ("f", f)])),
-                )
-            })
-            .collect(),
-        api: format!("{api}?{}", with(&pairs, &[("limit", &limit_s)])),
-    }
-}
-
-fn division_field(l: Lang, q: &FindParams, divisions: &[soilwatch_core::Division]) -> Field {
-    let mut options = vec![(String::new(), l.t("全部", "all").to_owned())];
-    options.extend(
-        divisions
-            .iter()
-            .filter(|d| d.level != DivisionLevel::Province)
-            .map(|d| (d.code.to_string(), format!("{} {}", d.code, d.name))),
-    );
-    Field {
-        name: "division",
-        label: l.t("行政区划", "Division"),
-        value: q.division.clone().unwrap_or_default(),
-        options: Some(options),
-        kind: "text",
-    }
-}
-
-fn select(
-    name: &'static str,
-    label: &'static str,
-    value: Option<&String>,
-    l: Lang,
-    options: impl Iterator<Item = (String, String)>,
-) -> Field {
-    let mut all = vec![(String::new(), l.t("全部", "all").to_owned())];
-    all.extend(options);
-    Field {
-        name,
-        label,
-        value: value.cloned().unwrap_or_default(),
-        options: Some(all),
-        kind: "text",
-    }
-}
-
-fn input(
-    name: &'static str,
-    label: &'static str,
-    value: Option<String>,
-    kind: &'static str,
-) -> Field {
-    Field {
-        name,
-        label,
-        value: value.unwrap_or_default(),
-        options: None,
-        kind,
+        path,
+        export: route,
+        export_extra: &[("limit", "100000")],
+        formats: &["csv", "xlsx", "geojson"],
+        api: route,
+        api_pages: true,
     }
 }
 
@@ -196,9 +64,11 @@ fn medium_field(l: Lang, q: &FindParams) -> Field {
     )
 }
 
-/// `/points`: monitoring points with filters (public, like the API).
+/// `/points`: monitoring points with filters (public, like the API); writers get a link to the
+/// form for a new point.
 pub async fn points_page(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
     Query(q): Query<FindParams>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
@@ -237,95 +107,97 @@ pub async fn points_page(
             ]
         })
         .collect();
-    let lk = links(
-        "/points",
-        "/api/v1/points",
-        raw.as_deref(),
-        query.limit,
-        page.next_cursor.as_deref(),
-    );
     render(&ListPage {
         demo: demo_present(&state).await?,
         l,
         title: l.t("监测点位", "Monitoring points").into(),
+        new: actor
+            .filter(|a| matches!(a.role(), Role::Administrator | Role::DataOfficer))
+            .map(|_| {
+                (
+                    "/points/new".to_owned(),
+                    l.t("新建监测点位", "New monitoring point").to_owned(),
+                )
+            }),
         intro: l
             .t(
                 "点击点位编号查看其样品和时间序列图（需登录）。",
                 "Click a code for the point's samples and charts (sign-in needed).",
             )
             .into(),
-        action: "/points",
-        fields: vec![
-            division_field(l, &q, &divisions),
-            select(
-                "type",
-                l.t("点位类型", "Point type"),
-                q.point_type.as_ref(),
-                l,
-                PointType::ALL
-                    .iter()
-                    .map(|t| (t.code().to_owned(), named(t.name_cn(), t.code()))),
-            ),
-            select(
-                "control_level",
+        list: ListBody::new(
+            &find_links("/points", "/api/v1/points"),
+            raw.as_deref(),
+            query.limit,
+            page.next_cursor.as_deref(),
+            vec![
+                division_field(l, q.division.as_ref(), &divisions),
+                select(
+                    "type",
+                    l.t("点位类型", "Point type"),
+                    q.point_type.as_ref(),
+                    l,
+                    PointType::ALL
+                        .iter()
+                        .map(|t| (t.code().to_owned(), named(t.name_cn(), t.code()))),
+                ),
+                select(
+                    "control_level",
+                    l.t("控制级别", "Control level"),
+                    q.control_level.as_ref(),
+                    l,
+                    ControlLevel::ALL
+                        .iter()
+                        .map(|t| (t.code().to_owned(), named(t.name_cn(), t.code()))),
+                ),
+                select(
+                    "risk_category",
+                    l.t("风险区类别", "Risk-area category"),
+                    q.risk_category.as_ref(),
+                    l,
+                    RiskAreaCategory::ALL.iter().map(|c| {
+                        (
+                            c.code().to_owned(),
+                            l.t(c.name_cn(), c.name_en()).to_owned(),
+                        )
+                    }),
+                ),
+                select(
+                    "status",
+                    l.t("状态", "Status"),
+                    q.status.as_ref(),
+                    l,
+                    [
+                        ("active".to_owned(), l.t("在用", "active").to_owned()),
+                        ("retired".to_owned(), l.t("已撤销", "retired").to_owned()),
+                    ]
+                    .into_iter(),
+                ),
+                input(
+                    "point_code",
+                    l.t("点位编号", "Point code"),
+                    q.point_code.clone(),
+                    "text",
+                ),
+            ],
+            vec![
+                l.t("编号", "Code"),
+                l.t("名称", "Name"),
+                l.t("县（市）", "County"),
+                l.t("类型", "Type"),
                 l.t("控制级别", "Control level"),
-                q.control_level.as_ref(),
-                l,
-                ControlLevel::ALL
-                    .iter()
-                    .map(|t| (t.code().to_owned(), named(t.name_cn(), t.code()))),
-            ),
-            select(
-                "risk_category",
-                l.t("风险区类别", "Risk-area category"),
-                q.risk_category.as_ref(),
-                l,
-                RiskAreaCategory::ALL.iter().map(|c| {
-                    (
-                        c.code().to_owned(),
-                        l.t(c.name_cn(), c.name_en()).to_owned(),
-                    )
-                }),
-            ),
-            select(
-                "status",
+                l.t("风险区类别", "Risk area"),
+                l.t("经度, 纬度", "Lon, lat"),
                 l.t("状态", "Status"),
-                q.status.as_ref(),
-                l,
-                [
-                    ("active".to_owned(), l.t("在用", "active").to_owned()),
-                    ("retired".to_owned(), l.t("已撤销", "retired").to_owned()),
-                ]
-                .into_iter(),
-            ),
-            input(
-                "point_code",
-                l.t("点位编号", "Point code"),
-                q.point_code.clone(),
-                "text",
-            ),
-        ],
-        columns: vec![
-            l.t("编号", "Code"),
-            l.t("名称", "Name"),
-            l.t("县（市）", "County"),
-            l.t("类型", "Type"),
-            l.t("控制级别", "Control level"),
-            l.t("风险区类别", "Risk area"),
-            l.t("经度, 纬度", "Lon, lat"),
-            l.t("状态", "Status"),
-        ],
-        rows,
-        next: lk.next,
-        first: lk.first,
-        exports: lk.exports,
-        api: lk.api,
+            ],
+            rows,
+        ),
     })
 }
 
 fn sample_fields(l: Lang, q: &FindParams, divisions: &[soilwatch_core::Division]) -> Vec<Field> {
     vec![
-        division_field(l, q, divisions),
+        division_field(l, q.division.as_ref(), divisions),
         medium_field(l, q),
         input(
             "year",
@@ -408,40 +280,35 @@ pub async fn samples_page(
             ]
         })
         .collect();
-    let lk = links(
-        "/samples",
-        "/api/v1/samples",
-        raw.as_deref(),
-        query.limit,
-        page.next_cursor.as_deref(),
-    );
     render(&ListPage {
         demo: demo_present(&state).await?,
         l,
         title: l.t("样品", "Samples").into(),
+        new: None,
         intro: l
             .t(
                 "点击样品编号查看结果与评价。",
                 "Click a code for the results and the evaluation.",
             )
             .into(),
-        action: "/samples",
-        fields: sample_fields(l, &q, &divisions),
-        columns: vec![
-            l.t("样品编号", "Sample"),
-            l.t("点位", "Point"),
-            l.t("行政区划", "Division"),
-            l.t("介质", "Medium"),
-            l.t("采样日期", "Sampled on"),
-            l.t("土地利用", "Land use"),
-            l.t("作物", "Crop"),
-            l.t("检测机构", "Laboratory"),
-        ],
-        rows,
-        next: lk.next,
-        first: lk.first,
-        exports: lk.exports,
-        api: lk.api,
+        list: ListBody::new(
+            &find_links("/samples", "/api/v1/samples"),
+            raw.as_deref(),
+            query.limit,
+            page.next_cursor.as_deref(),
+            sample_fields(l, &q, &divisions),
+            vec![
+                l.t("样品编号", "Sample"),
+                l.t("点位", "Point"),
+                l.t("行政区划", "Division"),
+                l.t("介质", "Medium"),
+                l.t("采样日期", "Sampled on"),
+                l.t("土地利用", "Land use"),
+                l.t("作物", "Crop"),
+                l.t("检测机构", "Laboratory"),
+            ],
+            rows,
+        ),
     })
 }
 
@@ -489,48 +356,43 @@ pub async fn results_page(
                 text(r.row.division.to_string()),
                 text(named(r.row.medium.name_cn(), r.row.medium.code())),
                 text(r.row.sampled_on.to_string()),
-                text(a.analyte.clone()),
+                link(a.analyte.clone(), format!("/results/{}", r.row.result_id)),
                 text(value),
                 text(a.unit.symbol()),
                 text(or_dash(a.method.clone())),
             ]
         })
         .collect();
-    let lk = links(
-        "/results",
-        "/api/v1/results",
-        raw.as_deref(),
-        query.limit,
-        page.next_cursor.as_deref(),
-    );
     render(&ListPage {
         demo: demo_present(&state).await?,
         l,
         title: l.t("检测结果", "Results").into(),
+        new: None,
         intro: l
             .t(
                 "未检出以“< 检出限”表示。",
                 "Non-detects are shown as “< detection limit”.",
             )
             .into(),
-        action: "/results",
-        fields: sample_fields(l, &q, &divisions),
-        columns: vec![
-            l.t("样品", "Sample"),
-            l.t("点位", "Point"),
-            l.t("行政区划", "Division"),
-            l.t("介质", "Medium"),
-            l.t("采样日期", "Sampled on"),
-            l.t("检测项目", "Analyte"),
-            l.t("检测值", "Value"),
-            l.t("单位", "Unit"),
-            l.t("分析方法", "Method"),
-        ],
-        rows,
-        next: lk.next,
-        first: lk.first,
-        exports: lk.exports,
-        api: lk.api,
+        list: ListBody::new(
+            &find_links("/results", "/api/v1/results"),
+            raw.as_deref(),
+            query.limit,
+            page.next_cursor.as_deref(),
+            sample_fields(l, &q, &divisions),
+            vec![
+                l.t("样品", "Sample"),
+                l.t("点位", "Point"),
+                l.t("行政区划", "Division"),
+                l.t("介质", "Medium"),
+                l.t("采样日期", "Sampled on"),
+                l.t("检测项目", "Analyte"),
+                l.t("检测值", "Value"),
+                l.t("单位", "Unit"),
+                l.t("分析方法", "Method"),
+            ],
+            rows,
+        ),
     })
 }
 

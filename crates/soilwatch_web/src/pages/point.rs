@@ -60,6 +60,8 @@ pub struct PointPage {
     pub charts: Vec<Chart>,
     pub samples: Vec<SampleRow>,
     pub history: Vec<HistoryRow>,
+    /// Whether the reader may edit the point (administrators, data officers).
+    pub can_edit: bool,
 }
 
 /// Mean pH of the point's soil results, as a GB 15618 band.
@@ -195,6 +197,10 @@ pub async fn point_page(
     let history = state.store.history(Entity::Point, &code).await?;
     let page = PointPage {
         demo: demo_present(&state).await?,
+        can_edit: matches!(
+            actor.role(),
+            soilwatch_store::Role::Administrator | soilwatch_store::Role::DataOfficer
+        ),
         kind: named(p.point_type.name_cn(), p.point_type.code()),
         level: named(p.control_level.name_cn(), p.control_level.code()),
         county,

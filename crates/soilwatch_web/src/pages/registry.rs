@@ -3,68 +3,108 @@
 //! ponds. They call the same functions as the JSON API.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use soilwatch_store::registry_codes::IntendedUse;
-use soilwatch_store::registry_enterprise::EnterprisePublic;
+use soilwatch_store::registry_enterprise::{EnterprisePublic, TailingsStatus};
 use soilwatch_store::registry_plot::{GateAnswer, PlotEvaluation, PlotStage};
 use soilwatch_store::registry_remediation::RemediationProject;
+use soilwatch_store::Role;
 
+use super::i18n::Lang;
+use super::lists::ListPage;
+use super::table::{division_field, input, link, num, select, text, whole, Keyed, Whole};
 use super::{demo_present, or_dash, render, PageResult};
 use crate::api::enterprises::{public_enterprises, EnterpriseListQuery};
 use crate::api::plots::{plot_evaluation, plot_gate, plot_query, GateQuery, PlotListQuery};
 use crate::api::remediation::{project_totals, ProjectTotalsResponse};
 use crate::api::tailings::{tailings_query, TailingsListQuery};
+use crate::auth::{Actor, MaybeActor};
 use crate::AppState;
 
-/// A row of the plot list.
-pub struct PlotRow {
-    pub code: String,
-    pub name: String,
-    pub division: String,
-    pub status: &'static str,
-    pub industry: String,
-    pub planned_use: String,
-    pub land_class: u8,
-}
-
-#[derive(Template)]
-#[template(path = "plots.html")]
-pub struct PlotsPage {
-    pub demo: bool,
-    pub division: String,
-    pub rows: Vec<PlotRow>,
-    pub stages: Vec<(&'static str, &'static str)>,
-}
-
-/// `/plots[?division=&status=]`: the plot registry.
+/// `/plots[?division=&status=]`: the plot registry with filters, paging and export — the plots of
+/// `GET /api/v1/plots` with the same filters.
 pub async fn plots_page(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
     Query(q): Query<PlotListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> PageResult {
+    let l = Lang::current();
     let plots = state.store.list_plots(&plot_query(&q)?).await?;
+    let divisions = state.store.list_divisions().await?;
     let rows = plots
         .into_iter()
         .map(|p| {
             let p = p.item;
-            PlotRow {
-                code: p.code,
-                name: p.name,
-                division: p.division.to_string(),
-                status: p.status.name_cn(),
-                industry: or_dash(p.industry.map(|i| i.name_cn().to_owned())),
-                planned_use: or_dash(p.planned_use),
-                land_class: p.land_class,
+            Keyed {
+                key: p.code.clone(),
+                cells: vec![
+                    link(p.code.clone(), format!("/plots/{}", p.code)),
+                    text(p.name),
+                    link(p.division.to_string(), format!("/counties/{}", p.division)),
+                    text(l.t(p.status.name_cn(), p.status.name_en())),
+                    text(or_dash(
+                        p.industry.map(|i| l.t(i.name_cn(), i.name_en()).to_owned()),
+                    )),
+                    text(or_dash(p.planned_use)),
+                    num(p.land_class),
+                ],
             }
         })
         .collect();
-    render(&PlotsPage {
-        demo: demo_present(&state).await?,
-        division: q.division.unwrap_or_default(),
+    let fields = vec![
+        division_field(l, q.division.as_ref(), &divisions),
+        select(
+            "status",
+            l.t("阶段", "Stage"),
+            q.status.as_ref(),
+            l,
+            PlotStage::ALL.iter().map(|s| {
+                (
+                    s.code().to_owned(),
+                    l.t(s.name_cn(), s.name_en()).to_owned(),
+                )
+            }),
+        ),
+    ];
+    let columns = vec![
+        l.t("编码", "Code"),
+        l.t("名称", "Name"),
+        l.t("县（市）", "County"),
+        l.t("阶段", "Stage"),
+        l.t("行业", "Industry"),
+        l.t("规划用途（GB 50137）", "Planned use (GB 50137)"),
+        l.t("GB 36600 用地类别", "GB 36600 land class"),
+    ];
+    let list = match whole(
+        "/plots",
+        "/api/v1/plots",
+        "plots",
+        raw.as_deref(),
+        fields,
+        columns,
         rows,
-        stages: PlotStage::ALL
-            .iter()
-            .map(|s| (s.code(), super::i18n::t(s.name_cn(), s.name_en())))
-            .collect(),
+    )? {
+        Whole::Page(list) => list,
+        Whole::Export(res) => return Ok(res),
+    };
+    render(&ListPage {
+        demo: demo_present(&state).await?,
+        l,
+        title: l.t("污染地块", "Contaminated plots").into(),
+        new: actor.filter(writer).map(|_| {
+            (
+                "/plots/new".to_owned(),
+                l.t("登记疑似污染地块", "Register a suspected plot").to_owned(),
+            )
+        }),
+        intro: l
+            .t(
+                "点击编码查看地块的生命周期、调查结果评价和各用途的准入判定。",
+                "Click a code for the plot's lifecycle, its evaluation and the land-use gate for each use.",
+            )
+            .into(),
+        list,
     })
 }
 
@@ -100,11 +140,17 @@ pub struct PlotPage {
     pub steps: Vec<StepRow>,
     pub evaluation: PlotEvaluation,
     pub uses: Vec<(&'static str, &'static str)>,
+    /// Whether the reader may edit the plot (administrators, data officers).
+    pub can_edit: bool,
 }
 
 /// `/plots/{code}`: a plot, its lifecycle, its evaluation for the planned use and links to the
 /// gate for every use.
-pub async fn plot_page(State(state): State<AppState>, Path(code): Path<String>) -> PageResult {
+pub async fn plot_page(
+    State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
+    Path(code): Path<String>,
+) -> PageResult {
     let rec = state.store.get_plot(&code).await?;
     let evaluation = plot_evaluation(&state, &code).await?;
     let p = rec.item;
@@ -182,7 +228,13 @@ pub async fn plot_page(State(state): State<AppState>, Path(code): Path<String>) 
             .iter()
             .map(|u| (u.code(), super::i18n::t(u.name_cn(), u.name_en())))
             .collect(),
+        can_edit: actor.is_some_and(|a| writer(&a)),
     })
+}
+
+/// Whether a user writes the registers (administrators, data officers).
+fn writer(a: &Actor) -> bool {
+    matches!(a.role(), Role::Administrator | Role::DataOfficer)
 }
 
 #[derive(Template)]
@@ -291,62 +343,106 @@ pub async fn project_page(State(state): State<AppState>, Path(code): Path<String
     })
 }
 
-/// A row of the tailings-pond list.
-pub struct PondRow {
-    pub code: String,
-    pub name: String,
-    pub enterprise: String,
-    pub division: String,
-    pub status: &'static str,
-    pub assessment: String,
-    pub plan: String,
-}
-
-#[derive(Template)]
-#[template(path = "tailings_ponds.html")]
-pub struct PondsPage {
-    pub demo: bool,
-    pub rows: Vec<PondRow>,
-}
-
-/// `/tailings-ponds[?division=&status=]`: the tailings-pond registry.
+/// `/tailings-ponds[?division=&status=&enterprise=]`: the tailings-pond registry with filters,
+/// paging and export — the ponds of `GET /api/v1/tailings-ponds` with the same filters.
 pub async fn tailings_page(
     State(state): State<AppState>,
     Query(q): Query<TailingsListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> PageResult {
+    let l = Lang::current();
     let ponds = state
         .store
         .list_tailings_ponds(&tailings_query(&q)?)
         .await?;
+    let divisions = state.store.list_divisions().await?;
     let rows = ponds
         .into_iter()
         .map(|t| {
             let t = t.item;
-            PondRow {
-                enterprise: or_dash(
-                    t.enterprise_name
-                        .clone()
-                        .or(t.enterprise_uscc.as_ref().map(|u| u.to_string())),
-                ),
-                division: t.division.to_string(),
-                status: t.status.name_cn(),
-                assessment: or_dash(
-                    t.risk_assessment
-                        .as_ref()
-                        .map(|a| format!("{} {}", a.done_on, a.conclusion)),
-                ),
-                plan: or_dash(
-                    t.emergency_plan
-                        .as_ref()
-                        .map(|f| format!("{} {}", f.bureau, f.filed_on)),
-                ),
-                code: t.code,
-                name: t.name,
+            let enterprise = or_dash(
+                t.enterprise_name
+                    .clone()
+                    .or(t.enterprise_uscc.as_ref().map(|u| u.to_string())),
+            );
+            Keyed {
+                key: t.code.clone(),
+                cells: vec![
+                    text(t.code),
+                    text(t.name),
+                    match &t.enterprise_uscc {
+                        Some(u) => link(enterprise, format!("/enterprises/{u}")),
+                        None => text(enterprise),
+                    },
+                    link(t.division.to_string(), format!("/counties/{}", t.division)),
+                    text(l.t(t.status.name_cn(), t.status.name_en())),
+                    text(or_dash(
+                        t.risk_assessment
+                            .as_ref()
+                            .map(|a| format!("{} {}", a.done_on, a.conclusion)),
+                    )),
+                    text(or_dash(
+                        t.emergency_plan
+                            .as_ref()
+                            .map(|f| format!("{} {}", f.bureau, f.filed_on)),
+                    )),
+                ],
             }
         })
         .collect();
-    render(&PondsPage {
-        demo: demo_present(&state).await?,
+    let fields = vec![
+        division_field(l, q.division.as_ref(), &divisions),
+        select(
+            "status",
+            l.t("状态", "Status"),
+            q.status.as_ref(),
+            l,
+            TailingsStatus::ALL.iter().map(|s| {
+                (
+                    s.code().to_owned(),
+                    l.t(s.name_cn(), s.name_en()).to_owned(),
+                )
+            }),
+        ),
+        input(
+            "enterprise",
+            l.t("企业统一社会信用代码", "Enterprise USCC"),
+            q.enterprise.clone(),
+            "text",
+        ),
+    ];
+    let columns = vec![
+        l.t("编码", "Code"),
+        l.t("名称", "Name"),
+        l.t("企业", "Enterprise"),
+        l.t("县（市）", "County"),
+        l.t("状态", "Status"),
+        l.t("风险评估", "Risk assessment"),
+        l.t("应急预案备案", "Emergency plan filed"),
+    ];
+    let list = match whole(
+        "/tailings-ponds",
+        "/api/v1/tailings-ponds",
+        "tailings_ponds",
+        raw.as_deref(),
+        fields,
+        columns,
         rows,
+    )? {
+        Whole::Page(list) => list,
+        Whole::Export(res) => return Ok(res),
+    };
+    render(&ListPage {
+        demo: demo_present(&state).await?,
+        l,
+        title: l.t("尾矿库", "Tailings ponds").into(),
+        new: None,
+        intro: l
+            .t(
+                "尾矿库名录：运营企业、状态、风险评估和应急预案备案。",
+                "The register of tailings ponds: operator, status, risk assessment and emergency plan.",
+            )
+            .into(),
+        list,
     })
 }

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use soilwatch_core::{AnalyteCatalogue, Sample};
-use soilwatch_store::Entity;
+use soilwatch_store::{Entity, StoredSample};
 
 use super::i18n::{named, t};
 use super::{demo_present, or_dash, render, PageResult};
@@ -123,21 +123,58 @@ pub async fn sample_page(
             .collect(),
         s: stored.sample.clone(),
     };
-    match evaluate_stored(&stored, &q) {
+    let view = evaluation_view(&stored, &q);
+    page.ruleset = view.ruleset;
+    page.eval_error = view.error;
+    page.eval_class = view.class;
+    page.eval_rule = view.rule;
+    page.eval_items = view
+        .items
+        .into_iter()
+        .map(|i| (i.item, i.value, i.limits, i.verdict))
+        .collect();
+    render(&page)
+}
+
+/// One item of an evaluation as the pages show it.
+pub struct EvalItem {
+    /// The catalogue code of the analyte, where the item maps to one.
+    pub analyte: Option<String>,
+    pub item: String,
+    pub value: String,
+    pub limits: String,
+    pub verdict: String,
+}
+
+/// A sample's evaluation as the pages show it (the same function as
+/// `GET /api/v1/samples/{id}/evaluation`).
+#[derive(Default)]
+pub struct EvalView {
+    pub ruleset: String,
+    pub error: Option<String>,
+    pub class: String,
+    pub rule: String,
+    pub items: Vec<EvalItem>,
+}
+
+/// Evaluate a stored sample for a page.
+pub fn evaluation_view(stored: &StoredSample, q: &EvaluationQuery) -> EvalView {
+    let mut v = EvalView::default();
+    match evaluate_stored(stored, q) {
         Ok((ruleset, Evaluation::Soil(e))) => {
-            page.ruleset = ruleset;
-            page.eval_class = e
+            v.ruleset = ruleset;
+            v.class = e
                 .class
                 .map(|c| named(c.name_cn(), c.code()))
                 .unwrap_or_else(|| t("无法分类", "cannot be classed").into());
-            page.eval_rule = e.rule;
-            page.eval_items = e
+            v.rule = e.rule;
+            v.items = e
                 .items
                 .into_iter()
                 .map(|i| {
                     let limits = match (i.screening, i.intervention) {
-                        (Some(s), Some(v)) => format!(
-                            "{} {s}, {} {v}",
+                        (Some(s), Some(iv)) => format!(
+                            "{} {s}, {} {iv}",
                             t("筛选值", "screening"),
                             t("管制值", "intervention")
                         ),
@@ -153,18 +190,19 @@ pub async fn sample_page(
                     } else {
                         "—"
                     };
-                    (
-                        format!("{} {}", i.name_cn, i.analyte),
-                        format!("{} mg/kg", i.value_mg_kg),
+                    EvalItem {
+                        item: format!("{} {}", i.name_cn, i.analyte),
+                        value: format!("{} mg/kg", i.value_mg_kg),
                         limits,
-                        verdict.to_owned(),
-                    )
+                        verdict: verdict.to_owned(),
+                        analyte: Some(i.analyte),
+                    }
                 })
                 .collect();
         }
         Ok((ruleset, Evaluation::Water(e))) => {
-            page.ruleset = ruleset;
-            page.eval_class = e
+            v.ruleset = ruleset;
+            v.class = e
                 .class
                 .map(|c| c.label().to_owned())
                 .or(e.compliant.map(|c| {
@@ -176,8 +214,8 @@ pub async fn sample_page(
                     .to_owned()
                 }))
                 .unwrap_or_default();
-            page.eval_rule = e.rule;
-            page.eval_items = e
+            v.rule = e.rule;
+            v.items = e
                 .items
                 .into_iter()
                 .map(|i| {
@@ -194,16 +232,17 @@ pub async fn sample_page(
                         }))
                         .or(i.note)
                         .unwrap_or_default();
-                    (
-                        i.standard_item,
-                        format!("{} {}", i.value, i.unit),
-                        i.limits.join("；"),
+                    EvalItem {
+                        item: i.standard_item,
+                        value: format!("{} {}", i.value, i.unit),
+                        limits: i.limits.join("；"),
                         verdict,
-                    )
+                        analyte: i.analyte,
+                    }
                 })
                 .collect();
         }
-        Err(e) => page.eval_error = Some(super::message(&e).to_owned()),
+        Err(e) => v.error = Some(super::message(&e).to_owned()),
     }
-    render(&page)
+    v
 }
