@@ -880,9 +880,13 @@ struct GridScratch {
     scratch: Scratch,
 }
 
-/// The candidates of one tile (structure of arrays).
+/// The candidates of one tile (structure of arrays), by increasing distance from the centre.
 #[derive(Debug, Default)]
 struct Candidates {
+    /// (distance² from the centre, position, index) while gathering.
+    gathered: Vec<(f64, [f64; 2], usize)>,
+    /// Distance from the centre.
+    from_centre: Vec<f64>,
     x: Vec<f64>,
     y: Vec<f64>,
     index: Vec<usize>,
@@ -942,17 +946,27 @@ impl TileSearch {
         }
         let reach = reach * (1.0 + SLACK_REL) + SLACK_ABS;
         let limit = 16 * k + 256;
+        buf.gathered.clear();
+        for item in interp.tree.locate_within_distance(centre, reach * reach) {
+            if buf.gathered.len() == limit {
+                return None;
+            }
+            let q = *item.geom();
+            let (dx, dy) = (q[0] - centre[0], q[1] - centre[1]);
+            buf.gathered.push((dx * dx + dy * dy, q, item.data));
+        }
+        // Nearest the centre first: a cell then scans only the candidates that can be within
+        // its own bound.
+        buf.gathered.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        buf.from_centre.clear();
         buf.x.clear();
         buf.y.clear();
         buf.index.clear();
-        for item in interp.tree.locate_within_distance(centre, reach * reach) {
-            if buf.index.len() == limit {
-                return None;
-            }
-            let q = item.geom();
+        for &(d2, q, i) in &buf.gathered {
+            buf.from_centre.push(d2.sqrt());
             buf.x.push(q[0]);
             buf.y.push(q[1]);
-            buf.index.push(item.data);
+            buf.index.push(i);
         }
         Some(Self {
             centre,
@@ -974,20 +988,26 @@ impl TileSearch {
         keys: &mut Vec<u128>,
         nb: &mut Vec<(usize, f64)>,
     ) {
-        let mut own = self.kth + (p[0] - self.centre[0]).hypot(p[1] - self.centre[1]);
+        let to_centre = (p[0] - self.centre[0]).hypot(p[1] - self.centre[1]);
+        let mut own = self.kth + to_centre;
         if let Some((q, kth)) = previous {
             own = own.min(kth + (p[0] - q[0]).hypot(p[1] - q[1]));
         }
+        if self.r2.is_finite() {
+            own = own.min(self.r2.sqrt());
+        }
         let own = own * (1.0 + SLACK_REL) + SLACK_ABS;
         let bound = (own * own).min(self.r2);
-        let n = cand.index.len();
+        // A point within `own` of p is within own + |p − c| of the centre.
+        let reach = (own + to_centre) * (1.0 + SLACK_REL) + SLACK_ABS;
+        let n = cand.from_centre.partition_point(|&d| d <= reach);
         if keys.len() < n {
             keys.resize(n, 0);
         }
         // Branch-free filter: every candidate is written, the count only moves for those
         // within the bound.
         let mut m = 0;
-        for ((&qx, &qy), &i) in cand.x.iter().zip(&cand.y).zip(&cand.index) {
+        for ((&qx, &qy), &i) in cand.x[..n].iter().zip(&cand.y[..n]).zip(&cand.index[..n]) {
             // The same expression as the per-target search, so the same distances.
             let (dx, dy) = (qx - p[0], qy - p[1]);
             let d2 = dx * dx + dy * dy;
@@ -995,11 +1015,13 @@ impl TileSearch {
             m += usize::from(d2 <= bound);
         }
         let mut keys = &mut keys[..m];
-        if m > self.k {
+        if m > 2 * self.k {
             keys.select_nth_unstable(self.k - 1);
             keys = &mut keys[..self.k];
         }
+        // Usually few more than k are left: one sort is cheaper than a selection and a sort.
         keys.sort_unstable();
+        let keys = &keys[..m.min(self.k)];
         nb.clear();
         nb.extend(keys.iter().map(|&key| {
             let d2 = f64::from_bits((key >> 64) as u64);
