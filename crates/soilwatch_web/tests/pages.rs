@@ -2025,3 +2025,129 @@ async fn plot_forms_on_postgres() {
     plot_forms_write_like_the_api(&app).await;
     app.finish().await;
 }
+
+/// The value of a cookie among `Set-Cookie` headers.
+fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
+    cookies.iter().find_map(|c| {
+        let (kv, _) = c.split_once(';')?;
+        let (k, v) = kv.split_once('=')?;
+        (k == name && !v.is_empty()).then(|| v.to_owned())
+    })
+}
+
+/// The value of a hidden input.
+fn hidden_value(html: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let i = html.find(&key).unwrap() + key.len();
+    html[i..i + html[i..].find('"').unwrap()].to_owned()
+}
+
+/// POST a form with a cookie (a signed-in browser).
+async fn post_with_cookie(app: &TestApp, uri: &str, cookie: &str, body: String) -> Reply {
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::post(uri)
+                .header("cookie", cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        location,
+        cookies: Vec::new(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn point_and_plot_forms_need_the_session_csrf_token() {
+    use soilwatch_store::auth::NewUser;
+    use soilwatch_store::auth_secret::hash_password;
+    let app = TestApp::sqlite().await;
+    fixture(&app).await;
+    app.store
+        .create_user(&NewUser {
+            username: "clerk".into(),
+            display_name: "录入员".into(),
+            role: Role::DataOfficer,
+            department: Some("eco-env-513400".into()),
+            password_hash: hash_password("Clerk password 1").unwrap(),
+        })
+        .await
+        .unwrap();
+    // Sign in through the login form.
+    let login = get(&app, "/login", None, None).await;
+    let login_csrf = hidden_value(&login.body, "csrf");
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::post("/login")
+                .header("cookie", format!("sw_login_csrf={login_csrf}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(format!(
+                    "csrf={login_csrf}&username=clerk&password=Clerk+password+1&next=%2F"
+                )))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let session = format!(
+        "sw_session={}",
+        cookie_value(&cookies, "sw_session").unwrap()
+    );
+    let store = app.store.as_ref();
+    let w = conformance_network::point_inside(store, "HL-S1", "513402", 600.0).await;
+    let point = format!(
+        "code=HL-S1&name=x&point_type=basic&control_level=county&division=513402&lon={}&lat={}",
+        w.point.location.lon(),
+        w.point.location.lat()
+    );
+    for (form_uri, body, saved) in [
+        ("/points/new", point, "/points/HL-S1"),
+        (
+            "/plots/new",
+            "code=PL-S1&name=x&division=513402&reason=r".to_owned(),
+            "/plots/PL-S1",
+        ),
+    ] {
+        let page = get(&app, form_uri, None, Some(&session)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let csrf = hidden_value(&page.body, "csrf");
+        assert!(
+            !csrf.is_empty(),
+            "{form_uri}: the form carries the session's token"
+        );
+        // Without the token (or with another): refused, nothing stored.
+        for bad in [body.clone(), format!("csrf=forged&{body}")] {
+            let r = post_with_cookie(&app, form_uri, &session, bad).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{form_uri}");
+        }
+        assert_eq!(
+            get(&app, saved, None, Some(&session)).await.status,
+            StatusCode::NOT_FOUND,
+            "{saved} stored without a token"
+        );
+        let r = post_with_cookie(&app, form_uri, &session, format!("csrf={csrf}&{body}")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{form_uri}: {}", r.body);
+        assert_eq!(r.location, saved);
+    }
+}
