@@ -72,6 +72,23 @@ impl GaussKruger {
             .map_err(|e| GeostatError::Projection(e.to_string()))?;
         Ok((p.x(), p.y()))
     }
+
+    /// The inverse of [`GaussKruger::project_point`]: (easting, northing) metres in this zone to
+    /// longitude/latitude degrees.
+    ///
+    /// # Examples
+    /// ```
+    /// let gk = soilwatch_geostat::GaussKruger::new(102.0).unwrap();
+    /// let (x, y) = gk.project_point(102.26, 27.89).unwrap();
+    /// let (lon, lat) = gk.unproject_point(x, y).unwrap();
+    /// assert!((lon - 102.26).abs() < 1e-9 && (lat - 27.89).abs() < 1e-9);
+    /// ```
+    pub fn unproject_point(&self, x: f64, y: f64) -> GeostatResult<(f64, f64)> {
+        let mut p = geo::Point::new(x, y);
+        proj4rs::transform::transform(&self.projected, &self.geographic, &mut p)
+            .map_err(|e| GeostatError::Projection(e.to_string()))?;
+        Ok((p.x().to_degrees(), p.y().to_degrees()))
+    }
 }
 
 /// Area of a longitude/latitude (multi)polygon in km², computed in the 3° Gauss–Krüger zone of

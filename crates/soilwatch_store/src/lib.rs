@@ -66,7 +66,7 @@ pub use imports::{ImportBatch, ImportChanges, ImportStore, KnownSnapshot, NewImp
 pub use local_rulesets::{LocalRulesetRecord, LocalRulesetStore};
 pub use network::{
     CoverageReport, FindQuery, FindSort, FoundResult, FoundSample, NetworkPoint, NetworkStore,
-    Page, PointRecord, RiskAreaCategory,
+    Page, PointRecord, RiskAreaCategory, SampleVisibility,
 };
 pub use public_reports::PublicReportStore;
 pub use registry::{RegistryEntity, RegistryQuery, RegistryStore, Versioned};

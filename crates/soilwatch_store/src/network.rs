@@ -123,6 +123,23 @@ pub struct FindQuery {
     /// not with an exceedance filter.
     #[serde(default)]
     pub offset: u64,
+    /// Samples and results: what the reader may see (the sharing catalogue's read check, pushed
+    /// into the query so that a count and a page agree with what is shown); `None`: everything.
+    #[serde(skip)]
+    pub visible: Option<SampleVisibility>,
+}
+
+/// The samples a reader may see, as the sharing catalogue decides (issue 9): samples of its
+/// own department's submissions always; otherwise samples of the media whose dataset is open to
+/// it, leaving out samples of submissions not accepted yet unless `sees_unaccepted`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SampleVisibility {
+    /// Media whose dataset the reader may read.
+    pub media: Vec<Medium>,
+    /// The reader's department.
+    pub department: Option<String>,
+    /// Reviewers and administrators see submissions that are not accepted yet.
+    pub sees_unaccepted: bool,
 }
 
 impl Default for FindQuery {
@@ -151,6 +168,7 @@ impl Default for FindQuery {
             lab: None,
             in_service: None,
             offset: 0,
+            visible: None,
         }
     }
 }
@@ -544,6 +562,45 @@ impl Filter {
                 let a = self.text(v.clone());
                 self.push(format!("{s}.{col} = {a}"));
             }
+        }
+        if let Some(v) = &q.visible {
+            self.visibility(v, s);
+        }
+    }
+
+    /// [`SampleVisibility`] as a condition on the samples `s`.
+    fn visibility(&mut self, v: &SampleVisibility, s: &str) {
+        let submitted = |extra: &str| {
+            format!(
+                "EXISTS (SELECT 1 FROM submission_batches sb JOIN submissions sub \
+                 ON sub.id = sb.submission_id WHERE sb.batch_id = {s}.batch_id AND {extra})"
+            )
+        };
+        let mut open = Vec::new();
+        if !v.media.is_empty() {
+            let list: Vec<String> = v.media.iter().map(|m| self.text(m.code())).collect();
+            open.push(format!("{s}.medium IN ({})", list.join(", ")));
+        } else {
+            open.push("1 = 0".to_owned());
+        }
+        if !v.sees_unaccepted {
+            let cond = match &v.department {
+                Some(d) => {
+                    let a = self.text(d.clone());
+                    format!("sub.status <> 'accepted' AND sub.department <> {a}")
+                }
+                None => "sub.status <> 'accepted'".to_owned(),
+            };
+            open.push(format!("NOT {}", submitted(&cond)));
+        }
+        let open = open.join(" AND ");
+        match &v.department {
+            Some(d) => {
+                let a = self.text(d.clone());
+                let own = submitted(&format!("sub.department = {a}"));
+                self.push(format!("({own} OR ({open}))"));
+            }
+            None => self.push(format!("({open})")),
         }
     }
 

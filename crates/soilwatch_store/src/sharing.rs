@@ -430,25 +430,21 @@ pub fn dataset_of_medium(m: Medium) -> &'static str {
     }
 }
 
-/// The one check of a read of catalogued data: decides with [`may_read`] and logs the read
-/// (allowed or denied; public datasets are not logged) with who, which dataset, the path and
-/// the number of rows. A dataset missing from the catalogue is readable by administrators only.
-pub async fn authorize_read(
+/// What [`authorize_read`] would decide, without logging: to shape a query before the read
+/// (the read itself goes through [`authorize_read`]).
+pub async fn decide_read(
     store: &dyn Store,
     user: &User,
     dataset: &str,
-    path: &str,
-    rows: i64,
 ) -> StoreResult<ReadDecision> {
     let today = crate::submissions::china_date(Utc::now());
-    let decision = match store.get_catalogue_entry(dataset).await {
+    Ok(match store.get_catalogue_entry(dataset).await {
         Ok(entry) => {
             let requests = match &user.department {
                 Some(d) => store.list_access_requests(Some(dataset), Some(d)).await?,
                 None => Vec::new(),
             };
             match may_read(user, &entry, &requests, today) {
-                Ok(ReadBasis::Public) => return Ok(ReadDecision::Allowed(ReadBasis::Public)),
                 Ok(b) => ReadDecision::Allowed(b),
                 Err(m) => ReadDecision::Denied(m),
             }
@@ -460,7 +456,23 @@ pub async fn authorize_read(
             "数据集 '{dataset}' 不在共享目录中 / dataset '{dataset}' is not in the catalogue"
         )),
         Err(e) => return Err(e),
-    };
+    })
+}
+
+/// The one check of a read of catalogued data: decides with [`may_read`] and logs the read
+/// (allowed or denied; public datasets are not logged) with who, which dataset, the path and
+/// the number of rows. A dataset missing from the catalogue is readable by administrators only.
+pub async fn authorize_read(
+    store: &dyn Store,
+    user: &User,
+    dataset: &str,
+    path: &str,
+    rows: i64,
+) -> StoreResult<ReadDecision> {
+    let decision = decide_read(store, user, dataset).await?;
+    if decision == ReadDecision::Allowed(ReadBasis::Public) {
+        return Ok(decision);
+    }
     let (outcome, basis) = match &decision {
         ReadDecision::Allowed(b) => ("ok", b.describe()),
         ReadDecision::Denied(m) => ("denied", m.clone()),
@@ -645,21 +657,29 @@ pub const SEED_CATALOGUE: &[SeedEntry] = &[
         "每年",
         "优先保护类、安全利用类、严格管控类划分结果",
     ),
+    // Public: the portal's remediation notice boards (issue 10; the work plan discloses the
+    // projects, and a remediation site shows a public notice board). The transport manifests are
+    // a different record and are not part of this dataset's public fields.
     (
         "remediation_projects",
         "治理与修复工程",
         "eco-env",
         SharingLevel::Unconditional,
-        false,
+        true,
         &[
             "工程编码 code",
+            "名称 name",
             "地块 plot",
-            "方案 plan",
-            "转运联单 manifests",
+            "类型 mode",
+            "技术 technique",
+            "责任单位 responsible unit",
+            "环境监理 supervisors",
+            "工期 period",
+            "公示牌 notice board",
             "效果评估 evaluation",
         ],
         "实时",
-        "修复工程及污染土壤转运联单",
+        "修复与风险管控工程的公示信息（转运联单不公开）",
     ),
     (
         "tailings_ponds",

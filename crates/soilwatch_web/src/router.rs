@@ -496,6 +496,14 @@ pub fn router(state: AppState) -> Router {
             get(crate::pages::public_reports::track_page),
         )
         .route(
+            "/public/reports/locate",
+            axum::routing::post(crate::pages::public_reports::locate_page),
+        )
+        .route(
+            "/public/reports/map.svg",
+            get(crate::pages::public_reports::report_map_svg),
+        )
+        .route(
             "/api/v1/public/reports",
             axum::routing::post(crate::api::public_reports::create_report),
         )

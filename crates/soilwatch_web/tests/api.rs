@@ -412,3 +412,134 @@ async fn the_same_api_on_postgres() {
     assert_eq!(pg_rows, lite_rows);
     app.finish().await;
 }
+
+/// The rows of one of the standards crate's data files (the files the rulesets are built from).
+fn standard_rows(file: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let path = format!(
+        "{}/../soilwatch_standards/data/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut r = csv::Reader::from_path(&path).unwrap();
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_value_of_the_soil_standards_is_served_with_its_source() {
+    let app = TestApp::sqlite().await;
+    let as_str = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    // GB 15618-2018: one value per data row, with its table, land use, pH band, value as
+    // written, confidence and source.
+    let (status, rs) = app.get_json("/api/v1/standards/gb15618-2018").await;
+    assert_eq!(status, StatusCode::OK);
+    let values = rs["values"].as_array().unwrap();
+    let rows = standard_rows("gb15618_2018.csv");
+    assert_eq!(values.len(), rows.len(), "one value per row of GB 15618");
+    for row in &rows {
+        let band = match (
+            row["ph_min_exclusive"].as_str(),
+            row["ph_max_inclusive"].as_str(),
+        ) {
+            ("", "") => None,
+            ("", "5.5") => Some("ph_le_5.5"),
+            ("5.5", "6.5") => Some("ph_5.5_6.5"),
+            ("6.5", "7.5") => Some("ph_6.5_7.5"),
+            ("7.5", "") => Some("ph_gt_7.5"),
+            other => panic!("unexpected band {other:?}"),
+        };
+        let hits: Vec<&Value> = values
+            .iter()
+            .filter(|v| {
+                as_str(&v["item_cn"]) == row["analyte_cn"]
+                    && as_str(&v["table"]) == row["table"]
+                    && as_str(&v["land_use"]) == row["land_use"]
+                    && v["ph_band"].as_str() == band
+                    && as_str(&v["value_type"]) == row["value_type"]
+            })
+            .collect();
+        assert_eq!(hits.len(), 1, "GB 15618 {row:?}");
+        let v = hits[0];
+        assert_eq!(as_str(&v["value_as_written"]), row["value_mg_per_kg"]);
+        assert_eq!(
+            as_str(&v["upper"])
+                .parse::<rust_decimal::Decimal>()
+                .unwrap(),
+            row["value_mg_per_kg"]
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        );
+        assert_eq!(as_str(&v["unit"]), "mg/kg");
+        assert_eq!(as_str(&v["confidence"]), row["confidence"]);
+        assert_eq!(as_str(&v["source"]), row["source"]);
+    }
+    // GB 36600-2018: up to four values per row (screening and intervention, land class 1 and 2).
+    let (status, rs) = app.get_json("/api/v1/standards/gb36600-2018").await;
+    assert_eq!(status, StatusCode::OK);
+    let values = rs["values"].as_array().unwrap();
+    let mut expected = 0;
+    for row in standard_rows("gb36600_2018.csv") {
+        for (col, vt, class) in [
+            ("screening_class1", "screening", 1),
+            ("screening_class2", "screening", 2),
+            ("intervention_class1", "intervention", 1),
+            ("intervention_class2", "intervention", 2),
+        ] {
+            let cell = row[col].trim();
+            if cell.is_empty() {
+                continue;
+            }
+            expected += 1;
+            let hits: Vec<&Value> = values
+                .iter()
+                .filter(|v| {
+                    as_str(&v["item_cn"]) == row["analyte_cn"]
+                        && as_str(&v["value_type"]) == vt
+                        && v["land_class"] == class
+                })
+                .collect();
+            assert_eq!(hits.len(), 1, "GB 36600 {} {col}", row["analyte_cn"]);
+            assert_eq!(as_str(&hits[0]["value_as_written"]), cell);
+            assert_eq!(as_str(&hits[0]["table"]), row["table"]);
+            assert_eq!(as_str(&hits[0]["confidence"]), row["confidence"]);
+            assert_eq!(as_str(&hits[0]["source"]), row["source"]);
+        }
+    }
+    assert_eq!(values.len(), expected, "no value beyond the data file's");
+    assert_eq!(
+        expected,
+        85 * 4,
+        "GB 36600: 85 items, each with four values"
+    );
+    // The other rulesets: every value carries a confidence and a source, and there are at least
+    // as many values as data rows.
+    for (id, file) in [
+        ("gb2762-2022", "gb2762_crops.csv"),
+        ("gb5084-2021", "gb5084_2021.csv"),
+        ("gb14848-2017", "gb14848_2017.csv"),
+        ("gb3838-2002", "gb3838_2002.csv"),
+    ] {
+        let (status, rs) = app.get_json(&format!("/api/v1/standards/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{id}");
+        let values = rs["values"].as_array().unwrap();
+        let rows = standard_rows(file);
+        assert!(values.len() >= rows.len(), "{id}: {} values", values.len());
+        for v in values {
+            assert!(!as_str(&v["source"]).is_empty(), "{id}: {v}");
+            assert!(!as_str(&v["confidence"]).is_empty(), "{id}: {v}");
+        }
+        let sources: std::collections::BTreeSet<String> =
+            values.iter().map(|v| as_str(&v["source"])).collect();
+        for row in &rows {
+            assert!(sources.contains(&row["source"]), "{id}: {row:?}");
+        }
+    }
+}

@@ -200,10 +200,9 @@ async fn the_portal_shows_public_fields_only_and_no_coordinates() {
         effect_evaluation: None,
     };
     store.create_project(&project, &change).await.unwrap();
-    // The shipped catalogue marks neither the remediation projects nor the soil data public;
-    // the administrator marks both.
+    // The shipped catalogue marks the remediation projects public (their notice boards) but not
+    // the soil data; the administrator marks it.
     let admin = app.user_token("cat-admin", Role::Administrator, None).await;
-    mark_public(&app, &admin, "remediation_projects", true).await;
     mark_public(&app, &admin, "soil_quality", true).await;
     let boundary = square_inside(store, "513402").await;
     let corner = boundary.0[0].exterior().0[0];
@@ -288,10 +287,14 @@ async fn a_dataset_the_catalogue_does_not_mark_public_does_not_appear() {
     store.create_project(&project, &change).await.unwrap();
     let admin = app.user_token("cat-admin", Role::Administrator, None).await;
 
-    // The shipped catalogue: plots and enterprises public; remediation projects, soil data and
-    // the classification not.
+    // The shipped catalogue: plots, enterprises and remediation notice boards public; soil data
+    // and the classification not.
     let pages = crawl(&app).await;
     let all: String = pages.iter().map(|(_, _, h)| h.as_str()).collect();
+    assert!(
+        all.contains("公示牌：修复期间请勿进入") && all.contains("会理地块修复工程"),
+        "remediation_projects is public"
+    );
     assert!(all.contains("地块 IX-P1"), "contaminated_plots is public");
     assert!(all.contains("<th>污染地块 安全利用/列入名录</th>"));
     assert!(
@@ -299,13 +302,20 @@ async fn a_dataset_the_catalogue_does_not_mark_public_does_not_appear() {
         "monitoring_points is public"
     );
     for hidden in [
-        "公示牌：修复期间请勿进入",
-        "会理地块修复工程",
         "<th>当年土壤样品</th>",
         "样品 1",
         "<th>安全利用类（亩）</th>",
     ] {
         assert!(!all.contains(hidden), "not public by default: '{hidden}'");
+    }
+    // Un-mark the remediation projects: their page answers 404 and names the dataset.
+    mark_public(&app, &admin, "remediation_projects", false).await;
+    let pages = crawl(&app).await;
+    for (uri, _, html) in &pages {
+        assert!(
+            !html.contains("公示牌：修复期间请勿进入"),
+            "{uri} shows a notice board"
+        );
     }
     let (uri, s, html) = pages
         .iter()

@@ -572,3 +572,188 @@ async fn reports_on_postgres() {
     );
     app.finish().await;
 }
+
+/// The pixel at which the form's map writes a county's name (the interior point of the county
+/// as drawn, so a click there is inside it).
+fn label_pixel(svg: &str, name: &str) -> (f64, f64) {
+    let at = svg.find(&format!(">{name}<tspan")).unwrap();
+    let start = svg[..at].rfind("<text x=\"").unwrap();
+    let attr = |key: &str| -> f64 {
+        let s = &svg[start..at];
+        let i = s.find(&format!("{key}=\"")).unwrap() + key.len() + 2;
+        s[i..i + s[i..].find('"').unwrap()].parse().unwrap()
+    };
+    (attr("x"), attr("y"))
+}
+
+/// The value of the form input `name`.
+fn input_value(html: &str, name: &str) -> String {
+    let at = html.find(&format!("name=\"{name}\"")).unwrap();
+    let tag = &html[at..at + html[at..].find('>').unwrap()];
+    let i = tag.find("value=\"").unwrap() + 7;
+    tag[i..i + tag[i..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn a_click_on_the_map_fills_in_the_location_and_keeps_the_form() {
+    let app = TestApp::sqlite().await;
+    let store = app.store.as_ref();
+    soilwatch_store::seed::seed(store).await.unwrap();
+    let form_page = request(
+        &app,
+        "GET",
+        "/public/reports",
+        None,
+        "127.0.0.9",
+        None,
+        vec![],
+    )
+    .await;
+    let html = form_page.text();
+    assert!(
+        html.contains(r#"<input type="image" name="map" src="/public/reports/map.svg""#)
+            && html.contains(r#"formaction="/public/reports/locate" formnovalidate"#),
+        "{html}"
+    );
+    let map = request(
+        &app,
+        "GET",
+        "/public/reports/map.svg",
+        None,
+        "127.0.0.9",
+        None,
+        vec![],
+    )
+    .await;
+    assert_eq!(map.status, StatusCode::OK);
+    assert!(map.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("image/svg+xml"));
+    let svg = map.text();
+    assert!(!svg.contains(r#"class="marker""#), "no location chosen yet");
+    // Click on 西昌市 as drawn, with a description, an address and a contact typed already.
+    let (x, y) = label_pixel(&svg, "西昌市");
+    let (px, py) = (x.round().to_string(), y.round().to_string());
+    let r = post_report(
+        &app,
+        "/public/reports/locate",
+        "127.0.0.9",
+        &[
+            ("description", None, "河边堆放废渣 & <b>".as_bytes()),
+            ("address", None, "某乡某村".as_bytes()),
+            ("contact", None, b"13700000000"),
+            ("lon", None, b""),
+            ("lat", None, b""),
+            ("map.x", None, px.as_bytes()),
+            ("map.y", None, py.as_bytes()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let html = r.text();
+    assert!(html.contains("已选定位置：西昌市") && html.contains("location chosen: 西昌市"));
+    assert!(
+        html.contains(r#"<option value="513401" selected>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains("河边堆放废渣 &#38; &#60;b&#62;</textarea>"),
+        "kept and escaped"
+    );
+    assert_eq!(input_value(&html, "address"), "某乡某村");
+    assert_eq!(input_value(&html, "contact"), "13700000000");
+    // The coordinates filled in are inside 西昌市's stored boundary.
+    let lon: f64 = input_value(&html, "lon").parse().unwrap();
+    let lat: f64 = input_value(&html, "lat").parse().unwrap();
+    let xichang = store
+        .list_divisions()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.code.to_string() == "513401")
+        .unwrap();
+    use geo::Contains;
+    assert!(xichang
+        .boundary
+        .unwrap()
+        .contains(&geo::Point::new(lon, lat)));
+    // The map drawn again marks that place at the pixel clicked.
+    let src = format!("/public/reports/map.svg?lon={lon}&lat={lat}");
+    assert!(html.contains(&format!(r#"src="{}""#, src.replace('&', "&#38;"))));
+    let marked = request(&app, "GET", &src, None, "127.0.0.9", None, vec![])
+        .await
+        .text();
+    let at = marked.find(r#"<g class="marker""#).unwrap();
+    let circle = &marked[at..];
+    let num = |key: &str| -> f64 {
+        let i = circle.find(&format!("{key}=\"")).unwrap() + key.len() + 2;
+        circle[i..i + circle[i..].find('"').unwrap()]
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        (num("cx") - x.round()).abs() < 1.0 && (num("cy") - y.round()).abs() < 1.0,
+        "marker at ({}, {}), clicked ({px}, {py})",
+        num("cx"),
+        num("cy")
+    );
+    // Submitting the form so filled in files the report with 西昌市.
+    let lon_s = lon.to_string();
+    let lat_s = lat.to_string();
+    let r = post_report(
+        &app,
+        "/api/v1/public/reports",
+        "127.0.0.9",
+        &[
+            ("description", None, "河边堆放废渣".as_bytes()),
+            ("lon", None, lon_s.as_bytes()),
+            ("lat", None, lat_s.as_bytes()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["division"], "513401");
+
+    // A click below the map (on its legend) chooses nothing and keeps what was typed.
+    let below = (y + 2_000.0).to_string();
+    let r = post_report(
+        &app,
+        "/public/reports/locate",
+        "127.0.0.9",
+        &[
+            ("description", None, "废水直排".as_bytes()),
+            ("map.x", None, px.as_bytes()),
+            ("map.y", None, below.as_bytes()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(html.contains("不在本州任何县（市）内") && html.contains("not inside a county"));
+    assert!(html.contains("废水直排</textarea>"));
+    assert_eq!(
+        store.list_public_reports(None).await.unwrap().len(),
+        1,
+        "a click on the map stores nothing"
+    );
+
+    // A refused submission shows the form again with everything typed.
+    let r = post_report(
+        &app,
+        "/public/reports",
+        "127.0.0.9",
+        &[
+            ("description", None, "尾矿渗漏".as_bytes()),
+            ("lon", None, b"102.3"),
+            ("contact", None, b"13800000000"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(html.contains("经度和纬度须同时填写"));
+    assert!(html.contains("尾矿渗漏</textarea>"));
+    assert_eq!(input_value(&html, "lon"), "102.3");
+    assert_eq!(input_value(&html, "contact"), "13800000000");
+}

@@ -82,6 +82,41 @@ fn paths(open: i64, result: i64) -> Vec<(String, Option<StatusCode>)> {
     ]
 }
 
+/// The OGC samples layer as `token` sees it, walked one feature per page: `numberMatched` of
+/// every page (it must not change while walking) and the codes found. Each page holds exactly
+/// one feature until the count is reached: the count and the pages agree with what is shown.
+async fn ogc_samples(app: &TestApp, token: &str) -> (u64, Vec<String>) {
+    let mut codes = Vec::new();
+    let mut matched = None;
+    for offset in 0.. {
+        let uri = format!("/ogc/collections/samples/items?f=json&limit=1&offset={offset}");
+        let (status, body) = send(app, "GET", token, &uri, None).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let n = v["numberMatched"].as_u64().unwrap();
+        assert_eq!(*matched.get_or_insert(n), n, "{uri}: numberMatched changed");
+        let features = v["features"].as_array().unwrap();
+        assert_eq!(v["numberReturned"].as_u64().unwrap(), features.len() as u64);
+        if offset >= n {
+            assert!(features.is_empty(), "{uri}: past the count: {body}");
+            break;
+        }
+        assert_eq!(
+            features.len(),
+            1,
+            "{uri}: a full page below the count: {body}"
+        );
+        codes.push(
+            features[0]["properties"]["code"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    codes.sort();
+    (matched.unwrap_or(0), codes)
+}
+
 fn log_path(uri: &str) -> String {
     format!("GET {uri}")
 }
@@ -274,6 +309,17 @@ async fn walk(mut app: TestApp) {
             }
         }
     }
+    // The OGC layer counts only what the reader sees: not OPEN-1 (soil, no grant), not SUB-1
+    // (not accepted); GW-2 (groundwater, shared unconditionally).
+    assert_eq!(
+        ogc_samples(&app, &reader).await,
+        (1, vec!["GW-2".to_owned()])
+    );
+    // The county bureau sees its own submission and the groundwater, not other soil data.
+    assert_eq!(
+        ogc_samples(&app, &officer).await,
+        (2, vec!["GW-2".to_owned(), "SUB-1".to_owned()])
+    );
     // The refusal says how to ask.
     let (_, body) = send(
         &app,
@@ -315,6 +361,13 @@ async fn walk(mut app: TestApp) {
         // The submission is not accepted: its data stays with its department and reviewers.
         assert!(!body.contains("SUB-1"), "{uri} hides SUB-1: {body}");
     }
+    assert_eq!(
+        ogc_samples(&app, &reader).await,
+        (2, vec!["GW-2".to_owned(), "OPEN-1".to_owned()]),
+        "granted soil data, the submission still pending"
+    );
+    // The reviewer sees everything, pending submissions included.
+    assert_eq!(ogc_samples(&app, &reviewer).await.0, 3);
     for uri in [
         format!("/api/v1/samples/{pending}"),
         format!("/samples/{pending}"),
@@ -391,6 +444,14 @@ async fn walk(mut app: TestApp) {
             "{uri} shows SUB-1 once accepted: {body}"
         );
     }
+    assert_eq!(
+        ogc_samples(&app, &reader).await,
+        (
+            3,
+            vec!["GW-2".to_owned(), "OPEN-1".to_owned(), "SUB-1".to_owned()]
+        ),
+        "accepted"
+    );
     // Revoked: refused again.
     json_of(
         &app,

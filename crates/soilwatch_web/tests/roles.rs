@@ -345,6 +345,14 @@ async fn every_role_on_every_route_of_the_table() {
                     headers.push(("content-type", ct));
                     body
                 }
+                ("POST", "/public/reports/locate") => {
+                    let b = "roles-boundary-x";
+                    headers.push(("content-type", format!("multipart/form-data; boundary={b}")));
+                    Body::from(format!(
+                        "--{b}\r\nContent-Disposition: form-data; name=\"map.x\"\r\n\r\n200\r\n\
+                         --{b}\r\nContent-Disposition: form-data; name=\"map.y\"\r\n\r\n200\r\n--{b}--\r\n"
+                    ))
+                }
                 ("POST", "/targets") => {
                     headers.push(("content-type", "application/x-www-form-urlencoded".into()));
                     Body::from(

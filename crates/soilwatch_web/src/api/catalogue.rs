@@ -15,10 +15,10 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use soilwatch_core::{ChangeMeta, Medium};
 use soilwatch_store::sharing::{
-    authorize_read, dataset_of_medium, AccessRequest, CatalogueEntry, CatalogueVersion,
-    CatalogueWrite, DataAccess, GrantDecision, NewDataAccess, ReadDecision,
+    authorize_read, dataset_of_medium, decide_read, AccessRequest, CatalogueEntry,
+    CatalogueVersion, CatalogueWrite, DataAccess, GrantDecision, NewDataAccess, ReadDecision,
 };
-use soilwatch_store::{Role, StoredSample, User};
+use soilwatch_store::{Role, SampleVisibility, StoredSample, User};
 use utoipa::{IntoParams, ToSchema};
 
 use super::submissions::today;
@@ -332,6 +332,47 @@ pub async fn check_rows(
         }
     }
     Ok(out)
+}
+
+/// The samples `user` may see, as [`check_rows`] decides them, for a query to count and page
+/// only those (OGC `numberMatched`); `None` for administrators, who see everything. A dataset
+/// refused is logged here as a denied read of `path` (its rows are left out of the query, so
+/// [`check_rows`] never meets them); the rows read still go through [`check_rows`].
+pub async fn sample_visibility(
+    state: &AppState,
+    user: &User,
+    path: &str,
+) -> ApiResult<Option<SampleVisibility>> {
+    if user.role == Role::Administrator {
+        return Ok(None);
+    }
+    let mut media = Vec::new();
+    let mut decided: BTreeMap<&'static str, bool> = BTreeMap::new();
+    for m in Medium::ALL {
+        let dataset = dataset_of_medium(m);
+        let open = match decided.get(dataset) {
+            Some(o) => *o,
+            None => {
+                let o = matches!(
+                    decide_read(state.store.as_ref(), user, dataset).await?,
+                    ReadDecision::Allowed(_)
+                );
+                if !o {
+                    authorize_read(state.store.as_ref(), user, dataset, path, 0).await?;
+                }
+                decided.insert(dataset, o);
+                o
+            }
+        };
+        if open {
+            media.push(m);
+        }
+    }
+    Ok(Some(SampleVisibility {
+        media,
+        department: user.department.clone(),
+        sees_unaccepted: user.role == Role::Reviewer,
+    }))
 }
 
 /// The read check of a list of samples or results ([`check_rows`]): the rows the user may not

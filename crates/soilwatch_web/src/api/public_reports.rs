@@ -68,7 +68,7 @@ fn image_type(b: &[u8]) -> Option<&'static str> {
 }
 
 /// The county containing a point, among the stored boundaries.
-async fn county_at(state: &AppState, lon: f64, lat: f64) -> ApiResult<DivisionCode> {
+pub async fn county_at(state: &AppState, lon: f64, lat: f64) -> ApiResult<DivisionCode> {
     let p = geo::Point::new(lon, lat);
     state
         .store
@@ -87,91 +87,141 @@ async fn county_at(state: &AppState, lon: f64, lat: f64) -> ApiResult<DivisionCo
         })
 }
 
+/// The report form as sent: its text fields as typed (kept to show the form again after an
+/// error or a click on the map), the photos that passed their checks, and the first photo error.
+#[derive(Debug, Default)]
+pub struct ReportFields {
+    pub lon: Option<String>,
+    pub lat: Option<String>,
+    pub division: Option<String>,
+    pub address: Option<String>,
+    pub description: String,
+    pub contact: Option<String>,
+    pub photos: Vec<Photo>,
+    pub photo_error: Option<ApiError>,
+    /// Pixel clicked on the form's map (`map.x`, `map.y` of its `<input type="image" name="map">`).
+    pub map_click: Option<(f64, f64)>,
+}
+
 /// Read the report form (`lon`, `lat`, `address`, `division`, `description`, `contact`,
-/// `photo` ×3).
-pub async fn read_report_form(
-    state: &AppState,
-    mut form: Multipart,
-    client: &ClientKey,
-) -> ApiResult<NewPublicReport> {
+/// `photo` ×3, and `map.x`/`map.y` from the page's map). Only an unreadable body is an error
+/// here; the fields are judged by [`check_report`].
+pub async fn read_report_fields(mut form: Multipart) -> ApiResult<ReportFields> {
     let bad = |e: String| ApiError::BadRequest(format!("表单无法读取 / unreadable form: {e}"));
-    let mut r = NewPublicReport {
-        client_key: client.0.clone(),
-        ..NewPublicReport::default()
-    };
-    let (mut lon, mut lat, mut county) = (None::<String>, None::<String>, None::<String>);
+    let mut r = ReportFields::default();
+    let (mut map_x, mut map_y) = (None::<f64>, None::<f64>);
+    let mut n = 0;
     while let Some(mut field) = form.next_field().await.map_err(|e| bad(e.to_string()))? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "photo" {
-            let n = r.photos.len() + 1;
             let mut bytes = Vec::new();
+            let mut too_big = false;
             while let Some(chunk) = field.chunk().await.map_err(|e| bad(e.to_string()))? {
-                bytes.extend_from_slice(&chunk);
-                if bytes.len() > MAX_PHOTO_BYTES {
-                    return Err(unprocessable(
-                        "photo",
-                        &format!("第 {n} 张照片超过 {} KB", MAX_PHOTO_BYTES / 1024),
-                        &format!("photo {n} is larger than {} KB", MAX_PHOTO_BYTES / 1024),
-                    ));
+                if bytes.len() + chunk.len() > MAX_PHOTO_BYTES {
+                    too_big = true; // read on, keep nothing more
+                } else {
+                    bytes.extend_from_slice(&chunk);
                 }
             }
-            if bytes.is_empty() {
+            if bytes.is_empty() && !too_big {
                 continue; // an empty file input
             }
-            let Some(content_type) = image_type(&bytes) else {
-                return Err(unprocessable(
+            n += 1;
+            let error = if too_big {
+                Some(unprocessable(
                     "photo",
-                    &format!("第 {n} 张照片不是 JPEG 或 PNG 图片"),
-                    &format!("photo {n} is not a JPEG or PNG image"),
-                ));
-            };
-            if r.photos.len() == MAX_PHOTOS {
-                return Err(unprocessable(
+                    &format!("第 {n} 张照片超过 {} KB", MAX_PHOTO_BYTES / 1024),
+                    &format!("photo {n} is larger than {} KB", MAX_PHOTO_BYTES / 1024),
+                ))
+            } else if r.photos.len() == MAX_PHOTOS {
+                Some(unprocessable(
                     "photo",
                     &format!("最多 {MAX_PHOTOS} 张照片"),
                     &format!("at most {MAX_PHOTOS} photos"),
-                ));
+                ))
+            } else {
+                match image_type(&bytes) {
+                    Some(content_type) => {
+                        r.photos.push(Photo {
+                            content_type: content_type.to_owned(),
+                            bytes,
+                        });
+                        None
+                    }
+                    None => Some(unprocessable(
+                        "photo",
+                        &format!("第 {n} 张照片不是 JPEG 或 PNG 图片"),
+                        &format!("photo {n} is not a JPEG or PNG image"),
+                    )),
+                }
+            };
+            if r.photo_error.is_none() {
+                r.photo_error = error;
             }
-            r.photos.push(Photo {
-                content_type: content_type.to_owned(),
-                bytes,
-            });
             continue;
         }
         let text = field.text().await.map_err(|e| bad(e.to_string()))?;
         let text = Some(text).filter(|t| !t.trim().is_empty());
         match name.as_str() {
-            "lon" => lon = text,
-            "lat" => lat = text,
-            "division" => county = text,
+            "lon" => r.lon = text,
+            "lat" => r.lat = text,
+            "division" => r.division = text,
             "address" => r.address = text,
             "description" => r.description = text.unwrap_or_default(),
             "contact" => r.contact = text,
+            "map.x" => map_x = text.and_then(|t| t.trim().parse().ok()),
+            "map.y" => map_y = text.and_then(|t| t.trim().parse().ok()),
             _ => {}
         }
     }
-    let num = |field: &str, s: &str| -> ApiResult<f64> {
-        s.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| {
-                unprocessable(
-                    field,
-                    &format!("'{s}' 不是数字"),
-                    &format!("'{s}' is not a number"),
-                )
-            })
+    r.map_click = map_x.zip(map_y);
+    Ok(r)
+}
+
+/// A coordinate typed in the form, as a finite number.
+pub fn coordinate(field: &str, s: &str) -> ApiResult<f64> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| {
+            unprocessable(
+                field,
+                &format!("'{s}' 不是数字"),
+                &format!("'{s}' is not a number"),
+            )
+        })
+}
+
+/// Judge the form: a photo error, the location (both coordinates inside a county of the
+/// prefecture, or no coordinates and at most a county code) and the rest as
+/// [`NewPublicReport`] (the description is checked by the store).
+pub async fn check_report(
+    state: &AppState,
+    f: ReportFields,
+    client: &ClientKey,
+) -> ApiResult<NewPublicReport> {
+    if let Some(e) = f.photo_error {
+        return Err(e);
+    }
+    let mut r = NewPublicReport {
+        client_key: client.0.clone(),
+        address: f.address,
+        description: f.description,
+        contact: f.contact,
+        photos: f.photos,
+        ..NewPublicReport::default()
     };
-    match (lon, lat) {
+    match (f.lon, f.lat) {
         (Some(x), Some(y)) => {
-            let (x, y) = (num("lon", &x)?, num("lat", &y)?);
+            let (x, y) = (coordinate("lon", &x)?, coordinate("lat", &y)?);
             r.division = Some(county_at(state, x, y).await?);
             r.lon = Some(x);
             r.lat = Some(y);
         }
         (None, None) => {
-            r.division = county
+            r.division = f
+                .division
                 .as_deref()
                 .map(|c| {
                     c.trim().parse().map_err(|e: soilwatch_core::CoreError| {
@@ -228,7 +278,8 @@ pub async fn create_report(
     client: ClientKey,
     form: Multipart,
 ) -> ApiResult<(StatusCode, Json<ReportCreatedResponse>)> {
-    let r = read_report_form(&state, form, &client).await?;
+    let fields = read_report_fields(form).await?;
+    let r = check_report(&state, fields, &client).await?;
     let saved = submit(&state, &r).await?;
     Ok((
         StatusCode::CREATED,

@@ -80,6 +80,7 @@ fn push_down(q: &ItemQuery) -> FindQuery {
         bbox: q.bbox,
         sort: FindSort::Key,
         limit: SCAN_PAGE,
+        visible: q.visible.clone(),
         ..FindQuery::default()
     }
 }
@@ -617,6 +618,7 @@ mod tests {
             limit: Some(10),
             crs: super::super::params::Crs::Crs84,
             asked_limit: None,
+            visible: None,
         };
         assert_eq!(store_window(&q("513402"), &POINT_PUSHED), Some(10));
         assert_eq!(store_window(&q("513400"), &POINT_PUSHED), None);

@@ -606,10 +606,15 @@ pub async fn list_items(
         .find(|(k, _)| k == "f")
         .map(|(_, v)| v.as_str());
     let out = negotiate(f, &headers)?;
-    let q = params::parse_items(&pairs, c, true)?;
+    let mut q = params::parse_items(&pairs, c, true)?;
+    // Issue 9: the sharing catalogue's read check shapes the query, so that `numberMatched` and
+    // the pages count only the samples shown; the rows read still pass the check (and are logged).
+    let path = format!("GET /ogc/collections/{id}/items");
+    if let (Some(a), "samples") = (actor.as_ref(), id.as_str()) {
+        q.visible = crate::api::catalogue::sample_visibility(&state, &a.user, &path).await?;
+    }
     let mut page = c.items(state.store.as_ref(), &q).await?;
     // Issue 9: samples through the sharing catalogue's read check (rows withheld, read logged).
-    let path = format!("GET /ogc/collections/{id}/items");
     page.features =
         crate::api::catalogue::guard_features(&state, actor.as_ref(), &id, &path, page.features)
             .await?;

@@ -101,6 +101,9 @@ pub struct ItemQuery {
     pub crs: Crs,
     /// The `limit` as asked (before clamping), for the links.
     pub asked_limit: Option<u64>,
+    /// Samples: what the reader may see (set by the handler from the signed-in user, not a
+    /// parameter), so `numberMatched` and the pages count only what is shown.
+    pub visible: Option<soilwatch_store::SampleVisibility>,
 }
 
 impl ItemQuery {
@@ -133,6 +136,7 @@ pub fn parse_items(
         limit: paged.then_some(DEFAULT_LIMIT),
         crs: Crs::Crs84,
         asked_limit: None,
+        visible: None,
     };
     let mut bbox = None;
     let mut bbox_crs = Crs::Crs84;

@@ -425,6 +425,7 @@ pub async fn dashboard_page(
         legend: choropleth_legend(&b, l),
         width: 720.0,
         lang: l,
+        marker: None,
     });
     let mut bar_rows: Vec<Bar> = o
         .counties
@@ -628,6 +629,7 @@ pub async fn county_page(
         legend,
         width: 720.0,
         lang: l,
+        marker: None,
     });
     let stats = o.counties.first();
     let classes = CLASSES

@@ -23,9 +23,12 @@ use soilwatch_store::public_reports::{
 use soilwatch_store::registry::RegistryQuery;
 use soilwatch_store::StoreError;
 
+use super::i18n::Lang;
+use super::svg::{draw_map, MapArea, MapFrame, MapSpec};
 use super::{demo_present, message, render, PageResult};
 use crate::api::public_reports::{
-    handles, read_report_form, require_staff, submit, ClientKey, MAX_PHOTO_BYTES,
+    check_report, coordinate, county_at, handles, read_report_fields, require_staff, submit,
+    ClientKey, ReportFields, MAX_PHOTO_BYTES,
 };
 use crate::auth::{Actor, MaybeActor};
 use crate::error::ApiError;
@@ -37,9 +40,46 @@ pub struct ReportFormPage {
     pub counties: Vec<(String, String)>,
     /// `?csrf=` for a signed-in visitor (multipart forms carry it in the query).
     pub action: String,
+    /// Where a click on the map goes (the same form, shown again with the location filled in).
+    pub locate_action: String,
     pub error: Option<String>,
+    /// What a click on the map chose.
+    pub notice: Option<String>,
     pub max_kb: usize,
+    /// The values typed so far (kept when the form comes back).
+    pub v: FormValues,
+    /// `src` of the map: the county map with the chosen location marked.
+    pub map_src: String,
+    pub map_width: u32,
 }
+
+/// The text fields of the form as typed.
+#[derive(Debug, Default, Clone)]
+pub struct FormValues {
+    pub lon: String,
+    pub lat: String,
+    pub division: String,
+    pub address: String,
+    pub description: String,
+    pub contact: String,
+}
+
+impl FormValues {
+    fn of(f: &ReportFields) -> Self {
+        let s = |o: &Option<String>| o.clone().unwrap_or_default();
+        Self {
+            lon: s(&f.lon),
+            lat: s(&f.lat),
+            division: s(&f.division),
+            address: s(&f.address),
+            description: f.description.clone(),
+            contact: s(&f.contact),
+        }
+    }
+}
+
+/// Width in pixels of the form's map.
+pub const REPORT_MAP_WIDTH: u32 = 560;
 
 #[derive(Template)]
 #[template(path = "public_report_done.html")]
@@ -68,21 +108,189 @@ async fn counties(state: &AppState) -> Result<Vec<(String, String)>, super::Page
         .collect())
 }
 
-fn action(actor: &MaybeActor) -> String {
+fn action(actor: &MaybeActor, path: &str) -> String {
     match actor.0.as_ref().and_then(|a| a.csrf()) {
-        Some(c) => format!("/public/reports?csrf={c}"),
-        None => "/public/reports".into(),
+        Some(c) => format!("{path}?csrf={c}"),
+        None => path.into(),
     }
+}
+
+/// The form page with these values, an error or a notice.
+async fn form_page(
+    state: &AppState,
+    actor: &MaybeActor,
+    v: FormValues,
+    error: Option<String>,
+    notice: Option<String>,
+) -> PageResult {
+    let located = coordinate("lon", &v.lon)
+        .ok()
+        .zip(coordinate("lat", &v.lat).ok());
+    let map_src = match located {
+        Some((lon, lat)) => format!("/public/reports/map.svg?lon={lon}&lat={lat}"),
+        None => "/public/reports/map.svg".into(),
+    };
+    render(&ReportFormPage {
+        counties: counties(state).await?,
+        action: action(actor, "/public/reports"),
+        locate_action: action(actor, "/public/reports/locate"),
+        error,
+        notice,
+        max_kb: MAX_PHOTO_BYTES / 1024,
+        v,
+        map_src,
+        map_width: REPORT_MAP_WIDTH,
+    })
+}
+
+/// The county boundaries of the form's map and where they are drawn: the extent of all
+/// counties, [`REPORT_MAP_WIDTH`] pixels wide (the same frame for the picture and the click).
+async fn report_map(
+    state: &AppState,
+) -> Result<
+    (
+        Vec<soilwatch_core::Division>,
+        Option<(geo::Rect<f64>, MapFrame)>,
+    ),
+    super::PageError,
+> {
+    use geo::BoundingRect;
+    let counties: Vec<_> = state
+        .store
+        .list_divisions()
+        .await?
+        .into_iter()
+        .filter(|d| d.level == DivisionLevel::County && d.boundary.is_some())
+        .collect();
+    let ext = counties
+        .iter()
+        .filter_map(|d| d.boundary.as_ref().and_then(|b| b.bounding_rect()))
+        .reduce(|a, b| {
+            geo::Rect::new(
+                geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
+        });
+    let framed = ext.and_then(|e| MapFrame::new(e, f64::from(REPORT_MAP_WIDTH)).map(|f| (e, f)));
+    Ok((counties, framed))
+}
+
+/// `?lon=&lat=` of the form's map.
+#[derive(Debug, Deserialize)]
+pub struct MapQuery {
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
+/// `GET /public/reports/map.svg`: the counties of the prefecture (boundaries only, no points),
+/// with the chosen location marked; the picture the form's map click is made on.
+pub async fn report_map_svg(
+    State(state): State<AppState>,
+    Query(q): Query<MapQuery>,
+) -> Result<axum::response::Response, super::PageError> {
+    let (counties, framed) = report_map(&state).await?;
+    let areas = counties
+        .iter()
+        .filter_map(|d| {
+            Some(MapArea {
+                boundary: d.boundary.as_ref()?,
+                fill: "#e8f0e0".into(),
+                label: Some((d.name.clone(), String::new())),
+                href: None,
+                title: d.name.clone(),
+                emphasis: false,
+            })
+        })
+        .collect();
+    let svg = draw_map(&MapSpec {
+        label: "凉山州各县（市）：点击选择位置 / counties: click to choose the location".into(),
+        areas,
+        dots: Vec::new(),
+        extent: framed.as_ref().map(|(e, _)| *e),
+        legend_title: "点击地图选择举报位置 / click the map to choose the location".into(),
+        legend: Vec::new(),
+        width: f64::from(REPORT_MAP_WIDTH),
+        lang: Lang::Zh,
+        marker: q
+            .lon
+            .zip(q.lat)
+            .filter(|(x, y)| x.is_finite() && y.is_finite()),
+    });
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "image/svg+xml; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        svg,
+    )
+        .into_response())
+}
+
+/// `POST /public/reports/locate`: a click on the form's map. The form comes back with every
+/// value kept, the clicked longitude/latitude (CGCS2000, 5 decimals, about a metre; a pixel
+/// is about 670 m) and its county filled in; nothing is stored. Photos cannot be kept by a
+/// browser and must be chosen again (the page says so).
+pub async fn locate_page(
+    State(state): State<AppState>,
+    actor: MaybeActor,
+    form: Multipart,
+) -> PageResult {
+    let fields = read_report_fields(form).await?;
+    let mut v = FormValues::of(&fields);
+    let had_photos = !fields.photos.is_empty() || fields.photo_error.is_some();
+    let (_, framed) = report_map(&state).await?;
+    let clicked = fields
+        .map_click
+        .zip(framed)
+        .and_then(|((x, y), (_, frame))| frame.to_lon_lat(x, y));
+    let county = match clicked {
+        Some((lon, lat)) => county_at(&state, lon, lat)
+            .await
+            .ok()
+            .map(|c| (lon, lat, c)),
+        None => None,
+    };
+    let Some((lon, lat, code)) = county else {
+        let mut res = form_page(
+            &state,
+            &actor,
+            v,
+            Some(
+                "所点位置不在本州任何县（市）内，请在县（市）范围内点击 / \
+                 the place clicked is not inside a county of the prefecture: click inside one"
+                    .into(),
+            ),
+            None,
+        )
+        .await?;
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(res);
+    };
+    v.lon = format!("{lon:.5}");
+    v.lat = format!("{lat:.5}");
+    v.division = code.to_string();
+    let name = counties(&state)
+        .await?
+        .into_iter()
+        .find(|(c, _)| *c == v.division)
+        .map(|(_, n)| n)
+        .unwrap_or_default();
+    let mut notice = format!(
+        "已选定位置：{name}，经度 {} 纬度 {} / location chosen: {name}, longitude {} latitude {}",
+        v.lon, v.lat, v.lon, v.lat
+    );
+    if had_photos {
+        notice.push_str("。照片请重新选择 / please choose the photos again");
+    }
+    form_page(&state, &actor, v, None, Some(notice)).await
 }
 
 /// `GET /public/reports`: the form.
 pub async fn report_form_page(State(state): State<AppState>, actor: MaybeActor) -> PageResult {
-    render(&ReportFormPage {
-        counties: counties(&state).await?,
-        action: action(&actor),
-        error: None,
-        max_kb: MAX_PHOTO_BYTES / 1024,
-    })
+    form_page(&state, &actor, FormValues::default(), None, None).await
 }
 
 /// `POST /public/reports`: store the report and answer with its tracking number.
@@ -92,8 +300,10 @@ pub async fn submit_report_page(
     client: ClientKey,
     form: Multipart,
 ) -> PageResult {
+    let fields = read_report_fields(form).await?;
+    let v = FormValues::of(&fields);
     let outcome = async {
-        let r = read_report_form(&state, form, &client).await?;
+        let r = check_report(&state, fields, &client).await?;
         submit(&state, &r).await
     }
     .await;
@@ -119,12 +329,7 @@ pub async fn submit_report_page(
                 ApiError::Internal(_) => return Err(e.into()),
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let mut res = render(&ReportFormPage {
-                counties: counties(&state).await?,
-                action: action(&actor),
-                error: Some(message(&e).to_owned()),
-                max_kb: MAX_PHOTO_BYTES / 1024,
-            })?;
+            let mut res = form_page(&state, &actor, v, Some(message(&e).to_owned()), None).await?;
             *res.status_mut() = status;
             Ok(res)
         }

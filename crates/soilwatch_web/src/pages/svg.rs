@@ -148,6 +148,79 @@ pub struct MapSpec<'a> {
     pub legend: Vec<(String, String)>,
     pub width: f64,
     pub lang: super::i18n::Lang,
+    /// A chosen location (longitude, latitude), drawn as a cross-hair: the public report form.
+    pub marker: Option<(f64, f64)>,
+}
+
+/// Where a [`draw_map`] puts things: its extent projected to the 3° Gauss–Krüger zone of the
+/// extent's centre and scaled to `width` pixels, north up. A click on the map (an
+/// `<input type="image">`, whose `x`/`y` are pixels from the image's top left) is turned back
+/// into longitude/latitude with [`MapFrame::to_lon_lat`].
+pub struct MapFrame {
+    gk: soilwatch_geostat::GaussKruger,
+    x0: f64,
+    y1: f64,
+    /// Pixels per metre.
+    scale: f64,
+    /// Width and height of the map area in pixels (the legend band below it not included).
+    pub width: f64,
+    pub height: f64,
+}
+
+impl MapFrame {
+    /// The frame of a map of `ext` (longitude/latitude) `width` pixels wide; none when the
+    /// extent cannot be projected.
+    pub fn new(ext: geo::Rect<f64>, width: f64) -> Option<Self> {
+        let centre = ext.center();
+        let gk = soilwatch_geostat::gauss_kruger_3deg(centre.x).ok()?;
+        // Projected extent from the four corners and the edge midpoints.
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        for (lon, lat) in [
+            (ext.min().x, ext.min().y),
+            (ext.max().x, ext.min().y),
+            (ext.min().x, ext.max().y),
+            (ext.max().x, ext.max().y),
+            (centre.x, ext.min().y),
+            (centre.x, ext.max().y),
+        ] {
+            if let Ok((x, y)) = gk.project_point(lon, lat) {
+                xs.push(x);
+                ys.push(y);
+            }
+        }
+        let fold = |v: &[f64], f: fn(f64, f64) -> f64, init: f64| v.iter().copied().fold(init, f);
+        let (x0, x1) = (fold(&xs, f64::min, f64::MAX), fold(&xs, f64::max, f64::MIN));
+        let (y0, y1) = (fold(&ys, f64::min, f64::MAX), fold(&ys, f64::max, f64::MIN));
+        if xs.is_empty() {
+            return None;
+        }
+        let scale = width / (x1 - x0).max(1.0);
+        Some(Self {
+            gk,
+            x0,
+            y1,
+            scale,
+            width,
+            height: ((y1 - y0) * scale).max(1.0),
+        })
+    }
+
+    /// Pixel position of a longitude/latitude.
+    pub fn to_pixel(&self, lon: f64, lat: f64) -> Option<(f64, f64)> {
+        let (x, y) = self.gk.project_point(lon, lat).ok()?;
+        Some(((x - self.x0) * self.scale, (self.y1 - y) * self.scale))
+    }
+
+    /// Longitude/latitude of a pixel inside the map area (none outside it).
+    pub fn to_lon_lat(&self, px: f64, py: f64) -> Option<(f64, f64)> {
+        if !(0.0..=self.width).contains(&px) || !(0.0..=self.height).contains(&py) {
+            return None;
+        }
+        self.gk
+            .unproject_point(self.x0 + px / self.scale, self.y1 - py / self.scale)
+            .ok()
+    }
 }
 
 /// The map in the 3° Gauss–Krüger zone of its centre (CGCS2000, the projection the division
@@ -171,34 +244,14 @@ pub fn draw_map(spec: &MapSpec<'_>) -> String {
         return format!("<p>{}</p>", l.t("没有边界数据", "no boundaries"));
     };
     let centre = ext.center();
-    let Ok(gk) = soilwatch_geostat::gauss_kruger_3deg(centre.x) else {
+    let Some(frame) = MapFrame::new(ext, spec.width) else {
         return format!("<p>{}</p>", l.t("投影失败", "projection failed"));
     };
+    let gk = &frame.gk;
     let proj = |lon: f64, lat: f64| gk.project_point(lon, lat).ok();
-    // Projected extent from the four corners and the edge midpoints.
-    let mut xs = Vec::new();
-    let mut ys = Vec::new();
-    for (lon, lat) in [
-        (ext.min().x, ext.min().y),
-        (ext.max().x, ext.min().y),
-        (ext.min().x, ext.max().y),
-        (ext.max().x, ext.max().y),
-        (centre.x, ext.min().y),
-        (centre.x, ext.max().y),
-    ] {
-        if let Some((x, y)) = proj(lon, lat) {
-            xs.push(x);
-            ys.push(y);
-        }
-    }
-    let fold = |v: &[f64], f: fn(f64, f64) -> f64, init: f64| v.iter().copied().fold(init, f);
-    let (x0, x1) = (fold(&xs, f64::min, f64::MAX), fold(&xs, f64::max, f64::MIN));
-    let (y0, y1) = (fold(&ys, f64::min, f64::MAX), fold(&ys, f64::max, f64::MIN));
-    let w = spec.width;
-    let scale = w / (x1 - x0).max(1.0); // px per metre
-    let h = ((y1 - y0) * scale).max(1.0);
-    let px = |x: f64| (x - x0) * scale;
-    let py = |y: f64| (y1 - y) * scale;
+    let (w, h, scale) = (frame.width, frame.height, frame.scale);
+    let px = |x: f64| (x - frame.x0) * scale;
+    let py = |y: f64| (frame.y1 - y) * scale;
     let band = 64.0 + 18.0 * ((spec.legend.len() as f64) / 3.0).ceil().max(1.0);
     let mut out = String::new();
     let _ = write!(
@@ -268,6 +321,21 @@ pub fn draw_map(spec: &MapSpec<'_>) -> String {
         }
     }
     out.push_str(&labels);
+    if let Some((x, y)) = spec.marker.and_then(|(lon, lat)| frame.to_pixel(lon, lat)) {
+        let _ = write!(
+            out,
+            r##"<g class="marker" aria-label="{}"><circle cx="{x:.1}" cy="{y:.1}" r="7" fill="none" stroke="#c62828" stroke-width="2.5"/><path d="M{:.1} {y:.1}H{:.1}M{:.1} {y:.1}H{:.1}M{x:.1} {:.1}V{:.1}M{x:.1} {:.1}V{:.1}" stroke="#c62828" stroke-width="2"/></g>"##,
+            l.t("所选位置", "chosen location"),
+            x - 14.0,
+            x - 4.0,
+            x + 4.0,
+            x + 14.0,
+            y - 14.0,
+            y - 4.0,
+            y + 4.0,
+            y + 14.0
+        );
+    }
     out.push_str("</g>");
     let _ = write!(
         out,
@@ -577,6 +645,7 @@ mod tests {
             legend: choropleth_legend(&breaks(12.0), super::super::i18n::Lang::Zh),
             width: 400.0,
             lang: super::super::i18n::Lang::Zh,
+            marker: None,
         });
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains(r#"href="/counties/513401""#));
@@ -586,6 +655,33 @@ mod tests {
         // 400 px for ~9.8 km: a quarter is ~2.45 km, so the bar is 2 km.
         assert!(svg.contains(">2 km<"), "{svg}");
         assert!(svg.contains("中央经线 102°E"));
+    }
+
+    #[test]
+    fn a_click_on_the_map_goes_back_to_where_it_was_drawn() {
+        let ext = geo::Rect::new(
+            geo::coord! { x: 102.0, y: 27.0 },
+            geo::coord! { x: 103.0, y: 28.0 },
+        );
+        let f = MapFrame::new(ext, 400.0).expect("frame");
+        // 102°E is the zone's central meridian and the extent's west edge: pixel column 0.
+        let (x, _) = f.to_pixel(102.0, 27.5).expect("pixel");
+        assert!(x.abs() < 1e-6, "{x}");
+        for (lon, lat) in [(102.26, 27.89), (102.9, 27.1), (102.5, 27.5)] {
+            let (px, py) = f.to_pixel(lon, lat).expect("pixel");
+            assert!((0.0..=f.width).contains(&px) && (0.0..=f.height).contains(&py));
+            let (lo, la) = f.to_lon_lat(px, py).expect("inside");
+            assert!(
+                (lo - lon).abs() < 1e-9 && (la - lat).abs() < 1e-9,
+                "{lo} {la}"
+            );
+        }
+        // About 98 km across 400 px: a pixel is about 245 m, so one pixel east is ~0.0025°.
+        let (px, py) = f.to_pixel(102.5, 27.5).expect("pixel");
+        let (lo, _) = f.to_lon_lat(px + 1.0, py).expect("inside");
+        assert!((lo - 102.5 - 0.0025).abs() < 0.0003, "{lo}");
+        assert_eq!(f.to_lon_lat(-1.0, 10.0), None);
+        assert_eq!(f.to_lon_lat(10.0, f.height + 1.0), None);
     }
 
     #[test]
