@@ -286,56 +286,42 @@ fn header_key(h: &str) -> Option<&'static str> {
     })
 }
 
-/// Parse a plain decimal (`12`, `0.305`, `-1.5`) quickly; anything else (exponents, `+`,
-/// spaces, very long numbers) goes through [`exact::parse`] (never rounded: a number a decimal
-/// cannot hold exactly is an error).
-#[inline]
-fn parse_dec(b: &[u8]) -> Result<Decimal, NumError> {
-    parse_dec_f(b).map(|(d, _)| d)
-}
-
-/// [`parse_dec`], with the value as a float too (only used to rank indices).
+/// Parse a plain decimal (`12`, `0.305`, `-1.5`) quickly, with the value as a float too (only
+/// used to rank indices and to settle comparisons that are clear by far); anything else
+/// (exponents, `+`, spaces, very long numbers) goes through [`exact::parse`] (never rounded: a
+/// number a decimal cannot hold exactly is an error).
 #[inline]
 fn parse_dec_f(b: &[u8]) -> Result<(Decimal, f64), NumError> {
-    let (neg, digits) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        _ => (false, b),
+    let neg = b.first() == Some(&b'-');
+    let digits = if neg {
+        b.get(1..).unwrap_or_default()
+    } else {
+        b
     };
-    if !digits.is_empty() && digits.len() <= 18 {
-        // digits, then optionally '.' and digits; at least one digit in all
-        let n = digits.len();
-        let mut m: i64 = 0;
-        let mut i = 0;
-        while i < n {
-            let d = digits[i].wrapping_sub(b'0');
-            if d >= 10 {
+    let n = digits.len();
+    if (1..=18).contains(&n) {
+        // digits with at most one '.', and at least one digit
+        let mut m: u64 = 0;
+        let mut dot = n;
+        let mut ok = true;
+        for (k, &c) in digits.iter().enumerate() {
+            let d = c.wrapping_sub(b'0');
+            if d < 10 {
+                m = m * 10 + u64::from(d);
+            } else if c == b'.' && dot == n {
+                dot = k;
+            } else {
+                ok = false;
                 break;
             }
-            m = m * 10 + i64::from(d);
-            i += 1;
         }
-        let int_digits = i;
-        let mut ok = true;
-        let mut scale = 0;
-        if i < n {
-            ok = digits[i] == b'.';
-            i += 1;
-            let frac_start = i;
-            while ok && i < n {
-                let d = digits[i].wrapping_sub(b'0');
-                ok = d < 10;
-                m = m * 10 + i64::from(d);
-                i += 1;
-            }
-            scale = u32::try_from(n - frac_start).unwrap_or(0);
-        }
-        let any_digit = int_digits > 0 || scale > 0;
-        if ok && any_digit {
-            // m < 10¹⁸ fits the low 64 bits of the 96-bit mantissa
-            let d = Decimal::from_parts(m as u32, (m >> 32) as u32, 0, neg && m != 0, scale);
-            let m = if neg { -m } else { m };
+        if ok && (n > 1 || dot == n) {
+            let scale = if dot == n { 0 } else { n - dot - 1 };
+            // m < 10¹⁸ fits the low 64 bits of the 96-bit mantissa (and an i64)
+            let d = Decimal::from_parts(m as u32, (m >> 32) as u32, 0, neg && m != 0, scale as u32);
+            let m = if neg { -(m as i64) } else { m as i64 };
             #[expect(clippy::cast_precision_loss, reason = "the float only ranks indices")]
-            let f = m as f64 / POW10[scale as usize];
+            let f = m as f64 / POW10[scale];
             return Ok((d, f));
         }
     }
@@ -438,59 +424,16 @@ fn byte_mask(w: u64, c: u8) -> u64 {
     !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
-/// The positions of the `,` and `\n` of a text, in order, found eight bytes at a time. Stops
-/// (with `quote` set) at the first eight bytes holding a `"`.
-struct Delimiters<'a> {
-    text: &'a [u8],
-    /// Start of the next eight bytes to look at.
-    next_word: usize,
-    /// Start of the current eight bytes, and the delimiters not yet returned in them.
-    base: usize,
-    mask: u64,
-    quote: bool,
-}
-
-impl<'a> Delimiters<'a> {
-    fn new(text: &'a [u8]) -> Self {
-        Delimiters {
-            text,
-            next_word: 0,
-            base: 0,
-            mask: 0,
-            quote: false,
+/// Whether a text holds a `"` (64 bytes at a time, without an early exit inside a block, so
+/// the compiler compares them as vectors).
+fn has_quote(text: &[u8]) -> bool {
+    let mut blocks = text.chunks_exact(64);
+    for block in blocks.by_ref() {
+        if block.iter().fold(false, |acc, &b| acc | (b == b'"')) {
+            return true;
         }
     }
-}
-
-impl Iterator for Delimiters<'_> {
-    type Item = usize;
-    #[inline]
-    fn next(&mut self) -> Option<usize> {
-        while self.mask == 0 {
-            let start = self.next_word;
-            let rest = self.text.get(start..).unwrap_or_default();
-            if rest.is_empty() {
-                return None;
-            }
-            let w = if rest.len() >= 8 {
-                u64::from_le_bytes(rest[..8].try_into().unwrap_or_default())
-            } else {
-                let mut tail = [0u8; 8];
-                tail[..rest.len()].copy_from_slice(rest);
-                u64::from_le_bytes(tail)
-            };
-            if byte_mask(w, b'"') != 0 {
-                self.quote = true;
-                return None;
-            }
-            self.mask = byte_mask(w, b',') | byte_mask(w, b'\n');
-            self.base = start;
-            self.next_word = start + 8;
-        }
-        let i = self.base + (self.mask.trailing_zeros() / 8) as usize;
-        self.mask &= self.mask - 1;
-        Some(i)
-    }
+    blocks.remainder().contains(&b'"')
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -742,54 +685,94 @@ impl<'e> Batch<'e> {
     }
 
     /// Read the rows of a body without `"`: lines split at `\n` (a `\r` before it dropped),
-    /// fields at `,`. Returns `false`, having stopped early, when the body holds a `"`.
+    /// fields at `,`. Returns at once when the body holds a `"`.
     fn read_plain(&mut self, body: &[u8]) -> Pass {
+        if has_quote(body) {
+            return Pass::Quoted;
+        }
         let mut fields: [&[u8]; MAX_FIELDS] = [&[]; MAX_FIELDS];
-        let mut n = 0;
-        let mut field_start = 0;
-        let mut line_start = 0;
-        let mut line: u64 = 1;
-        let mut delimiters = Delimiters::new(body);
+        let (mut n, mut field_start, mut line_start, mut line) = (0, 0, 0, 1);
+        let mut words = body.chunks_exact(8);
+        let mut base = 0;
+        let tail = words.remainder();
+        let mut tail_done = tail.is_empty();
         loop {
-            let next = delimiters.next();
-            if delimiters.quote {
-                return Pass::Quoted;
-            }
-            let i = next.unwrap_or(body.len());
-            if next.is_some() && body[i] == b',' {
-                if n < MAX_FIELDS {
-                    fields[n] = &body[field_start..i];
+            let w = match words.next() {
+                Some(word) => u64::from_le_bytes(word.try_into().unwrap_or_default()),
+                None if !tail_done => {
+                    tail_done = true;
+                    let mut last = [0u8; 8];
+                    last[..tail.len()].copy_from_slice(tail);
+                    u64::from_le_bytes(last)
                 }
-                n += 1;
-                field_start = i + 1;
-                continue;
-            }
-            // The end of a line (or of the text).
-            line += 1;
-            let end = if i > line_start && body[i - 1] == b'\r' {
-                i - 1
-            } else {
-                i
+                None => break,
             };
-            if end > line_start {
-                if n < MAX_FIELDS {
-                    fields[n] = &body[field_start..end];
-                }
-                n += 1;
-                if !(n == 1 && trim_bytes(&body[line_start..end]).is_empty()) {
-                    self.row(line, &fields[..n.min(MAX_FIELDS)]);
-                    if self.revisited {
+            let line_ends = byte_mask(w, b'\n');
+            let mut m = byte_mask(w, b',') | line_ends;
+            while m != 0 {
+                let bit = m.trailing_zeros();
+                m &= m - 1;
+                let i = base + (bit / 8) as usize;
+                if (line_ends >> bit) & 1 == 0 {
+                    if let Some(f) = fields.get_mut(n) {
+                        *f = body.get(field_start..i).unwrap_or_default();
+                    }
+                    n += 1;
+                } else {
+                    line += 1;
+                    if !self.line_end(body, &mut fields, n, (field_start, line_start, i), line) {
                         return Pass::Revisited;
                     }
+                    n = 0;
+                    line_start = i + 1;
                 }
+                field_start = i + 1;
             }
-            n = 0;
-            field_start = i + 1;
-            line_start = i + 1;
-            if next.is_none() {
-                return Pass::Done;
-            }
+            base += 8;
         }
+        // The last line, when the text does not end with a line end.
+        if !self.line_end(
+            body,
+            &mut fields,
+            n,
+            (field_start, line_start, body.len()),
+            line + 1,
+        ) {
+            return Pass::Revisited;
+        }
+        Pass::Done
+    }
+
+    /// A line of `body` ends at `i` (`at` = start of its last field, start of the line, `i`),
+    /// with `n` fields before the last in `fields`: read it unless it is blank. `false` when
+    /// streaming must stop (a sample met again).
+    #[inline]
+    fn line_end<'b>(
+        &mut self,
+        body: &'b [u8],
+        fields: &mut [&'b [u8]; MAX_FIELDS],
+        n: usize,
+        at: (usize, usize, usize),
+        line: u64,
+    ) -> bool {
+        let (field_start, line_start, i) = at;
+        let end = if i > line_start && body.get(i - 1) == Some(&b'\r') {
+            i - 1
+        } else {
+            i
+        };
+        if end <= line_start {
+            return true;
+        }
+        if let Some(f) = fields.get_mut(n) {
+            *f = body.get(field_start..end).unwrap_or_default();
+        }
+        let n = n + 1;
+        if n == 1 && trim_bytes(body.get(line_start..end).unwrap_or_default()).is_empty() {
+            return true;
+        }
+        self.row(line, &fields[..n.min(MAX_FIELDS)]);
+        !self.revisited
     }
 
     /// Read the rows of a body with quoted fields, with the csv crate.
@@ -1002,6 +985,7 @@ impl<'e> Batch<'e> {
     /// Process one data row. `f` holds the row's fields.
     fn row(&mut self, line: u64, f: &[&[u8]]) {
         self.rows += 1;
+        let nf = f.len();
         let get = |i: usize| f.get(i).map(|b| trim_bytes(b));
         let c = &self.cols;
         let (ci, ai, vi, ui) = (c.code, c.analyte, c.value, c.unit);
@@ -1027,9 +1011,9 @@ impl<'e> Batch<'e> {
         }
         let s = self.sample(code);
         // Check every needed cell exists.
-        if f.len() <= need_max {
+        if nf <= need_max {
             for idx in [Some(ai), Some(vi), Some(ui), li, pi].into_iter().flatten() {
-                if f.len() <= idx {
+                if nf <= idx {
                     self.error(
                         line,
                         idx,
@@ -1177,9 +1161,10 @@ impl<'e> Batch<'e> {
                     // "<0.01" or "ND" written in the value cell.
                     let s = std::str::from_utf8(vraw).unwrap_or_default().trim();
                     if let Some(rest) = s.strip_prefix('<') {
-                        match parse_dec(rest.trim().as_bytes()) {
-                            Ok(v) if !v.is_sign_negative() => {
+                        match parse_dec_f(rest.trim().as_bytes()) {
+                            Ok((v, f)) if !v.is_sign_negative() => {
                                 nd = true;
+                                vf = f;
                                 Some(v)
                             }
                             Err(e @ (NumError::TooLarge | NumError::TooPrecise)) => {
@@ -1214,9 +1199,13 @@ impl<'e> Batch<'e> {
                 }
             }
         };
+        let mut dlf = 0.0;
         let dl = match di.map(|i| get(i).unwrap_or_default()) {
-            Some(raw) if !raw.is_empty() => match parse_dec(raw) {
-                Ok(d) if !d.is_sign_negative() => Some(d),
+            Some(raw) if !raw.is_empty() => match parse_dec_f(raw) {
+                Ok((d, f)) if !d.is_sign_negative() => {
+                    dlf = f;
+                    Some(d)
+                }
                 Err(e @ (NumError::TooLarge | NumError::TooPrecise)) => {
                     if let Some(di) = di {
                         self.error(
@@ -1312,9 +1301,9 @@ impl<'e> Batch<'e> {
             }
         };
         let (v, approx, nd_dl) = if nd {
-            let (limit, col, cn, en) = match dl {
-                Some(d) => (d, di.unwrap_or(vi), "检出限", "the detection limit"),
-                None => (value.unwrap_or_default(), vi, "检测值", "the value"),
+            let (limit, limit_f, col, cn, en) = match dl {
+                Some(d) => (d, dlf, di.unwrap_or(vi), "检出限", "the detection limit"),
+                None => (value.unwrap_or_default(), vf, vi, "检测值", "the value"),
             };
             let half = checked(limit).and_then(|l| {
                 exact::mul(l, Decimal::new(5, 1))
@@ -1322,7 +1311,8 @@ impl<'e> Batch<'e> {
                     .ok_or(NumError::TooPrecise)
             });
             match half {
-                Ok((limit, half)) => (half, half.to_f64().unwrap_or(f64::MAX), Some(limit)),
+                // (the float only ranks indices and settles clear comparisons: within 1e-12)
+                Ok((limit, half)) => (half, limit_f * factor_f * 0.5, Some(limit)),
                 Err(e) => {
                     let raw = get(col).unwrap_or_default();
                     self.error(line, col, raw, num_reason(e, cn, en));
@@ -1335,6 +1325,8 @@ impl<'e> Batch<'e> {
             // (the float is within 1e-12 of the value: below 999,999 it is ≤ 1,000,000)
             if factor_is_one && vf < 999_999.0 {
                 (v, vf, None)
+            } else if let (Some(v), true) = (exact::mul(v, factor), vf * factor_f < 999_999.0) {
+                (v, vf * factor_f, None)
             } else {
                 match checked(v) {
                     Ok(v) => (v, vf * factor_f, None),
@@ -1865,10 +1857,24 @@ mod tests {
                 let want: Vec<usize> = (0..len)
                     .filter(|&i| text[i] == b',' || text[i] == b'\n')
                     .collect();
-                let mut it = Delimiters::new(&text);
-                let got: Vec<usize> = it.by_ref().collect();
+                // the bytes' masks, eight at a time, as read_plain takes them
+                let mut got = Vec::new();
+                for (k, word) in text.chunks(8).enumerate() {
+                    let mut w = [0u8; 8];
+                    w[..word.len()].copy_from_slice(word);
+                    let w = u64::from_le_bytes(w);
+                    let ends = byte_mask(w, b'\n');
+                    let mut m = byte_mask(w, b',') | ends;
+                    while m != 0 {
+                        let bit = m.trailing_zeros();
+                        m &= m - 1;
+                        let i = k * 8 + (bit / 8) as usize;
+                        assert_eq!((ends >> bit) & 1 != 0, text[i] == b'\n');
+                        got.push(i);
+                    }
+                }
                 assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&text));
-                assert!(!it.quote);
+                assert!(!has_quote(&text));
                 let other: Vec<u8> = (0..len)
                     .map(|_| alphabet[usize::try_from(r.next() % 2).unwrap()])
                     .collect();
@@ -1881,15 +1887,13 @@ mod tests {
                 }
             }
         }
-        let mut it = Delimiters::new(b"a,b\nc,de\"d\",e\n");
-        assert_eq!(it.next(), Some(1));
-        assert_eq!(it.next(), Some(3));
-        assert_eq!(it.next(), Some(5));
-        assert_eq!(
-            it.next(),
-            None,
-            "stops at the eight bytes holding the quote"
-        );
-        assert!(it.quote);
+        for len in 0..200 {
+            for at in 0..len {
+                let mut text = vec![b'a'; len];
+                assert!(!has_quote(&text));
+                text[at] = b'"';
+                assert!(has_quote(&text), "{len} {at}");
+            }
+        }
     }
 }

@@ -62,6 +62,24 @@ fn from_i128(mut m: i128, mut scale: u32) -> Option<Decimal> {
 
 /// `a × b`, exactly (same scale as `rust_decimal`'s product when that is exact), or `None`.
 pub fn mul(a: Decimal, b: Decimal) -> Option<Decimal> {
+    let scale = a.scale() + b.scale();
+    // the common case (unit factors, halves) without 128-bit multiplication
+    if let (Ok(ma), Ok(mb)) = (
+        u64::try_from(a.mantissa().unsigned_abs()),
+        u64::try_from(b.mantissa().unsigned_abs()),
+    ) {
+        if let (Some(m), true) = (ma.checked_mul(mb), scale <= 28) {
+            let neg = a.is_sign_negative() != b.is_sign_negative() && m != 0;
+            #[expect(clippy::cast_possible_truncation, reason = "the two 32-bit halves")]
+            return Some(Decimal::from_parts(
+                m as u32,
+                (m >> 32) as u32,
+                0,
+                neg,
+                scale,
+            ));
+        }
+    }
     let m = a.mantissa().checked_mul(b.mantissa())?;
     from_i128(m, a.scale() + b.scale())
 }
