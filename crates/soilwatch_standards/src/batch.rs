@@ -1350,15 +1350,14 @@ impl<'e> Batch<'e> {
             }
             k = item.next;
         }
-        let mut agg = Agg {
+        // the first result of an item
+        let agg = Agg {
             slot,
-            sum: Decimal::ZERO,
-            n: 0,
-            nd_dl_max: None,
-            approx: 0.0,
+            sum: v,
+            n: 1,
+            nd_dl_max: nd_dl,
+            approx,
         };
-        // the first result of an item: nothing to add to, so always exact
-        let _ = agg.add(v, approx, nd_dl);
         let new = u32::try_from(self.items.len()).unwrap_or(NONE);
         if let Some(last) = self.items.get_mut(acc.last_item as usize) {
             last.next = new;
@@ -1408,7 +1407,27 @@ fn pi_micro(c: Decimal, s: Decimal) -> Option<u64> {
     if c.is_sign_negative() || s.is_sign_negative() || s.is_zero() {
         return None;
     }
-    // P × 10⁶ = mc × 10^(ss + 6) / (ms × 10^sc)
+    // P × 10⁶ = mc × 10^(ss + 6) / (ms × 10^sc): in 64 bits when it fits (a hardware division)
+    if let (Ok(mc), Ok(ms)) = (u64::try_from(c.mantissa()), u64::try_from(s.mantissa())) {
+        let num = POW10_U64
+            .get(s.scale() as usize + 6)
+            .and_then(|&p| mc.checked_mul(p));
+        let den = POW10_U64
+            .get(c.scale() as usize)
+            .and_then(|&p| ms.checked_mul(p));
+        if let (Some(num), Some(den)) = (num, den) {
+            let (q, rem) = (num / den, num % den);
+            if q >= 1_000_000_000_000 {
+                return None;
+            }
+            let (twice, den) = (u128::from(rem) * 2, u128::from(den));
+            // |2 rem − den| ≤ den < 2⁶⁴: times 10¹² fits
+            if twice.abs_diff(den) * 1_000_000_000_000 < den {
+                return None;
+            }
+            return Some(q + u64::from(twice > den));
+        }
+    }
     let num = c
         .mantissa()
         .checked_mul(10i128.checked_pow(s.scale() + 6)?)?;
@@ -1423,6 +1442,29 @@ fn pi_micro(c: Decimal, s: Decimal) -> Option<u64> {
     }
     u64::try_from(q + i128::from(twice > den)).ok()
 }
+
+const POW10_U64: [u64; 20] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
+    10_000_000_000_000_000_000,
+];
 
 /// Append a number in decimal.
 fn push_u64(out: &mut Vec<u8>, mut v: u64) {
