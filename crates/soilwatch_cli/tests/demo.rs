@@ -88,18 +88,13 @@ fn demo_loads_once_and_shows_everywhere() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("empty database"));
 
     let server = serve(dir.path(), &["--db", "sqlite://demo.db"]);
-    let (status, body) = http_get(&server.addr, "/api/v1/points?limit=5").unwrap();
-    assert_eq!(status, 200);
-    let points: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(points.as_array().unwrap().len(), 5);
-    assert!(points[0]["code"].as_str().unwrap().starts_with("DEMO-"));
+    // Point records need a signed-in user (issue 13).
+    let (status, _) = http_get(&server.addr, "/api/v1/points?limit=5").unwrap();
+    assert_eq!(status, 401);
     let (status, html) = http_get(&server.addr, "/network/coverage").unwrap();
     assert_eq!(status, 200);
     assert!(html.contains("演示数据：") && html.contains("<svg"));
-    // Point pages and results need a signed-in user (issue 7): a viewer's API token.
-    let code = points[0]["code"].as_str().unwrap();
-    let (status, _) = http_get(&server.addr, &format!("/points/{code}")).unwrap();
-    assert_eq!(status, 303, "a page needing sign-in redirects to /login");
+    // Points, point pages and results need a signed-in user (issues 7, 13): a viewer's API token.
     let mut add = Command::new(BIN);
     let added = clean(&mut add)
         .args([
@@ -131,6 +126,15 @@ fn demo_loads_once_and_shows_everywhere() {
         String::from_utf8_lossy(&out.stderr)
     );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let (status, body) =
+        http_get_with(&server.addr, "/api/v1/points?limit=5", Some(&token)).unwrap();
+    assert_eq!(status, 200);
+    let points: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(points.as_array().unwrap().len(), 5);
+    assert!(points[0]["code"].as_str().unwrap().starts_with("DEMO-"));
+    let code = points[0]["code"].as_str().unwrap();
+    let (status, _) = http_get(&server.addr, &format!("/points/{code}")).unwrap();
+    assert_eq!(status, 303, "a page needing sign-in redirects to /login");
     let (status, html) =
         http_get_with(&server.addr, &format!("/points/{code}"), Some(&token)).unwrap();
     assert_eq!(status, 200);

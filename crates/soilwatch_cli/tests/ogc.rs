@@ -16,7 +16,8 @@ use std::sync::OnceLock;
 
 use soilwatch_test_utils::{http_get, http_get_with};
 
-/// A viewer's API token: the samples layer needs a signed-in user.
+/// An administrator's API token: the layers need a signed-in user, and the classification units
+/// (the agriculture bureau's conditional dataset, issue 9) one the sharing catalogue allows.
 static TOKEN: OnceLock<String> = OnceLock::new();
 
 const BIN: &str = env!("CARGO_BIN_EXE_soilwatch");
@@ -149,7 +150,9 @@ fn gdal_reads_the_ogc_api_and_every_export() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    TOKEN.set(cli_token(dir.path(), "gis", "viewer")).unwrap();
+    TOKEN
+        .set(cli_token(dir.path(), "gis", "administrator"))
+        .unwrap();
     let admin = cli_token(dir.path(), "gis-admin", "administrator");
     let server = serve(dir.path(), "sqlite://ogc.db");
     let url = format!("OAPIF:http://{}/ogc", server.addr);

@@ -516,7 +516,9 @@ const OBSERVATION_FIELDS: &[&str] = &[
     "检测方法 method",
 ];
 
-/// The catalogue shipped with the program (the work plan's datasets and their bureaus).
+/// The catalogue shipped with the program (the work plan's datasets and their bureaus). In a
+/// dataset marked public (向社会公开) the fields marked `（不公开 / not public）` are still not public:
+/// the portal, the public API views and the OGC layers leave them out (docs/ROLES.md, issue 13).
 pub const SEED_CATALOGUE: &[SeedEntry] = &[
     (
         "soil_quality",
@@ -605,7 +607,10 @@ pub const SEED_CATALOGUE: &[SeedEntry] = &[
             "企业名称 name",
             "行业 industry",
             "行政区划 division",
+            "地址 address",
             "年度公开 disclosures",
+            "联系人及电话 contact（不公开 / not public）",
+            "位置 location（不公开 / not public）",
         ],
         "每年",
         "向社会公开的重点监管企业名单及其年度信息公开",
@@ -621,7 +626,8 @@ pub const SEED_CATALOGUE: &[SeedEntry] = &[
             "名称 name",
             "类型 type",
             "控制级别 control_level",
-            "经纬度 lon/lat",
+            "各县点位数 count per county",
+            "经纬度 lon/lat（不公开 / not public）",
         ],
         "每年",
         "背景点、基础点、风险点等监测网络点位",
@@ -635,9 +641,12 @@ pub const SEED_CATALOGUE: &[SeedEntry] = &[
         &[
             "地块编码 code",
             "名称 name",
-            "边界 boundary",
+            "地址 address",
             "阶段 stage",
             "规划用途 land class",
+            "负面清单 negative list",
+            "边界 boundary（不公开 / not public）",
+            "责任人 responsible party（不公开 / not public）",
         ],
         "实时",
         "建设用地土壤污染风险管控和修复名录",

@@ -131,6 +131,14 @@ impl TestApp {
         token
     }
 
+    /// The same app, sending every later request as a new user of this role (see
+    /// [`sign_in_as`](Self::sign_in_as)): `TestApp::sqlite().await.signed_in(Role::Viewer).await`
+    /// for tests that read records needing a signed-in user (issue 13).
+    pub async fn signed_in(mut self, role: Role) -> TestApp {
+        self.sign_in_as(role).await;
+        self
+    }
+
     fn authorized(&self, mut req: axum::http::request::Builder) -> axum::http::request::Builder {
         if let Some(t) = &self.bearer {
             req = req.header("authorization", format!("Bearer {t}"));
@@ -238,6 +246,37 @@ impl TestApp {
             }
         }
     }
+}
+
+/// Send `method uri` with a JSON body, signed in as the user named `actor` when given (an API
+/// token of [`TestApp::token_of`]: an administrator created on first use), else signed out;
+/// returns the status and the JSON body (`null` when it is not JSON).
+pub async fn send(
+    app: &TestApp,
+    method: &str,
+    uri: &str,
+    actor: Option<&str>,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    if let Some(a) = actor {
+        req = req.header("authorization", format!("Bearer {}", app.token_of(a).await));
+    }
+    let res = app
+        .router
+        .clone()
+        .oneshot(req.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 /// A GET over a real TCP connection (HTTP/1.1, `Connection: close`): status and body.

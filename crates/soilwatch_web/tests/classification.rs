@@ -7,45 +7,15 @@
     reason = "test fixtures: a panic is a failed test"
 )]
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use geo::polygon;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use soilwatch_classify::{EvaluationUnit, UnitSource};
 use soilwatch_core::{ChangeMeta, Medium};
-use soilwatch_store::{conformance, conformance_network, ClassificationStore, NetworkStore, Store};
-use soilwatch_test_utils::TestApp;
-use tower::ServiceExt;
-
-async fn send(
-    app: &TestApp,
-    method: &str,
-    uri: &str,
-    actor: Option<&str>,
-    body: Value,
-) -> (StatusCode, Value) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    if let Some(a) = actor {
-        // Signed in as an administrator of that name (created on first use).
-        req = req.header("authorization", format!("Bearer {}", app.token_of(a).await));
-    }
-    let res = app
-        .router
-        .clone()
-        .oneshot(req.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
+use soilwatch_store::{
+    conformance, conformance_network, ClassificationStore, NetworkStore, Role, Store,
+};
+use soilwatch_test_utils::{send, TestApp};
 
 /// Two paddy parcels in 会理市 with a soil sample each (pH 6.0): Cd 0.4 (= screening) and 2.5
 /// (> intervention 2.0).
@@ -96,7 +66,9 @@ async fn setup(app: &TestApp) {
 
 #[tokio::test]
 async fn runs_units_list_reviews_changes_targets_and_page() {
-    let app = TestApp::sqlite().await;
+    // The results are the agriculture bureau's conditional dataset: read as an administrator
+    // (the read checks have their own test below).
+    let app = TestApp::sqlite().await.signed_in(Role::Administrator).await;
     setup(&app).await;
 
     let (s, e) = send(
@@ -478,4 +450,199 @@ async fn units_upload_geojson_and_geopackage_all_or_nothing_by_area() {
         (v["units"].as_u64(), v["unchanged"].as_u64()),
         (Some(2), Some(2))
     );
+}
+
+/// Issue 9: every read of the classification goes through the sharing catalogue
+/// (`farmland_classification`, the agriculture bureau's, conditional): signed out 401 (the pages
+/// redirect to sign-in), another department without a grant 403 saying whom to ask, the owner
+/// department and a department with a grant 200; every read is logged. Marked public, the
+/// county-level views (runs, list, `/classification`) open to everyone without the run's inputs,
+/// the unit-level ones do not.
+#[tokio::test]
+async fn classification_reads_are_checked_against_the_catalogue() {
+    let mut app = TestApp::sqlite().await;
+    setup(&app).await;
+    let (s, e) = send(
+        &app,
+        "POST",
+        "/api/v1/classification/runs",
+        Some("root"),
+        json!({"year": 2024, "county": "513402"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let id = e["id"].as_i64().unwrap();
+    let (s, e) = send(
+        &app,
+        "POST",
+        "/api/v1/classification/target-areas",
+        Some("root"),
+        json!({"unit_code": "HL-A", "year": 2024, "measure": "safe_use_agronomic",
+               "area_mu": 1.0, "reason": "措施"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let reads = [
+        "/api/v1/classification/runs".to_owned(),
+        format!("/api/v1/classification/runs/{id}"),
+        format!("/api/v1/classification/runs/{id}/units"),
+        format!("/api/v1/classification/runs/{id}/units?f=csv"),
+        format!("/api/v1/classification/runs/{id}/units/HL-B"),
+        format!("/api/v1/classification/runs/{id}/list"),
+        format!("/api/v1/classification/runs/{id}/changes"),
+        "/api/v1/classification/target-areas".to_owned(),
+        "/api/v1/exports/classification_units.geojson".to_owned(),
+        "/ogc/collections/classification_units/items".to_owned(),
+        "/classification".to_owned(),
+        format!("/classification/runs/{id}"),
+    ];
+    let eco = app
+        .user_token("huan", Role::DataOfficer, Some("eco-env-513400"))
+        .await;
+    let agri = app
+        .user_token("nong", Role::DataOfficer, Some("agri-513400"))
+        .await;
+
+    // Signed out: 401, the pages to the sign-in page.
+    for uri in &reads {
+        let (s, _, _) = app.get(uri).await;
+        let page = !uri.starts_with("/api/") && !uri.starts_with("/ogc");
+        let want = if page {
+            StatusCode::SEE_OTHER
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(s, want, "{uri} signed out");
+    }
+    // Another department without a grant: 403 saying whom to ask and how.
+    app.bearer = Some(eco.clone());
+    for uri in &reads {
+        let (s, _, body) = app.get(uri).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{uri} without a grant");
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            body.contains("farmland_classification") && body.contains("agri-513400"),
+            "{uri}: {body}"
+        );
+    }
+    // The owner department reads everything.
+    app.bearer = Some(agri);
+    for uri in &reads {
+        let (s, _, body) = app.get(uri).await;
+        assert_eq!(
+            s,
+            StatusCode::OK,
+            "{uri} as the owner: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    // A grant opens the dataset to the environment bureau.
+    let (s, r) = send(
+        &app,
+        "POST",
+        "/api/v1/catalogue/farmland_classification/requests",
+        Some("huan"),
+        json!({"purpose": "受污染耕地安全利用核算"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (s, d) = send(
+        &app,
+        "POST",
+        &format!("/api/v1/access-requests/{}/decision", r["id"]),
+        Some("root"),
+        json!({"decision": "grant"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    app.bearer = Some(eco);
+    for uri in &reads {
+        let (s, _, body) = app.get(uri).await;
+        assert_eq!(
+            s,
+            StatusCode::OK,
+            "{uri} with a grant: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let (_, units) = app
+        .get_json(&format!("/api/v1/classification/runs/{id}/units"))
+        .await;
+    assert_eq!(units.as_array().unwrap().len(), 2);
+
+    // Every read is logged: refused without the grant, allowed with it, with the rows.
+    app.bearer = Some(app.token_of("root").await);
+    let (s, log) = app
+        .get_json("/api/v1/data-access-log?dataset=farmland_classification&limit=1000")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let of = |outcome: &str, path: &str| -> Vec<i64> {
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["actor"] == "huan" && a["outcome"] == outcome && a["path"] == path)
+            .map(|a| a["row_count"].as_i64().unwrap())
+            .collect()
+    };
+    let units_path = format!("GET /api/v1/classification/runs/{id}/units");
+    assert_eq!(of("denied", &units_path), vec![0]);
+    assert_eq!(of("ok", &units_path), vec![2, 2]);
+    assert_eq!(
+        of(
+            "ok",
+            &format!("GET /api/v1/classification/runs/{id}/units/HL-B")
+        ),
+        vec![1]
+    );
+    assert_eq!(
+        of("denied", &format!("GET /classification/runs/{id}")),
+        vec![0]
+    );
+
+    // Marked public (and so unconditional): the county-level views open to everyone, without
+    // the run's inputs; the units and their evidence still need a user the catalogue allows.
+    let (_, catalogue) = app.get_json("/api/v1/catalogue").await;
+    let mut entry = catalogue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["dataset"] == "farmland_classification")
+        .unwrap()
+        .clone();
+    entry["public"] = json!(true);
+    entry["sharing_level"] = json!("unconditional");
+    entry["reason"] = json!("县级分类面积向社会公开");
+    let (s, e) = send(
+        &app,
+        "PUT",
+        "/api/v1/catalogue/farmland_classification",
+        Some("root"),
+        entry,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    app.bearer = None;
+    let (s, runs) = app.get_json("/api/v1/classification/runs").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(runs[0]["id"], id);
+    assert!(runs[0]["summary"]["list"]["total"].is_object(), "{runs}");
+    assert!(runs[0]["inputs"].is_null(), "{runs}");
+    let (s, list) = app
+        .get_json(&format!("/api/v1/classification/runs/{id}/list"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(list["run"]["inputs"].is_null(), "{list}");
+    let (s, _, _) = app.get("/classification").await;
+    assert_eq!(s, StatusCode::OK);
+    for uri in [
+        format!("/api/v1/classification/runs/{id}/units"),
+        format!("/api/v1/classification/runs/{id}/units/HL-B"),
+        format!("/api/v1/classification/runs/{id}/changes"),
+        "/api/v1/classification/target-areas".to_owned(),
+    ] {
+        let (s, _) = app.get_json(&uri).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{uri}");
+    }
+    let (s, _, _) = app.get(&format!("/classification/runs/{id}")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
 }

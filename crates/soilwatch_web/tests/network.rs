@@ -12,36 +12,8 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use soilwatch_core::{ChangeMeta, Medium, Unit};
 use soilwatch_store::{conformance, conformance_network, NetworkStore, Role, Store};
-use soilwatch_test_utils::TestApp;
+use soilwatch_test_utils::{send, TestApp};
 use tower::ServiceExt;
-
-async fn send(
-    app: &TestApp,
-    method: &str,
-    uri: &str,
-    actor: Option<&str>,
-    body: Value,
-) -> (StatusCode, Value) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    if let Some(a) = actor {
-        req = req.header("authorization", format!("Bearer {}", app.token_of(a).await));
-    }
-    let res = app
-        .router
-        .clone()
-        .oneshot(req.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 async fn get_with(app: &TestApp, uri: &str, accept: &str) -> (StatusCode, String, String, Vec<u8>) {
     let res = app

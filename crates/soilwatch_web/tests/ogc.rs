@@ -46,6 +46,18 @@ impl std::ops::Deref for App {
 }
 
 impl App {
+    /// Signed in as an administrator: the classification units are the agriculture bureau's
+    /// conditional dataset, read through the sharing catalogue's check (issue 9).
+    async fn administrator(inner: TestApp) -> App {
+        let token = inner
+            .user_token("ogc-admin", Role::Administrator, None)
+            .await;
+        App {
+            inner,
+            token: Some(token),
+        }
+    }
+
     async fn viewer(inner: TestApp) -> App {
         let token = inner.user_token("ogc-viewer", Role::Viewer, None).await;
         App {
@@ -936,7 +948,7 @@ async fn registries_are_collections_and_exports() {
 /// control). Two runs; the newer one is the current layer, `run=` opens the older.
 #[tokio::test]
 async fn classification_units_are_a_layer_per_run() {
-    let app = App::viewer(TestApp::sqlite().await).await;
+    let app = App::administrator(TestApp::sqlite().await).await;
     let store = app.store.as_ref();
     let change = ChangeMeta::new("测试", "issue 11");
     let mut units = Vec::new();
@@ -1154,7 +1166,9 @@ async fn every_layer_app() -> App {
     )
     .await
     .unwrap();
-    app
+    // Every layer, the classification units included (the agriculture bureau's conditional
+    // dataset, issue 9: read as an administrator).
+    App::administrator(app.inner).await
 }
 
 /// The conformance classes of `/ogc/conformance` checked on every collection: Core (collection,

@@ -253,10 +253,12 @@ async fn dashboard_for_the_public_shows_public_numbers_equal_to_the_api() {
     // Tiles: 3 active points; samples need a sign-in; the classes of the run.
     assert!(html.contains("<div class=\"v\">3</div>"), "{html}");
     assert!(html.contains("登录后可见"));
+    // The classification is the agriculture bureau's conditional dataset (issue 9).
+    let admin = app.user_token("a", Role::Administrator, None).await;
     let list = json(
         &app,
         &format!("/api/v1/classification/runs/{run}/list"),
-        &token,
+        &admin,
     )
     .await;
     let strict = list["list"]["total"]["strict_control"]["area_mu"]
@@ -389,9 +391,8 @@ async fn county_page_zooms_to_the_county_with_its_points_plots_and_classes() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let html = &r.body;
     assert!(html.contains("<h1>会理市 <span class=\"muted\">513402</span></h1>"));
-    // Its two points are dots linking to their pages; 西昌市's point is not on this page.
-    assert!(html.contains("<a href=\"/points/HL-A\"><circle"));
-    assert!(html.contains("<a href=\"/points/HL-B\"><circle"));
+    // Where the points lie is for signed-in users (issue 13): no dots signed out.
+    assert!(!html.contains("<circle"), "{html}");
     assert!(!html.contains("XC-1"));
     // Neighbours link to their own pages; the county itself is emphasised, not a link.
     assert!(html.contains("<a href=\"/counties/513401\""));
@@ -410,6 +411,10 @@ async fn county_page_zooms_to_the_county_with_its_points_plots_and_classes() {
     let token = app.user_token("v", Role::Viewer, None).await;
     let r = get(&app, "/counties/513402?year=2024", Some(&token), None).await;
     assert!(r.body.contains("各年样品数"));
+    // Its two points are dots linking to their pages; 西昌市's point is not on this page.
+    assert!(r.body.contains("<a href=\"/points/HL-A\"><circle"));
+    assert!(r.body.contains("<a href=\"/points/HL-B\"><circle"));
+    assert!(!r.body.contains("XC-1"));
     assert!(r.body.contains("<title>2024 3</title>"));
     // Not a county: 404 with a page.
     for uri in ["/counties/999999", "/counties/513400", "/counties/abc"] {
@@ -464,17 +469,19 @@ async fn dashboard_and_county_page_on_postgres() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let hl = cells(row(&r.body, "513402"));
     assert_eq!(hl[..3], ["2", "3", "1/2（50.0%）"]);
+    // The classification is the agriculture bureau's conditional dataset (issue 9).
+    let admin = app.user_token("a", Role::Administrator, None).await;
     let list = json(
         &app,
         &format!("/api/v1/classification/runs/{run}/list"),
-        &token,
+        &admin,
     )
     .await;
     let strict = list["list"]["total"]["strict_control"]["area_mu"]
         .as_f64()
         .unwrap();
     assert_eq!(hl[5], format!("{strict:.1}"));
-    let r = get(&app, "/counties/513402?year=2024", None, None).await;
+    let r = get(&app, "/counties/513402?year=2024", Some(&token), None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("<a href=\"/points/HL-B\"><circle"));
     app.finish().await;
@@ -496,8 +503,11 @@ async fn list_pages_filter_page_and_export_like_the_api() {
     let app = TestApp::sqlite().await;
     let run = fixture(&app).await;
     let token = app.user_token("v", Role::Viewer, None).await;
-    // Points: public, filtered like the API.
+    // Points: signed-in users (issue 13), filtered like the API.
     let r = get(&app, "/points?division=513402", None, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location.starts_with("/login?next="));
+    let r = get(&app, "/points?division=513402", Some(&token), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(first_column(&r.body), ["HL-A", "HL-B"]);
     let api = json(&app, "/api/v1/points?division=513402", &token).await;
@@ -517,17 +527,17 @@ async fn list_pages_filter_page_and_export_like_the_api() {
     assert!(r.body.contains("<option value=\"513402\" selected>"));
     insta::assert_snapshot!("points_list", redacted(&r.body, run));
     // Paging by the API's cursor: one row a page.
-    let r = get(&app, "/points?limit=1", None, None).await;
+    let r = get(&app, "/points?limit=1", Some(&token), None).await;
     assert_eq!(first_column(&r.body), ["HL-A"]);
     let next = r.body.split("rel=\"next\"").next().unwrap();
     let href = &next[next.rfind("href=\"").unwrap() + 6..];
     let href = href[..href.find('"').unwrap()].replace("&#38;", "&");
     assert!(href.starts_with("/points?limit=1&cursor="), "{href}");
-    let r2 = get(&app, &href, None, None).await;
+    let r2 = get(&app, &href, Some(&token), None).await;
     assert_eq!(first_column(&r2.body), ["HL-B"]);
     assert!(r2.body.contains("第一页"));
     // Bad filters name the parameter.
-    let r = get(&app, "/points?type=volcano", None, None).await;
+    let r = get(&app, "/points?type=volcano", Some(&token), None).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("type"), "{}", r.body);
 
@@ -1623,9 +1633,15 @@ async fn whole_lists_equal_the_api(app: &mut TestApp) {
     let r = get(app, "/plots?status=listed", Some(&admin), None).await;
     assert!(r.body.contains("<option value=\"listed\" selected>"));
     assert_eq!(
-        get(app, "/plots?status=moon", None, None).await.status,
+        get(app, "/plots?status=moon", Some(&admin), None)
+            .await
+            .status,
         StatusCode::BAD_REQUEST
     );
+    // The plot registry is for signed-in users (issue 13).
+    let r = get(app, "/plots", None, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location.starts_with("/login?next="));
 
     // Tailings ponds: two operated by the enterprise, one closed elsewhere.
     for (code, div, status, ent) in [

@@ -371,7 +371,7 @@ async fn boundaries_are_imported(app: &TestApp) {
 
 #[tokio::test]
 async fn boundaries_are_imported_on_sqlite() {
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite().await.signed_in(Role::Viewer).await;
     boundaries_are_imported(&app).await;
 }
 
@@ -380,6 +380,7 @@ async fn boundaries_are_imported_on_postgres() {
     let Some(app) = TestApp::postgres("plot_boundaries").await else {
         return;
     };
+    let app = app.signed_in(Role::Viewer).await;
     boundaries_are_imported(&app).await;
     app.finish().await;
 }

@@ -9,44 +9,12 @@
     reason = "test fixtures: a panic is a failed test"
 )]
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use chrono::{Duration, FixedOffset, Utc};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use soilwatch_core::{ChangeMeta, Medium};
-use soilwatch_store::{conformance, conformance_registry, Store};
-use soilwatch_test_utils::TestApp;
-use tower::ServiceExt;
-
-async fn send(
-    app: &TestApp,
-    method: &str,
-    uri: &str,
-    actor: Option<&str>,
-    body: Value,
-) -> (StatusCode, Value) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    if let Some(a) = actor {
-        // Signed in as an administrator of that name (created on first use).
-        req = req.header("authorization", format!("Bearer {}", app.token_of(a).await));
-    }
-    let res = app
-        .router
-        .clone()
-        .oneshot(req.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
+use soilwatch_store::{conformance, conformance_registry, Role, Store};
+use soilwatch_test_utils::{send, TestApp};
 
 async fn post(app: &TestApp, uri: &str, body: Value) -> (StatusCode, Value) {
     send(app, "POST", uri, Some("张三"), body).await
@@ -133,7 +101,7 @@ fn strings(v: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn plot_lifecycle_step_by_step_with_refusals_and_history() {
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite().await.signed_in(Role::Viewer).await;
     let boundary = conformance_registry::square_inside(app.store.as_ref(), "513402").await;
     let geometry = geojson::Geometry::new(geojson::Value::from(&boundary));
     plot(&app, "HL-P-001", json!({"boundary": geometry})).await;
@@ -327,7 +295,7 @@ async fn plot_lifecycle_step_by_step_with_refusals_and_history() {
 
 #[tokio::test]
 async fn gate_names_every_refusal_reason_and_allows() {
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite().await.signed_in(Role::Viewer).await;
     gate_cases(&app).await;
 }
 
@@ -336,6 +304,7 @@ async fn gate_on_postgres() {
     let Some(app) = TestApp::postgres("registry_gate").await else {
         return;
     };
+    let app = app.signed_in(Role::Viewer).await;
     gate_cases(&app).await;
     app.finish().await;
 }
@@ -495,7 +464,7 @@ async fn gate_cases(app: &TestApp) {
 
 #[tokio::test]
 async fn enterprises_public_list_and_disclosure_flags() {
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite().await.signed_in(Role::Viewer).await;
     let e = json!({
         "uscc": "91350100M000100Y43", "name": "会理某铅锌冶炼有限公司", "industry": "有色金属冶炼",
         "division": "513402", "address": "会理市某镇", "lon": 102.25, "lat": 26.65,
@@ -581,6 +550,63 @@ async fn enterprises_public_list_and_disclosure_flags() {
     assert!(!overdue.contains(&json!(2020)));
     assert_eq!(d["years"][0]["state"], "on_time");
     assert_eq!(d["disclosures"].as_array().unwrap().len(), 2);
+
+    // Signed out (issue 13): the public list and the disclosures answer while the catalogue
+    // marks `key_enterprises` public (the seeded catalogue does), the full records need sign-in.
+    let mut public_app = app;
+    public_app.bearer = None;
+    let (status, public) = public_app
+        .get_json("/api/v1/public/enterprises?division=513402")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(public[0]["name"], "会理某铅锌冶炼有限公司");
+    assert!(!public.to_string().contains("13800000000"), "{public}");
+    let (status, d) = public_app
+        .get_json("/api/v1/enterprises/91350100M000100Y43/disclosures")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(d["late_years"], json!([2021]));
+    for uri in [
+        "/api/v1/enterprises?division=513400",
+        "/api/v1/enterprises/91350100M000100Y43",
+        "/api/v1/enterprises/91350100M000100Y43/history",
+    ] {
+        let (status, body) = public_app.get_json(uri).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+        let m = message(&body);
+        assert!(
+            m.contains("请先登录") && m.contains("sign in first"),
+            "{uri}: {m}"
+        );
+    }
+    // The catalogue's mark decides: unmarked, the public views need sign-in too.
+    let (_, catalogue) = public_app.get_json("/api/v1/catalogue").await;
+    let mut entry = catalogue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["dataset"] == "key_enterprises")
+        .unwrap()
+        .clone();
+    entry["public"] = json!(false);
+    entry["reason"] = json!("暂不公开");
+    let (status, body) = send(
+        &public_app,
+        "PUT",
+        "/api/v1/catalogue/key_enterprises",
+        Some("目录管理员"),
+        entry,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for uri in [
+        "/api/v1/public/enterprises",
+        "/api/v1/enterprises/91350100M000100Y43/disclosures",
+    ] {
+        let (status, body) = public_app.get_json(uri).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert!(message(&body).contains("key_enterprises"), "{uri}: {body}");
+    }
 }
 
 fn at(hours: i64) -> String {
@@ -601,7 +627,7 @@ fn manifest(code: &str, hours: i64, quantity: Value, dest: &str) -> Value {
 
 #[tokio::test]
 async fn manifests_filed_in_advance_reconciled_and_totalled() {
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite().await.signed_in(Role::Viewer).await;
     plot(&app, "HL-P-001", json!({})).await;
     let (status, body) = post(
         &app,
@@ -701,7 +727,7 @@ async fn manifests_filed_in_advance_reconciled_and_totalled() {
 
 #[tokio::test]
 async fn tailings_ponds_registry() {
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite().await.signed_in(Role::Viewer).await;
     let pond = json!({"code": "TP-001", "name": "某铅锌矿尾矿库", "enterprise_uscc": "91350100M000100Y43",
         "division": "513402", "status": "在用", "reason": "登记"});
     let (status, body) = post(&app, "/api/v1/tailings-ponds", pond.clone()).await;

@@ -492,6 +492,8 @@ async fn every_role_on_every_route_of_the_table() {
     // The signed-in officer is who changed the plot (no header can claim another name), and
     // they cannot move it out of their county.
     let officer = columns[3].1.clone().unwrap();
+    let mut app = app;
+    app.bearer = Some(officer.clone());
     let (_, history) = app.get_json("/api/v1/plots/RPL-1/history").await;
     let actors: Vec<&str> = history
         .as_array()

@@ -418,8 +418,9 @@ pub async fn guard_sample(
 }
 
 /// The read check of features of an OGC collection or a layer export: the samples collection
-/// goes through [`check_rows`] (rows withheld); other collections are not catalogued
-/// observation data and pass unchanged.
+/// goes through [`check_rows`] (rows withheld), the classification units through
+/// [`guard_dataset`] (`farmland_classification`: 403 when refused); other collections are not
+/// catalogued observation data and pass unchanged.
 pub async fn guard_features(
     state: &AppState,
     actor: Option<&Actor>,
@@ -427,6 +428,12 @@ pub async fn guard_features(
     path: &str,
     features: Vec<Feature>,
 ) -> ApiResult<Vec<Feature>> {
+    // Issue 9: the classification units are the farmland classification's unit-level records.
+    if let (Some(a), "classification_units") = (actor, collection) {
+        let n = features.len();
+        guard_dataset(state, Some(a), "farmland_classification", path, n, false).await?;
+        return Ok(features);
+    }
     let Some(actor) = actor.filter(|_| collection == "samples") else {
         return Ok(features);
     };
@@ -449,4 +456,33 @@ pub fn withheld(collection: &str, id: &str) -> ApiError {
          forbidden: feature {collection}/{id} is not shared with your department, or belongs to \
          a submission that is not accepted yet"
     ))
+}
+
+/// The read check of a catalogued dataset read as a whole (issue 9: the farmland
+/// classification). Signed out, only a public view (`public_view`: county-level figures, not
+/// unit-level records with their evidence) of a dataset the catalogue marks 向社会公开 answers —
+/// the portal's rule — else 401; signed in, [`authorize_read`] decides and logs the read (who,
+/// dataset, path, `rows`): 403 saying how to ask for access when the dataset is not open to the
+/// user's department.
+pub async fn guard_dataset(
+    state: &AppState,
+    actor: Option<&Actor>,
+    dataset: &str,
+    path: &str,
+    rows: usize,
+    public_view: bool,
+) -> ApiResult<()> {
+    let Some(actor) = actor else {
+        if public_view && super::registry_support::catalogue_public(state, dataset).await? {
+            return Ok(());
+        }
+        return Err(ApiError::Unauthorized(format!(
+            "“{dataset}”不向社会公开，请先登录 / '{dataset}' is not public: sign in first"
+        )));
+    };
+    let rows = i64::try_from(rows).unwrap_or(i64::MAX);
+    match authorize_read(state.store.as_ref(), &actor.user, dataset, path, rows).await? {
+        ReadDecision::Allowed(_) => Ok(()),
+        ReadDecision::Denied(reason) => Err(ApiError::Forbidden(reason)),
+    }
 }

@@ -7,7 +7,7 @@
 //! administrator; areas toward targets an administrator or a data officer of the unit's county.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -24,7 +24,8 @@ use soilwatch_store::{
 };
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Actor;
+use super::catalogue::guard_dataset;
+use crate::auth::{Actor, MaybeActor};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -285,29 +286,63 @@ pub struct RunListQuery {
 
 /// Classification runs, newest first.
 #[utoipa::path(get, path = "/api/v1/classification/runs", tag = "classification",
-    params(RunListQuery), responses((status = 200, body = [Object])))]
+    params(RunListQuery), responses((status = 200, body = [Object]),
+        (status = 401, description = "Not signed in (and, for county-level views, `farmland_classification` not marked public)", body = crate::error::ErrorResponse),
+        (status = 403, description = "The sharing catalogue does not open `farmland_classification` to the user's department", body = crate::error::ErrorResponse)))]
 pub async fn list_runs(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<RunListQuery>,
 ) -> ApiResult<Json<Vec<RunRecord>>> {
     let d = division(q.division.as_deref(), "division")?;
-    Ok(Json(
-        state
-            .store
-            .list_runs(d, q.year, q.limit.unwrap_or(50))
-            .await?,
-    ))
+    let mut runs = state
+        .store
+        .list_runs(d, q.year, q.limit.unwrap_or(50))
+        .await?;
+    guard_runs(&state, actor.as_ref(), &uri, &mut runs).await?;
+    Ok(Json(runs))
 }
+
+/// Issue 9: runs are county-level figures of `farmland_classification` (class areas per
+/// division): signed out only while the catalogue marks it public, and then without the inputs
+/// (the sample, result and unit versions behind them); signed in through the catalogue's read
+/// check.
+async fn guard_runs(
+    state: &AppState,
+    actor: Option<&Actor>,
+    uri: &axum::http::Uri,
+    runs: &mut [RunRecord],
+) -> ApiResult<()> {
+    let path = format!("GET {uri}");
+    guard_dataset(state, actor, DATASET, &path, runs.len(), true).await?;
+    if actor.is_none() {
+        for r in runs {
+            r.inputs = serde_json::Value::Null;
+        }
+    }
+    Ok(())
+}
+
+/// The catalogue's dataset of classification results.
+const DATASET: &str = "farmland_classification";
 
 /// One run: inputs (sample, result and unit versions, ruleset), settings and summary.
 #[utoipa::path(get, path = "/api/v1/classification/runs/{id}", tag = "classification",
     params(("id" = i64, Path, description = "Run id")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (and, for county-level views, `farmland_classification` not marked public)", body = crate::error::ErrorResponse),
+        (status = 403, description = "The sharing catalogue does not open `farmland_classification` to the user's department", body = crate::error::ErrorResponse)))]
 pub async fn get_run(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
+    OriginalUri(uri): OriginalUri,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<RunRecord>> {
-    Ok(Json(state.store.get_run(id).await?))
+    let mut run = [state.store.get_run(id).await?];
+    guard_runs(&state, actor.as_ref(), &uri, &mut run).await?;
+    let [run] = run;
+    Ok(Json(run))
 }
 
 /// Output format of the unit and list endpoints.
@@ -391,13 +426,19 @@ fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
 /// The units of a run with computed class, review and final class; JSON, CSV or GeoJSON.
 #[utoipa::path(get, path = "/api/v1/classification/runs/{id}/units", tag = "classification",
     params(("id" = i64, Path, description = "Run id"), FormatQuery),
-    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (and, for county-level views, `farmland_classification` not marked public)", body = crate::error::ErrorResponse),
+        (status = 403, description = "The sharing catalogue does not open `farmland_classification` to the user's department", body = crate::error::ErrorResponse)))]
 pub async fn list_run_units(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
+    OriginalUri(uri): OriginalUri,
     Path(id): Path<i64>,
     Query(q): Query<FormatQuery>,
 ) -> ApiResult<Response> {
     let units = state.store.run_units(id, false).await?;
+    let path = format!("GET {uri}");
+    guard_dataset(&state, actor.as_ref(), DATASET, &path, units.len(), false).await?;
     let listed: Vec<ListUnit> = units.iter().map(|u| u.unit.clone()).collect();
     match q.f.as_deref().unwrap_or("json") {
         "json" => Ok(Json(units).into_response()),
@@ -428,12 +469,18 @@ pub async fn list_run_units(
 /// One unit of a run with its evidence: samples, values, thresholds, decisions with settings.
 #[utoipa::path(get, path = "/api/v1/classification/runs/{id}/units/{code}", tag = "classification",
     params(("id" = i64, Path, description = "Run id"), ("code" = String, Path, description = "Unit code")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (and, for county-level views, `farmland_classification` not marked public)", body = crate::error::ErrorResponse),
+        (status = 403, description = "The sharing catalogue does not open `farmland_classification` to the user's department", body = crate::error::ErrorResponse)))]
 pub async fn get_run_unit(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
+    OriginalUri(uri): OriginalUri,
     Path((id, code)): Path<(i64, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let unit: RunUnit = state.store.run_unit(id, &code).await?;
+    let path = format!("GET {uri}");
+    guard_dataset(&state, actor.as_ref(), DATASET, &path, 1, false).await?;
     let reviews: Vec<Review> = state.store.unit_reviews(id, &code).await?;
     Ok(Json(
         serde_json::json!({ "unit": unit, "reviews": reviews }),
@@ -443,13 +490,20 @@ pub async fn get_run_unit(
 /// The classification list (分类清单): per county and class, units and area (mu, ha); JSON or CSV.
 #[utoipa::path(get, path = "/api/v1/classification/runs/{id}/list", tag = "classification",
     params(("id" = i64, Path, description = "Run id"), FormatQuery),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (and, for county-level views, `farmland_classification` not marked public)", body = crate::error::ErrorResponse),
+        (status = 403, description = "The sharing catalogue does not open `farmland_classification` to the user's department", body = crate::error::ErrorResponse)))]
 pub async fn get_run_list(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
+    OriginalUri(uri): OriginalUri,
     Path(id): Path<i64>,
     Query(q): Query<FormatQuery>,
 ) -> ApiResult<Response> {
     let RunList { run, list, .. } = run_list(state.store.as_ref(), id).await?;
+    let mut runs = [run];
+    guard_runs(&state, actor.as_ref(), &uri, &mut runs).await?;
+    let [run] = runs;
     match q.f.as_deref().unwrap_or("json") {
         "json" => Ok(Json(serde_json::json!({ "run": run, "list": list })).into_response()),
         "csv" => Ok(csv_response(
@@ -469,12 +523,27 @@ pub async fn get_run_list(
 /// Units whose class changed since the previous run of the same division, and why.
 #[utoipa::path(get, path = "/api/v1/classification/runs/{id}/changes", tag = "classification",
     params(("id" = i64, Path, description = "Run id")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (and, for county-level views, `farmland_classification` not marked public)", body = crate::error::ErrorResponse),
+        (status = 403, description = "The sharing catalogue does not open `farmland_classification` to the user's department", body = crate::error::ErrorResponse)))]
 pub async fn get_run_changes(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
+    OriginalUri(uri): OriginalUri,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<RunChanges>> {
-    Ok(Json(run_changes(state.store.as_ref(), id).await?))
+    let changes = run_changes(state.store.as_ref(), id).await?;
+    let path = format!("GET {uri}");
+    guard_dataset(
+        &state,
+        actor.as_ref(),
+        DATASET,
+        &path,
+        changes.changes.len(),
+        false,
+    )
+    .await?;
+    Ok(Json(changes))
 }
 
 /// A reviewer's decision.
@@ -581,9 +650,13 @@ pub struct TargetAreaListQuery {
 /// The current areas toward the targets (newest per unit, year and measure), with the target each
 /// counts toward.
 #[utoipa::path(get, path = "/api/v1/classification/target-areas", tag = "classification",
-    params(TargetAreaListQuery), responses((status = 200, body = [Object])))]
+    params(TargetAreaListQuery), responses((status = 200, body = [Object]),
+        (status = 401, description = "Not signed in (and, for county-level views, `farmland_classification` not marked public)", body = crate::error::ErrorResponse),
+        (status = 403, description = "The sharing catalogue does not open `farmland_classification` to the user's department", body = crate::error::ErrorResponse)))]
 pub async fn list_target_areas(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<TargetAreaListQuery>,
 ) -> ApiResult<Json<Vec<TargetArea>>> {
     let query = TargetAreaQuery {
@@ -591,5 +664,8 @@ pub async fn list_target_areas(
         year: q.year,
         unit_code: q.unit.filter(|u| !u.trim().is_empty()),
     };
-    Ok(Json(state.store.list_target_areas(&query).await?))
+    let areas = state.store.list_target_areas(&query).await?;
+    let path = format!("GET {uri}");
+    guard_dataset(&state, actor.as_ref(), DATASET, &path, areas.len(), false).await?;
+    Ok(Json(areas))
 }

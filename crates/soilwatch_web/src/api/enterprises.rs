@@ -18,8 +18,8 @@ use soilwatch_store::registry_enterprise::{
 use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
-use super::registry_support::{body, change, division, may_write, same_key};
-use crate::auth::Actor;
+use super::registry_support::{body, change, division, may_write, public_or_signed_in, same_key};
+use crate::auth::{Actor, MaybeActor};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -51,9 +51,11 @@ pub(crate) fn enterprise_query(q: &EnterpriseListQuery) -> ApiResult<RegistryQue
 
 /// Enterprises with every field (for the bureaus), by county and name.
 #[utoipa::path(get, path = "/api/v1/enterprises", tag = "enterprises", params(EnterpriseListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_enterprises(
     State(state): State<AppState>,
+    _actor: Actor,
     Query(q): Query<EnterpriseListQuery>,
 ) -> ApiResult<Json<Vec<Versioned<Enterprise>>>> {
     Ok(Json(
@@ -77,12 +79,17 @@ pub async fn public_enterprises(
 
 /// The public list of key supervised enterprises: name, code, industry (with GB/T 4754 codes),
 /// county, address, listed year, status and responsibility letter; no contact or location.
+/// Without sign-in while the sharing catalogue marks `key_enterprises` public (as the portal's
+/// `/public/enterprises`), else 401.
 #[utoipa::path(get, path = "/api/v1/public/enterprises", tag = "enterprises", params(EnterpriseListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in and `key_enterprises` is not marked public", body = crate::error::ErrorResponse)))]
 pub async fn list_public_enterprises(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
     Query(q): Query<EnterpriseListQuery>,
 ) -> ApiResult<Json<Vec<EnterprisePublic>>> {
+    public_or_signed_in(&state, actor.as_ref(), "key_enterprises").await?;
     Ok(Json(public_enterprises(&state, &q).await?))
 }
 
@@ -94,9 +101,11 @@ fn path_uscc(s: &str) -> ApiResult<Uscc> {
 #[utoipa::path(get, path = "/api/v1/enterprises/{uscc}", tag = "enterprises",
     params(("uscc" = String, Path, description = "Unified social credit code")),
     responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorResponse),
-        (status = 404, body = crate::error::ErrorResponse)))]
+        (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_enterprise(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(uscc): Path<String>,
 ) -> ApiResult<Json<Versioned<Enterprise>>> {
     let u = path_uscc(&uscc)?;
@@ -106,9 +115,11 @@ pub async fn get_enterprise(
 /// Every version of an enterprise, oldest first.
 #[utoipa::path(get, path = "/api/v1/enterprises/{uscc}/history", tag = "enterprises",
     params(("uscc" = String, Path, description = "Unified social credit code")),
-    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_enterprise_history(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(uscc): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
     let u = path_uscc(&uscc)?;
@@ -275,18 +286,27 @@ pub async fn enterprise_disclosures(
 }
 
 /// The yearly self-monitoring disclosures, with overdue (due, not disclosed) and late years
-/// flagged. A year is due by 31 December of the year.
+/// flagged. A year is due by 31 December of the year. Public information (the portal shows it):
+/// without sign-in while the sharing catalogue marks `key_enterprises` public, and then without
+/// the codes of the samples behind a disclosure (as on the portal); else 401.
 #[utoipa::path(get, path = "/api/v1/enterprises/{uscc}/disclosures", tag = "enterprises",
     params(("uscc" = String, Path, description = "Unified social credit code")),
-    responses((status = 200, body = DisclosuresResponse), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = DisclosuresResponse), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in and `key_enterprises` is not marked public", body = crate::error::ErrorResponse)))]
 pub async fn list_disclosures(
     State(state): State<AppState>,
+    MaybeActor(actor): MaybeActor,
     Path(uscc): Path<String>,
 ) -> ApiResult<Json<DisclosuresResponse>> {
+    public_or_signed_in(&state, actor.as_ref(), "key_enterprises").await?;
     let u = path_uscc(&uscc)?;
-    Ok(Json(
-        enterprise_disclosures(&state, &u, Utc::now().date_naive()).await?,
-    ))
+    let mut r = enterprise_disclosures(&state, &u, Utc::now().date_naive()).await?;
+    if actor.is_none() {
+        for d in &mut r.disclosures {
+            d.item.sample_codes.clear();
+        }
+    }
+    Ok(Json(r))
 }
 
 /// A year's disclosure as written by a client.

@@ -55,9 +55,11 @@ pub(crate) fn plot_query(q: &PlotListQuery) -> ApiResult<RegistryQuery> {
 /// Plots, by code.
 #[utoipa::path(get, path = "/api/v1/plots", tag = "plots", params(PlotListQuery),
     responses((status = 200, description = "Plots with their versions", body = [Object]),
-        (status = 400, body = crate::error::ErrorResponse)))]
+        (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_plots(
     State(state): State<AppState>,
+    _actor: Actor,
     Query(q): Query<PlotListQuery>,
 ) -> ApiResult<Json<Vec<Versioned<Plot>>>> {
     Ok(Json(state.store.list_plots(&plot_query(&q)?).await?))
@@ -66,9 +68,11 @@ pub async fn list_plots(
 /// One plot: facts, boundary (GeoJSON), land class, negative list, control area, lifecycle.
 #[utoipa::path(get, path = "/api/v1/plots/{code}", tag = "plots",
     params(("code" = String, Path, description = "Plot code")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_plot(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Versioned<Plot>>> {
     Ok(Json(state.store.get_plot(&code).await?))
@@ -77,9 +81,11 @@ pub async fn get_plot(
 /// Every version of a plot, oldest first (who, when, why; each step is a version).
 #[utoipa::path(get, path = "/api/v1/plots/{code}/history", tag = "plots",
     params(("code" = String, Path, description = "Plot code")),
-    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_plot_history(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
     Ok(Json(
@@ -304,9 +310,11 @@ pub async fn plot_gate(state: &AppState, code: &str, intended_use: &str) -> ApiR
 /// the class of its planned use.
 #[utoipa::path(get, path = "/api/v1/plots/{code}/evaluation", tag = "plots",
     params(("code" = String, Path, description = "Plot code")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_plot_evaluation(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<PlotEvaluation>> {
     Ok(Json(plot_evaluation(&state, &code).await?))
@@ -330,9 +338,11 @@ pub struct GateQuery {
 #[utoipa::path(get, path = "/api/v1/plots/{code}/gate", tag = "plots",
     params(("code" = String, Path, description = "Plot code"), GateQuery),
     responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorResponse),
-        (status = 404, body = crate::error::ErrorResponse)))]
+        (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_plot_gate(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
     Query(q): Query<GateQuery>,
 ) -> ApiResult<Json<GateAnswer>> {

@@ -26,9 +26,11 @@ use crate::AppState;
 /// Monitoring points with filters, sorted by code, paged by cursor; JSON, CSV, GeoJSON or XLSX.
 #[utoipa::path(get, path = "/api/v1/points", tag = "points", params(FindParams),
     responses((status = 200, description = "Points (next page in the Link and X-Next-Cursor headers)", body = [Object]),
-        (status = 400, body = crate::error::ErrorResponse)))]
+        (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_points(
     State(state): State<AppState>,
+    _actor: Actor,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     Query(q): Query<FindParams>,
@@ -41,9 +43,11 @@ pub async fn list_points(
 /// One point by code, with what it watches, when it moved and its version.
 #[utoipa::path(get, path = "/api/v1/points/{code}", tag = "points",
     params(("code" = String, Path, description = "Point code")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_point(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<PointRecord>> {
     Ok(Json(state.store.get_point_record(&code).await?))
@@ -52,9 +56,11 @@ pub async fn get_point(
 /// Every version of a point, oldest first (who, when, why); a move keeps the old location here.
 #[utoipa::path(get, path = "/api/v1/points/{code}/history", tag = "points",
     params(("code" = String, Path, description = "Point code")),
-    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_point_history(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
     state.store.get_point(&code).await?;

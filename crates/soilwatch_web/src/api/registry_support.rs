@@ -90,3 +90,29 @@ pub(crate) fn amount<'de, D: serde::Deserializer<'de>>(
     };
     s.parse().map_err(serde::de::Error::custom)
 }
+
+/// Issue 13: whether the sharing catalogue marks `dataset` 向社会公开 (public) — the same mark
+/// the portal (`/public`) reads. A dataset missing from the catalogue is not public.
+pub(crate) async fn catalogue_public(state: &AppState, dataset: &str) -> ApiResult<bool> {
+    match state.store.get_catalogue_entry(dataset).await {
+        Ok(e) => Ok(e.public),
+        Err(soilwatch_store::StoreError::NotFound { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Issue 13: the public view of `dataset` answers everyone while the catalogue marks the dataset
+/// public; otherwise it needs a signed-in user (401, as the registry reads do).
+pub(crate) async fn public_or_signed_in(
+    state: &AppState,
+    actor: Option<&Actor>,
+    dataset: &str,
+) -> ApiResult<()> {
+    if actor.is_some() || catalogue_public(state, dataset).await? {
+        return Ok(());
+    }
+    Err(ApiError::Unauthorized(format!(
+        "共享目录未将“{dataset}”向社会公开，请先登录 / the sharing catalogue does not mark \
+         '{dataset}' public: sign in first"
+    )))
+}

@@ -34,9 +34,11 @@ pub struct ProjectListQuery {
 
 /// Remediation projects, by code.
 #[utoipa::path(get, path = "/api/v1/remediation-projects", tag = "remediation", params(ProjectListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_projects(
     State(state): State<AppState>,
+    _actor: Actor,
     Query(q): Query<ProjectListQuery>,
 ) -> ApiResult<Json<Vec<Versioned<RemediationProject>>>> {
     let q = RegistryQuery {
@@ -50,9 +52,11 @@ pub async fn list_projects(
 /// One project.
 #[utoipa::path(get, path = "/api/v1/remediation-projects/{code}", tag = "remediation",
     params(("code" = String, Path, description = "Project code")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_project(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Versioned<RemediationProject>>> {
     Ok(Json(state.store.get_project(&code).await?))
@@ -61,9 +65,11 @@ pub async fn get_project(
 /// Every version of a project, oldest first.
 #[utoipa::path(get, path = "/api/v1/remediation-projects/{code}/history", tag = "remediation",
     params(("code" = String, Path, description = "Project code")),
-    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_project_history(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
     Ok(Json(
@@ -226,9 +232,11 @@ pub async fn project_totals(state: &AppState, code: &str) -> ApiResult<ProjectTo
 /// flagged.
 #[utoipa::path(get, path = "/api/v1/remediation-projects/{code}/totals", tag = "remediation",
     params(("code" = String, Path, description = "Project code")),
-    responses((status = 200, body = ProjectTotalsResponse), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = ProjectTotalsResponse), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_project_totals(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<ProjectTotalsResponse>> {
     Ok(Json(project_totals(&state, &code).await?))
@@ -268,9 +276,11 @@ pub struct ManifestListQuery {
 /// Manifests by departure time: of a project, or those whose origin or destination lies in a
 /// division (what the county bureaus see).
 #[utoipa::path(get, path = "/api/v1/manifests", tag = "remediation", params(ManifestListQuery),
-    responses((status = 200, body = [ManifestView]), (status = 400, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [ManifestView]), (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_manifests(
     State(state): State<AppState>,
+    _actor: Actor,
     Query(q): Query<ManifestListQuery>,
 ) -> ApiResult<Json<Vec<ManifestView>>> {
     let q = ManifestQuery {
@@ -291,9 +301,11 @@ pub async fn list_manifests(
 /// One manifest with its reconciliation.
 #[utoipa::path(get, path = "/api/v1/manifests/{code}", tag = "remediation",
     params(("code" = String, Path, description = "Manifest number")),
-    responses((status = 200, body = ManifestView), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = ManifestView), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_manifest(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<ManifestView>> {
     Ok(Json(state.store.get_manifest(&code).await?.into()))
@@ -302,9 +314,11 @@ pub async fn get_manifest(
 /// Every version of a manifest (filed, changed, received), oldest first.
 #[utoipa::path(get, path = "/api/v1/manifests/{code}/history", tag = "remediation",
     params(("code" = String, Path, description = "Manifest number")),
-    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_manifest_history(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
     Ok(Json(

@@ -60,9 +60,11 @@ pub(crate) fn tailings_query(q: &TailingsListQuery) -> ApiResult<RegistryQuery> 
 
 /// Tailings ponds, by code.
 #[utoipa::path(get, path = "/api/v1/tailings-ponds", tag = "tailings", params(TailingsListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_tailings_ponds(
     State(state): State<AppState>,
+    _actor: Actor,
     Query(q): Query<TailingsListQuery>,
 ) -> ApiResult<Json<Vec<Versioned<TailingsPond>>>> {
     Ok(Json(
@@ -76,9 +78,11 @@ pub async fn list_tailings_ponds(
 /// One tailings pond.
 #[utoipa::path(get, path = "/api/v1/tailings-ponds/{code}", tag = "tailings",
     params(("code" = String, Path, description = "Pond code")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_tailings_pond(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Versioned<TailingsPond>>> {
     Ok(Json(state.store.get_tailings_pond(&code).await?))
@@ -87,9 +91,11 @@ pub async fn get_tailings_pond(
 /// Every version of a pond, oldest first.
 #[utoipa::path(get, path = "/api/v1/tailings-ponds/{code}/history", tag = "tailings",
     params(("code" = String, Path, description = "Pond code")),
-    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = [Object]), (status = 404, body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn get_tailings_pond_history(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
     Ok(Json(

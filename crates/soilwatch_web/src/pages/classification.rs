@@ -120,9 +120,25 @@ fn unit_map(
 }
 
 /// The classification list page of a run.
-pub async fn classification_page(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+pub async fn classification_page(
+    State(state): State<AppState>,
+    actor: crate::auth::Actor,
+    Path(id): Path<i64>,
+) -> PageResult {
     let store = state.store.as_ref();
     let rl = run_list(store, id).await?;
+    // Issue 9: unit-level results with evidence, through the sharing catalogue's read check.
+    let path = format!("GET /classification/runs/{id}");
+    let units = rl.units.len();
+    crate::api::catalogue::guard_dataset(
+        &state,
+        Some(&actor),
+        "farmland_classification",
+        &path,
+        units,
+        false,
+    )
+    .await?;
     let changes = run_changes(store, id).await?.changes.len();
     let geoms = unit_geometries(store, rl.run.division).await?;
     let divisions = store.list_divisions().await?;
@@ -242,9 +258,22 @@ pub struct RunsQuery {
 /// filtered by division and year; each links to its list page.
 pub async fn runs_page(
     State(state): State<AppState>,
+    crate::auth::MaybeActor(actor): crate::auth::MaybeActor,
     axum::extract::Query(q): axum::extract::Query<RunsQuery>,
 ) -> PageResult {
     let store = state.store.as_ref();
+    // Issue 9: county-level class areas: signed out only while the catalogue marks
+    // `farmland_classification` public; signed in through its read check.
+    let path = "GET /classification";
+    crate::api::catalogue::guard_dataset(
+        &state,
+        actor.as_ref(),
+        "farmland_classification",
+        path,
+        0,
+        true,
+    )
+    .await?;
     let bad = |field: &str, v: &str| {
         crate::error::ApiError::BadRequest(format!(
             "参数 {field}: 无效的值 '{v}' / parameter {field}: invalid value '{v}'"

@@ -589,8 +589,10 @@ pub async fn county_page(
             })
         })
         .collect();
+    // Where a point lies is for signed-in users (issue 13, docs/ROLES.md): no dots signed out.
     let dots = points
         .iter()
+        .filter(|_| signed_in)
         .map(|r| {
             let pt = &r.point.point;
             MapDot {

@@ -16,7 +16,7 @@ use super::table::{division_field, input, link, select, text, Field, Links, List
 use super::{demo_present, or_dash, render, PageResult};
 use crate::api::catalogue::guard_rows;
 use crate::api::find::{FindParams, Format};
-use crate::auth::{Actor, MaybeActor};
+use crate::auth::Actor;
 use crate::AppState;
 
 #[derive(Template)]
@@ -64,11 +64,11 @@ fn medium_field(l: Lang, q: &FindParams) -> Field {
     )
 }
 
-/// `/points`: monitoring points with filters (public, like the API); writers get a link to the
-/// form for a new point.
+/// `/points`: monitoring points with filters (signed-in users, like the API: issue 13); writers
+/// get a link to the form for a new point.
 pub async fn points_page(
     State(state): State<AppState>,
-    MaybeActor(actor): MaybeActor,
+    actor: Actor,
     Query(q): Query<FindParams>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
@@ -111,14 +111,12 @@ pub async fn points_page(
         demo: demo_present(&state).await?,
         l,
         title: l.t("监测点位", "Monitoring points").into(),
-        new: actor
-            .filter(|a| matches!(a.role(), Role::Administrator | Role::DataOfficer))
-            .map(|_| {
-                (
-                    "/points/new".to_owned(),
-                    l.t("新建监测点位", "New monitoring point").to_owned(),
-                )
-            }),
+        new: matches!(actor.role(), Role::Administrator | Role::DataOfficer).then(|| {
+            (
+                "/points/new".to_owned(),
+                l.t("新建监测点位", "New monitoring point").to_owned(),
+            )
+        }),
         intro: l
             .t(
                 "点击点位编号查看其样品和时间序列图（需登录）。",

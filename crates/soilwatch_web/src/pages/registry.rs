@@ -18,14 +18,14 @@ use crate::api::enterprises::{public_enterprises, EnterpriseListQuery};
 use crate::api::plots::{plot_evaluation, plot_gate, plot_query, GateQuery, PlotListQuery};
 use crate::api::remediation::{project_totals, ProjectTotalsResponse};
 use crate::api::tailings::{tailings_query, TailingsListQuery};
-use crate::auth::{Actor, MaybeActor};
+use crate::auth::Actor;
 use crate::AppState;
 
 /// `/plots[?division=&status=]`: the plot registry with filters, paging and export — the plots of
 /// `GET /api/v1/plots` with the same filters.
 pub async fn plots_page(
     State(state): State<AppState>,
-    MaybeActor(actor): MaybeActor,
+    actor: Actor,
     Query(q): Query<PlotListQuery>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
@@ -92,7 +92,7 @@ pub async fn plots_page(
         demo: demo_present(&state).await?,
         l,
         title: l.t("污染地块", "Contaminated plots").into(),
-        new: actor.filter(writer).map(|_| {
+        new: writer(&actor).then(|| {
             (
                 "/plots/new".to_owned(),
                 l.t("登记疑似污染地块", "Register a suspected plot").to_owned(),
@@ -148,7 +148,7 @@ pub struct PlotPage {
 /// gate for every use.
 pub async fn plot_page(
     State(state): State<AppState>,
-    MaybeActor(actor): MaybeActor,
+    actor: Actor,
     Path(code): Path<String>,
 ) -> PageResult {
     let rec = state.store.get_plot(&code).await?;
@@ -228,7 +228,7 @@ pub async fn plot_page(
             .iter()
             .map(|u| (u.code(), super::i18n::t(u.name_cn(), u.name_en())))
             .collect(),
-        can_edit: actor.is_some_and(|a| writer(&a)),
+        can_edit: writer(&actor),
     })
 }
 
@@ -251,6 +251,7 @@ pub struct GatePage {
 /// `/plots/{code}/gate?use=`: the land-use gate's answer, with a form to choose the use.
 pub async fn plot_gate_page(
     State(state): State<AppState>,
+    _actor: Actor,
     Path(code): Path<String>,
     Query(q): Query<GateQuery>,
 ) -> PageResult {
@@ -314,7 +315,11 @@ pub struct ProjectPage {
 }
 
 /// `/remediation-projects/{code}`: a project with its manifests and totals per destination.
-pub async fn project_page(State(state): State<AppState>, Path(code): Path<String>) -> PageResult {
+pub async fn project_page(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Path(code): Path<String>,
+) -> PageResult {
     let p = state.store.get_project(&code).await?.item;
     let totals = project_totals(&state, &code).await?;
     render(&ProjectPage {
@@ -347,6 +352,7 @@ pub async fn project_page(State(state): State<AppState>, Path(code): Path<String
 /// paging and export — the ponds of `GET /api/v1/tailings-ponds` with the same filters.
 pub async fn tailings_page(
     State(state): State<AppState>,
+    _actor: Actor,
     Query(q): Query<TailingsListQuery>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
