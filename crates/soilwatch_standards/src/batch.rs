@@ -294,7 +294,7 @@ fn header_key(h: &str) -> Option<&'static str> {
 fn parse_dec_f(b: &[u8]) -> Result<(Decimal, f64), NumError> {
     let neg = b.first() == Some(&b'-');
     let digits = if neg {
-        b.get(1..).unwrap_or_default()
+        &b[1..] // (b starts with '-')
     } else {
         b
     };
@@ -707,15 +707,15 @@ impl<'e> Batch<'e> {
                 }
                 None => break,
             };
-            let line_ends = byte_mask(w, b'\n');
-            let mut m = byte_mask(w, b',') | line_ends;
+            let mut m = byte_mask(w, b',') | byte_mask(w, b'\n');
             while m != 0 {
                 let bit = m.trailing_zeros();
                 m &= m - 1;
                 let i = base + (bit / 8) as usize;
-                if (line_ends >> bit) & 1 == 0 {
-                    if let Some(f) = fields.get_mut(n) {
-                        *f = body.get(field_start..i).unwrap_or_default();
+                if body[i] == b',' {
+                    // (field_start ≤ i < body.len(): the slice is always in range)
+                    if n < MAX_FIELDS {
+                        fields[n] = &body[field_start..i];
                     }
                     n += 1;
                 } else {
@@ -764,11 +764,12 @@ impl<'e> Batch<'e> {
         if end <= line_start {
             return true;
         }
-        if let Some(f) = fields.get_mut(n) {
-            *f = body.get(field_start..end).unwrap_or_default();
+        // (line_start ≤ field_start ≤ end ≤ body.len(): in range)
+        if n < MAX_FIELDS {
+            fields[n] = &body[field_start..end];
         }
         let n = n + 1;
-        if n == 1 && trim_bytes(body.get(line_start..end).unwrap_or_default()).is_empty() {
+        if n == 1 && trim_bytes(&body[line_start..end]).is_empty() {
             return true;
         }
         self.row(line, &fields[..n.min(MAX_FIELDS)]);
