@@ -313,6 +313,19 @@ pub fn router(state: AppState) -> Router {
             get(crate::pages::registry::tailings_page),
         )
         .route(
+            "/tailings-ponds/{code}",
+            get(crate::pages::registers::pond_page),
+        )
+        .route(
+            "/remediation-projects",
+            get(crate::pages::registers::projects_page),
+        )
+        .route("/manifests", get(crate::pages::registers::manifests_page))
+        .route(
+            "/manifests/{code}",
+            get(crate::pages::registers::manifest_page),
+        )
+        .route(
             "/api/v1/classification/runs",
             get(crate::api::classification::list_runs).post(crate::api::classification::create_run),
         )

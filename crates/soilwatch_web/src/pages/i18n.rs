@@ -106,7 +106,7 @@ pub async fn layer(req: Request, next: Next) -> Response {
 /// The navigation bar of `base.html` in the current language, with the switch to the other.
 pub fn nav() -> String {
     let l = Lang::current();
-    let links: [(&str, &str, &str); 12] = [
+    let links: [(&str, &str, &str); 14] = [
         ("/", "首页", "Home"),
         ("/network/coverage", "监测网络覆盖", "Network coverage"),
         ("/points", "监测点位", "Points"),
@@ -117,6 +117,8 @@ pub fn nav() -> String {
         ("/classification", "农用地分类", "Classification"),
         ("/plots", "污染地块", "Plots"),
         ("/enterprises", "重点监管企业", "Enterprises"),
+        ("/remediation-projects", "修复工程", "Remediation"),
+        ("/tailings-ponds", "尾矿库", "Tailings ponds"),
         ("/account", "账户", "Account"),
         ("/login", "登录", "Sign in"),
     ];

@@ -19,6 +19,7 @@ pub mod point;
 pub mod point_form;
 pub mod public;
 pub mod public_reports;
+pub mod registers;
 pub mod registry;
 pub mod sample;
 pub mod submissions;

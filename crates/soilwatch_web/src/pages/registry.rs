@@ -374,7 +374,7 @@ pub async fn tailings_page(
             Keyed {
                 key: t.code.clone(),
                 cells: vec![
-                    text(t.code),
+                    link(t.code.clone(), format!("/tailings-ponds/{}", t.code)),
                     text(t.name),
                     match &t.enterprise_uscc {
                         Some(u) => link(enterprise, format!("/enterprises/{u}")),
