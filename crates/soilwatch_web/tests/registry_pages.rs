@@ -539,6 +539,11 @@ async fn registry_pages_equal_the_api(app: &TestApp) {
     assert!(html.contains("<a href=\"/tailings-ponds/TP-1\">TP-1</a>"));
     let html = get(app, "/remediation-projects/RP-1", Some(t)).await.text();
     assert!(html.contains("<a href=\"/manifests/M-1\">M-1</a>"));
+    // The project page lists every version of the project, as the API's history.
+    let history = json(app, "/api/v1/remediation-projects/RP-1/history", t).await;
+    let versions = table_rows(&html[html.find("变更历史").unwrap()..]);
+    assert_eq!(versions.len(), history.as_array().unwrap().len());
+    assert_eq!(versions[0][4], "project");
     assert!(html.contains("href=\"/manifests?project=RP-1\""));
     let html = get(app, "/plots/PL-1", Some(t)).await.text();
     assert!(html.contains("href=\"/remediation-projects?plot=PL-1\""));
@@ -635,6 +640,7 @@ async fn registry_pages_in_both_languages_with_labels_and_snapshots() {
         "/manifests",
         "/manifests/M-1",
         "/tailings-ponds/TP-1",
+        "/remediation-projects/RP-1",
     ] {
         let zh = get(&app, uri, Some(&token)).await.text();
         assert!(zh.contains("<html lang=\"zh-CN\">"), "{uri}");

@@ -245,7 +245,7 @@ pub struct HistoryRow {
     pub reason: String,
 }
 
-fn history_rows(l: Lang, versions: Vec<VersionRecord>) -> Vec<HistoryRow> {
+pub fn history_rows(l: Lang, versions: Vec<VersionRecord>) -> Vec<HistoryRow> {
     versions
         .into_iter()
         .map(|h| HistoryRow {

@@ -4,6 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, RawQuery, State};
+use axum::Json;
 use soilwatch_store::registry_codes::IntendedUse;
 use soilwatch_store::registry_enterprise::{EnterprisePublic, TailingsStatus};
 use soilwatch_store::registry_plot::{GateAnswer, PlotEvaluation, PlotStage};
@@ -312,19 +313,34 @@ pub struct ProjectPage {
     pub plan_filing: String,
     pub evaluation: String,
     pub totals: ProjectTotalsResponse,
+    pub version: i64,
+    pub l: Lang,
+    pub history: Vec<super::registers::HistoryRow>,
 }
 
-/// `/remediation-projects/{code}`: a project with its manifests and totals per destination.
+/// `/remediation-projects/{code}`: a project with its manifests and totals per destination, and
+/// its versions (`GET /api/v1/remediation-projects/{code}/history`).
 pub async fn project_page(
     State(state): State<AppState>,
-    _actor: Actor,
+    actor: Actor,
     Path(code): Path<String>,
 ) -> PageResult {
-    let p = state.store.get_project(&code).await?.item;
+    let l = Lang::current();
+    let rec = state.store.get_project(&code).await?;
+    let (p, version) = (rec.item, rec.version);
     let totals = project_totals(&state, &code).await?;
+    let Json(versions) = crate::api::remediation::get_project_history(
+        State(state.clone()),
+        actor,
+        Path(code.clone()),
+    )
+    .await?;
     render(&ProjectPage {
         demo: demo_present(&state).await?,
-        mode: p.mode.name_cn(),
+        version,
+        l,
+        history: super::registers::history_rows(l, versions),
+        mode: l.t(p.mode.name_cn(), p.mode.name_en()),
         plan_filing: or_dash(
             p.plan_filing
                 .as_ref()
@@ -337,9 +353,9 @@ pub async fn project_page(
                 e.concluded_on,
                 e.conclusion,
                 if e.passed {
-                    "达到目标"
+                    l.t("达到目标", "targets reached")
                 } else {
-                    "未达到目标"
+                    l.t("未达到目标", "targets not reached")
                 }
             )
         })),
