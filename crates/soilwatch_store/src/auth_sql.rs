@@ -171,7 +171,7 @@ impl AuthStore for SqlStore {
     }
 
     async fn set_password(&self, username: &str, password_hash: &str) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE users SET password_hash = $2, updated_at = $3 WHERE username = $1 RETURNING id",
         )
@@ -191,7 +191,7 @@ impl AuthStore for SqlStore {
     }
 
     async fn set_user_disabled(&self, username: &str, disabled: bool) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE users SET disabled = $2, updated_at = $3 WHERE username = $1 RETURNING id",
         )
@@ -333,7 +333,7 @@ impl AuthStore for SqlStore {
     }
 
     async fn record_login_failure(&self, keys: &[String], at: DateTime<Utc>) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for k in keys {
             sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
                 .bind(k)

@@ -617,7 +617,7 @@ impl ClassificationStore for SqlStore {
                 ));
             }
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut written = UnitsWritten::default();
         for u in units {
             let row = sqlx::query(
@@ -792,7 +792,7 @@ impl ClassificationStore for SqlStore {
         if run.actor.trim().is_empty() {
             return Err(invalid("actor", "须注明操作人", "a run needs an actor"));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let previous: Option<i64> = sqlx::query(
             "SELECT id FROM classification_runs WHERE division = $1 ORDER BY id DESC LIMIT 1",
         )

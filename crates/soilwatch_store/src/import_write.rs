@@ -179,7 +179,7 @@ impl SqlStore {
                 }))
             }
             _ => {
-                let mut tx = self.pool().begin().await?;
+                let mut tx = self.begin_write().await?;
                 let batch_id = insert_batch!(&mut *tx, meta);
                 Ok(Box::new(AnyWriter {
                     tx: Some(tx),

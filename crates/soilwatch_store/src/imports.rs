@@ -274,7 +274,7 @@ impl ImportStore for SqlStore {
                 &meta.checksum[..meta.checksum.len().min(12)]
             ),
         );
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO import_batches (kind, file_name, checksum, uploader, department, created_at, \
              rows_read, points, samples, results, corrections, unchanged, report) \

@@ -897,7 +897,7 @@ impl SqlStore {
     }
 
     async fn write_point(&self, p: &NetworkPoint, change: &ChangeMeta) -> StoreResult<PointRecord> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let pt = &p.point;
         let row = sqlx::query(
             "UPDATE points SET name = $2, point_type = $3, control_level = $4, division = $5, \
@@ -1213,7 +1213,7 @@ impl NetworkStore for SqlStore {
         change: &ChangeMeta,
     ) -> StoreResult<PointRecord> {
         let p = Self::checked(p, &self.boundaries().await?)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         Self::insert_point_tx(&mut tx, &p, change).await?;
         tx.commit().await?;
         Ok(PointRecord {
@@ -1239,7 +1239,7 @@ impl NetworkStore for SqlStore {
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for p in &checked {
             Self::insert_point_tx(&mut tx, p, change).await?;
         }

@@ -309,7 +309,7 @@ impl PublicReportStore for SqlStore {
                 format!("at most {MAX_PHOTOS} photos"),
             ));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("SELECT code FROM divisions WHERE code = $1 AND level = 'county'")
             .bind(division.to_string())
             .fetch_optional(&mut *tx)
@@ -435,7 +435,7 @@ impl PublicReportStore for SqlStore {
                 "closing a report needs a public reply",
             ));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM public_reports r WHERE r.id = $1"
         ))

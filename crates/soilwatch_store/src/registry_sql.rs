@@ -584,7 +584,7 @@ impl RegistryStore for SqlStore {
             recorded_by: change.actor.trim().to_owned(),
             recorded_at: now_text(),
         }];
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_doc(&mut tx, &p, change).await?;
         tx.commit().await?;
         Ok(Versioned {
@@ -601,7 +601,7 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<Versioned<Plot>> {
         let mut p = p.checked()?;
         self.check_plot_place(&p).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let current: Versioned<Plot> = get_doc(&mut *tx, &p.code).await?;
         p.status = current.item.status;
         p.steps = current.item.steps;
@@ -617,7 +617,7 @@ impl RegistryStore for SqlStore {
         step: &PlotStep,
         change: &ChangeMeta,
     ) -> StoreResult<Versioned<Plot>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let current: Versioned<Plot> = get_doc(&mut *tx, code).await?;
         let mut p = current.item;
         let mut step = step.clone();
@@ -658,7 +658,7 @@ impl RegistryStore for SqlStore {
             let changed = current.item.boundary.as_ref() != Some(boundary);
             planned.push((current.version, p, changed));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut out = Vec::with_capacity(planned.len());
         for (read, p, changed) in planned {
             let version = if changed {
@@ -731,7 +731,7 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<Versioned<Enterprise>> {
         let e = e.checked()?;
         self.check_county("division", e.division).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_doc(&mut tx, &e, change).await?;
         tx.commit().await?;
         Ok(Versioned {
@@ -748,7 +748,7 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<Versioned<Enterprise>> {
         let e = e.checked()?;
         self.check_county("division", e.division).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let version = update_doc(&mut tx, &e, expected_version, "update", change).await?;
         tx.commit().await?;
         Ok(Versioned { item: e, version })
@@ -772,7 +772,7 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<Versioned<Disclosure>> {
         let e = self.get_enterprise(d.uscc.as_str()).await?;
         let d = d.checked(e.item.listed_year)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists = sqlx::query("SELECT version FROM enterprise_disclosures WHERE key = $1")
             .bind(d.key())
             .fetch_optional(&mut *tx)
@@ -801,7 +801,7 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<Versioned<RemediationProject>> {
         let mut p = p.checked()?;
         p.division = self.plot_of_project(&p.plot_code).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_doc(&mut tx, &p, change).await?;
         tx.commit().await?;
         Ok(Versioned {
@@ -818,7 +818,7 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<Versioned<RemediationProject>> {
         let mut p = p.checked()?;
         p.division = self.plot_of_project(&p.plot_code).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let version = update_doc(&mut tx, &p, expected_version, "update", change).await?;
         tx.commit().await?;
         Ok(Versioned { item: p, version })
@@ -847,7 +847,7 @@ impl RegistryStore for SqlStore {
         m.received = None;
         m.filed_at = now();
         check_filed_before_departure(&m, m.filed_at)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_doc(&mut tx, &m, change).await?;
         tx.commit().await?;
         Ok(Versioned {
@@ -863,7 +863,7 @@ impl RegistryStore for SqlStore {
         change: &ChangeMeta,
     ) -> StoreResult<Versioned<TransferManifest>> {
         let mut m = self.checked_manifest(m).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let current: Versioned<TransferManifest> = get_doc(&mut *tx, &m.code).await?;
         let at = now();
         if current.item.received.is_some() || at >= current.item.departure_at.with_timezone(&Utc) {
@@ -891,7 +891,7 @@ impl RegistryStore for SqlStore {
         receipt: &Receipt,
         change: &ChangeMeta,
     ) -> StoreResult<Versioned<TransferManifest>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let current: Versioned<TransferManifest> = get_doc(&mut *tx, code).await?;
         let mut m = current.item;
         if let Some(r) = &m.received {
@@ -946,7 +946,7 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<Versioned<TailingsPond>> {
         let t = t.checked()?;
         self.check_county("division", t.division).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_doc(&mut tx, &t, change).await?;
         tx.commit().await?;
         Ok(Versioned {
@@ -963,7 +963,7 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<Versioned<TailingsPond>> {
         let t = t.checked()?;
         self.check_county("division", t.division).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let version = update_doc(&mut tx, &t, expected_version, "update", change).await?;
         tx.commit().await?;
         Ok(Versioned { item: t, version })

@@ -126,7 +126,7 @@ impl SharingStore for SqlStore {
         let at = now();
         let fields = json(&w.fields)?;
         let methods = json(&w.access_methods)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = sqlx::query("SELECT version FROM catalogue_entries WHERE dataset = $1")
             .bind(dataset)
             .fetch_optional(&mut *tx)

@@ -146,6 +146,17 @@ impl SqlStore {
         &self.pool
     }
 
+    /// Begin a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: the write lock is
+    /// taken at the start (waiting up to the busy timeout for another writer) instead of at the
+    /// first write, where a deferred transaction that has read already cannot wait and fails
+    /// with "database is locked" when another connection writes first. PostgreSQL: `BEGIN`.
+    pub(crate) async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.kind {
+            BackendKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            BackendKind::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// The normalised connection URL (with its password: never print it).
     pub(crate) fn url(&self) -> &str {
         &self.url
@@ -602,7 +613,7 @@ impl Store for SqlStore {
     }
 
     async fn upsert_divisions(&self, divisions: &[Division]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for d in divisions {
             let wkb = d
                 .boundary
@@ -664,7 +675,7 @@ impl Store for SqlStore {
     }
 
     async fn upsert_analytes(&self, analytes: &[Analyte]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for a in analytes {
             let group = serde_json::to_value(a.group)
                 .ok()
@@ -723,7 +734,7 @@ impl Store for SqlStore {
     }
 
     async fn create_department(&self, d: &Department, change: &ChangeMeta) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO departments (code, name, level, division, version) VALUES ($1, $2, $3, $4, 1)",
         )
@@ -748,7 +759,7 @@ impl Store for SqlStore {
     }
 
     async fn update_department(&self, d: &Department, change: &ChangeMeta) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE departments SET name = $2, level = $3, division = $4, version = version + 1 \
              WHERE code = $1 RETURNING version",
@@ -797,7 +808,7 @@ impl Store for SqlStore {
         points: &[MonitoringPoint],
         change: &ChangeMeta,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for p in points {
             insert_point(&mut tx, p, None).await?;
             record(
@@ -816,7 +827,7 @@ impl Store for SqlStore {
     }
 
     async fn update_point(&self, p: &MonitoringPoint, change: &ChangeMeta) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let version = update_point_row(&mut tx, p).await?;
         record(
             &mut tx,
@@ -862,7 +873,7 @@ impl Store for SqlStore {
         batch: &[SampleWithResults],
         change: &ChangeMeta,
     ) -> StoreResult<BatchCounts> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut counts = BatchCounts {
             samples: 0,
             results: 0,
@@ -950,7 +961,7 @@ impl Store for SqlStore {
         result
             .validate()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = sqlx::query(
             "SELECT r.analyte AS analyte, s.code AS sample_code FROM results r \
              JOIN samples s ON s.id = r.sample_id WHERE r.id = $1",

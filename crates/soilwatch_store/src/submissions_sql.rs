@@ -222,7 +222,7 @@ impl SubmissionStore for SqlStore {
     async fn create_campaign(&self, c: &NewCampaign, actor: &str) -> StoreResult<Campaign> {
         c.validate()?;
         need_actor(actor)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for d in &c.departments {
             let found = sqlx::query("SELECT code FROM departments WHERE code = $1")
                 .bind(d)
@@ -417,7 +417,7 @@ impl SubmissionStore for SqlStore {
 
     async fn record_upload(&self, id: i64, batch: i64, actor: &str) -> StoreResult<Submission> {
         need_actor(actor)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (from, version) = current(&mut tx, id).await?;
         if from == SubmissionStatus::Accepted {
             return Err(StoreError::Conflict {
@@ -484,7 +484,7 @@ impl SubmissionStore for SqlStore {
                     .into(),
             ));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (from, version) = current(&mut tx, id).await?;
         if from != SubmissionStatus::Received {
             return Err(StoreError::Conflict {

@@ -470,7 +470,7 @@ impl TargetStore for SqlStore {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(str::to_owned);
-        let mut tx: Tx<'_> = self.pool().begin().await?;
+        let mut tx: Tx<'_> = self.begin_write().await?;
         let division = t.division.to_string();
         sqlx::query("SELECT code FROM divisions WHERE code = $1")
             .bind(&division)

@@ -56,3 +56,61 @@ async fn database_survives_reopening() {
     assert_eq!(store.kind().name(), "sqlite");
     store.close().await;
 }
+
+/// Transactions that read before they write, from several connections at once (issue 13): a
+/// deferred SQLite transaction that has read cannot wait for the write lock when another
+/// connection committed meanwhile and fails with "database is locked"; write transactions begin
+/// IMMEDIATE, so every one waits its turn and all succeed.
+#[tokio::test]
+async fn concurrent_read_then_write_transactions_all_succeed() {
+    use soilwatch_store::public_reports::{NewPublicReport, RateLimit};
+    use soilwatch_store::PublicReportStore;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("test.db");
+    let store = Arc::new(
+        connect(path.to_str().expect("utf-8 path"))
+            .await
+            .expect("connect"),
+    );
+    store.migrate().await.expect("migrate");
+    soilwatch_store::seed::seed(store.as_ref())
+        .await
+        .expect("seed");
+    let (tasks, each) = (8, 25);
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let store = Arc::clone(&store);
+        handles.push(tokio::spawn(async move {
+            let mut failures = Vec::new();
+            for i in 0..each {
+                // Each report reads the division and the reporter's recent reports, then writes.
+                let r = NewPublicReport {
+                    division: Some("513402".parse().expect("code")),
+                    address: Some(format!("会理市某村 {t}-{i}")),
+                    description: format!("并发举报 {t}-{i}"),
+                    client_key: format!("client-{t}-{i}"),
+                    ..NewPublicReport::default()
+                };
+                if let Err(e) = store.create_public_report(&r, RateLimit::default()).await {
+                    failures.push(e.to_string());
+                }
+            }
+            failures
+        }));
+    }
+    let mut failures = Vec::new();
+    for h in handles {
+        failures.extend(h.await.expect("task"));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        failures.first()
+    );
+    let stored = store.list_public_reports(None).await.expect("list");
+    assert_eq!(stored.len(), tasks * each);
+    store.close().await;
+}
