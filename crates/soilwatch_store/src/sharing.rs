@@ -345,6 +345,9 @@ pub enum ReadBasis {
     Unconditional,
     /// An access request granted to the user's department (its id).
     Grant(i64),
+    /// A reviewer reading the farmland classification, which reviewers confirm or override
+    /// (issue 6); every such read is logged like any other.
+    Reviewer,
 }
 
 impl ReadBasis {
@@ -355,9 +358,13 @@ impl ReadBasis {
             ReadBasis::Owner => "owner".into(),
             ReadBasis::Unconditional => "unconditional".into(),
             ReadBasis::Grant(id) => format!("grant {id}"),
+            ReadBasis::Reviewer => "reviewer".into(),
         }
     }
 }
+
+/// The dataset reviewers read whatever its sharing level: the classification they confirm.
+pub const REVIEWED_DATASET: &str = "farmland_classification";
 
 /// Decide whether `user` may read `entry`, given the requests of the user's department.
 /// `Err` holds the bilingual reason.
@@ -369,6 +376,9 @@ pub fn may_read(
 ) -> Result<ReadBasis, String> {
     if user.role == Role::Administrator {
         return Ok(ReadBasis::Administrator);
+    }
+    if user.role == Role::Reviewer && entry.dataset == REVIEWED_DATASET {
+        return Ok(ReadBasis::Reviewer);
     }
     if entry.public {
         return Ok(ReadBasis::Public);

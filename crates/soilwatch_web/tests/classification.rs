@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use soilwatch_classify::{EvaluationUnit, UnitSource};
 use soilwatch_core::{ChangeMeta, Medium};
 use soilwatch_store::{
-    conformance, conformance_network, ClassificationStore, NetworkStore, Role, Store,
+    conformance, conformance_network, ClassificationStore, NetworkStore, Role, SharingStore, Store,
 };
 use soilwatch_test_utils::{send, TestApp};
 
@@ -525,6 +525,31 @@ async fn classification_reads_are_checked_against_the_catalogue() {
             "{uri}: {body}"
         );
     }
+    // The environment bureau's reviewer, who confirms the classes, reads them without a grant;
+    // the reads are logged with the basis "reviewer".
+    let reviewer = app
+        .user_token("shen-reviewer", Role::Reviewer, Some("eco-env-513400"))
+        .await;
+    app.bearer = Some(reviewer);
+    for uri in &reads {
+        let (s, _, body) = app.get(uri).await;
+        assert_eq!(
+            s,
+            StatusCode::OK,
+            "{uri} as the reviewer: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let log = app
+        .store
+        .list_data_access(Some("farmland_classification"), 1000)
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|a| a.actor == "shen-reviewer" && a.basis == "reviewer" && a.outcome == "ok"),
+        "{log:?}"
+    );
     // The owner department reads everything.
     app.bearer = Some(agri);
     for uri in &reads {

@@ -242,11 +242,70 @@ fn redacted(html: &str, run_id: i64) -> String {
         .replace(&format!("批次 {run_id}"), "批次 [run]")
 }
 
+/// Mark the farmland classification public (and so shared unconditionally) in the catalogue,
+/// as an administrator would.
+async fn classes_public(app: &TestApp) {
+    let root = app
+        .user_token("root-classes", Role::Administrator, None)
+        .await;
+    let catalogue = json(app, "/api/v1/catalogue", &root).await;
+    let e = catalogue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["dataset"] == "farmland_classification")
+        .unwrap()
+        .clone();
+    let (s, saved) = soilwatch_test_utils::send(
+        app,
+        "PUT",
+        "/api/v1/catalogue/farmland_classification",
+        Some("root-classes"),
+        serde_json::json!({
+            "name": e["name"], "owner_department": e["owner_department"],
+            "sharing_level": "unconditional", "public": true, "fields": e["fields"],
+            "update_frequency": e["update_frequency"], "access_methods": e["access_methods"],
+            "description": e["description"], "reason": "分类面积向社会公开",
+        }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{saved}");
+}
+
 #[tokio::test]
 async fn dashboard_for_the_public_shows_public_numbers_equal_to_the_api() {
     let app = TestApp::sqlite().await;
     let run = fixture(&app).await;
     let token = app.user_token("v", Role::Viewer, None).await;
+    // The farmland classes are the agriculture bureau's conditional dataset (issue 9): the
+    // public sees neither their areas nor the run until the catalogue marks them public.
+    let r = get(&app, "/?year=2024", None, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r
+        .body
+        .contains("农用地土壤环境质量类别划分为有条件共享数据"));
+    assert_eq!(cells(row(&r.body, "513402"))[1..4], ["—", "—", "—"]);
+    assert!(!r.body.contains(&format!("/classification/runs/{run}")));
+    let county = get(&app, "/counties/513402?year=2024", None, None).await;
+    assert!(county
+        .body
+        .contains("农用地土壤环境质量类别划分为有条件共享数据"));
+    assert!(!county.body.contains(&format!("/classification/runs/{run}")));
+    // A viewer without a grant does not see them either; the owner department does.
+    let r = get(&app, "/?year=2024", Some(&token), None).await;
+    assert!(r
+        .body
+        .contains("农用地土壤环境质量类别划分为有条件共享数据"));
+    let agri = app
+        .user_token("nong-dash", Role::DataOfficer, Some("agri-513400"))
+        .await;
+    let r = get(&app, "/?year=2024", Some(&agri), None).await;
+    assert!(!r
+        .body
+        .contains("农用地土壤环境质量类别划分为有条件共享数据"));
+    assert!(r.body.contains(&format!("/classification/runs/{run}")));
+    // Marked public in the catalogue: the public sees them.
+    classes_public(&app).await;
     let r = get(&app, "/?year=2024", None, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let html = &r.body;
@@ -387,6 +446,7 @@ async fn dashboard_measures_for_signed_in_users_and_refusals() {
 async fn county_page_zooms_to_the_county_with_its_points_plots_and_classes() {
     let app = TestApp::sqlite().await;
     let run = fixture(&app).await;
+    classes_public(&app).await;
     let r = get(&app, "/counties/513402?year=2024", None, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let html = &r.body;
@@ -464,6 +524,7 @@ async fn dashboard_and_county_page_on_postgres() {
         return;
     };
     let run = fixture(&app).await;
+    classes_public(&app).await;
     let token = app.user_token("v", Role::Viewer, None).await;
     let r = get(&app, "/?measure=exceedance&year=2024", Some(&token), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

@@ -334,6 +334,24 @@ pub async fn check_rows(
     Ok(out)
 }
 
+/// Whether the farmland classes (county areas by class) may be shown to this reader on the
+/// dashboard and the county pages: while the catalogue marks `farmland_classification` public,
+/// or to a signed-in user the catalogue lets read it (decided as [`authorize_read`] would, not
+/// logged: the pages show aggregates, the reads of the classification itself are logged).
+pub async fn classes_visible(state: &AppState, actor: Option<&Actor>) -> ApiResult<bool> {
+    const DATASET: &str = soilwatch_store::sharing::REVIEWED_DATASET;
+    if super::registry_support::catalogue_public(state, DATASET).await? {
+        return Ok(true);
+    }
+    Ok(match actor {
+        None => false,
+        Some(a) => matches!(
+            decide_read(state.store.as_ref(), &a.user, DATASET).await?,
+            ReadDecision::Allowed(_)
+        ),
+    })
+}
+
 /// The samples `user` may see, as [`check_rows`] decides them, for a query to count and page
 /// only those (OGC `numberMatched`); `None` for administrators, who see everything. A dataset
 /// refused is logged here as a denied read of `path` (its rows are left out of the query, so

@@ -252,7 +252,7 @@ fn tiles(o: &Overview, l: Lang) -> Vec<Tile> {
             None => String::new(),
         },
     });
-    for c in CLASSES {
+    for c in CLASSES.into_iter().filter(|_| o.classes_visible) {
         let a = o.classes.of(c);
         t.push(Tile {
             href: None,
@@ -366,6 +366,8 @@ pub struct DashboardPage {
     pub title: String,
     pub year: i32,
     pub signed_in: bool,
+    /// The farmland classes may be shown (the catalogue); else a notice.
+    pub classes_visible: bool,
     pub tiles: Vec<Tile>,
     pub measure: &'static str,
     pub measure_name: &'static str,
@@ -391,7 +393,8 @@ pub async fn dashboard_page(
         Err(redirect) => return Ok(redirect),
     };
     let divisions = state.store.list_divisions().await?;
-    let o = overview(&state, None, p.year, signed_in).await?;
+    let visible = crate::api::catalogue::classes_visible(&state, actor.as_ref()).await?;
+    let o = overview(&state, None, p.year, signed_in, visible).await?;
     let prefecture = divisions
         .iter()
         .find(|d| d.level == DivisionLevel::Prefecture)
@@ -448,6 +451,7 @@ pub async fn dashboard_page(
         l,
         year: p.year,
         signed_in,
+        classes_visible: o.classes_visible,
         tiles: tiles(&o, l),
         measure: p.measure.code(),
         measure_name,
@@ -501,6 +505,8 @@ pub struct CountyPage {
     pub name: String,
     pub year: i32,
     pub signed_in: bool,
+    /// The farmland classes may be shown (the catalogue); else a notice.
+    pub classes_visible: bool,
     pub tiles: Vec<Tile>,
     pub map_svg: String,
     pub shares_svg: String,
@@ -552,7 +558,8 @@ pub async fn county_page(
         Ok(p) => p,
         Err(redirect) => return Ok(redirect),
     };
-    let o = overview(&state, Some(county), p.year, signed_in).await?;
+    let visible = crate::api::catalogue::classes_visible(&state, actor.as_ref()).await?;
+    let o = overview(&state, Some(county), p.year, signed_in, visible).await?;
     let points: Vec<PointRecord> = state
         .store
         .find_points(&FindQuery {
@@ -687,6 +694,7 @@ pub async fn county_page(
         name: division.name.clone(),
         year: p.year,
         signed_in,
+        classes_visible: o.classes_visible,
         tiles: tiles(&o, l),
         map_svg,
         shares_svg: class_shares(&o, l, l.t("农用地分类面积占比", "Farmland area by class")),

@@ -122,6 +122,9 @@ pub struct Overview {
     pub plots_by_stage: Vec<(PlotStage, usize)>,
     pub enterprises: Vec<EnterprisePublic>,
     pub signed_in: bool,
+    /// Whether the reader may see the farmland classes (see
+    /// [`crate::api::catalogue::classes_visible`]); when not, `classes` and `runs` are empty.
+    pub classes_visible: bool,
     /// Submissions of the year overdue and owed (`GET /api/v1/submissions?year=`: the summary's
     /// total, or the county's tally on a county page); signed-in users only.
     pub overdue: Option<(i64, i64)>,
@@ -397,6 +400,7 @@ pub async fn overview(
     scope: Option<DivisionCode>,
     year: i32,
     signed_in: bool,
+    classes_visible: bool,
 ) -> Result<Overview, PageError> {
     let report = coverage(state, &CoverageQuery { years: None }).await?;
     let counties: Vec<_> = report
@@ -410,7 +414,11 @@ pub async fn overview(
     } else {
         Default::default()
     };
-    let (class_map, runs) = classes(state, &codes).await?;
+    let (class_map, runs) = if classes_visible {
+        classes(state, &codes).await?
+    } else {
+        Default::default()
+    };
     let plots: Vec<Plot> = state
         .store
         .list_plots(&RegistryQuery {
@@ -488,6 +496,7 @@ pub async fn overview(
         plots_by_stage,
         enterprises,
         signed_in,
+        classes_visible,
         overdue,
     })
 }
