@@ -22,8 +22,11 @@ status=0
 for target in $(cargo fuzz list); do
   # New inputs go to a scratch directory; the committed corpus is only read.
   mkdir -p "$work/$target" "corpus/$target"
+  # A dictionary of the target's tokens (parameter names), when it has one.
+  dict=()
+  if [ -f "dicts/$target.dict" ]; then dict=("-dict=dicts/$target.dict"); fi
   if cargo fuzz run "$target" -s none -O "$work/$target" "corpus/$target" -- \
-      -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 \
+      -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 "${dict[@]}" \
       >"$work/$target.log" 2>&1; then
     runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$work/$target.log" | grep -Eo '[0-9]+$' || echo "?")
     echo "fuzz $target: ok, $runs executions in ${seconds} s"
