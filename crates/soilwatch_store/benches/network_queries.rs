@@ -1,9 +1,12 @@
 //! Latency of the monitoring-network queries (issue 5) on a database of about 1,000,000
-//! results: p50 and p99 of each main query, each as a ratio to a plain `SELECT count(*) FROM
-//! results` measured in the same run (the baseline), and the keyset page against the OFFSET page
-//! of the existing `Store::query_results` at the same depth.
+//! results: p50 and p99 of each main query (points, samples and results with each main filter,
+//! keyset pages, a point's results), each as a ratio to a plain `SELECT count(*) FROM results`
+//! measured in the same run (the baseline), and the keyset page against the OFFSET page of the
+//! existing `Store::query_results` at the same depth. The load average is printed before and
+//! after each database's run (the development machine is shared).
 //!
-//! `cargo bench -p soilwatch_store --bench network_queries`. SQLite always; PostgreSQL too when
+//! `cargo bench -p soilwatch_store --bench network_queries` (`NETWORK_BENCH_RUNS=n` calls per
+//! query, default 200). SQLite always; PostgreSQL too when
 //! `SOILWATCH_TEST_PG` names a server (database `soilwatch_bench_1m` on it). Each database is
 //! generated once with the demo generator (`SOILWATCH_BENCH_DB`, default
 //! `$TMPDIR/soilwatch-bench-1m.db`) and reused; `ANALYZE` runs at every start.
@@ -94,6 +97,12 @@ async fn prepare(name: &str, store: SqlStore) -> SqlStore {
     store
 }
 
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 fn pct(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1e3
@@ -148,7 +157,11 @@ async fn main() {
 }
 
 async fn run(name: &str, store: SqlStore) {
-    println!("\n## {name} ({})", store.kind().name());
+    println!(
+        "\n## {name} ({}), load average {} at the start",
+        store.kind().name(),
+        load_average()
+    );
     let s = &store;
     let points = s
         .find_points(&FindQuery {
@@ -173,7 +186,11 @@ async fn run(name: &str, store: SqlStore) {
         f(&mut q);
         q
     };
-    let runs = 200;
+    // Calls per query (`NETWORK_BENCH_RUNS`, default 200; the exceedance queries a quarter).
+    let runs: usize = std::env::var("NETWORK_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let mut table = Vec::new();
     table.push(
         measure("results: analyte + county, first 100", runs, |i| {
@@ -203,6 +220,41 @@ async fn run(name: &str, store: SqlStore) {
             let q = q(&|q| {
                 q.analyte = Some("Cd".into());
                 q.cursor = Some(c.to_string());
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: analyte, first 100", runs, |i| {
+            let q = q(&|q| q.analyte = Some(METALS[i % 8].into()));
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: county, first 100", runs, |i| {
+            let q = q(&|q| q.division = Some(COUNTIES[i % 17].parse().unwrap()));
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: year, first 100", runs, |i| {
+            let q = q(&|q| {
+                q.from = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 1, 1);
+                q.to = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 12, 31);
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: analyte + county, newest first, 100", runs, |i| {
+            let q = q(&|q| {
+                q.analyte = Some(METALS[i % 8].into());
+                q.division = Some(COUNTIES[i % 17].parse().unwrap());
+                q.sort = FindSort::DateDesc;
             });
             async move { s.find_results(&q).await.unwrap().items.len() }
         })
@@ -240,6 +292,48 @@ async fn run(name: &str, store: SqlStore) {
         .await,
     );
     table.push(
+        measure("samples: county, first 100", runs, |i| {
+            let q = q(&|q| q.division = Some(COUNTIES[i % 17].parse().unwrap()));
+            async move { s.find_samples(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("samples: year, newest first, 100", runs, |i| {
+            let q = q(&|q| {
+                q.from = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 1, 1);
+                q.to = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 12, 31);
+                q.sort = FindSort::DateDesc;
+            });
+            async move { s.find_samples(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("samples: point code (all)", runs, |i| {
+            let q = q(&|q| {
+                q.point_code = Some(codes[(i * 7919) % codes.len()].clone());
+                q.limit = 10_000;
+            });
+            async move { s.find_samples(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    let max_sample: i64 = sqlx::query("SELECT MAX(id) AS m FROM samples")
+        .fetch_one(s.pool())
+        .await
+        .unwrap()
+        .try_get("m")
+        .unwrap();
+    table.push(
+        measure("samples: keyset page 100 deep", runs, |i| {
+            let c = (max_sample / 2 + i as i64 * 97) % max_sample;
+            let q = q(&|q| q.cursor = Some(c.to_string()));
+            async move { s.find_samples(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
         measure("samples: county + medium + year, 100", runs, |i| {
             let q = q(&|q| {
                 q.division = Some(COUNTIES[i % 17].parse().unwrap());
@@ -256,6 +350,27 @@ async fn run(name: &str, store: SqlStore) {
             let q = q(&|q| {
                 q.point_type = Some(soilwatch_core::PointType::ALL[i % 3]);
                 q.division = Some(COUNTIES[i % 17].parse().unwrap());
+                q.limit = 10_000;
+            });
+            async move { s.find_points(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("points: county (all)", runs, |i| {
+            let q = q(&|q| {
+                q.division = Some(COUNTIES[i % 17].parse().unwrap());
+                q.limit = 10_000;
+            });
+            async move { s.find_points(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("points: bbox 0.2° (all)", runs, |i| {
+            let p = points[(i * 104_729) % points.len()].point.point.location;
+            let q = q(&|q| {
+                q.bbox = Some([p.lon() - 0.1, p.lat() - 0.1, p.lon() + 0.1, p.lat() + 0.1]);
                 q.limit = 10_000;
             });
             async move { s.find_points(&q).await.unwrap().items.len() }
@@ -316,17 +431,22 @@ async fn run(name: &str, store: SqlStore) {
         |_| async move { usize::try_from(results(s).await).unwrap() },
     )
     .await;
-    println!("\n| query | p50 ms | p99 ms | rows | p50 / baseline |\n|---|---:|---:|---:|---:|");
+    println!(
+        "\n| query | p50 ms | p99 ms | rows | p50 / baseline | p99 / baseline |\n\
+         |---|---:|---:|---:|---:|---:|"
+    );
     for r in table.iter().chain([&offset, &baseline]) {
         println!(
-            "| {} | {:.2} | {:.2} | {} | {:.3} |",
+            "| {} | {:.2} | {:.2} | {} | {:.3} | {:.3} |",
             r.name,
             r.p50,
             r.p99,
             r.rows,
-            r.p50 / baseline.p50
+            r.p50 / baseline.p50,
+            r.p99 / baseline.p99
         );
     }
+    println!("load average {} at the end", load_average());
     let keyset = &table[2];
     println!(
         "\nkeyset page vs OFFSET page at the middle of the Cd results: {:.1}× faster (p50)",

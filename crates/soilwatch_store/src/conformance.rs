@@ -389,6 +389,7 @@ pub async fn corrections_keep_previous_versions(store: &dyn Store) {
             .len(),
         2
     );
+    crate::conformance_network::results_carry_their_samples_county_and_date(store).await;
 }
 
 pub async fn queries_filter_by_division_medium_analyte_and_time(store: &dyn Store) {
@@ -711,6 +712,7 @@ pub async fn imports_commit_all_or_nothing_with_provenance(store: &dyn Store) {
         .iter()
         .any(|r| r.result.analyte == "Hg"));
     assert_eq!(store.list_imports(10).await.expect("list").len(), 2);
+    crate::conformance_network::results_carry_their_samples_county_and_date(store).await;
 }
 
 pub async fn local_rulesets_are_kept_as_filed(store: &dyn Store) {

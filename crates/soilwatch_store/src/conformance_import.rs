@@ -157,6 +157,7 @@ pub async fn streamed_import_spanning_chunks_stores_every_row(store: &dyn Store)
             before + samples_in(rows)
         );
     }
+    crate::conformance_network::results_carry_their_samples_county_and_date(store).await;
 }
 
 /// A bad row after rows were already written (the last row; one just past the first chunk)
@@ -291,6 +292,7 @@ pub async fn streamed_reimport_corrects_with_history(store: &dyn Store) {
         store.count_samples().await.expect("count"),
         samples_in(rows) + 1
     );
+    crate::conformance_network::results_carry_their_samples_county_and_date(store).await;
 }
 
 /// A file that has errors and names a stored sample with other details is reported with both

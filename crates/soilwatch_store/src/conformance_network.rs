@@ -3,7 +3,7 @@
 //! demo loader. `tests/network_sqlite.rs` runs them on SQLite always, `tests/network_postgres.rs`
 //! on PostgreSQL when `SOILWATCH_TEST_PG` is set. Each check gets a freshly migrated, empty store.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use geo::InteriorPoint;
@@ -221,6 +221,84 @@ async fn fixture(store: &dyn Store) {
         .insert_samples(&batch, &change("fixture"))
         .await
         .expect("samples");
+}
+
+/// Every stored result is found under its sample's county and in its sample's year, and in a
+/// county's newest-first date order: the results' own copies of the sample's county and date
+/// (migration 0012), which the find queries filter and order by, agree with the samples. Call
+/// after any write path. Returns the number of results checked.
+pub async fn results_carry_their_samples_county_and_date(store: &dyn Store) -> usize {
+    let all = store
+        .find_results(&FindQuery {
+            limit: 100_000,
+            ..FindQuery::default()
+        })
+        .await
+        .expect("all results");
+    assert_eq!(all.next_cursor, None, "more than 100,000 results");
+    let samples: HashMap<i64, (soilwatch_core::DivisionCode, NaiveDate)> = store
+        .find_samples(&FindQuery {
+            limit: 100_000,
+            ..FindQuery::default()
+        })
+        .await
+        .expect("all samples")
+        .items
+        .into_iter()
+        .map(|s| (s.id, (s.sample.division, s.sample.sampled_on)))
+        .collect();
+    let mut by_county: BTreeMap<_, Vec<i64>> = BTreeMap::new();
+    let mut by_year: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+    for r in &all.items {
+        let (division, on) = samples[&r.row.sample_id];
+        assert_eq!((r.row.division, r.row.sampled_on), (division, on));
+        by_county.entry(division).or_default().push(r.row.result_id);
+        by_year
+            .entry(chrono::Datelike::year(&on))
+            .or_default()
+            .push(r.row.result_id);
+    }
+    let ids = |page: crate::Page<crate::FoundResult>| -> Vec<i64> {
+        page.items.iter().map(|r| r.row.result_id).collect()
+    };
+    for (county, expected) in &by_county {
+        let q = FindQuery {
+            division: Some(*county),
+            limit: 100_000,
+            ..FindQuery::default()
+        };
+        let found = store.find_results(&q).await.expect("county");
+        assert_eq!(&ids(found), expected, "results of county {county}");
+        let newest = store
+            .find_results(&FindQuery {
+                sort: FindSort::DateDesc,
+                ..q
+            })
+            .await
+            .expect("county newest first");
+        let keys: Vec<(NaiveDate, i64, i64)> = newest
+            .items
+            .iter()
+            .map(|r| (r.row.sampled_on, r.row.sample_id, r.row.result_id))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort_by(|a, b| b.cmp(a));
+        assert_eq!(keys, sorted, "county {county} newest first");
+        assert_eq!(keys.len(), expected.len());
+    }
+    for (year, expected) in &by_year {
+        let found = store
+            .find_results(&FindQuery {
+                from: NaiveDate::from_ymd_opt(*year, 1, 1),
+                to: NaiveDate::from_ymd_opt(*year, 12, 31),
+                limit: 100_000,
+                ..FindQuery::default()
+            })
+            .await
+            .expect("year");
+        assert_eq!(&ids(found), expected, "results of {year}");
+    }
+    all.items.len()
 }
 
 pub async fn find_filters_sort_and_page(store: &dyn Store) {
@@ -452,6 +530,7 @@ pub async fn find_filters_sort_and_page(store: &dyn Store) {
         "cursor",
     );
     invalid_field(store.find_points(&q(&|q| q.limit = 0)).await, "limit");
+    assert_eq!(results_carry_their_samples_county_and_date(store).await, 7);
 }
 
 pub async fn coverage_counts_gaps_and_stale_points(store: &dyn Store) {
@@ -529,9 +608,77 @@ pub async fn demo_loads_into_an_empty_database_only(store: &dyn Store) {
         ..DemoOptions::default()
     };
     let report = demo::load(store, &opts).await.expect("demo");
+    // The generated data, stored unchanged: the same samples and results, value for value
+    // (the demo goes through the import's bulk writer since issue 5's third session; before,
+    // one INSERT per row wrote these same counts).
+    let data = demo::generate(&opts).expect("generate");
+    assert_eq!(
+        (report.points, report.samples, report.results),
+        (
+            data.points.len(),
+            data.samples.len(),
+            data.samples.iter().map(|s| s.results.len()).sum::<usize>()
+        )
+    );
     assert!(report.points >= 300, "{report:?}");
     assert!(report.samples > 1_000, "{report:?}");
     assert!(report.results > 5 * report.samples, "{report:?}");
+    let stored_samples: HashMap<String, soilwatch_core::Sample> = store
+        .find_samples(&FindQuery {
+            limit: 100_000,
+            ..FindQuery::default()
+        })
+        .await
+        .expect("samples")
+        .items
+        .into_iter()
+        .map(|s| (s.sample.code.clone(), s.sample))
+        .collect();
+    assert_eq!(stored_samples.len(), data.samples.len());
+    let stored_results: HashMap<(String, String), soilwatch_core::AnalysisResult> = store
+        .find_results(&FindQuery {
+            limit: 100_000,
+            ..FindQuery::default()
+        })
+        .await
+        .expect("results")
+        .items
+        .into_iter()
+        .map(|r| {
+            (
+                (r.row.sample_code.clone(), r.row.result.analyte.clone()),
+                r.row.result,
+            )
+        })
+        .collect();
+    assert_eq!(stored_results.len(), report.results);
+    for item in &data.samples {
+        assert_eq!(stored_samples[&item.sample.code], item.sample);
+        for r in &item.results {
+            assert_eq!(
+                stored_results[&(r.sample_code.clone(), r.analyte.clone())],
+                *r
+            );
+        }
+    }
+    assert_eq!(
+        results_carry_their_samples_county_and_date(store).await,
+        report.results
+    );
+    // A demo result's provenance names the demo.
+    let first = store
+        .find_results(&FindQuery {
+            limit: 1,
+            ..FindQuery::default()
+        })
+        .await
+        .expect("a result");
+    let h = store
+        .history(Entity::Result, &first.items[0].row.result_id.to_string())
+        .await
+        .expect("result history");
+    assert_eq!(h[0].actor, "demo");
+    assert!(h[0].reason.contains("demo"), "{}", h[0].reason);
     assert!(store.has_demo_data().await.expect("demo?"));
     let (points, samples) = store.count_points_and_samples().await.expect("counts");
     assert_eq!(

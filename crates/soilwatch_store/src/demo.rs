@@ -19,8 +19,10 @@ use soilwatch_core::{
     MonitoringPoint, PointType, Qualifier, Sample, SampleWithResults, Unit,
 };
 
+use soilwatch_ingest::{ParsedResult, ParsedSample, Record, StoredState};
+
 use crate::network::{NetworkPoint, RiskAreaCategory, DEMO_PREFIX};
-use crate::{seed, Store, StoreError, StoreResult};
+use crate::{seed, NewImport, Store, StoreError, StoreResult};
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -670,11 +672,9 @@ pub async fn load(store: &dyn Store, opts: &DemoOptions) -> StoreResult<DemoRepo
         moved: 0,
         retired: 0,
     };
-    for chunk in data.samples.chunks(2_000) {
-        let c = store.insert_samples(chunk, &change).await?;
-        report.samples += c.samples;
-        report.results += c.results;
-    }
+    let (samples, results) = write_samples(store, opts, &data.samples).await?;
+    report.samples = samples;
+    report.results = results;
     for (code, x, y, on) in &data.moves {
         let mut p = store.get_point_record(code).await?.point;
         p.point.location =
@@ -693,6 +693,88 @@ pub async fn load(store: &dyn Store, opts: &DemoOptions) -> StoreResult<DemoRepo
         report.retired += 1;
     }
     Ok(report)
+}
+
+/// Samples per chunk handed to the bulk writer.
+const WRITE_CHUNK: usize = 2_000;
+
+/// The demo's samples and results through the import's bulk writer ([`crate::import_write`]:
+/// `COPY` on PostgreSQL, many-row prepared `INSERT`s on SQLite) as one import batch whose
+/// provenance names the demo (uploader `demo`, the file name says generated data), instead of
+/// one `INSERT … RETURNING` and one history row per row. All or nothing: the batch commits after
+/// the last chunk. Returns the samples and results written.
+async fn write_samples(
+    store: &dyn Store,
+    opts: &DemoOptions,
+    samples: &[SampleWithResults],
+) -> StoreResult<(usize, usize)> {
+    let change = demo_change();
+    let meta = NewImport {
+        kind: "results_long".into(),
+        file_name: format!(
+            "{DEMO_PREFIX}{}-{}-{}-{}: {}",
+            opts.seed, opts.points, opts.end_year, opts.years, change.reason
+        ),
+        checksum: format!(
+            "demo-{}-{}-{}-{}",
+            opts.seed, opts.points, opts.end_year, opts.years
+        ),
+        uploader: change.actor.clone(),
+        department: None,
+        rows_read: 0,
+        report: serde_json::Value::Null,
+    };
+    let mut writer = store.begin_import(&meta, true).await?;
+    let (mut rows, mut written) = (0_u64, 0_usize);
+    for chunk in samples.chunks(WRITE_CHUNK) {
+        let mut records = Vec::with_capacity(chunk.len());
+        for item in chunk {
+            if let Some((top, bottom)) = item.sample.depth_cm {
+                if top >= bottom {
+                    return Err(StoreError::Invalid(format!(
+                        "demo: sample {}: depth top {top} must be above bottom {bottom}",
+                        item.sample.code
+                    )));
+                }
+            }
+            let mut results = Vec::with_capacity(item.results.len());
+            for r in &item.results {
+                r.validate().map_err(|e| {
+                    StoreError::Invalid(format!("demo: sample {}: {e}", r.sample_code))
+                })?;
+                rows += 1;
+                results.push(ParsedResult {
+                    row: rows,
+                    column: r.analyte.clone(),
+                    result: r.clone(),
+                    original_value: r.value.map(|v| v.to_string()).unwrap_or_default(),
+                    original_unit: r.unit.symbol().to_owned(),
+                    stored: StoredState::New,
+                });
+            }
+            written += results.len();
+            records.push(Record::Results {
+                sample: ParsedSample {
+                    row: rows,
+                    sample: item.sample.clone(),
+                    location: None,
+                    first_in_file: true,
+                    stored: StoredState::New,
+                },
+                results,
+            });
+        }
+        writer.write(records).await?;
+    }
+    let report = serde_json::json!({
+        "demo": true,
+        "samples": samples.len(),
+        "results": written,
+    });
+    writer
+        .commit(i64::try_from(rows).unwrap_or(i64::MAX), &report)
+        .await?;
+    Ok((samples.len(), written))
 }
 
 #[cfg(test)]

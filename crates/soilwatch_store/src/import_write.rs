@@ -28,7 +28,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::Row;
 
 use crate::imports::{insert_results_bulk, placeholders, NewImport, SAMPLE_CHUNK};
-use crate::sql::{json, now, record_prior, Tx};
+use crate::sql::{json, now, record_prior, SampleKeys, Tx};
 use crate::{BackendKind, Entity, SqlStore, Store, StoreError, StoreResult};
 
 /// What a batch stored, counted while writing.
@@ -149,7 +149,7 @@ impl SqlStore {
                     tx: Some(tx),
                     pool,
                     batch_id,
-                    ids: HashMap::new(),
+                    samples: HashMap::new(),
                     counts: WrittenCounts::default(),
                     buf: Vec::new(),
                 }))
@@ -174,7 +174,7 @@ impl SqlStore {
                     tx: Some(tx),
                     pool,
                     batch_id,
-                    ids: HashMap::new(),
+                    samples: HashMap::new(),
                     counts: WrittenCounts::default(),
                 }))
             }
@@ -186,7 +186,7 @@ impl SqlStore {
                     kind: self.kind(),
                     batch_id,
                     change,
-                    ids: HashMap::new(),
+                    samples: HashMap::new(),
                     counts: WrittenCounts::default(),
                 }))
             }
@@ -230,10 +230,28 @@ fn bulk_chunk(records: &[Record]) -> StoreResult<BulkChunk<'_>> {
     Ok(BulkChunk { samples, results })
 }
 
-fn sample_id(ids: &HashMap<String, i64>, code: &str) -> StoreResult<i64> {
-    ids.get(code)
+fn sample_keys(samples: &HashMap<String, SampleKeys>, code: &str) -> StoreResult<SampleKeys> {
+    samples
+        .get(code)
         .copied()
         .ok_or_else(|| StoreError::Backend(format!("no id for sample {code}")))
+}
+
+/// The keys of the samples a many-row `INSERT … RETURNING id, code` wrote.
+fn returned_keys(
+    part: &[&Sample],
+    rows: &[sqlx::any::AnyRow],
+    into: &mut HashMap<String, SampleKeys>,
+) -> StoreResult<()> {
+    let by_code: HashMap<&str, &Sample> = part.iter().map(|s| (s.code.as_str(), *s)).collect();
+    for r in rows {
+        let code: String = r.try_get("code")?;
+        let s = by_code.get(code.as_str()).ok_or_else(|| {
+            StoreError::Backend(format!("an id returned for an unknown sample {code}"))
+        })?;
+        into.insert(code, SampleKeys::of(r.try_get("id")?, s));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,7 +266,8 @@ struct SqliteBulk {
     tx: Option<sqlx::Transaction<'static, sqlx::Sqlite>>,
     pool: sqlx::SqlitePool,
     batch_id: i64,
-    ids: HashMap<String, i64>,
+    /// Sample code → id, county and date, of the samples this file wrote.
+    samples: HashMap<String, SampleKeys>,
     counts: WrittenCounts,
 }
 
@@ -293,14 +312,19 @@ impl ImportWriter for SqliteBulk {
                 }
             })?;
             for r in rows {
-                self.ids.insert(r.try_get("code")?, r.try_get("id")?);
+                let code: String = r.try_get("code")?;
+                let s = part.iter().find(|s| s.code == code).ok_or_else(|| {
+                    StoreError::Backend(format!("an id returned for an unknown sample {code}"))
+                })?;
+                self.samples
+                    .insert(code, SampleKeys::of(r.try_get("id")?, s));
             }
             self.counts.samples += part.len() as i64;
         }
         let full = format!(
             "INSERT INTO results (sample_id, analyte, value_text, value_num, unit, detection_limit, \
-             qualifier, method, version, batch_id) VALUES {}",
-            sqlite_values(SQLITE_RESULT_ROWS, 10)
+             qualifier, method, version, batch_id, division, sampled_on) VALUES {}",
+            sqlite_values(SQLITE_RESULT_ROWS, 12)
         );
         for part in chunk.results.chunks(SQLITE_RESULT_ROWS) {
             let partial;
@@ -309,15 +333,17 @@ impl ImportWriter for SqliteBulk {
             } else {
                 partial = format!(
                     "INSERT INTO results (sample_id, analyte, value_text, value_num, unit, \
-                     detection_limit, qualifier, method, version, batch_id) VALUES {}",
-                    sqlite_values(part.len(), 10)
+                     detection_limit, qualifier, method, version, batch_id, division, \
+                     sampled_on) VALUES {}",
+                    sqlite_values(part.len(), 12)
                 );
                 partial.as_str()
             };
             let mut q = sqlx::query(sql);
             for (code, r) in part {
+                let sample = sample_keys(&self.samples, code)?;
                 q = q
-                    .bind(sample_id(&self.ids, code)?)
+                    .bind(sample.id)
                     .bind(r.analyte.as_str())
                     .bind(r.value.map(|v| v.to_string()))
                     .bind(r.value.and_then(|v| v.get().to_f64()))
@@ -326,7 +352,9 @@ impl ImportWriter for SqliteBulk {
                     .bind(r.qualifier.code())
                     .bind(r.method.as_deref())
                     .bind(1_i64)
-                    .bind(self.batch_id);
+                    .bind(self.batch_id)
+                    .bind(sample.division.to_string())
+                    .bind(sample.sampled_on.to_string());
             }
             q.execute(&mut **tx).await?;
             self.counts.results += part.len() as i64;
@@ -357,7 +385,8 @@ struct PgBulk {
     tx: Option<sqlx::Transaction<'static, sqlx::Postgres>>,
     pool: sqlx::PgPool,
     batch_id: i64,
-    ids: HashMap<String, i64>,
+    /// Sample code → id, county and date, of the samples this file wrote.
+    samples: HashMap<String, SampleKeys>,
     counts: WrittenCounts,
     /// COPY data of one chunk, reused.
     buf: Vec<u8>,
@@ -474,7 +503,7 @@ impl ImportWriter for PgBulk {
                 other => other,
             })?;
             for (s, id) in chunk.samples.iter().zip(ids) {
-                self.ids.insert(s.code.clone(), id);
+                self.samples.insert(s.code.clone(), SampleKeys::of(id, s));
             }
             self.counts.samples += chunk.samples.len() as i64;
         }
@@ -484,7 +513,8 @@ impl ImportWriter for PgBulk {
         self.buf.clear();
         let buf = &mut self.buf;
         for (code, r) in &chunk.results {
-            copy_display(buf, sample_id(&self.ids, code)?);
+            let sample = sample_keys(&self.samples, code)?;
+            copy_display(buf, sample.id);
             buf.push(b'\t');
             copy_text(buf, &r.analyte);
             buf.push(b'\t');
@@ -501,11 +531,15 @@ impl ImportWriter for PgBulk {
             copy_opt(buf, r.method.as_deref());
             buf.extend_from_slice(b"\t1\t");
             copy_display(buf, self.batch_id);
+            buf.push(b'\t');
+            copy_display(buf, sample.division);
+            buf.push(b'\t');
+            copy_display(buf, sample.sampled_on);
             buf.push(b'\n');
         }
         self.copy(
             "COPY results (sample_id, analyte, value_text, value_num, unit, detection_limit, \
-             qualifier, method, version, batch_id) FROM STDIN",
+             qualifier, method, version, batch_id, division, sampled_on) FROM STDIN",
         )
         .await?;
         self.counts.results += chunk.results.len() as i64;
@@ -536,8 +570,8 @@ struct AnyWriter {
     kind: BackendKind,
     batch_id: i64,
     change: ChangeMeta,
-    /// Sample code → id, of the samples this file wrote or named.
-    ids: HashMap<String, i64>,
+    /// Sample code → id, county and date, of the samples this file wrote or named.
+    samples: HashMap<String, SampleKeys>,
     counts: WrittenCounts,
 }
 
@@ -578,19 +612,16 @@ impl AnyWriter {
         Ok(())
     }
 
-    async fn stored_id(&mut self, code: &str) -> StoreResult<i64> {
-        if let Some(id) = self.ids.get(code) {
-            return Ok(*id);
+    async fn stored(&mut self, code: &str) -> StoreResult<SampleKeys> {
+        if let Some(keys) = self.samples.get(code) {
+            return Ok(*keys);
         }
         let tx = taken(&mut self.tx)?;
-        let row = sqlx::query("SELECT id FROM samples WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&mut **tx)
+        let keys = SampleKeys::stored(tx, code)
             .await?
             .ok_or_else(|| StoreError::not_found("sample", code))?;
-        let id: i64 = row.try_get("id")?;
-        self.ids.insert(code.to_owned(), id);
-        Ok(id)
+        self.samples.insert(code.to_owned(), keys);
+        Ok(keys)
     }
 
     /// A new version of the stored result, the previous one kept in history.
@@ -626,8 +657,8 @@ impl AnyWriter {
 impl ImportWriter for AnyWriter {
     async fn write(&mut self, records: Vec<Record>) -> StoreResult<()> {
         let mut new_samples: Vec<&Sample> = Vec::new();
-        // (sample id when stored, sample code, result)
-        let mut pending: Vec<(Option<i64>, &str, &AnalysisResult)> = Vec::new();
+        // (sample when stored, sample code, result)
+        let mut pending: Vec<(Option<SampleKeys>, &str, &AnalysisResult)> = Vec::new();
         let mut corrections: Vec<(i64, &AnalysisResult)> = Vec::new();
         for rec in &records {
             match rec {
@@ -635,13 +666,13 @@ impl ImportWriter for AnyWriter {
                 Record::Results { sample, results } => {
                     let code = sample.sample.code.as_str();
                     if sample.stored == StoredState::Unchanged {
-                        let id = self.stored_id(code).await?;
+                        let keys = self.stored(code).await?;
                         for r in results {
                             match r.stored {
                                 StoredState::Unchanged => self.counts.unchanged += 1,
-                                StoredState::Changed => corrections.push((id, &r.result)),
+                                StoredState::Changed => corrections.push((keys.id, &r.result)),
                                 StoredState::New | StoredState::Unknown => {
-                                    pending.push((Some(id), code, &r.result));
+                                    pending.push((Some(keys), code, &r.result));
                                 }
                             }
                         }
@@ -685,17 +716,16 @@ impl ImportWriter for AnyWriter {
                     .bind(1_i64)
                     .bind(self.batch_id);
             }
-            for r in q.fetch_all(&mut **tx).await? {
-                self.ids.insert(r.try_get("code")?, r.try_get("id")?);
-            }
+            let rows = q.fetch_all(&mut **tx).await?;
+            returned_keys(part, &rows, &mut self.samples)?;
             self.counts.samples += part.len() as i64;
         }
         let mut rows = Vec::with_capacity(pending.len());
-        for (id, code, r) in pending {
+        for (keys, code, r) in pending {
             rows.push((
-                match id {
-                    Some(id) => id,
-                    None => sample_id(&self.ids, code)?,
+                match keys {
+                    Some(keys) => keys,
+                    None => sample_keys(&self.samples, code)?,
                 },
                 r,
             ));

@@ -10,7 +10,7 @@ use soilwatch_core::{AnalysisResult, DivisionCode, MonitoringPoint, SampleWithRe
 use sqlx::Row;
 
 use crate::import_write::ImportWriter;
-use crate::sql::{json, now, record_prior, Tx};
+use crate::sql::{json, now, record_prior, SampleKeys, Tx};
 use crate::{BackendKind, Entity, SqlStore, Store, StoreError, StoreResult, StoredSample};
 
 /// A committed import.
@@ -156,20 +156,20 @@ pub(crate) async fn insert_results_bulk(
     tx: &mut Tx<'_>,
     kind: BackendKind,
     batch_id: i64,
-    rows: &[(i64, &AnalysisResult)],
+    rows: &[(SampleKeys, &AnalysisResult)],
 ) -> StoreResult<()> {
     for chunk in rows.chunks(RESULT_CHUNK) {
         let sql = format!(
             "INSERT INTO results (sample_id, analyte, value_text, value_num, unit, detection_limit, \
-             qualifier, method, version, batch_id) VALUES {}",
-            placeholders(kind, chunk.len(), 10)
+             qualifier, method, version, batch_id, division, sampled_on) VALUES {}",
+            placeholders(kind, chunk.len(), 12)
         );
         let mut q = sqlx::query(&sql);
-        for (sample_id, r) in chunk {
+        for (sample, r) in chunk {
             r.validate()
                 .map_err(|e| StoreError::Invalid(format!("sample {}: {e}", r.sample_code)))?;
             q = q
-                .bind(*sample_id)
+                .bind(sample.id)
                 .bind(r.analyte.clone())
                 .bind(r.value.map(|v| v.to_string()))
                 .bind(r.value.and_then(|v| v.get().to_f64()))
@@ -178,7 +178,9 @@ pub(crate) async fn insert_results_bulk(
                 .bind(r.qualifier.code())
                 .bind(r.method.clone())
                 .bind(1_i64)
-                .bind(batch_id);
+                .bind(batch_id)
+                .bind(sample.division.to_string())
+                .bind(sample.sampled_on.to_string());
         }
         q.execute(&mut **tx).await?;
     }
@@ -364,37 +366,36 @@ impl ImportStore for SqlStore {
                 ids.insert(r.try_get("code")?, r.try_get("id")?);
             }
         }
-        let mut rows: Vec<(i64, &AnalysisResult)> = Vec::new();
+        let mut rows: Vec<(SampleKeys, &AnalysisResult)> = Vec::new();
         for item in &changes.new_samples {
             let id = *ids.get(&item.sample.code).ok_or_else(|| {
                 StoreError::Backend(format!("no id returned for sample {}", item.sample.code))
             })?;
-            rows.extend(item.results.iter().map(|r| (id, r)));
+            let keys = SampleKeys::of(id, &item.sample);
+            rows.extend(item.results.iter().map(|r| (keys, r)));
         }
         // New analytes of stored samples.
-        let mut stored_ids: HashMap<String, i64> = HashMap::new();
+        let mut stored: HashMap<String, SampleKeys> = HashMap::new();
         for r in changes
             .added_results
             .iter()
             .chain(changes.corrections.iter())
         {
-            if !stored_ids.contains_key(&r.sample_code) {
-                let row = sqlx::query("SELECT id FROM samples WHERE code = $1")
-                    .bind(&r.sample_code)
-                    .fetch_optional(&mut *tx)
+            if !stored.contains_key(&r.sample_code) {
+                let keys = SampleKeys::stored(&mut tx, &r.sample_code)
                     .await?
                     .ok_or_else(|| StoreError::not_found("sample", r.sample_code.clone()))?;
-                stored_ids.insert(r.sample_code.clone(), row.try_get("id")?);
+                stored.insert(r.sample_code.clone(), keys);
             }
         }
         for r in &changes.added_results {
-            rows.push((stored_ids[&r.sample_code], r));
+            rows.push((stored[&r.sample_code], r));
         }
         insert_results_bulk(&mut tx, self.kind(), batch_id, &rows).await?;
 
         // Corrections: a new version of the stored result, the previous one kept in history.
         for r in &changes.corrections {
-            let sample_id = stored_ids[&r.sample_code];
+            let sample_id = stored[&r.sample_code].id;
             let current = sqlx::query(
                 "SELECT id, version FROM results WHERE sample_id = $1 AND analyte = $2 ORDER BY id LIMIT 1",
             )

@@ -527,8 +527,9 @@ impl Filter {
         }
     }
 
-    /// Sample filters; `s` is the alias of samples.
-    fn sample(&mut self, q: &FindQuery, s: &str) {
+    /// Sample filters; `s` is the alias of samples, `d` of the table whose `sampled_on` the
+    /// date range applies to (the samples, or the results, which carry their sample's date).
+    fn sample(&mut self, q: &FindQuery, s: &str, d: &str) {
         if let Some(m) = q.medium {
             let a = self.text(m.code());
             self.push(format!("{s}.medium = {a}"));
@@ -545,13 +546,13 @@ impl Filter {
             let a = self.arg(Arg::Int(b));
             self.push(format!("{s}.batch_id = {a}"));
         }
-        if let Some(d) = q.from {
-            let a = self.text(d.to_string());
-            self.push(format!("{s}.sampled_on >= {a}"));
+        if let Some(from) = q.from {
+            let a = self.text(from.to_string());
+            self.push(format!("{d}.sampled_on >= {a}"));
         }
-        if let Some(d) = q.to {
-            let a = self.text(d.to_string());
-            self.push(format!("{s}.sampled_on <= {a}"));
+        if let Some(to) = q.to {
+            let a = self.text(to.to_string());
+            self.push(format!("{d}.sampled_on <= {a}"));
         }
         if let Some(l) = q.land_use {
             let a = self.text(l.code());
@@ -608,7 +609,7 @@ impl Filter {
     fn samples(q: &FindQuery) -> Filter {
         let mut f = Filter::default();
         f.common(q, "s", "p");
-        f.sample(q, "s");
+        f.sample(q, "s", "s");
         if let Some(a) = &q.analyte {
             let a = f.text(a.clone());
             f.push(format!(
@@ -997,12 +998,15 @@ impl SqlStore {
     async fn find_results_sql(&self, q: &FindQuery) -> StoreResult<Page<FoundResult>> {
         let limit = check_limit(q.limit)?;
         let mut f = Filter::default();
-        f.common(q, "s", "p");
-        f.sample(q, "s");
+        let plan = ResultsPlan::of(q);
+        f.common(q, plan.division, "p");
+        f.sample(q, "s", plan.dated);
         if let Some(a) = &q.analyte {
             let a = f.text(a.clone());
             f.push(format!("r.analyte = {a}"));
         }
+        let d = plan.dated;
+        let sid = plan.sample_id;
         let order = match (&q.sort, &q.cursor) {
             (FindSort::Key | FindSort::KeyDesc, c) => {
                 let desc = q.sort == FindSort::KeyDesc;
@@ -1012,33 +1016,37 @@ impl SqlStore {
                     f.push(format!("r.id {} {a}", if desc { "<" } else { ">" }));
                 }
                 if desc {
-                    "r.id DESC"
+                    "r.id DESC".to_owned()
                 } else {
-                    "r.id"
+                    "r.id".to_owned()
                 }
             }
             (FindSort::Date | FindSort::DateDesc, c) => {
                 let desc = q.sort == FindSort::DateDesc;
                 let op = if desc { "<" } else { ">" };
                 if let Some(c) = c {
-                    let (d, ids) = cursor_parts(c, true, 2)?;
-                    let a = f.text(d.unwrap_or_default());
+                    let (day, ids) = cursor_parts(c, true, 2)?;
+                    let a = f.text(day.unwrap_or_default());
                     let b = f.arg(Arg::Int(ids[0]));
                     let c = f.arg(Arg::Int(ids[1]));
                     // The plain range lets the index seek to the cursor's date; the OR
                     // decides within it.
                     f.push(format!(
-                        "s.sampled_on {op}= {a} AND (s.sampled_on {op} {a} OR \
-                         (s.sampled_on = {a} AND (s.id {op} {b} OR (s.id = {b} AND r.id {op} {c}))))"
+                        "{d}.sampled_on {op}= {a} AND ({d}.sampled_on {op} {a} OR \
+                         ({d}.sampled_on = {a} AND ({sid} {op} {b} OR \
+                         ({sid} = {b} AND r.id {op} {c}))))"
                     ));
                 }
                 if desc {
-                    "s.sampled_on DESC, s.id DESC, r.id DESC"
+                    format!("{d}.sampled_on DESC, {sid} DESC, r.id DESC")
                 } else {
-                    "s.sampled_on, s.id, r.id"
+                    format!("{d}.sampled_on, {sid}, r.id")
                 }
             }
         };
+        if let Some(join) = plan.join_condition {
+            f.push(join.into());
+        }
         let sql = format!(
             "SELECT r.id AS result_id, r.sample_id AS sample_id, s.code AS sample_code, \
              s.point_code AS point_code, s.division AS division, s.medium AS medium, \
@@ -1046,7 +1054,7 @@ impl SqlStore {
              r.unit AS unit, r.detection_limit AS detection_limit, r.qualifier AS qualifier, \
              r.method AS method, p.lon AS lon, p.lat AS lat \
              FROM {} LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}{}",
-            results_from(q, &mut f),
+            plan.from,
             f.clause(),
             limit + 1,
             offset_clause(q)
@@ -1061,36 +1069,70 @@ impl SqlStore {
     }
 }
 
-/// The results and samples of a results query, joined in the order that walks the requested
-/// order without sorting every match: results first (by id, or by analyte and id) for the
-/// identity order, samples first (by county and date, or by date) for the date orders. `CROSS
-/// JOIN` fixes the order on SQLite, whose planner has no statistics unless `ANALYZE` ran and then
-/// prefers to collect and sort all the matches of a county or a year; PostgreSQL plans it like
-/// any inner join. With a point-level filter or a narrow sample filter (point, sample code,
-/// batch) the planner chooses, since those indexes find few rows; so it does for a county in the
-/// identity order: results are stored in clusters (a county's samples come in together), so
-/// walking the results by id would pass over every other county's rows first, while the county's
-/// samples (`samples_division_date`) with one probe each for the analyte
-/// (`results_sample_analyte`) cost the same for every county.
-fn results_from(q: &FindQuery, f: &mut Filter) -> &'static str {
-    let county_by_key = matches!(q.sort, FindSort::Key | FindSort::KeyDesc)
-        && q.division
+/// How a results query walks its rows. Results carry their sample's county and date (migration
+/// 0012), so the analyte, a county and the dates can be conditions on `results` alone, each
+/// served by an index of `results` in the requested order: `results_analyte_id`,
+/// `results_analyte_division` and `results_division_id` for the identity order (the result id
+/// is their last key column), `results_analyte_date` and `results_division_date` for the date
+/// order (date, sample, result). Then results come first, each row's sample by its primary key.
+/// The date order without an analyte or a county walks the samples by date
+/// (`samples_date_id`) and each sample's results (`results_sample_analyte`). `CROSS JOIN` fixes
+/// the order on SQLite, whose planner without statistics (no `ANALYZE` run) prefers to collect
+/// and sort. With a point-level filter or a narrow sample filter (point, sample code, batch) the
+/// planner chooses, since those indexes find few samples. A prefecture or province (a range of
+/// counties) stays a condition on the sample, so that no walk over the whole range of an index
+/// and a sort replace the walk in the requested order.
+struct ResultsPlan {
+    from: &'static str,
+    /// `ON` condition of a `CROSS JOIN`, added to the WHERE clause.
+    join_condition: Option<&'static str>,
+    /// Alias of the table the division filter applies to.
+    division: &'static str,
+    /// Alias of the table whose `sampled_on` the dates and the date order use.
+    dated: &'static str,
+    /// The sample id column of the date order.
+    sample_id: &'static str,
+}
+
+impl ResultsPlan {
+    fn of(q: &FindQuery) -> Self {
+        let county = q
+            .division
             .is_some_and(|d| d.level() == DivisionLevel::County);
-    let narrow = county_by_key
-        || q.point_code.is_some()
-        || q.sample_code.is_some()
-        || q.batch.is_some()
-        || q.point_type.is_some()
-        || q.control_level.is_some()
-        || q.risk_category.is_some()
-        || q.bbox.is_some();
-    if narrow {
-        return "results r JOIN samples s ON s.id = r.sample_id";
-    }
-    f.push("s.id = r.sample_id".into());
-    match q.sort {
-        FindSort::Key | FindSort::KeyDesc => "results r CROSS JOIN samples s",
-        FindSort::Date | FindSort::DateDesc => "samples s CROSS JOIN results r",
+        let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
+        let narrow = q.point_code.is_some()
+            || q.sample_code.is_some()
+            || q.batch.is_some()
+            || q.point_type.is_some()
+            || q.control_level.is_some()
+            || q.risk_category.is_some()
+            || q.bbox.is_some();
+        let division = if county { "r" } else { "s" };
+        if narrow {
+            Self {
+                from: "results r JOIN samples s ON s.id = r.sample_id",
+                join_condition: None,
+                division,
+                dated: "s",
+                sample_id: "s.id",
+            }
+        } else if !by_date || county || q.analyte.is_some() {
+            Self {
+                from: "results r CROSS JOIN samples s",
+                join_condition: Some("s.id = r.sample_id"),
+                division,
+                dated: "r",
+                sample_id: "r.sample_id",
+            }
+        } else {
+            Self {
+                from: "samples s CROSS JOIN results r",
+                join_condition: Some("s.id = r.sample_id"),
+                division,
+                dated: "s",
+                sample_id: "s.id",
+            }
+        }
     }
 }
 

@@ -519,9 +519,50 @@ const SAMPLE_COLUMNS: &str = "id, code, point_code, medium, division, sampled_on
 const RESULT_COLUMNS: &str =
     "id, sample_id, analyte, value_text, unit, detection_limit, qualifier, method, version";
 
+/// What a result row copies from its sample (migration 0012): the sample's id, county and
+/// date, so that the find queries filter and order results by one index of `results`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SampleKeys {
+    pub id: i64,
+    pub division: DivisionCode,
+    pub sampled_on: NaiveDate,
+}
+
+impl SampleKeys {
+    pub(crate) fn of(id: i64, s: &Sample) -> Self {
+        Self {
+            id,
+            division: s.division,
+            sampled_on: s.sampled_on,
+        }
+    }
+
+    /// The keys of a stored sample.
+    pub(crate) async fn stored(
+        conn: &mut sqlx::AnyConnection,
+        code: &str,
+    ) -> StoreResult<Option<Self>> {
+        let Some(row) = sqlx::query("SELECT id, division, sampled_on FROM samples WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let division: String = row.try_get("division")?;
+        let sampled_on: String = row.try_get("sampled_on")?;
+        Ok(Some(Self {
+            id: row.try_get("id")?,
+            division: division.parse().map_err(|e| corrupt("division code", e))?,
+            sampled_on: NaiveDate::parse_from_str(&sampled_on, "%Y-%m-%d")
+                .map_err(|e| corrupt("sample date", e))?,
+        }))
+    }
+}
+
 async fn insert_result(
     tx: &mut Tx<'_>,
-    sample_id: i64,
+    sample: SampleKeys,
     r: &AnalysisResult,
     change: &ChangeMeta,
 ) -> StoreResult<()> {
@@ -530,9 +571,10 @@ async fn insert_result(
     let value_num = r.value.and_then(|v| v.get().to_f64());
     let row = sqlx::query(
         "INSERT INTO results (sample_id, analyte, value_text, value_num, unit, detection_limit, \
-         qualifier, method, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) RETURNING id",
+         qualifier, method, version, division, sampled_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10) RETURNING id",
     )
-    .bind(sample_id)
+    .bind(sample.id)
     .bind(&r.analyte)
     .bind(r.value.map(|v| v.to_string()))
     .bind(value_num)
@@ -540,6 +582,8 @@ async fn insert_result(
     .bind(r.detection_limit.map(|v| v.to_string()))
     .bind(r.qualifier.code())
     .bind(r.method.clone())
+    .bind(sample.division.to_string())
+    .bind(sample.sampled_on.to_string())
     .fetch_one(&mut **tx)
     .await?;
     let id: i64 = row.try_get("id")?;
@@ -924,7 +968,7 @@ impl Store for SqlStore {
                         r.sample_code, s.code, r.sample_code, s.code
                     )));
                 }
-                insert_result(&mut tx, id, r, change).await?;
+                insert_result(&mut tx, SampleKeys::of(id, s), r, change).await?;
                 counts.results += 1;
             }
         }
