@@ -3,6 +3,7 @@
 //! Thin: clap parses a [`Command`] and dispatches to the crates. Exit codes: 0 ok, 1 failure,
 //! 2 input rejected (with a report written).
 
+mod bench;
 mod classify;
 mod db;
 mod db_backup;
@@ -80,6 +81,10 @@ pub enum Command {
     /// (CGCS2000 or WGS 84), all or nothing; each changed plot gets a new version.
     /// Exit 0 stored or unchanged, 2 rejected (nothing stored), 1 failure.
     PlotBoundaries(plot_boundaries::PlotBoundariesArgs),
+    /// Measure the platform on a generated dataset of a chosen size (import into SQLite and
+    /// PostgreSQL, evaluation, classification, kriging, API latency under concurrent load, peak
+    /// memory), each figure beside a baseline measured in the same run.
+    Bench(bench::BenchArgs),
 }
 
 /// Where the database is: shared by every command that needs one.
@@ -126,6 +131,7 @@ fn main() -> ExitCode {
             Command::ImportPackage(args) => package::run_import(args).await,
             Command::PlotBoundaries(args) => plot_boundaries::run(args).await,
             Command::Import(args) => import::run_import(args).await,
+            Command::Bench(args) => bench::run(args).await,
             Command::Validate(args) => import::run_validate(args),
             Command::Template(args) => import::run_template(args),
         }

@@ -11,7 +11,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use soilwatch_store::auth::{NewApiToken, NewUser};
 use soilwatch_store::auth_secret::{check_password, hash_password, new_api_token, secret_hash};
-use soilwatch_store::{AuthStore, Role, SqlStore};
+use soilwatch_store::{AuthStore, Role, SqlStore, User};
 use soilwatch_web::auth::AuthConfig;
 
 use crate::DbArgs;
@@ -184,21 +184,27 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<u8> {
         UserCommand::Token { username, name, db } => {
             let store = crate::db::open(&db.db, false).await?;
             let user = store.get_user(&username).await?;
-            let token = new_api_token()?;
-            store
-                .create_api_token(&NewApiToken {
-                    user_id: user.id,
-                    name,
-                    token_hash: secret_hash(&token),
-                    prefix: token.chars().take(10).collect(),
-                })
-                .await?;
+            let token = issue_token(&store, &user, name).await?;
             audit(&store, "token_created", &username).await;
             println!("{token}");
             store.close().await;
         }
     }
     Ok(0)
+}
+
+/// Create an API token for a user and return it (shown once: only its hash is kept).
+pub async fn issue_token(store: &SqlStore, user: &User, name: String) -> anyhow::Result<String> {
+    let token = new_api_token()?;
+    store
+        .create_api_token(&NewApiToken {
+            user_id: user.id,
+            name,
+            token_hash: secret_hash(&token),
+            prefix: token.chars().take(10).collect(),
+        })
+        .await?;
+    Ok(token)
 }
 
 /// A one-time password: 16 characters from an alphabet without look-alikes.

@@ -9,7 +9,7 @@ use soilwatch_core::{
     Medium, MonitoringPoint, PointType, Qualifier, Sample, SampleWithResults, Unit,
 };
 
-use crate::{seed, Entity, PointQuery, ResultQuery, SqlStore, Store, StoreError};
+use crate::{seed, Entity, PointQuery, ResultQuery, SqlStore, Store, StoreError, StoreResult};
 
 fn change(reason: &str) -> ChangeMeta {
     ChangeMeta::new("tester", reason)
@@ -495,9 +495,19 @@ pub async fn queries_filter_by_division_medium_analyte_and_time(store: &dyn Stor
 /// Create an empty PostgreSQL database on the server `base_url` names and connect to it,
 /// migrated. Returns the store and the database name (drop it with [`drop_pg_database`]).
 pub async fn fresh_pg_database(base_url: &str, label: &str) -> (SqlStore, String) {
-    let admin = crate::connect(base_url)
+    let (store, name, _) = create_pg_database(base_url, label)
         .await
-        .expect("connect to SOILWATCH_TEST_PG");
+        .expect("a fresh database on SOILWATCH_TEST_PG");
+    (store, name)
+}
+
+/// [`fresh_pg_database`] with errors returned (for `soilwatch bench --pg`): the store, the
+/// database name and its URL.
+pub async fn create_pg_database(
+    base_url: &str,
+    label: &str,
+) -> StoreResult<(SqlStore, String, String)> {
+    let admin = crate::connect(base_url).await?;
     let name = format!(
         "sw_{}_{}_{}",
         label
@@ -509,11 +519,11 @@ pub async fn fresh_pg_database(base_url: &str, label: &str) -> (SqlStore, String
         chrono::Utc::now().timestamp_micros()
     )
     .to_lowercase();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+    let created = sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(admin.pool())
-        .await
-        .expect("create test database");
+        .await;
     admin.close().await;
+    created?;
     let url = match base_url.rfind('/') {
         Some(i)
             if base_url[..i].contains("://")
@@ -525,11 +535,9 @@ pub async fn fresh_pg_database(base_url: &str, label: &str) -> (SqlStore, String
         }
         _ => format!("{base_url}/{name}"),
     };
-    let store = crate::connect(&url)
-        .await
-        .expect("connect to the test database");
-    store.migrate().await.expect("migrate");
-    (store, name)
+    let store = crate::connect(&url).await?;
+    store.migrate().await?;
+    Ok((store, name, url))
 }
 
 /// Drop a database made by [`fresh_pg_database`].
