@@ -5,10 +5,10 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use soilwatch_standards::batch::evaluate_csv_with;
+use soilwatch_standards::batch::evaluate_slice_with;
 use soilwatch_standards::overlay::overlay_from_csv;
 use soilwatch_standards::{
-    evaluate_csv, BatchOptions, InputEncoding, LandClass, Method, RulesetRegistry, SoilEngine,
+    evaluate_slice, BatchOptions, InputEncoding, LandClass, Method, RulesetRegistry, SoilEngine,
 };
 
 #[derive(Debug, clap::Args)]
@@ -57,7 +57,8 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<u8> {
         encoding: args.encoding.parse::<InputEncoding>()?,
         bom: args.bom,
     };
-    let input = File::open(&args.input)
+    // The whole file at once (sized from its length), evaluated where it lies.
+    let input = std::fs::read(&args.input)
         .with_context(|| format!("无法读取 / cannot read {}", args.input.display()))?;
     let output = File::create(&args.output)
         .with_context(|| format!("无法写入 / cannot write {}", args.output.display()))?;
@@ -71,8 +72,8 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<u8> {
         None => None,
     };
     let summary = match &args.overlay {
-        None => evaluate_csv(
-            std::io::BufReader::new(input),
+        None => evaluate_slice(
+            &input,
             &mut output,
             detail.as_mut().map(|d| d as &mut dyn Write),
             &opts,
@@ -85,9 +86,9 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<u8> {
             let local = overlay_from_csv(base, "local", &name, "local", &text)
                 .with_context(|| format!("{}", path.display()))?;
             let engine = SoilEngine::new(&local)?;
-            evaluate_csv_with(
+            evaluate_slice_with(
                 &engine,
-                &mut std::io::BufReader::new(input),
+                &input,
                 &mut output,
                 detail.as_mut().map(|d| d as &mut dyn Write),
                 &opts,

@@ -29,7 +29,9 @@ pub mod ruleset;
 pub mod soil;
 pub mod water;
 
-pub use batch::{evaluate_csv, BatchOptions, BatchSummary, InputEncoding, RowError};
+pub use batch::{
+    evaluate_csv, evaluate_slice, BatchOptions, BatchSummary, InputEncoding, RowError,
+};
 pub use error::{StandardsError, StandardsResult};
 pub use ruleset::{
     PhBand, Ruleset, RulesetKind, RulesetRegistry, RulesetSummary, ThresholdValue, ValueType,

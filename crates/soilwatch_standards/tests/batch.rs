@@ -444,3 +444,85 @@ fn huge_index_is_printed() {
     assert_eq!((e.line, e.column.as_str()), (3, "value"));
     assert!(e.reason.contains("above 1,000,000 mg/kg (100 %)"), "{e}");
 }
+
+/// Samples in any order give each sample the same output row (in order of first appearance):
+/// codes ascending (no look-up needed), descending, ascending then out of order, and out of order
+/// with a sample's rows apart (read again without streaming).
+#[test]
+fn sample_order_does_not_change_a_sample_row() {
+    let header = "sample_code,land_use,ph,analyte,value,unit\n";
+    let sample = |code: &str, k: usize| {
+        format!(
+            "{code},paddy,{}.0,Cd,0.{},mg/kg\n{code},paddy,{}.0,Pb,{},mg/kg\n",
+            5 + k % 3,
+            k % 9 + 1,
+            5 + k % 3,
+            40 + 13 * k
+        )
+    };
+    let codes: Vec<String> = (0..40).map(|k| format!("S{k:03}")).collect();
+    let file = |order: &[usize]| {
+        let mut s = header.to_owned();
+        for &k in order {
+            s.push_str(&sample(&codes[k], k));
+        }
+        s
+    };
+    let rows_of = |out: &str| {
+        let mut rows: Vec<String> = out.lines().skip(1).map(str::to_owned).collect();
+        rows.sort();
+        rows
+    };
+    let ascending: Vec<usize> = (0..40).collect();
+    let (want, summary) = run(file(&ascending).as_bytes(), &BatchOptions::default());
+    assert!(summary.row_errors.is_empty(), "{:?}", summary.row_errors);
+    assert_eq!(summary.samples, 40);
+    let want_rows = rows_of(&want);
+
+    let descending: Vec<usize> = (0..40).rev().collect();
+    let mut broken: Vec<usize> = (0..40).collect();
+    broken.swap(20, 30);
+    let cases = [
+        ("descending", file(&descending)),
+        ("out of order", file(&broken)),
+    ];
+    for (name, text) in cases {
+        let (out, summary) = run(text.as_bytes(), &BatchOptions::default());
+        assert!(
+            summary.row_errors.is_empty(),
+            "{name}: {:?}",
+            summary.row_errors
+        );
+        assert_eq!(summary.samples, 40, "{name}");
+        assert_eq!(rows_of(&out), want_rows, "{name}");
+        let first_codes: Vec<&str> = out
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap_or_default())
+            .collect();
+        let order = if name == "descending" {
+            &descending
+        } else {
+            &broken
+        };
+        let expected: Vec<&str> = order.iter().map(|&k| codes[k].as_str()).collect();
+        assert_eq!(
+            first_codes, expected,
+            "{name}: rows in order of first appearance"
+        );
+    }
+
+    // Ascending, then out of order, then a row of an early sample far from its other row: the
+    // same rows, each sample once.
+    let mut text = file(&broken);
+    let early = sample(&codes[3], 3);
+    let (first_row, second_row) = early.split_once('\n').unwrap_or_default();
+    text = text.replacen(second_row, "", 1);
+    text.push_str(second_row);
+    text.push('\n');
+    assert!(text.contains(first_row));
+    let (out, summary) = run(text.as_bytes(), &BatchOptions::default());
+    assert!(summary.row_errors.is_empty(), "{:?}", summary.row_errors);
+    assert_eq!(summary.samples, 40);
+    assert_eq!(rows_of(&out), want_rows, "a sample's rows apart");
+}
