@@ -7,6 +7,9 @@ use soilwatch_ingest::{
     template, KindHint, ParseOptions, Report, TemplateFormat, TemplateKind, TextEncoding,
 };
 use soilwatch_store::importer::{import_bytes_with, validate_bytes, ImportOutcome};
+use soilwatch_store::registry_import::{
+    import_registry_bytes, validate_registry_bytes, RegistryImportOutcome, RegistryKind,
+};
 
 use crate::DbArgs;
 
@@ -16,7 +19,8 @@ pub struct ReadArgs {
     /// The file: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or XLSX.
     pub file: PathBuf,
     /// Kind of data: auto, points, results (long or wide decided from the headers),
-    /// results_long, results_wide.
+    /// results_long, results_wide; or a registry: enterprises, plots, tailings-ponds,
+    /// remediation-projects, manifests.
     #[arg(long, default_value = "auto")]
     pub kind: String,
     /// Text encoding of a CSV: utf-8 or gbk (detected when omitted).
@@ -38,10 +42,12 @@ impl ReadArgs {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| self.file.display().to_string());
         let mut opts = ParseOptions::new(name, chrono::Local::now().date_naive());
-        opts.kind = self
-            .kind
-            .parse::<KindHint>()
-            .map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+        if self.registry().is_none() {
+            opts.kind = self
+                .kind
+                .parse::<KindHint>()
+                .map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+        }
         opts.encoding = self
             .encoding
             .as_deref()
@@ -50,6 +56,11 @@ impl ReadArgs {
             .map_err(|e| anyhow::anyhow!("--encoding: {e}"))?;
         opts.sheet = self.sheet.clone();
         Ok(opts)
+    }
+
+    /// The registry `--kind` names, if it names one.
+    fn registry(&self) -> Option<RegistryKind> {
+        self.kind.parse().ok()
     }
 
     fn read(&self) -> anyhow::Result<Vec<u8>> {
@@ -80,7 +91,8 @@ pub struct ValidateArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct TemplateArgs {
-    /// results (long form), results_wide or points.
+    /// results (long form), results_wide or points; or a registry: enterprises, plots,
+    /// tailings-ponds, remediation-projects, manifests.
     #[arg(long, default_value = "results")]
     pub kind: String,
     /// xlsx or csv.
@@ -141,6 +153,33 @@ pub async fn run_import(args: ImportArgs) -> anyhow::Result<u8> {
         .uploader
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "cli".to_owned());
+    if let Some(kind) = args.read.registry() {
+        let outcome = import_registry_bytes(
+            &store,
+            kind,
+            &bytes,
+            &opts,
+            &uploader,
+            args.department.as_deref(),
+            None,
+        )
+        .await;
+        store.close().await;
+        let outcome = outcome?;
+        let report = match &outcome {
+            RegistryImportOutcome::Imported { report, .. }
+            | RegistryImportOutcome::Rejected { report } => Some(report),
+            RegistryImportOutcome::Unchanged { report, .. } => report.as_ref(),
+        };
+        if let Some(report) = report {
+            print_issues(report);
+            if let Some(path) = &args.read.report {
+                write_report(report, path)?;
+            }
+        }
+        println!("{}", outcome.summary_line());
+        return Ok(outcome.exit_code());
+    }
     let progress = crate::progress::Reporter::new();
     let outcome = import_bytes_with(
         &store,
@@ -166,13 +205,19 @@ pub async fn run_import(args: ImportArgs) -> anyhow::Result<u8> {
     Ok(outcome.exit_code())
 }
 
-pub fn run_validate(args: ValidateArgs) -> anyhow::Result<u8> {
+pub async fn run_validate(args: ValidateArgs) -> anyhow::Result<u8> {
     let opts = args.read.options()?;
     let bytes = args.read.read()?;
-    let report = validate_bytes(&bytes, &opts)?;
+    let report = match args.read.registry() {
+        Some(kind) => validate_registry_bytes(kind, &bytes, &opts).await?,
+        None => validate_bytes(&bytes, &opts)?,
+    };
     print_issues(&report);
     for skipped in &report.skipped_rules {
-        eprintln!("skipped (needs the database): {skipped:?}");
+        eprintln!(
+            "skipped (needs the database): {} / {}",
+            skipped.reason_cn, skipped.reason_en
+        );
     }
     if let Some(path) = &args.read.report {
         write_report(&report, path)?;
@@ -182,15 +227,20 @@ pub fn run_validate(args: ValidateArgs) -> anyhow::Result<u8> {
 }
 
 pub fn run_template(args: TemplateArgs) -> anyhow::Result<u8> {
-    let kind: TemplateKind = args
-        .kind
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
     let format: TemplateFormat = args
         .format
         .parse()
         .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
-    std::fs::write(&args.output, template(kind, format))
+    let bytes = match args.kind.parse::<RegistryKind>() {
+        Ok(kind) => kind.template(format),
+        Err(_) => {
+            let kind: TemplateKind = args.kind.parse().map_err(|e| {
+                anyhow::anyhow!("--kind: {e}; or a registry: enterprises, plots, tailings-ponds, remediation-projects, manifests")
+            })?;
+            template(kind, format)
+        }
+    };
+    std::fs::write(&args.output, bytes)
         .with_context(|| format!("无法写入 / cannot write {}", args.output.display()))?;
     println!("wrote {}", args.output.display());
     Ok(0)

@@ -132,7 +132,7 @@ fn main() -> ExitCode {
             Command::PlotBoundaries(args) => plot_boundaries::run(args).await,
             Command::Import(args) => import::run_import(args).await,
             Command::Bench(args) => bench::run(args).await,
-            Command::Validate(args) => import::run_validate(args),
+            Command::Validate(args) => import::run_validate(args).await,
             Command::Template(args) => import::run_template(args),
         }
     });

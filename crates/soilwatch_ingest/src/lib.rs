@@ -37,6 +37,7 @@ pub mod known;
 pub mod mapping;
 pub mod report;
 pub mod source;
+pub mod table;
 pub mod template;
 pub mod values;
 
@@ -50,4 +51,5 @@ pub use known::{KnownData, MemoryKnown, NoStore};
 pub use mapping::{ColumnMap, DataKind, Field, KindHint};
 pub use report::{Issue, Report, Rule, Severity, SkippedRule};
 pub use source::{checksum, checksum_reader, FileFormat, TextEncoding};
+pub use table::{read_table, table_template, ColumnSpec, Table, TableRow, TableSpec};
 pub use template::{template, TemplateFormat, TemplateKind};

@@ -97,6 +97,19 @@ pub enum Rule {
     LikelyUnitError,
     /// The file has no data rows.
     NoData,
+    /// A record table (issue 8): a value or record the registry's own checks refuse (a bad
+    /// USCC check character, an unknown status, a lifecycle step out of order, a manifest
+    /// filed after its departure).
+    RegistryRule,
+    /// A record table: the same record (code, USCC) twice in the file.
+    DuplicateRecord,
+    /// A record table: a plot, project or division that is not registered (needs the store).
+    UnknownReference,
+    /// A record table: a record outside the importer's area (a county officer imports only
+    /// records of their county).
+    OutsideArea,
+    /// A record table: a stored record that the file changes (a new version in its history).
+    StoredRecordChanged,
 }
 
 /// One problem in the file.

@@ -91,6 +91,16 @@ pub trait ImportStore: Send + Sync {
         meta: &NewImport,
         bulk: bool,
     ) -> StoreResult<Box<dyn ImportWriter>>;
+    /// Write a checked registry import (issue 8, [`crate::registry_import`]) in one transaction:
+    /// the batch row (its `corrections` the records updated, `unchanged` those left alone), then
+    /// every new record as version 1 and every changed one as its next version (a conflict when
+    /// it changed since it was read), each version in `history` naming the batch.
+    async fn commit_registry_import(
+        &self,
+        meta: &NewImport,
+        writes: &[crate::registry_import::RegistryWrite],
+        unchanged: i64,
+    ) -> StoreResult<ImportBatch>;
     /// Store everything in one transaction with the batch's provenance; all or nothing.
     async fn commit_import(
         &self,
@@ -189,6 +199,15 @@ pub(crate) async fn insert_results_bulk(
 
 #[async_trait]
 impl ImportStore for SqlStore {
+    async fn commit_registry_import(
+        &self,
+        meta: &NewImport,
+        writes: &[crate::registry_import::RegistryWrite],
+        unchanged: i64,
+    ) -> StoreResult<ImportBatch> {
+        crate::registry_import::commit(self, meta, writes, unchanged).await
+    }
+
     async fn find_import_by_checksum(&self, checksum: &str) -> StoreResult<Option<ImportBatch>> {
         let row = sqlx::query("SELECT * FROM import_batches WHERE checksum = $1")
             .bind(checksum)

@@ -35,6 +35,7 @@ pub mod public_reports;
 pub mod registry;
 pub mod registry_codes;
 pub mod registry_enterprise;
+pub mod registry_import;
 pub mod registry_plot;
 pub mod registry_remediation;
 mod registry_sql;

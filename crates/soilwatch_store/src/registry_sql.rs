@@ -125,7 +125,11 @@ async fn record_history(
     Ok(())
 }
 
-async fn insert_doc<T: Doc>(tx: &mut Tx<'_>, d: &T, change: &ChangeMeta) -> StoreResult<()> {
+pub(crate) async fn insert_doc<T: Doc>(
+    tx: &mut Tx<'_>,
+    d: &T,
+    change: &ChangeMeta,
+) -> StoreResult<()> {
     let cols = d.columns()?;
     let mut names = vec![T::KEY];
     names.extend(cols.iter().map(|(c, _)| *c));
@@ -163,7 +167,7 @@ async fn insert_doc<T: Doc>(tx: &mut Tx<'_>, d: &T, change: &ChangeMeta) -> Stor
 }
 
 /// Replace a row; `expected` must be the current version when given. Returns the new version.
-async fn update_doc<T: Doc>(
+pub(crate) async fn update_doc<T: Doc>(
     tx: &mut Tx<'_>,
     d: &T,
     expected: Option<i64>,

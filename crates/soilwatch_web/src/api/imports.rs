@@ -9,6 +9,9 @@ use soilwatch_ingest::{
     template, KindHint, ParseOptions, TemplateFormat, TemplateKind, TextEncoding,
 };
 use soilwatch_store::importer::{import_bytes, ImportOutcome};
+use soilwatch_store::registry_import::{
+    import_registry_bytes, RegistryImportOutcome, RegistryKind,
+};
 use soilwatch_store::{ImportBatch, Role};
 use utoipa::IntoParams;
 
@@ -24,17 +27,37 @@ pub fn body_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(MAX_UPLOAD)
 }
 
-/// Read an upload form (`file`, `kind`, `department`, `encoding`, `sheet`) and import it as the
-/// signed-in user: an administrator for any department, a data officer for their own (the
-/// default when `department` is empty); other roles 403. Shared by the API and the upload page.
-pub async fn import_form(
+/// An upload form as read: the file and the options.
+pub struct Upload {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    /// `kind` as given (a [`KindHint`] or a [`RegistryKind`]).
+    pub kind: String,
+    pub department: Option<String>,
+    pub encoding: Option<TextEncoding>,
+    pub sheet: Option<String>,
+}
+
+impl Upload {
+    fn options(&self, state: &AppState) -> ParseOptions {
+        let mut opts = ParseOptions::new(self.file_name.clone(), chrono::Local::now().date_naive());
+        opts.encoding = self.encoding;
+        opts.sheet = self.sheet.clone();
+        opts.max_rows = state.limits.max_rows;
+        opts
+    }
+}
+
+/// Read an upload form (`file`, `kind`, `department`, `encoding`, `sheet`) as an administrator
+/// or data officer (other roles 403).
+pub async fn read_upload(
     state: &AppState,
     actor: &Actor,
     mut form: Multipart,
-) -> ApiResult<ImportOutcome> {
+) -> ApiResult<Upload> {
     actor.require(&[Role::Administrator, Role::DataOfficer])?;
     let mut file: Option<(String, Vec<u8>)> = None;
-    let mut kind = KindHint::Auto;
+    let mut kind = String::new();
     let mut department = None;
     let mut encoding = None;
     let mut sheet = None;
@@ -54,7 +77,7 @@ pub async fn import_form(
             _ => {
                 let text = field.text().await.map_err(|e| bad(e.to_string()))?;
                 match name.as_str() {
-                    "kind" => kind = text.parse().map_err(|e| bad(format!("kind: {e}")))?,
+                    "kind" => kind = text,
                     "department" if !text.is_empty() => department = Some(text),
                     "encoding" if !text.is_empty() => {
                         encoding = Some(
@@ -70,22 +93,83 @@ pub async fn import_form(
     }
     let (file_name, bytes) =
         file.ok_or_else(|| bad("缺少文件 / the form has no `file` field".to_owned()))?;
-    let mut opts = ParseOptions::new(file_name, chrono::Local::now().date_naive());
-    opts.kind = kind;
-    opts.encoding = encoding;
-    opts.sheet = sheet;
-    opts.max_rows = state.limits.max_rows;
-    let department = department.or_else(|| actor.user.department.clone());
+    Ok(Upload {
+        file_name,
+        bytes,
+        kind,
+        department,
+        encoding,
+        sheet,
+    })
+}
+
+/// Import an upload of points or results as the signed-in user: an administrator for any
+/// department, a data officer for their own (the default when `department` is empty).
+async fn import_upload(state: &AppState, actor: &Actor, up: Upload) -> ApiResult<ImportOutcome> {
+    let mut opts = up.options(state);
+    opts.kind = up
+        .kind
+        .parse::<KindHint>()
+        .map_err(|e| ApiError::BadRequest(format!("kind: {e}")))?;
+    let department = up.department.or_else(|| actor.user.department.clone());
     if let Some(d) = &department {
         actor.require_department(d)?;
     }
     let uploader = actor.username().to_owned();
     Ok(import_bytes(
         state.store.as_ref(),
-        &bytes,
+        &up.bytes,
         &opts,
         &uploader,
         department.as_deref(),
+    )
+    .await?)
+}
+
+/// Read an upload form of points or results and import it (the API and the upload page).
+pub async fn import_form(
+    state: &AppState,
+    actor: &Actor,
+    form: Multipart,
+) -> ApiResult<ImportOutcome> {
+    let up = read_upload(state, actor, form).await?;
+    import_upload(state, actor, up).await
+}
+
+/// Import an upload of a registry (issue 8): an administrator anywhere; a data officer only
+/// records of their department's area (records outside it are errors of the report).
+async fn import_registry_upload(
+    state: &AppState,
+    actor: &Actor,
+    kind: RegistryKind,
+    up: Upload,
+) -> ApiResult<RegistryImportOutcome> {
+    let opts = up.options(state);
+    let department = up
+        .department
+        .clone()
+        .or_else(|| actor.user.department.clone());
+    if let Some(d) = &department {
+        actor.require_department(d)?;
+    }
+    let scope = if actor.user.role == Role::Administrator {
+        None
+    } else {
+        let own = actor.user.department.as_deref().ok_or_else(|| {
+            ApiError::Forbidden(
+                "无权限：账户未归属部门，不能导入登记记录 / forbidden: your account has no department, so it may not import registry records".into(),
+            )
+        })?;
+        Some(state.store.get_department(own).await?.division)
+    };
+    Ok(import_registry_bytes(
+        state.store.as_ref(),
+        kind,
+        &up.bytes,
+        &opts,
+        actor.username(),
+        department.as_deref(),
+        scope,
     )
     .await?)
 }
@@ -111,6 +195,13 @@ pub(crate) fn upload_error(
 /// `encoding`, `sheet`) as the signed-in administrator or data officer (for their own
 /// department). 201 with the batch and its report when stored; 200 when the same file was imported
 /// before (nothing changed); 422 with the report when rejected (nothing stored).
+///
+/// With `kind` one of `enterprises`, `plots`, `tailings-ponds`, `remediation-projects`,
+/// `manifests`: a registry file, one record per row (issue 8). Every record created or updated in
+/// one transaction, each change a new version in the record's history naming the batch (201,
+/// with `records`: row, key, `created`/`updated`/`unchanged`, version); 200 when the same file
+/// was imported before or every record equals the stored one; 422 with the report when any
+/// cell or record is refused. A data officer imports only records of their department's area.
 #[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
     request_body(content_type = "multipart/form-data", description = "file, kind, department, encoding, sheet"),
     responses((status = 201, description = "Imported", body = Object),
@@ -124,7 +215,20 @@ pub async fn create_import(
     actor: Actor,
     form: Multipart,
 ) -> ApiResult<Response> {
-    let outcome = import_form(&state, &actor, form).await?;
+    let up = read_upload(&state, &actor, form).await?;
+    if let Ok(kind) = up.kind.parse::<RegistryKind>() {
+        let outcome = import_registry_upload(&state, &actor, kind, up).await?;
+        let status = match &outcome {
+            RegistryImportOutcome::Imported { .. } => StatusCode::CREATED,
+            RegistryImportOutcome::Unchanged { .. } => StatusCode::OK,
+            RegistryImportOutcome::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let mut body =
+            serde_json::to_value(&outcome).map_err(|e| ApiError::Internal(e.to_string()))?;
+        body["summary"] = serde_json::Value::String(outcome.summary_line());
+        return Ok((status, Json(body)).into_response());
+    }
+    let outcome = import_upload(&state, &actor, up).await?;
     let status = match &outcome {
         ImportOutcome::Imported { .. } => StatusCode::CREATED,
         ImportOutcome::Unchanged { .. } => StatusCode::OK,
@@ -235,9 +339,11 @@ pub async fn get_import(
     Ok(Json(state.store.get_import(id).await?))
 }
 
-/// An import template: `results.xlsx`, `results.csv`, `results_wide.xlsx`, `points.csv`, …
+/// An import template: `results.xlsx`, `results.csv`, `results_wide.xlsx`, `points.csv`, and
+/// the registries' `enterprises`, `plots`, `tailings-ponds`, `remediation-projects`,
+/// `manifests` (`.xlsx` with drop-down lists, or `.csv`), …
 #[utoipa::path(get, path = "/api/v1/templates/{file}", tag = "imports",
-    params(("file" = String, Path, description = "KIND.FORMAT: results|results_wide|points . xlsx|csv")),
+    params(("file" = String, Path, description = "KIND.FORMAT: results|results_wide|points|enterprises|plots|tailings-ponds|remediation-projects|manifests . xlsx|csv")),
     responses((status = 200, description = "The template file"),
         (status = 400, body = crate::error::ErrorResponse)))]
 pub async fn get_template(Path(file): Path<String>) -> ApiResult<Response> {
@@ -246,8 +352,14 @@ pub async fn get_template(Path(file): Path<String>) -> ApiResult<Response> {
             "应为 类型.格式 / expected KIND.FORMAT such as results.xlsx, found '{file}'"
         ))
     })?;
-    let kind: TemplateKind = kind.parse().map_err(ApiError::BadRequest)?;
     let format: TemplateFormat = format.parse().map_err(ApiError::BadRequest)?;
+    let bytes = match kind.parse::<RegistryKind>() {
+        Ok(r) => r.template(format),
+        Err(_) => template(
+            kind.parse::<TemplateKind>().map_err(ApiError::BadRequest)?,
+            format,
+        ),
+    };
     let content_type = match format {
         TemplateFormat::Csv => "text/csv; charset=utf-8",
         TemplateFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -260,7 +372,7 @@ pub async fn get_template(Path(file): Path<String>) -> ApiResult<Response> {
                 format!("attachment; filename=\"{file}\""),
             ),
         ],
-        template(kind, format),
+        bytes,
     )
         .into_response())
 }
