@@ -225,6 +225,32 @@ pub async fn points_samples_results_round_trip(store: &dyn Store) {
     assert!(got.results.iter().all(|r| r.version == 1));
     let by_id = store.get_sample_by_id(got.id).await.expect("by id");
     assert_eq!(by_id, got);
+    // Issue 12: many samples by id in one read, in the order asked; unknown ids left out.
+    let other = sample(
+        "S-2021-001",
+        Some("LS-001"),
+        "513401",
+        Medium::Soil,
+        "2021-06-15",
+        &[("As", "11.5")],
+    );
+    store
+        .insert_samples(std::slice::from_ref(&other), &change("2021 survey"))
+        .await
+        .expect("insert 2021");
+    let other = store.get_sample("S-2021-001").await.expect("get 2021");
+    let many = store
+        .get_samples_by_ids(&[other.id, got.id + other.id + 1000, got.id])
+        .await
+        .expect("by ids");
+    assert_eq!(many, vec![other.clone(), got.clone()]);
+    assert_eq!(many[0].results.len(), 1);
+    assert_eq!(many[1].results.len(), 4);
+    assert!(store
+        .get_samples_by_ids(&[])
+        .await
+        .expect("no ids")
+        .is_empty());
     assert!(matches!(
         store.get_sample("nope").await,
         Err(StoreError::NotFound { .. })

@@ -720,12 +720,14 @@ impl RegistryStore for SqlStore {
             "SELECT s.id FROM samples s WHERE s.medium = {soil} AND ({}) ORDER BY s.sampled_on, s.id",
             alts.join(" OR ")
         );
-        let rows = w.fetch(&sql, self.pool()).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push(self.get_sample_by_id(r.try_get("id")?).await?);
-        }
-        Ok(out)
+        let ids = w
+            .fetch(&sql, self.pool())
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<Vec<i64>, _>>()?;
+        // Issue 12: the samples and their results in bulk, not one query per sample.
+        self.get_samples_by_ids(&ids).await
     }
 
     async fn create_enterprise(

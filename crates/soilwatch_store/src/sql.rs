@@ -2,6 +2,7 @@
 //! `Any` driver. The SQL is written once in the portable subset both dialects share (numbered
 //! `$n` parameters, `RETURNING`, `ON CONFLICT`); the schema is migrated per dialect.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Once;
 
@@ -994,6 +995,57 @@ impl Store for SqlStore {
         .fetch_optional(&self.pool)
         .await?;
         self.load_sample(row, id.to_string()).await
+    }
+
+    async fn get_samples_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<StoredSample>> {
+        let mut by_id: HashMap<i64, StoredSample> = HashMap::with_capacity(ids.len());
+        let mut wanted: Vec<i64> = ids.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for chunk in wanted.chunks(500) {
+            // Integers: listed inline, no placeholders (as `evaluate_samples` does).
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let samples = sqlx::query(&format!(
+                "SELECT {SAMPLE_COLUMNS} FROM samples WHERE id IN ({list})"
+            ))
+            .fetch_all(&self.pool)
+            .await?;
+            let results = sqlx::query(&format!(
+                "SELECT {RESULT_COLUMNS} FROM results WHERE sample_id IN ({list}) \
+                 ORDER BY sample_id, id"
+            ))
+            .fetch_all(&self.pool)
+            .await?;
+            for row in &samples {
+                let id: i64 = row.try_get("id")?;
+                by_id.insert(
+                    id,
+                    StoredSample {
+                        batch: row.try_get("batch_id")?,
+                        id,
+                        version: row.try_get("version")?,
+                        sample: sample_from_row(row)?,
+                        results: Vec::new(),
+                    },
+                );
+            }
+            for r in &results {
+                let sample_id: i64 = r.try_get("sample_id")?;
+                if let Some(s) = by_id.get_mut(&sample_id) {
+                    let result = result_from_row(r, s.sample.code.clone())?;
+                    s.results.push(StoredResult {
+                        id: r.try_get("id")?,
+                        version: r.try_get("version")?,
+                        result,
+                    });
+                }
+            }
+        }
+        Ok(ids.iter().filter_map(|id| by_id.get(id).cloned()).collect())
     }
 
     async fn update_result(

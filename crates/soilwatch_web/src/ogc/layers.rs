@@ -8,11 +8,15 @@
 //! the counties inside, the layer as equality) and the exports (every feature) walk the store's
 //! keyset pages, checking each feature.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use serde_json::{json, Map, Value};
 use soilwatch_core::{ControlLevel, Division, DivisionLevel, LandUse, Medium, PointType};
-use soilwatch_store::{FindQuery, FindSort, FoundSample, PointRecord, Store, StoreError};
+use soilwatch_store::{
+    FindQuery, FindSort, FoundSample, PointRecord, Store, StoreError, StoredSample,
+};
 
 use super::collection::{
     field, no_feature, Collection, CollectionMeta, Feature, FeaturePage, Field, FieldType,
@@ -470,16 +474,38 @@ fn code_of<T: serde::Serialize>(v: &T) -> Value {
     }
 }
 
-/// Add the evaluation of the stored sample (the function the JSON API and the sample page use).
-async fn evaluate(store: &dyn Store, f: &mut Feature) -> ApiResult<()> {
-    let id: i64 =
-        f.id.parse()
-            .map_err(|_| ApiError::Internal(format!("sample id '{}' is not a number", f.id)))?;
-    let stored = store.get_sample_by_id(id).await?;
+/// Add the evaluation of each stored sample (the function the JSON API and the sample page use),
+/// reading the samples and their results in bulk (issue 12: no query per feature).
+async fn evaluate_all(store: &dyn Store, features: &mut [Feature]) -> ApiResult<()> {
+    let ids = features
+        .iter()
+        .map(|f| {
+            f.id.parse::<i64>()
+                .map_err(|_| ApiError::Internal(format!("sample id '{}' is not a number", f.id)))
+        })
+        .collect::<ApiResult<Vec<i64>>>()?;
+    let stored: HashMap<i64, StoredSample> = store
+        .get_samples_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    for (f, id) in features.iter_mut().zip(ids) {
+        let stored = stored.get(&id).ok_or_else(|| StoreError::NotFound {
+            entity: "sample",
+            key: id.to_string(),
+        })?;
+        evaluate(stored, f);
+    }
+    Ok(())
+}
+
+/// Add the evaluation of the stored sample to its feature.
+fn evaluate(stored: &StoredSample, f: &mut Feature) {
     let mut set = |k: &str, v: Value| {
         f.properties.insert(k.to_owned(), v);
     };
-    match evaluate_stored(&stored, &EvaluationQuery::default()) {
+    match evaluate_stored(stored, &EvaluationQuery::default()) {
         Ok((ruleset, e)) => {
             set("ruleset", json!(ruleset));
             let (class, over) = match &e {
@@ -502,7 +528,6 @@ async fn evaluate(store: &dyn Store, f: &mut Feature) -> ApiResult<()> {
         }
         Err(e) => set("evaluation_note", json!(crate::pages::message(&e))),
     }
-    Ok(())
 }
 
 #[async_trait]
@@ -533,11 +558,14 @@ impl Collection for Samples {
             if q.offset < matched {
                 fq.offset = q.offset;
                 fq.limit = limit;
-                for s in store.find_samples(&fq).await?.items {
-                    let mut f = sample_feature(s);
-                    evaluate(store, &mut f).await?;
-                    page.features.push(f);
-                }
+                page.features = store
+                    .find_samples(&fq)
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(sample_feature)
+                    .collect();
+                evaluate_all(store, &mut page.features).await?;
             }
             return Ok(page);
         }
@@ -553,9 +581,7 @@ impl Collection for Samples {
             }
         }
         let mut page = w.finish();
-        for f in &mut page.features {
-            evaluate(store, f).await?;
-        }
+        evaluate_all(store, &mut page.features).await?;
         Ok(page)
     }
     async fn item(&self, store: &dyn Store, id: &str) -> ApiResult<Feature> {
@@ -572,7 +598,7 @@ impl Collection for Samples {
             return Err(no_feature(self.meta().id, id));
         };
         let mut f = sample_feature(s);
-        evaluate(store, &mut f).await?;
+        evaluate(&store.get_sample_by_id(n).await?, &mut f);
         Ok(f)
     }
     async fn temporal_extent(

@@ -280,8 +280,8 @@ async fn evaluate_bulk(
         .collect())
 }
 
-/// Below this many changed samples, read them one by one rather than the whole year.
-const ONE_BY_ONE: usize = 64;
+/// Below this many changed samples, read just those (by id) rather than the whole year.
+const READ_BY_ID: usize = 64;
 
 /// Samples of the year per county, and soil samples evaluated / above a screening value: one
 /// aggregate query for the year's samples ([`SampleDigestStore::sample_digests`]) and the
@@ -326,19 +326,17 @@ async fn sample_counts(
             .collect()
     };
     if !changed.is_empty() {
-        let fresh = if changed.len() <= ONE_BY_ONE {
-            let mut out = HashMap::new();
-            for id in &changed {
-                match state.store.get_sample_by_id(*id).await {
-                    Ok(s) => {
-                        out.insert(*id, farmland_evaluation(&s));
-                    }
-                    // Deleted since the digest: counted as not evaluated this once.
-                    Err(soilwatch_store::StoreError::NotFound { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            out
+        let fresh = if changed.len() <= READ_BY_ID {
+            // Two queries for the changed samples and their results (issue 12); one deleted
+            // since the digest is left out: counted as not evaluated this once.
+            let ids: Vec<i64> = changed.iter().copied().collect();
+            state
+                .store
+                .get_samples_by_ids(&ids)
+                .await?
+                .iter()
+                .map(|s| (s.id, farmland_evaluation(s)))
+                .collect()
         } else {
             evaluate_bulk(state, scope, year, &changed).await?
         };
