@@ -11,10 +11,10 @@ EXPLAIN (COSTS OFF) SELECT s.id, s.code, p.lon, p.lat FROM samples s LEFT JOIN p
 \echo '== 1k keyed: AND p.division = s.division'
 EXPLAIN (COSTS OFF) SELECT s.id, s.code, p.lon, p.lat FROM samples s LEFT JOIN points p ON p.division = s.division AND p.code = s.point_code
  WHERE s.division = '513401' ORDER BY s.sampled_on DESC, s.id DESC LIMIT 51;
-\echo '== 2 find_results, one county (network.rs find_results_sql, results_from narrow) as is'
+\echo '== 2 find_results, one county: the county on the result (0012), joined by sample id only (network.rs ResultsPlan) as is'
 EXPLAIN (COSTS OFF) SELECT r.id, s.code, r.analyte FROM results r JOIN samples s ON s.id = r.sample_id
- WHERE s.division = '513401' AND r.analyte = 'Cd' ORDER BY s.sampled_on, s.id, r.id LIMIT 51;
-\echo '== 2k keyed: r.division = s.division (migration 0012 gives results a division)'
+ WHERE r.division = '513401' AND r.analyte = 'Cd' ORDER BY r.id LIMIT 51;
+\echo '== 2k keyed: and s.division = r.division'
 EXPLAIN (COSTS OFF) SELECT r.id, s.code, r.analyte FROM results r JOIN samples s ON s.division = r.division AND s.id = r.sample_id
  WHERE r.division = '513401' AND r.analyte = 'Cd' ORDER BY r.sampled_on, r.sample_id, r.id LIMIT 51;
 \echo '== 3 the prefecture (a code range) as is: every shard, in parallel under Citus'
