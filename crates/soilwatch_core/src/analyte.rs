@@ -3,7 +3,12 @@
 //!
 //! The catalogue is data (`data/analytes.csv`, embedded at build time). It holds at least every
 //! item of GB 15618-2018 (表1–表3) and GB 36600-2018 (表1, 表2), plus pH, organic matter, cation
-//! exchange capacity and the items the work plan names (Mn, V, Ti).
+//! exchange capacity and the items the work plan names (Mn, V, Ti), and the radiation items of
+//! the yearly monitoring of mines with associated radioactivity (伴生放射性矿, work-plan item 22;
+//! items as in 《伴生放射性矿开发利用企业环境辐射监测及信息公开办法（试行）》 (生态环境部, 2018)
+//! and HJ 61-2021 辐射环境监测技术规范): natural uranium and thorium (mass, mg/kg; mg/L in water),
+//! ²³⁸U, ²³²Th, ²²⁶Ra, ⁴⁰K, gross α and gross β (Bq/kg; Bq/L in water, the units of GB/T 14848's
+//! 总α放射性 and 总β放射性) and the ambient γ radiation air absorbed dose rate (nGy/h).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -66,6 +71,10 @@ impl Analyte {
         match self.unit_soil {
             Unit::Dimensionless => Unit::Dimensionless,
             Unit::CmolPerKg => Unit::CmolPerKg,
+            // A dose rate is measured in the field, whatever the medium.
+            u @ (Unit::NGyPerH | Unit::UGyPerH) => u,
+            Unit::BqPerKg | Unit::BqPerL if medium.is_water() => Unit::BqPerL,
+            Unit::BqPerKg | Unit::BqPerL => Unit::BqPerKg,
             _ if medium.is_water() => Unit::MgPerL,
             _ if medium == Medium::AgriculturalProduct => Unit::MgPerKg,
             u => u,
@@ -227,6 +236,32 @@ mod tests {
             "Mn", "V", "Ti",
         ] {
             assert!(cat.by_code(code).is_some(), "{code} missing");
+        }
+    }
+
+    #[test]
+    fn radiation_items_have_activity_and_dose_rate_units() {
+        let cat = AnalyteCatalogue::builtin();
+        for (name, code, soil, water) in [
+            ("镭-226", "Ra226", Unit::BqPerKg, Unit::BqPerL),
+            ("²³⁸U", "U238", Unit::BqPerKg, Unit::BqPerL),
+            ("总α放射性", "gross_alpha", Unit::BqPerKg, Unit::BqPerL),
+            ("gross beta", "gross_beta", Unit::BqPerKg, Unit::BqPerL),
+            (
+                "环境γ辐射剂量率",
+                "gamma_dose_rate",
+                Unit::NGyPerH,
+                Unit::NGyPerH,
+            ),
+            ("天然铀", "U", Unit::MgPerKg, Unit::MgPerL),
+            ("钍", "Th", Unit::MgPerKg, Unit::MgPerL),
+        ] {
+            let a = cat
+                .resolve(name)
+                .unwrap_or_else(|| panic!("{name} missing"));
+            assert_eq!(a.code, code);
+            assert_eq!(a.canonical_unit(Medium::Soil), soil, "{code}");
+            assert_eq!(a.canonical_unit(Medium::Groundwater), water, "{code}");
         }
     }
 

@@ -1,7 +1,14 @@
 //! Units of measurement and exact (decimal) conversion between them.
 //!
 //! Mass fractions (mg/kg, μg/kg, ng/kg, g/kg, %) convert among themselves, mass concentrations
-//! (mg/L, μg/L, ng/L, g/L) among themselves; nothing converts across dimensions.
+//! (mg/L, μg/L, ng/L, g/L) among themselves, air absorbed dose rates (nGy/h, μGy/h) among
+//! themselves; specific activity (Bq/kg) and activity concentration (Bq/L) stand alone; nothing
+//! converts across dimensions.
+//!
+//! The radiation units (issue 8: yearly radiation monitoring of mining areas with associated
+//! radioactivity) are those of HJ 61-2021 (辐射环境监测技术规范) and GB/T 14848-2017: soil
+//! radionuclides (²³⁸U, ²³²Th, ²²⁶Ra) and gross α/β in Bq/kg, in water in Bq/L, the ambient
+//! γ radiation as air absorbed dose rate in nGy/h.
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,6 +30,12 @@ pub enum Dimension {
     ExchangeCapacity,
     /// 无量纲 — pH and other dimensionless items.
     Dimensionless,
+    /// 比活度 — activity per mass (Bq/kg: radionuclides in soil).
+    SpecificActivity,
+    /// 活度浓度 — activity per volume (Bq/L: radioactivity in water).
+    ActivityConcentration,
+    /// 空气吸收剂量率 — air absorbed dose rate (γ radiation).
+    DoseRate,
 }
 
 impl Dimension {
@@ -32,6 +45,9 @@ impl Dimension {
             Dimension::MassConcentration => "mass concentration",
             Dimension::ExchangeCapacity => "exchange capacity",
             Dimension::Dimensionless => "dimensionless quantity",
+            Dimension::SpecificActivity => "specific activity",
+            Dimension::ActivityConcentration => "activity concentration",
+            Dimension::DoseRate => "absorbed dose rate",
         }
     }
 }
@@ -62,11 +78,23 @@ pub enum Unit {
     CmolPerKg,
     #[serde(rename = "dimensionless")]
     Dimensionless,
+    /// Becquerel per kilogram (比活度).
+    #[serde(rename = "Bq/kg")]
+    BqPerKg,
+    /// Becquerel per litre (活度浓度).
+    #[serde(rename = "Bq/L")]
+    BqPerL,
+    /// Nanogray per hour (空气吸收剂量率).
+    #[serde(rename = "nGy/h")]
+    NGyPerH,
+    /// Microgray per hour (1 μGy/h = 1000 nGy/h).
+    #[serde(rename = "μGy/h")]
+    UGyPerH,
 }
 
 impl Unit {
     /// Every unit, for listings.
-    pub const ALL: [Unit; 11] = [
+    pub const ALL: [Unit; 15] = [
         Unit::MgPerKg,
         Unit::UgPerKg,
         Unit::NgPerKg,
@@ -78,6 +106,10 @@ impl Unit {
         Unit::GPerL,
         Unit::CmolPerKg,
         Unit::Dimensionless,
+        Unit::BqPerKg,
+        Unit::BqPerL,
+        Unit::NGyPerH,
+        Unit::UGyPerH,
     ];
 
     /// The canonical spelling, as stored and printed.
@@ -94,6 +126,10 @@ impl Unit {
             Unit::GPerL => "g/L",
             Unit::CmolPerKg => "cmol/kg",
             Unit::Dimensionless => "dimensionless",
+            Unit::BqPerKg => "Bq/kg",
+            Unit::BqPerL => "Bq/L",
+            Unit::NGyPerH => "nGy/h",
+            Unit::UGyPerH => "μGy/h",
         }
     }
 
@@ -108,14 +144,24 @@ impl Unit {
             }
             Unit::CmolPerKg => Dimension::ExchangeCapacity,
             Unit::Dimensionless => Dimension::Dimensionless,
+            Unit::BqPerKg => Dimension::SpecificActivity,
+            Unit::BqPerL => Dimension::ActivityConcentration,
+            Unit::NGyPerH | Unit::UGyPerH => Dimension::DoseRate,
         }
     }
 
     /// Factor that turns a value in this unit into the base unit of its dimension
-    /// (mg/kg for mass fractions, mg/L for concentrations).
+    /// (mg/kg for mass fractions, mg/L for concentrations, nGy/h for dose rates).
     fn to_base(self) -> Decimal {
         match self {
-            Unit::MgPerKg | Unit::MgPerL | Unit::CmolPerKg | Unit::Dimensionless => Decimal::ONE,
+            Unit::MgPerKg
+            | Unit::MgPerL
+            | Unit::CmolPerKg
+            | Unit::Dimensionless
+            | Unit::BqPerKg
+            | Unit::BqPerL
+            | Unit::NGyPerH => Decimal::ONE,
+            Unit::UGyPerH => Decimal::new(1000, 0),
             Unit::UgPerKg | Unit::UgPerL => Decimal::new(1, 3),
             Unit::NgPerKg | Unit::NgPerL => Decimal::new(1, 6),
             Unit::GPerKg | Unit::GPerL => Decimal::new(1000, 0),
@@ -200,6 +246,10 @@ impl FromStr for Unit {
             "" | "无量纲" | "dimensionless" | "-" | "无" | "ph" | "ph单位" => {
                 Unit::Dimensionless
             }
+            "bq/kg" | "贝可/千克" | "贝克/千克" => Unit::BqPerKg,
+            "bq/l" | "贝可/升" | "贝克/升" => Unit::BqPerL,
+            "ngy/h" | "纳戈瑞/小时" | "纳戈/小时" => Unit::NGyPerH,
+            "μgy/h" | "ugy/h" | "微戈瑞/小时" | "微戈/小时" => Unit::UGyPerH,
             _ => return Err(CoreError::UnknownUnit { unit: s.to_owned() }),
         };
         Ok(unit)
@@ -303,9 +353,25 @@ mod tests {
             ("无量纲", Unit::Dimensionless),
             ("", Unit::Dimensionless),
             ("cmol(+)/kg", Unit::CmolPerKg),
+            ("Bq/kg", Unit::BqPerKg),
+            ("Bq·kg⁻¹", Unit::BqPerKg),
+            ("bq/L", Unit::BqPerL),
+            ("nGy/h", Unit::NGyPerH),
+            ("µGy/h", Unit::UGyPerH),
         ] {
             assert_eq!(Unit::from_str(s).unwrap(), u, "{s:?}");
         }
+    }
+
+    #[test]
+    fn dose_rates_convert_and_activities_stand_alone() {
+        assert_eq!(
+            Unit::UGyPerH.convert(d("0.085"), Unit::NGyPerH).unwrap(),
+            d("85")
+        );
+        assert!(Unit::BqPerKg.convert(d("1"), Unit::BqPerL).is_err());
+        assert!(Unit::BqPerKg.convert(d("1"), Unit::MgPerKg).is_err());
+        assert!(Unit::NGyPerH.convert(d("1"), Unit::BqPerKg).is_err());
     }
 
     #[test]

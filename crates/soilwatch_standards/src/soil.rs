@@ -29,7 +29,7 @@ use std::sync::OnceLock;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
-use soilwatch_core::{AnalysisResult, AnalyteCatalogue, FarmlandGroup, LandUse, Unit};
+use soilwatch_core::{AnalysisResult, AnalyteCatalogue, Dimension, FarmlandGroup, LandUse, Unit};
 
 use crate::error::{StandardsError, StandardsResult};
 use crate::ruleset::{PhBand, Ruleset, RulesetKind, RulesetRegistry, ValueType, GB15618, GB36600};
@@ -988,7 +988,8 @@ impl SoilEngine {
     ///
     /// Results are matched to the ruleset by catalogue code (any alias resolves); units are
     /// converted exactly to mg/kg (a unit that is not a mass fraction is an error). Results of
-    /// items without thresholds (organic matter, CEC, …) are listed without thresholds.
+    /// items without thresholds (organic matter, CEC, …) are listed without thresholds. Results in
+    /// radiation units (Bq/kg, Bq/L, nGy/h, μGy/h) are left out: neither standard has them.
     ///
     /// # Examples
     /// ```
@@ -1026,6 +1027,16 @@ impl SoilEngine {
                 if let Some(v) = r.value {
                     ph_results.push(check_ph(v.get())?);
                 }
+                continue;
+            }
+            // Radiation items (Bq/kg, nGy/h: mining areas' radiation monitoring, issue 8) have no
+            // value in GB 15618 or GB 36600 and no mass fraction: they are not soil items here.
+            if matches!(
+                r.unit.dimension(),
+                Dimension::SpecificActivity
+                    | Dimension::ActivityConcentration
+                    | Dimension::DoseRate
+            ) {
                 continue;
             }
             let factor = r.unit.factor_to(Unit::MgPerKg)?;

@@ -17,7 +17,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use soilwatch_core::{ChangeMeta, DivisionCode, Uscc, VersionRecord};
 
+use crate::registry_demolition::{DemolitionPlan, DemolitionTransition};
 use crate::registry_enterprise::{Disclosure, Enterprise, TailingsPond};
+use crate::registry_mining::MiningArea;
 use crate::registry_plot::{BoundaryWrite, Plot, PlotStep};
 use crate::registry_remediation::{ManifestQuery, Receipt, RemediationProject, TransferManifest};
 use crate::{StoreError, StoreResult, StoredSample};
@@ -142,6 +144,10 @@ pub enum RegistryEntity {
     Manifest,
     /// 尾矿库
     TailingsPond,
+    /// 拆除活动污染防治方案
+    DemolitionPlan,
+    /// 矿区
+    MiningArea,
 }
 
 impl RegistryEntity {
@@ -153,6 +159,8 @@ impl RegistryEntity {
             RegistryEntity::RemediationProject => "remediation_project",
             RegistryEntity::Manifest => "manifest",
             RegistryEntity::TailingsPond => "tailings_pond",
+            RegistryEntity::DemolitionPlan => "demolition_plan",
+            RegistryEntity::MiningArea => "mining_area",
         }
     }
 }
@@ -241,7 +249,7 @@ pub struct RegistryQuery {
     pub status: Option<String>,
     /// Remediation projects of a plot.
     pub plot: Option<String>,
-    /// Tailings ponds of an enterprise (USCC).
+    /// Tailings ponds, demolition plans or mining areas of an enterprise (USCC).
     pub enterprise: Option<String>,
 }
 
@@ -376,6 +384,66 @@ pub trait RegistryStore: Send + Sync {
         &self,
         q: &RegistryQuery,
     ) -> StoreResult<Vec<Versioned<TailingsPond>>>;
+
+    /// File a demolition plan of a registered enterprise (its name and county are copied from
+    /// the registry); its lifecycle starts at `filed` on the filing date.
+    async fn create_demolition_plan(
+        &self,
+        p: &DemolitionPlan,
+        change: &ChangeMeta,
+    ) -> StoreResult<Versioned<DemolitionPlan>>;
+    /// Replace a plan's filed facts; its status and steps stay as they are.
+    async fn update_demolition_plan(
+        &self,
+        p: &DemolitionPlan,
+        expected_version: Option<i64>,
+        change: &ChangeMeta,
+    ) -> StoreResult<Versioned<DemolitionPlan>>;
+    /// Change a plan's status: a transition the lifecycle does not allow is a `Conflict` naming
+    /// the missing step; a date before the last step is `Invalid`.
+    async fn set_demolition_status(
+        &self,
+        code: &str,
+        t: &DemolitionTransition,
+        change: &ChangeMeta,
+    ) -> StoreResult<Versioned<DemolitionPlan>>;
+    async fn get_demolition_plan(&self, code: &str) -> StoreResult<Versioned<DemolitionPlan>>;
+    /// Plans by division, status and enterprise, by filing date.
+    async fn list_demolition_plans(
+        &self,
+        q: &RegistryQuery,
+    ) -> StoreResult<Vec<Versioned<DemolitionPlan>>>;
+
+    async fn create_mining_area(
+        &self,
+        a: &MiningArea,
+        change: &ChangeMeta,
+    ) -> StoreResult<Versioned<MiningArea>>;
+    async fn update_mining_area(
+        &self,
+        a: &MiningArea,
+        expected_version: Option<i64>,
+        change: &ChangeMeta,
+    ) -> StoreResult<Versioned<MiningArea>>;
+    async fn get_mining_area(&self, code: &str) -> StoreResult<Versioned<MiningArea>>;
+    /// Mining areas by division, status and enterprise, by code.
+    async fn list_mining_areas(&self, q: &RegistryQuery)
+        -> StoreResult<Vec<Versioned<MiningArea>>>;
+
+    /// The samples on any of these points (an enterprise's self-monitoring points, a mining
+    /// area's monitoring points), sampled in `year` when given, by date and id.
+    async fn samples_of_points(
+        &self,
+        point_codes: &[String],
+        year: Option<i32>,
+    ) -> StoreResult<Vec<StoredSample>>;
+    /// The GB 36600 land class (1 or 2) that registered plots set for these points: a plot
+    /// listing the point among its `point_codes`, or the plot the point watches
+    /// (`watched_plot`); the stricter (1) when several do. Points without a plot are absent.
+    async fn plot_classes_of_points(
+        &self,
+        point_codes: &[String],
+    ) -> StoreResult<std::collections::HashMap<String, u8>>;
 
     /// Every version of a registered thing, oldest first. `NotFound` when it has none.
     async fn registry_history(

@@ -13,7 +13,11 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::registry::{invalid, RegistryEntity, RegistryQuery, RegistryStore, Versioned};
+use crate::registry_demolition::{
+    DemolitionPlan, DemolitionStatus, DemolitionStep, DemolitionTransition,
+};
 use crate::registry_enterprise::{Disclosure, Enterprise, TailingsPond};
+use crate::registry_mining::MiningArea;
 use crate::registry_plot::{BoundaryWrite, Plot, PlotStage, PlotStep};
 use crate::registry_remediation::{ManifestQuery, Receipt, RemediationProject, TransferManifest};
 use crate::sql::Tx;
@@ -483,7 +487,97 @@ impl Doc for TailingsPond {
     }
 }
 
+impl Doc for DemolitionPlan {
+    const TABLE: &'static str = "demolition_plans";
+    const KEY: &'static str = "code";
+    const ENTITY: RegistryEntity = RegistryEntity::DemolitionPlan;
+    const WHAT: (&'static str, &'static str) = ("拆除方案", "demolition plan");
+    fn key(&self) -> String {
+        self.code.clone()
+    }
+    fn columns(&self) -> StoreResult<Vec<(&'static str, Arg)>> {
+        Ok(vec![
+            ("enterprise_uscc", text(self.enterprise_uscc.to_string())),
+            ("division", text(self.division.to_string())),
+            ("status", text(self.status.code())),
+            ("filed_on", text(self.filing.filed_on.to_string())),
+        ])
+    }
+}
+
+impl Doc for MiningArea {
+    const TABLE: &'static str = "mining_areas";
+    const KEY: &'static str = "code";
+    const ENTITY: RegistryEntity = RegistryEntity::MiningArea;
+    const WHAT: (&'static str, &'static str) = ("矿区", "mining area");
+    fn key(&self) -> String {
+        self.code.clone()
+    }
+    fn columns(&self) -> StoreResult<Vec<(&'static str, Arg)>> {
+        Ok(vec![
+            ("name", text(self.name.clone())),
+            ("division", text(self.division.to_string())),
+            (
+                "enterprise_uscc",
+                Arg::Text(self.enterprise_uscc.as_ref().map(|u| u.to_string())),
+            ),
+            ("status", text(self.status.code())),
+            (
+                "radioactive",
+                Arg::Int(Some(i64::from(self.associated_radioactivity))),
+            ),
+        ])
+    }
+}
+
 impl SqlStore {
+    /// Insert a checked record as version 1.
+    async fn insert_checked<T: Doc>(&self, d: T, change: &ChangeMeta) -> StoreResult<Versioned<T>> {
+        let mut tx = self.begin_write().await?;
+        insert_doc(&mut tx, &d, change).await?;
+        tx.commit().await?;
+        Ok(Versioned {
+            item: d,
+            version: 1,
+        })
+    }
+
+    /// Replace a checked record (operation `update`).
+    async fn replace_checked<T: Doc>(
+        &self,
+        d: T,
+        expected_version: Option<i64>,
+        change: &ChangeMeta,
+    ) -> StoreResult<Versioned<T>> {
+        let mut tx = self.begin_write().await?;
+        let version = update_doc(&mut tx, &d, expected_version, "update", change).await?;
+        tx.commit().await?;
+        Ok(Versioned { item: d, version })
+    }
+
+    /// A demolition plan checked, with its enterprise's name and county (the enterprise must
+    /// be registered).
+    async fn checked_demolition_plan(&self, p: &DemolitionPlan) -> StoreResult<DemolitionPlan> {
+        let mut p = p.checked()?;
+        let e = match self.get_enterprise(p.enterprise_uscc.as_str()).await {
+            Ok(e) => e.item,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(invalid(
+                    "enterprise_uscc",
+                    format!("企业 '{}' 未登记为重点监管企业", p.enterprise_uscc),
+                    format!(
+                        "enterprise '{}' is not registered as a key supervised enterprise",
+                        p.enterprise_uscc
+                    ),
+                ))
+            }
+            Err(e) => return Err(e),
+        };
+        p.enterprise_name = e.name;
+        p.division = e.division;
+        Ok(p)
+    }
+
     /// The county of a registry record, checked to exist.
     async fn check_county(&self, field: &str, code: DivisionCode) -> StoreResult<()> {
         if code.level() != DivisionLevel::County {
@@ -588,13 +682,7 @@ impl RegistryStore for SqlStore {
             recorded_by: change.actor.trim().to_owned(),
             recorded_at: now_text(),
         }];
-        let mut tx = self.begin_write().await?;
-        insert_doc(&mut tx, &p, change).await?;
-        tx.commit().await?;
-        Ok(Versioned {
-            item: p,
-            version: 1,
-        })
+        self.insert_checked(p, change).await
     }
 
     async fn update_plot(
@@ -737,13 +825,7 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<Versioned<Enterprise>> {
         let e = e.checked()?;
         self.check_county("division", e.division).await?;
-        let mut tx = self.begin_write().await?;
-        insert_doc(&mut tx, &e, change).await?;
-        tx.commit().await?;
-        Ok(Versioned {
-            item: e,
-            version: 1,
-        })
+        self.insert_checked(e, change).await
     }
 
     async fn update_enterprise(
@@ -754,10 +836,7 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<Versioned<Enterprise>> {
         let e = e.checked()?;
         self.check_county("division", e.division).await?;
-        let mut tx = self.begin_write().await?;
-        let version = update_doc(&mut tx, &e, expected_version, "update", change).await?;
-        tx.commit().await?;
-        Ok(Versioned { item: e, version })
+        self.replace_checked(e, expected_version, change).await
     }
 
     async fn get_enterprise(&self, uscc: &str) -> StoreResult<Versioned<Enterprise>> {
@@ -952,13 +1031,7 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<Versioned<TailingsPond>> {
         let t = t.checked()?;
         self.check_county("division", t.division).await?;
-        let mut tx = self.begin_write().await?;
-        insert_doc(&mut tx, &t, change).await?;
-        tx.commit().await?;
-        Ok(Versioned {
-            item: t,
-            version: 1,
-        })
+        self.insert_checked(t, change).await
     }
 
     async fn update_tailings_pond(
@@ -969,10 +1042,7 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<Versioned<TailingsPond>> {
         let t = t.checked()?;
         self.check_county("division", t.division).await?;
-        let mut tx = self.begin_write().await?;
-        let version = update_doc(&mut tx, &t, expected_version, "update", change).await?;
-        tx.commit().await?;
-        Ok(Versioned { item: t, version })
+        self.replace_checked(t, expected_version, change).await
     }
 
     async fn get_tailings_pond(&self, code: &str) -> StoreResult<Versioned<TailingsPond>> {
@@ -988,6 +1058,192 @@ impl RegistryStore for SqlStore {
         w.eq("status", q.status.as_deref());
         w.eq("enterprise_uscc", q.enterprise.as_deref());
         list_docs(self, w, "code").await
+    }
+
+    async fn create_demolition_plan(
+        &self,
+        p: &DemolitionPlan,
+        change: &ChangeMeta,
+    ) -> StoreResult<Versioned<DemolitionPlan>> {
+        let mut p = self.checked_demolition_plan(p).await?;
+        p.status = DemolitionStatus::Filed;
+        p.steps = vec![DemolitionStep {
+            status: DemolitionStatus::Filed,
+            date: p.filing.filed_on,
+            note: None,
+            recorded_by: change.actor.trim().to_owned(),
+            recorded_at: now_text(),
+        }];
+        self.insert_checked(p, change).await
+    }
+
+    async fn update_demolition_plan(
+        &self,
+        p: &DemolitionPlan,
+        expected_version: Option<i64>,
+        change: &ChangeMeta,
+    ) -> StoreResult<Versioned<DemolitionPlan>> {
+        let mut p = self.checked_demolition_plan(p).await?;
+        let mut tx = self.begin_write().await?;
+        let current: Versioned<DemolitionPlan> = get_doc(&mut *tx, &p.code).await?;
+        p.status = current.item.status;
+        p.steps = current.item.steps;
+        if let Some(first) = p.steps.first_mut() {
+            first.date = p.filing.filed_on;
+        }
+        if p.steps.get(1).is_some_and(|s| s.date < p.filing.filed_on) {
+            return Err(invalid(
+                "filing.filed_on",
+                format!("备案日期 {} 晚于已登记的下一步", p.filing.filed_on),
+                format!(
+                    "filing date {} is after the next recorded step",
+                    p.filing.filed_on
+                ),
+            ));
+        }
+        let expected = expected_version.unwrap_or(current.version);
+        let version = update_doc(&mut tx, &p, Some(expected), "update", change).await?;
+        tx.commit().await?;
+        Ok(Versioned { item: p, version })
+    }
+
+    async fn set_demolition_status(
+        &self,
+        code: &str,
+        t: &DemolitionTransition,
+        change: &ChangeMeta,
+    ) -> StoreResult<Versioned<DemolitionPlan>> {
+        let mut tx = self.begin_write().await?;
+        let current: Versioned<DemolitionPlan> = get_doc(&mut *tx, code).await?;
+        let mut p = current.item;
+        p.apply(DemolitionStep {
+            status: t.status,
+            date: t.date,
+            note: t.note.clone(),
+            recorded_by: change.actor.trim().to_owned(),
+            recorded_at: now_text(),
+        })?;
+        let version = update_doc(&mut tx, &p, Some(current.version), "status", change).await?;
+        tx.commit().await?;
+        Ok(Versioned { item: p, version })
+    }
+
+    async fn get_demolition_plan(&self, code: &str) -> StoreResult<Versioned<DemolitionPlan>> {
+        get_doc(self.pool(), code).await
+    }
+
+    async fn list_demolition_plans(
+        &self,
+        q: &RegistryQuery,
+    ) -> StoreResult<Vec<Versioned<DemolitionPlan>>> {
+        let mut w = Where::default();
+        w.division(&["division"], q.division);
+        w.eq("status", q.status.as_deref());
+        w.eq("enterprise_uscc", q.enterprise.as_deref());
+        list_docs(self, w, "filed_on, code").await
+    }
+
+    async fn create_mining_area(
+        &self,
+        a: &MiningArea,
+        change: &ChangeMeta,
+    ) -> StoreResult<Versioned<MiningArea>> {
+        let a = a.checked()?;
+        self.check_county("division", a.division).await?;
+        self.insert_checked(a, change).await
+    }
+
+    async fn update_mining_area(
+        &self,
+        a: &MiningArea,
+        expected_version: Option<i64>,
+        change: &ChangeMeta,
+    ) -> StoreResult<Versioned<MiningArea>> {
+        let a = a.checked()?;
+        self.check_county("division", a.division).await?;
+        self.replace_checked(a, expected_version, change).await
+    }
+
+    async fn get_mining_area(&self, code: &str) -> StoreResult<Versioned<MiningArea>> {
+        get_doc(self.pool(), code).await
+    }
+
+    async fn list_mining_areas(
+        &self,
+        q: &RegistryQuery,
+    ) -> StoreResult<Vec<Versioned<MiningArea>>> {
+        let mut w = Where::default();
+        w.division(&["division"], q.division);
+        w.eq("status", q.status.as_deref());
+        w.eq("enterprise_uscc", q.enterprise.as_deref());
+        list_docs(self, w, "code").await
+    }
+
+    async fn samples_of_points(
+        &self,
+        point_codes: &[String],
+        year: Option<i32>,
+    ) -> StoreResult<Vec<StoredSample>> {
+        if point_codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut w = Where::default();
+        let marks: Vec<String> = point_codes.iter().map(|c| w.arg(text(c.clone()))).collect();
+        w.conds
+            .push(format!("s.point_code IN ({})", marks.join(", ")));
+        if let Some(y) = year {
+            let from = w.arg(text(format!("{y:04}-01-01")));
+            let to = w.arg(text(format!("{y:04}-12-31")));
+            w.conds
+                .push(format!("s.sampled_on >= {from} AND s.sampled_on <= {to}"));
+        }
+        let sql = format!(
+            "SELECT s.id FROM samples s {} ORDER BY s.sampled_on, s.id",
+            w.clause()
+        );
+        let rows = w.fetch(&sql, self.pool()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.get_sample_by_id(r.try_get("id")?).await?);
+        }
+        Ok(out)
+    }
+
+    async fn plot_classes_of_points(
+        &self,
+        point_codes: &[String],
+    ) -> StoreResult<std::collections::HashMap<String, u8>> {
+        let mut out: std::collections::HashMap<String, u8> = std::collections::HashMap::new();
+        if point_codes.is_empty() {
+            return Ok(out);
+        }
+        let mut put = |code: &str, class: u8| {
+            let e = out.entry(code.to_owned()).or_insert(class);
+            *e = (*e).min(class);
+        };
+        let mut w = Where::default();
+        let marks: Vec<String> = point_codes.iter().map(|c| w.arg(text(c.clone()))).collect();
+        let sql = format!(
+            "SELECT p.code, pl.land_class FROM points p JOIN plots pl ON pl.code = p.watched_plot \
+             WHERE p.code IN ({})",
+            marks.join(", ")
+        );
+        for r in w.fetch(&sql, self.pool()).await? {
+            let code: String = r.try_get("code")?;
+            let class: i64 = r.try_get("land_class")?;
+            put(&code, u8::try_from(class).unwrap_or(1));
+        }
+        for plot in self.list_plots(&RegistryQuery::default()).await? {
+            for c in plot
+                .item
+                .point_codes
+                .iter()
+                .filter(|c| point_codes.contains(c))
+            {
+                put(c, plot.item.land_class);
+            }
+        }
+        Ok(out)
     }
 
     async fn registry_history(

@@ -215,6 +215,10 @@ pub fn router(state: AppState) -> Router {
                 .post(crate::api::enterprises::create_enterprise),
         )
         .route(
+            "/api/v1/enterprises/exceedances",
+            get(crate::api::self_monitoring::get_exceedances),
+        )
+        .route(
             "/api/v1/public/enterprises",
             get(crate::api::enterprises::list_public_enterprises),
         )
@@ -234,6 +238,28 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/enterprises/{uscc}/disclosures/{year}",
             axum::routing::put(crate::api::enterprises::put_disclosure),
+        )
+        .route(
+            "/api/v1/demolition-plans",
+            get(crate::api::demolition::list_demolition_plans)
+                .post(crate::api::demolition::create_demolition_plan),
+        )
+        .route(
+            "/api/v1/public/demolition-plans",
+            get(crate::api::demolition::list_public_demolition_plans),
+        )
+        .route(
+            "/api/v1/demolition-plans/{code}",
+            get(crate::api::demolition::get_demolition_plan)
+                .put(crate::api::demolition::update_demolition_plan),
+        )
+        .route(
+            "/api/v1/demolition-plans/{code}/history",
+            get(crate::api::demolition::get_demolition_plan_history),
+        )
+        .route(
+            "/api/v1/demolition-plans/{code}/status",
+            axum::routing::post(crate::api::demolition::set_demolition_status),
         )
         .route(
             "/api/v1/remediation-projects",
@@ -284,6 +310,22 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/tailings-ponds/{code}/history",
             get(crate::api::tailings::get_tailings_pond_history),
         )
+        .route(
+            "/api/v1/mining-areas",
+            get(crate::api::mining::list_mining_areas).post(crate::api::mining::create_mining_area),
+        )
+        .route(
+            "/api/v1/public/mining-areas",
+            get(crate::api::mining::list_public_mining_areas),
+        )
+        .route(
+            "/api/v1/mining-areas/{code}",
+            get(crate::api::mining::get_mining_area).put(crate::api::mining::update_mining_area),
+        )
+        .route(
+            "/api/v1/mining-areas/{code}/history",
+            get(crate::api::mining::get_mining_area_history),
+        )
         .route("/plots", get(crate::pages::registry::plots_page))
         .route(
             "/plots/new",
@@ -311,6 +353,22 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/tailings-ponds",
             get(crate::pages::registry::tailings_page),
+        )
+        .route(
+            "/enterprises/exceedances",
+            get(crate::pages::registry::exceedances_page),
+        )
+        .route(
+            "/mining-areas",
+            get(crate::pages::registry::mining_areas_page),
+        )
+        .route(
+            "/mining-areas/{code}",
+            get(crate::pages::registry::mining_area_page),
+        )
+        .route(
+            "/demolition-plans",
+            get(crate::pages::registry::demolition_plans_page),
         )
         .route(
             "/tailings-ponds/{code}",

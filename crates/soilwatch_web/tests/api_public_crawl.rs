@@ -20,9 +20,11 @@ use chrono::NaiveDate;
 use soilwatch_core::{ChangeMeta, LonLat};
 use soilwatch_store::conformance_registry::{manifest, square_inside};
 use soilwatch_store::conformance_targets::{indicator_fixture, uscc};
-use soilwatch_store::registry::Party;
+use soilwatch_store::registry::{Filing, Party, ReportDoc};
 use soilwatch_store::registry_codes::Industry;
+use soilwatch_store::registry_demolition::{DemolitionPlan, DemolitionStatus};
 use soilwatch_store::registry_enterprise::{Contact, Disclosure, Enterprise, EnterpriseStatus};
+use soilwatch_store::registry_mining::{MiningArea, MiningStatus};
 use soilwatch_store::registry_remediation::{ProjectMode, RemediationProject};
 use soilwatch_store::{ClassificationStore, RegistryStore, Role, Store};
 use soilwatch_test_utils::TestApp;
@@ -99,6 +101,55 @@ async fn plant(app: &TestApp) -> Planted {
     m.vehicle = "川W接口88".into();
     m.carrier = "接口危货运输公司".into();
     store.create_manifest(&m, &change).await.unwrap();
+    // A demolition plan (its filing number and note are not public) and a mining area (its
+    // location, points and note are not public), issue 8.
+    store
+        .create_demolition_plan(
+            &DemolitionPlan {
+                code: "DP-CRAWL".into(),
+                enterprise_uscc: code.parse().unwrap(),
+                enterprise_name: String::new(),
+                division: "513402".parse().unwrap(),
+                facilities: vec!["接口电解车间".into()],
+                cleanup_plan: ReportDoc {
+                    title: "残留污染物清理和安全处置方案".into(),
+                    file: Some("接口档案柜3".into()),
+                    ..ReportDoc::default()
+                },
+                filing: Filing {
+                    bureau: "会理市生态环境局".into(),
+                    filed_on: "2024-03-01".parse().unwrap(),
+                    number: Some("拆备接口001".into()),
+                },
+                planned_start: "2024-04-01".parse().unwrap(),
+                status: DemolitionStatus::Filed,
+                steps: Vec::new(),
+                note: Some("接口备注保密".into()),
+            },
+            &change,
+        )
+        .await
+        .unwrap();
+    store
+        .create_mining_area(
+            &MiningArea {
+                code: "MA-CRAWL".into(),
+                name: "接口稀土矿区".into(),
+                enterprise_uscc: None,
+                enterprise_name: None,
+                mineral: "稀土".into(),
+                division: "513402".parse().unwrap(),
+                location: Some(LonLat::new(102.236_917, 26.645_383).unwrap()),
+                status: MiningStatus::Operating,
+                associated_radioactivity: true,
+                monitoring_since: Some(2022),
+                point_codes: vec!["IX-SOIL".into()],
+                note: Some("矿区接口备注".into()),
+            },
+            &change,
+        )
+        .await
+        .unwrap();
     let point = store.get_point("IX-SOIL").await.unwrap();
     let sample = store.get_sample("IX-S-2024").await.unwrap();
     let run = store.list_runs(None, None, 1).await.unwrap()[0].id;
@@ -133,6 +184,9 @@ async fn plant(app: &TestApp) -> Planted {
             format!("{x} {y}"),
         ]);
     }
+    // Issue 8: a demolition plan's filing number, document location and note; a mining area's note.
+    secrets
+        .extend(["拆备接口001", "接口备注保密", "接口档案柜3", "矿区接口备注"].map(str::to_owned));
     let params = BTreeMap::from([
         ("points", "IX-SOIL".to_owned()),
         ("plots", "IX-P1".to_owned()),
@@ -140,6 +194,8 @@ async fn plant(app: &TestApp) -> Planted {
         ("remediation-projects", "PRJ-1".to_owned()),
         ("manifests", "LD-CRAWL-1".to_owned()),
         ("tailings-ponds", "TP-NONE".to_owned()),
+        ("demolition-plans", "DP-CRAWL".to_owned()),
+        ("mining-areas", "MA-CRAWL".to_owned()),
         ("samples", sample.id.to_string()),
         ("results", sample.results[0].id.to_string()),
         ("runs", run.to_string()),
@@ -249,6 +305,12 @@ async fn unauthenticated_api_shows_no_non_public_data() {
         "/api/v1/manifests/LD-CRAWL-1".to_owned(),
         "/api/v1/manifests/LD-CRAWL-1/history".to_owned(),
         "/api/v1/tailings-ponds".to_owned(),
+        "/api/v1/demolition-plans".to_owned(),
+        "/api/v1/demolition-plans/DP-CRAWL".to_owned(),
+        "/api/v1/mining-areas".to_owned(),
+        "/api/v1/mining-areas/MA-CRAWL".to_owned(),
+        "/api/v1/public/mining-areas".to_owned(),
+        "/api/v1/enterprises/exceedances".to_owned(),
     ] {
         let (status, body) = app.get_json(&uri).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}: {body}");
@@ -265,6 +327,9 @@ async fn unauthenticated_api_shows_no_non_public_data() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(d["disclosures"][0]["facilities"], "污水处理站");
     assert_eq!(d["disclosures"][0]["sample_codes"], serde_json::json!([]));
+    let (status, plans) = app.get_json("/api/v1/public/demolition-plans").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(plans[0]["facilities"][0], "接口电解车间", "{plans}");
 
     // Signed in, the same reads hold the planted facts (the crawl looked in the right places).
     let app = app.signed_in(Role::Viewer).await;
@@ -273,6 +338,11 @@ async fn unauthenticated_api_shows_no_non_public_data() {
         ("/api/v1/plots/IX-P1".to_owned(), "责任人接口公司丙"),
         ("/api/v1/manifests/LD-CRAWL-1".to_owned(), "川W接口88"),
         (format!("/api/v1/enterprises/{e}/disclosures"), "IX-S-2024"),
+        (
+            "/api/v1/demolition-plans/DP-CRAWL".to_owned(),
+            "拆备接口001",
+        ),
+        ("/api/v1/mining-areas/MA-CRAWL".to_owned(), "矿区接口备注"),
         (
             "/api/v1/points/IX-SOIL".to_owned(),
             // `x,y` (the point's location is `[x,y]`).

@@ -207,6 +207,8 @@ async fn every_role_on_every_route_of_the_table() {
         ("/api/v1/remediation-projects", project_body("RPRJ-1")),
         ("/api/v1/manifests", manifest_body("RLD-1")),
         ("/api/v1/tailings-ponds", pond_body("RTP-1")),
+        ("/api/v1/demolition-plans", demolition_body("RDP-1")),
+        ("/api/v1/mining-areas", mining_body("RMA-1")),
     ] {
         let r = send(
             &app,
@@ -324,6 +326,8 @@ async fn every_role_on_every_route_of_the_table() {
             .replace("{project}", "RPRJ-1")
             .replace("{manifest}", "RLD-1")
             .replace("{pond}", "RTP-1")
+            .replace("{plan}", "RDP-1")
+            .replace("{area}", "RMA-1")
             .replace("{run}", &run_id)
             .replace("{unit}", "RU-1")
             .replace("{submission}", &submission.to_string())
@@ -425,6 +429,13 @@ async fn every_role_on_every_route_of_the_table() {
                         "/api/v1/manifests/{manifest}/receive" => json!({
                             "quantity": "12", "arrived_at": in_hours(30), "reason": "roles"
                         }),
+                        "/api/v1/demolition-plans" => demolition_body("RDP-2"),
+                        "/api/v1/demolition-plans/{plan}" => demolition_body("RDP-1"),
+                        "/api/v1/demolition-plans/{plan}/status" => json!({
+                            "status": "in_progress", "date": "2024-04-02", "reason": "roles"
+                        }),
+                        "/api/v1/mining-areas" => mining_body("RMA-2"),
+                        "/api/v1/mining-areas/{area}" => mining_body("RMA-1"),
                         "/api/v1/tailings-ponds" => pond_body("RTP-2"),
                         "/api/v1/tailings-ponds/{pond}" => pond_body("RTP-1"),
                         "/api/v1/classification/runs" => {
@@ -560,6 +571,19 @@ fn manifest_body(code: &str) -> serde_json::Value {
 fn pond_body(code: &str) -> serde_json::Value {
     json!({"code": code, "name": "某尾矿库", "enterprise_uscc": USCC, "division": "513402",
            "status": "在用", "reason": "roles"})
+}
+
+fn demolition_body(code: &str) -> serde_json::Value {
+    json!({"code": code, "enterprise_uscc": USCC, "facilities": ["电解车间"],
+           "cleanup_plan": {"title": "残留污染物清理和安全处置方案"},
+           "filing": {"bureau": "会理市生态环境局", "filed_on": "2024-03-01"},
+           "planned_start": "2024-04-01", "reason": "roles"})
+}
+
+fn mining_body(code: &str) -> serde_json::Value {
+    json!({"code": code, "name": "某稀土矿区", "mineral": "稀土", "division": "513402",
+           "status": "在产", "associated_radioactivity": true, "monitoring_since": 2022,
+           "point_codes": ["RP-1"], "reason": "roles"})
 }
 
 fn cookie(cookies: &[String], name: &str) -> Option<String> {

@@ -8,9 +8,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use soilwatch_core::{DivisionCode, LonLat, Uscc, VersionRecord};
+use soilwatch_core::{DivisionCode, Uscc, VersionRecord};
 use soilwatch_store::registry::{parse_uscc, RegistryQuery, Versioned};
 use soilwatch_store::registry_codes::Industry;
+use soilwatch_store::registry_demolition::DemolitionPlan;
 use soilwatch_store::registry_enterprise::{
     disclosure_calendar, Contact, DisclosedPollutant, Disclosure, DisclosureState, DisclosureYear,
     Enterprise, EnterprisePublic, EnterpriseStatus, ResponsibilityLetter,
@@ -18,7 +19,9 @@ use soilwatch_store::registry_enterprise::{
 use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
-use super::registry_support::{body, change, division, may_write, public_or_signed_in, same_key};
+use super::registry_support::{
+    body, change, code_filter, division, lon_lat, may_write, public_or_signed_in, same_key,
+};
 use crate::auth::{Actor, MaybeActor};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -33,18 +36,9 @@ pub struct EnterpriseListQuery {
 }
 
 pub(crate) fn enterprise_query(q: &EnterpriseListQuery) -> ApiResult<RegistryQuery> {
-    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            s.parse::<EnterpriseStatus>()
-                .map_err(|e| ApiError::BadRequest(e.to_string()))?
-                .code()
-                .to_owned(),
-        ),
-        None => None,
-    };
     Ok(RegistryQuery {
         division: division(q.division.as_deref())?,
-        status,
+        status: code_filter::<EnterpriseStatus>(q.status.as_deref())?,
         ..Default::default()
     })
 }
@@ -97,7 +91,16 @@ fn path_uscc(s: &str) -> ApiResult<Uscc> {
     parse_uscc("uscc", s).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
-/// One enterprise with every field.
+/// An enterprise with its demolition plans.
+#[derive(Debug, Serialize)]
+pub struct EnterpriseDetail {
+    #[serde(flatten)]
+    pub enterprise: Versioned<Enterprise>,
+    /// 拆除活动污染防治方案 of the enterprise, by filing date (`/api/v1/demolition-plans`).
+    pub demolition_plans: Vec<Versioned<DemolitionPlan>>,
+}
+
+/// One enterprise with every field, and its demolition plans (`demolition_plans`).
 #[utoipa::path(get, path = "/api/v1/enterprises/{uscc}", tag = "enterprises",
     params(("uscc" = String, Path, description = "Unified social credit code")),
     responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorResponse),
@@ -107,9 +110,20 @@ pub async fn get_enterprise(
     State(state): State<AppState>,
     _actor: Actor,
     Path(uscc): Path<String>,
-) -> ApiResult<Json<Versioned<Enterprise>>> {
+) -> ApiResult<Json<EnterpriseDetail>> {
     let u = path_uscc(&uscc)?;
-    Ok(Json(state.store.get_enterprise(u.as_str()).await?))
+    let enterprise = state.store.get_enterprise(u.as_str()).await?;
+    let demolition_plans = state
+        .store
+        .list_demolition_plans(&RegistryQuery {
+            enterprise: Some(u.to_string()),
+            ..Default::default()
+        })
+        .await?;
+    Ok(Json(EnterpriseDetail {
+        enterprise,
+        demolition_plans,
+    }))
 }
 
 /// Every version of an enterprise, oldest first.
@@ -169,17 +183,7 @@ pub struct EnterpriseWriteRequest {
 }
 
 fn to_enterprise(uscc: Uscc, r: EnterpriseWriteRequest) -> ApiResult<Enterprise> {
-    let location = match (r.lon, r.lat) {
-        (Some(lon), Some(lat)) => Some(LonLat::new(lon, lat).map_err(|e| {
-            ApiError::Unprocessable(format!("字段 lon, lat / field lon, lat: {e}"))
-        })?),
-        (None, None) => None,
-        _ => {
-            return Err(ApiError::Unprocessable(
-                "字段 lon, lat / field lon, lat: 经纬度须同时给出 / give both or neither".into(),
-            ))
-        }
-    };
+    let location = lon_lat(r.lon, r.lat)?;
     Ok(Enterprise {
         uscc,
         name: r.name,

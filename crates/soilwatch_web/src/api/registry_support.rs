@@ -60,6 +60,51 @@ pub(crate) fn division(s: Option<&str>) -> ApiResult<Option<DivisionCode>> {
         .transpose()
 }
 
+/// An optional code filter of a list (`?status=`): the value parsed as `T` (a registry code
+/// enum: its code, Chinese name or alias), as its code; a 400 naming the expected values.
+pub(crate) fn code_filter<T>(s: Option<&str>) -> ApiResult<Option<String>>
+where
+    T: std::str::FromStr + std::fmt::Display,
+    T::Err: std::fmt::Display,
+{
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<T>()
+                .map(|v| v.to_string())
+                .map_err(|e| ApiError::BadRequest(e.to_string()))
+        })
+        .transpose()
+}
+
+/// An optional USCC filter of a list (`?enterprise=`), check character verified (400).
+pub(crate) fn uscc_filter(field: &str, s: Option<&str>) -> ApiResult<Option<String>> {
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            soilwatch_store::registry::parse_uscc(field, s)
+                .map(|u| u.to_string())
+                .map_err(|e| ApiError::BadRequest(e.to_string()))
+        })
+        .transpose()
+}
+
+/// A location from a body's `lon` and `lat` (CGCS2000): both or neither, else 422.
+pub(crate) fn lon_lat(
+    lon: Option<f64>,
+    lat: Option<f64>,
+) -> ApiResult<Option<soilwatch_core::LonLat>> {
+    match (lon, lat) {
+        (Some(lon), Some(lat)) => Ok(Some(soilwatch_core::LonLat::new(lon, lat).map_err(
+            |e| ApiError::Unprocessable(format!("字段 lon, lat / field lon, lat: {e}")),
+        )?)),
+        (None, None) => Ok(None),
+        _ => Err(ApiError::Unprocessable(
+            "字段 lon, lat / field lon, lat: 经纬度须同时给出 / give both or neither".into(),
+        )),
+    }
+}
+
 /// The path's code must agree with the body's, when the body names one.
 pub(crate) fn same_key(path: &str, body: Option<&str>, field: &str) -> ApiResult<()> {
     match body.map(str::trim) {

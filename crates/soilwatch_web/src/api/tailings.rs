@@ -5,15 +5,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use soilwatch_core::{DivisionCode, LonLat, Uscc, VersionRecord};
-use soilwatch_store::registry::{parse_uscc, Filing, RegistryQuery, Versioned};
+use soilwatch_core::{DivisionCode, Uscc, VersionRecord};
+use soilwatch_store::registry::{Filing, RegistryQuery, Versioned};
 use soilwatch_store::registry_enterprise::{PondAssessment, TailingsPond, TailingsStatus};
 use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
-use super::registry_support::{body, change, division, may_write, same_key};
+use super::registry_support::{
+    body, change, code_filter, division, lon_lat, may_write, same_key, uscc_filter,
+};
 use crate::auth::Actor;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::AppState;
 
 /// Filters of the pond list.
@@ -28,32 +30,10 @@ pub struct TailingsListQuery {
 }
 
 pub(crate) fn tailings_query(q: &TailingsListQuery) -> ApiResult<RegistryQuery> {
-    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            s.parse::<TailingsStatus>()
-                .map_err(|e| ApiError::BadRequest(e.to_string()))?
-                .code()
-                .to_owned(),
-        ),
-        None => None,
-    };
-    let enterprise = match q
-        .enterprise
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(s) => Some(
-            parse_uscc("enterprise", s)
-                .map_err(|e| ApiError::BadRequest(e.to_string()))?
-                .to_string(),
-        ),
-        None => None,
-    };
     Ok(RegistryQuery {
         division: division(q.division.as_deref())?,
-        status,
-        enterprise,
+        status: code_filter::<TailingsStatus>(q.status.as_deref())?,
+        enterprise: uscc_filter("enterprise", q.enterprise.as_deref())?,
         ..Default::default()
     })
 }
@@ -139,17 +119,7 @@ pub struct TailingsWriteRequest {
 }
 
 fn to_pond(code: String, r: TailingsWriteRequest) -> ApiResult<TailingsPond> {
-    let location = match (r.lon, r.lat) {
-        (Some(lon), Some(lat)) => Some(LonLat::new(lon, lat).map_err(|e| {
-            ApiError::Unprocessable(format!("字段 lon, lat / field lon, lat: {e}"))
-        })?),
-        (None, None) => None,
-        _ => {
-            return Err(ApiError::Unprocessable(
-                "字段 lon, lat / field lon, lat: 经纬度须同时给出 / give both or neither".into(),
-            ))
-        }
-    };
+    let location = lon_lat(r.lon, r.lat)?;
     Ok(TailingsPond {
         code,
         name: r.name,

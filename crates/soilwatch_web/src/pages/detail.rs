@@ -320,6 +320,20 @@ pub struct DisclosureRow {
     pub samples: String,
 }
 
+/// A demolition plan on the enterprise page (the public fields; `number` and `note` for
+/// signed-in readers only).
+pub struct DemolitionRow {
+    pub code: String,
+    pub facilities: String,
+    pub cleanup_plan: String,
+    pub filed: String,
+    pub planned_start: String,
+    pub status: &'static str,
+    pub steps: String,
+    pub number: String,
+    pub note: String,
+}
+
 /// A point that watches the enterprise or is one of its self-monitoring points.
 pub struct WatchRow {
     pub code: String,
@@ -349,6 +363,7 @@ pub struct EnterprisePage {
     pub overdue: String,
     pub disclosures: Vec<DisclosureRow>,
     pub points: Vec<WatchRow>,
+    pub demolitions: Vec<DemolitionRow>,
 }
 
 /// `/enterprises/{uscc}`: an enterprise of the registry with its disclosures (years flagged on
@@ -446,6 +461,38 @@ pub async fn enterprise_page(
             });
         }
     }
+    let demolitions = state
+        .store
+        .list_demolition_plans(&soilwatch_store::RegistryQuery {
+            enterprise: Some(u.to_string()),
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .map(|v| {
+            let p = v.item;
+            let public = p.public();
+            DemolitionRow {
+                code: p.code.clone(),
+                facilities: public.facilities.join("、"),
+                cleanup_plan: match &public.cleanup_plan_organisation {
+                    Some(o) => format!("{}（{o}）", public.cleanup_plan_title),
+                    None => public.cleanup_plan_title.clone(),
+                },
+                filed: format!("{} {}", public.filed_with, public.filed_on),
+                planned_start: public.planned_start.to_string(),
+                status: l.t(p.status.name_cn(), p.status.name_en()),
+                steps: public
+                    .steps
+                    .iter()
+                    .map(|s| format!("{} {}", l.t(s.status.name_cn(), s.status.name_en()), s.date))
+                    .collect::<Vec<_>>()
+                    .join(" → "),
+                number: or_dash(p.filing.number.clone()),
+                note: or_dash(p.note.clone()),
+            }
+        })
+        .collect();
     render(&EnterprisePage {
         demo: demo_present(&state).await?,
         l,
@@ -485,5 +532,6 @@ pub async fn enterprise_page(
         years,
         disclosures,
         points,
+        demolitions,
     })
 }

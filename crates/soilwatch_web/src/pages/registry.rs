@@ -6,7 +6,9 @@ use askama::Template;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::Json;
 use soilwatch_store::registry_codes::IntendedUse;
+use soilwatch_store::registry_demolition::DemolitionStatus;
 use soilwatch_store::registry_enterprise::{EnterprisePublic, TailingsStatus};
+use soilwatch_store::registry_mining::{MiningStatus, MonitoringState};
 use soilwatch_store::registry_plot::{GateAnswer, PlotEvaluation, PlotStage};
 use soilwatch_store::registry_remediation::RemediationProject;
 use soilwatch_store::Role;
@@ -15,9 +17,12 @@ use super::i18n::Lang;
 use super::lists::ListPage;
 use super::table::{division_field, input, link, num, select, text, whole, Keyed, Whole};
 use super::{demo_present, or_dash, render, PageResult};
+use crate::api::demolition::{demolition_query, DemolitionListQuery};
 use crate::api::enterprises::{public_enterprises, EnterpriseListQuery};
+use crate::api::mining::{area_monitoring, find_mining_areas, mining_area_detail, MiningListQuery};
 use crate::api::plots::{plot_evaluation, plot_gate, plot_query, GateQuery, PlotListQuery};
 use crate::api::remediation::{project_totals, ProjectTotalsResponse};
+use crate::api::self_monitoring::{list_exceedances, ExceedanceListQuery};
 use crate::api::tailings::{tailings_query, TailingsListQuery};
 use crate::auth::Actor;
 use crate::AppState;
@@ -466,5 +471,476 @@ pub async fn tailings_page(
             )
             .into(),
         list,
+    })
+}
+
+/// `/demolition-plans[?division=&status=&enterprise=]`: the demolition plans (拆除活动污染防治方案)
+/// of key supervised enterprises with filters, paging and export — the plans of
+/// `GET /api/v1/demolition-plans` with the same filters.
+pub async fn demolition_plans_page(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Query(q): Query<DemolitionListQuery>,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let l = Lang::current();
+    let plans = state
+        .store
+        .list_demolition_plans(&demolition_query(&q)?)
+        .await?;
+    let divisions = state.store.list_divisions().await?;
+    let rows = plans
+        .into_iter()
+        .map(|p| {
+            let p = p.item;
+            let last = p
+                .steps
+                .last()
+                .map(|s| format!("{} {}", l.t(s.status.name_cn(), s.status.name_en()), s.date));
+            Keyed {
+                key: p.code.clone(),
+                cells: vec![
+                    text(p.code.clone()),
+                    link(
+                        p.enterprise_name.clone(),
+                        format!("/enterprises/{}", p.enterprise_uscc),
+                    ),
+                    link(p.division.to_string(), format!("/counties/{}", p.division)),
+                    text(p.facilities.join("、")),
+                    text(p.cleanup_plan.title.clone()),
+                    text(format!("{} {}", p.filing.bureau, p.filing.filed_on)),
+                    text(p.planned_start.to_string()),
+                    text(l.t(p.status.name_cn(), p.status.name_en())),
+                    text(or_dash(last)),
+                ],
+            }
+        })
+        .collect();
+    let fields = vec![
+        division_field(l, q.division.as_ref(), &divisions),
+        select(
+            "status",
+            l.t("状态", "Status"),
+            q.status.as_ref(),
+            l,
+            DemolitionStatus::ALL.iter().map(|s| {
+                (
+                    s.code().to_owned(),
+                    l.t(s.name_cn(), s.name_en()).to_owned(),
+                )
+            }),
+        ),
+        input(
+            "enterprise",
+            l.t("企业统一社会信用代码", "Enterprise USCC"),
+            q.enterprise.clone(),
+            "text",
+        ),
+    ];
+    let columns = vec![
+        l.t("编码", "Code"),
+        l.t("企业", "Enterprise"),
+        l.t("县（市）", "County"),
+        l.t("拆除设施", "Facilities"),
+        l.t(
+            "残留污染物清理和安全处置方案",
+            "Residual-pollutant clean-up plan",
+        ),
+        l.t("备案", "Filed"),
+        l.t("计划开工", "Planned start"),
+        l.t("状态", "Status"),
+        l.t("最近一步", "Latest step"),
+    ];
+    let list = match whole(
+        "/demolition-plans",
+        "/api/v1/demolition-plans",
+        "demolition_plans",
+        raw.as_deref(),
+        fields,
+        columns,
+        rows,
+    )? {
+        Whole::Page(list) => list,
+        Whole::Export(res) => return Ok(res),
+    };
+    render(&ListPage {
+        demo: demo_present(&state).await?,
+        l,
+        title: l.t("拆除活动污染防治方案", "Demolition plans").into(),
+        new: None,
+        intro: l
+            .t(
+                "重点监管企业拆除设施、设备或建（构）筑物前备案的污染防治方案及其残留污染物清理和安全处置方案；状态：已备案 → 拆除中 → 已完成，或已撤回。",
+                "Plans that key supervised enterprises file before demolishing facilities, equipment or buildings, with their residual-pollutant clean-up plans; status: filed → in progress → completed, or withdrawn.",
+            )
+            .into(),
+        list,
+    })
+}
+
+/// `/enterprises/exceedances[?division=&year=]`: the key enterprises' self-monitoring results
+/// above the screening values, for the county bureau — the rows of
+/// `GET /api/v1/enterprises/exceedances` with the same filters and the same reader check.
+pub async fn exceedances_page(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<ExceedanceListQuery>,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let l = Lang::current();
+    let r = list_exceedances(&state, &actor, &q, "GET /enterprises/exceedances").await?;
+    let divisions = state.store.list_divisions().await?;
+    let rows = r
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, x)| Keyed {
+            key: format!("{:06}", i),
+            cells: vec![
+                link(x.division.to_string(), format!("/counties/{}", x.division)),
+                link(
+                    x.enterprise_name.clone(),
+                    format!("/enterprises/{}", x.enterprise_uscc),
+                ),
+                link(x.point_code.clone(), format!("/points/{}", x.point_code)),
+                link(x.sample_code.clone(), format!("/samples/{}", x.sample_id)),
+                text(x.sampled_on.to_string()),
+                text(l.t(x.medium.name_cn(), x.medium.code())),
+                text(format!("{} {}", x.analyte_name_cn, x.analyte)),
+                text(x.value.to_string()),
+                text(x.unit.clone()),
+                text(x.screening_value.clone()),
+                text(format!("{} {}", x.standard, x.table)),
+                text(x.basis.clone()),
+                text(if x.above_intervention {
+                    l.t("是", "yes")
+                } else {
+                    l.t("否", "no")
+                }),
+            ],
+        })
+        .collect();
+    let fields = vec![
+        division_field(l, q.division.as_ref(), &divisions),
+        input(
+            "year",
+            l.t("采样年份", "Sampling year"),
+            q.year.clone(),
+            "text",
+        ),
+    ];
+    let columns = vec![
+        l.t("县（市）", "County"),
+        l.t("企业", "Enterprise"),
+        l.t("点位", "Point"),
+        l.t("样品", "Sample"),
+        l.t("采样日期", "Sampled on"),
+        l.t("介质", "Medium"),
+        l.t("检测项目", "Analyte"),
+        l.t("检测值", "Value"),
+        l.t("单位", "Unit"),
+        l.t("筛选值", "Screening value"),
+        l.t("标准及表", "Standard and table"),
+        l.t("依据", "Basis"),
+        l.t("超过管制值", "Above intervention"),
+    ];
+    let list = match whole(
+        "/enterprises/exceedances",
+        "/api/v1/enterprises/exceedances",
+        "exceedances",
+        raw.as_deref(),
+        fields,
+        columns,
+        rows,
+    )? {
+        Whole::Page(list) => list,
+        Whole::Export(res) => return Ok(res),
+    };
+    let mut intro = format!(
+        "{} {}",
+        l.t(
+            "重点监管企业自行监测点位上超过筛选值的结果，报县级生态环境部门。规则：",
+            "Self-monitoring results of key enterprises above the screening values, for the county bureau. Rule: "
+        ),
+        r.rule
+    );
+    if !r.unevaluated.is_empty() {
+        intro.push_str(&format!(
+            " {} {}",
+            l.t("未能评价的样品：", "Samples that could not be evaluated: "),
+            r.unevaluated
+                .iter()
+                .map(|u| format!("{}（{}）", u.sample_code, u.reason))
+                .collect::<Vec<_>>()
+                .join("；")
+        ));
+    }
+    render(&ListPage {
+        demo: demo_present(&state).await?,
+        l,
+        title: l
+            .t("自行监测超标", "Self-monitoring above screening values")
+            .into(),
+        new: None,
+        intro,
+        list,
+    })
+}
+
+/// `/mining-areas[?division=&status=&enterprise=&radioactive=]`: the mining-area registry with
+/// each area's missing years of radiation monitoring — the areas of `GET /api/v1/mining-areas`
+/// with the same filters.
+pub async fn mining_areas_page(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Query(q): Query<MiningListQuery>,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let l = Lang::current();
+    let today = chrono::Utc::now().date_naive();
+    let areas = find_mining_areas(&state, &q).await?;
+    let divisions = state.store.list_divisions().await?;
+    let mut rows = Vec::with_capacity(areas.len());
+    for a in areas {
+        let m = area_monitoring(&state, &a.item, today).await?;
+        let a = a.item;
+        let enterprise = or_dash(
+            a.enterprise_name
+                .clone()
+                .or(a.enterprise_uscc.as_ref().map(|u| u.to_string())),
+        );
+        rows.push(Keyed {
+            key: a.code.clone(),
+            cells: vec![
+                link(a.code.clone(), format!("/mining-areas/{}", a.code)),
+                text(a.name),
+                match &a.enterprise_uscc {
+                    Some(u) => link(enterprise, format!("/enterprises/{u}")),
+                    None => text(enterprise),
+                },
+                text(a.mineral),
+                link(a.division.to_string(), format!("/counties/{}", a.division)),
+                text(l.t(a.status.name_cn(), a.status.name_en())),
+                text(if a.associated_radioactivity {
+                    l.t("是", "yes")
+                } else {
+                    l.t("否", "no")
+                }),
+                text(or_dash(m.latest_year.map(|y| y.to_string()))),
+                text(or_dash(Some(
+                    m.missing_years
+                        .iter()
+                        .map(|y| y.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ))),
+            ],
+        });
+    }
+    let fields = vec![
+        division_field(l, q.division.as_ref(), &divisions),
+        select(
+            "status",
+            l.t("状态", "Status"),
+            q.status.as_ref(),
+            l,
+            MiningStatus::ALL.iter().map(|s| {
+                (
+                    s.code().to_owned(),
+                    l.t(s.name_cn(), s.name_en()).to_owned(),
+                )
+            }),
+        ),
+        select(
+            "radioactive",
+            l.t("伴生放射性", "Associated radioactivity"),
+            q.radioactive.as_ref(),
+            l,
+            [
+                ("true".to_owned(), l.t("是", "yes").to_owned()),
+                ("false".to_owned(), l.t("否", "no").to_owned()),
+            ]
+            .into_iter(),
+        ),
+        input(
+            "enterprise",
+            l.t("企业统一社会信用代码", "Enterprise USCC"),
+            q.enterprise.clone(),
+            "text",
+        ),
+    ];
+    let columns = vec![
+        l.t("编码", "Code"),
+        l.t("名称", "Name"),
+        l.t("企业", "Enterprise"),
+        l.t("矿种", "Mineral"),
+        l.t("县（市）", "County"),
+        l.t("状态", "Status"),
+        l.t("伴生放射性", "Associated radioactivity"),
+        l.t("最近监测年份", "Latest monitored year"),
+        l.t("缺失监测年份", "Years missing"),
+    ];
+    let list = match whole(
+        "/mining-areas",
+        "/api/v1/mining-areas",
+        "mining_areas",
+        raw.as_deref(),
+        fields,
+        columns,
+        rows,
+    )? {
+        Whole::Page(list) => list,
+        Whole::Export(res) => return Ok(res),
+    };
+    render(&ListPage {
+        demo: demo_present(&state).await?,
+        l,
+        title: l.t("矿区", "Mining areas").into(),
+        new: None,
+        intro: l
+            .t(
+                "矿区名录；伴生放射性矿须每年开展辐射监测（监测结果为其监测点位上的普通样品），缺失的年份列出。",
+                "The register of mining areas; mines with associated radioactivity owe yearly radiation monitoring (ordinary samples on their points); the years missing are listed.",
+            )
+            .into(),
+        list,
+    })
+}
+
+/// A year of radiation monitoring on the mining-area page.
+pub struct MonitoringYearRow {
+    pub year: i32,
+    pub due_on: String,
+    pub state: &'static str,
+    pub missing: bool,
+    pub samples: String,
+}
+
+/// A radiation result on the mining-area page.
+pub struct RadiationRow {
+    pub sample_id: i64,
+    pub sample_code: String,
+    pub point_code: String,
+    pub sampled_on: String,
+    pub analyte: String,
+    pub value: String,
+    pub unit: String,
+}
+
+#[derive(Template)]
+#[template(path = "mining_area.html")]
+pub struct MiningAreaPage {
+    pub demo: bool,
+    pub l: Lang,
+    pub code: String,
+    pub name: String,
+    pub enterprise: Option<(String, String)>,
+    pub enterprise_name: String,
+    pub mineral: String,
+    pub division: String,
+    pub location: String,
+    pub status: &'static str,
+    pub radioactive: bool,
+    pub monitoring_since: String,
+    pub points: Vec<String>,
+    pub note: String,
+    pub version: i64,
+    pub years: Vec<MonitoringYearRow>,
+    pub missing: String,
+    pub latest_year: String,
+    pub results: Vec<RadiationRow>,
+    pub withheld: usize,
+    pub history: Vec<super::registers::HistoryRow>,
+}
+
+/// `/mining-areas/{code}`: a mining area, each year of its radiation monitoring (present,
+/// missing, pending), the results of its latest monitored year, and its versions — what
+/// `GET /api/v1/mining-areas/{code}` and `/history` answer.
+pub async fn mining_area_page(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+) -> PageResult {
+    let l = Lang::current();
+    let d = mining_area_detail(&state, &actor, &code, chrono::Utc::now().date_naive()).await?;
+    let Json(versions) = crate::api::mining::get_mining_area_history(
+        State(state.clone()),
+        actor,
+        Path(code.clone()),
+    )
+    .await?;
+    let a = d.area.item;
+    let cat = soilwatch_core::AnalyteCatalogue::builtin();
+    render(&MiningAreaPage {
+        demo: demo_present(&state).await?,
+        l,
+        enterprise: a.enterprise_uscc.as_ref().map(|u| {
+            (
+                u.to_string(),
+                a.enterprise_name.clone().unwrap_or_else(|| u.to_string()),
+            )
+        }),
+        enterprise_name: or_dash(a.enterprise_name.clone()),
+        code: a.code,
+        name: a.name,
+        mineral: a.mineral,
+        division: a.division.to_string(),
+        location: or_dash(
+            a.location
+                .map(|p| format!("{:.6}, {:.6}", p.lon(), p.lat())),
+        ),
+        status: l.t(a.status.name_cn(), a.status.name_en()),
+        radioactive: a.associated_radioactivity,
+        monitoring_since: or_dash(a.monitoring_since.map(|y| y.to_string())),
+        points: a.point_codes,
+        note: or_dash(a.note),
+        version: d.area.version,
+        missing: d
+            .radiation
+            .missing_years
+            .iter()
+            .map(|y| y.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        years: d
+            .radiation
+            .years
+            .iter()
+            .map(|y| MonitoringYearRow {
+                year: y.year,
+                due_on: y.due_on.to_string(),
+                state: l.t(y.state.name_cn(), y.state.name_en()),
+                missing: y.state == MonitoringState::Missing,
+                samples: or_dash(Some(y.samples.join(", "))),
+            })
+            .collect(),
+        latest_year: or_dash(d.radiation.latest_year.map(|y| y.to_string())),
+        results: d
+            .radiation
+            .latest_results
+            .iter()
+            .map(|r| RadiationRow {
+                sample_id: r.sample_id,
+                sample_code: r.sample_code.clone(),
+                point_code: r.point_code.clone(),
+                sampled_on: r.sampled_on.to_string(),
+                analyte: cat
+                    .by_code(&r.analyte)
+                    .map(|a| format!("{} {}", l.t(&a.name_cn, &a.name_en), a.code))
+                    .unwrap_or_else(|| r.analyte.clone()),
+                value: if r.non_detect {
+                    format!(
+                        "{}（{}）",
+                        l.t("未检出", "not detected"),
+                        r.detection_limit.clone().unwrap_or_default()
+                    )
+                } else {
+                    r.value.clone().unwrap_or_default()
+                },
+                unit: r.unit.clone(),
+            })
+            .collect(),
+        withheld: d.withheld_results,
+        history: super::registers::history_rows(l, versions),
     })
 }
