@@ -943,6 +943,8 @@ fn bilingual(text: &str) -> (String, String) {
             .and_then(|r| r.split_once(": "))
             .map_or(t.to_owned(), |(_, m)| m.to_owned())
     };
+    // A store error's "无效数据 / invalid: " says nothing the column does not.
+    let text = text.strip_prefix("无效数据 / invalid: ").unwrap_or(text);
     let parts: Vec<&str> = text.split(" / ").collect();
     match parts.as_slice() {
         [cn, en] => (strip_field(cn, "字段 "), strip_field(en, "field ")),
