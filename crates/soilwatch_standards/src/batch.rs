@@ -288,6 +288,9 @@ struct Columns {
     names: Vec<String>,
     /// The largest of the needed columns (analyte, value, unit, land use, pH).
     need_max: usize,
+    /// The first and last of the sample code, land use and pH columns, when those present are
+    /// adjacent (a row that repeats these bytes of the row before is in the same sample).
+    span: Option<(usize, usize)>,
 }
 
 fn header_key(h: &str) -> Option<&'static str> {
@@ -341,19 +344,25 @@ fn parse_dec_f(b: &[u8]) -> Result<(Decimal, f64), NumError> {
         }
         if ok && (n > 1 || dot == n) {
             let scale = if dot == n { 0 } else { n - dot - 1 };
-            // m < 10¹⁸ fits the low 64 bits of the 96-bit mantissa (and an i64)
-            let d = Decimal::from_parts(m as u32, (m >> 32) as u32, 0, neg && m != 0, scale as u32);
-            let m = if neg { -(m as i64) } else { m as i64 };
-            // (times 10^-scale rather than divided by 10^scale: a multiplication is several
-            // times faster, and the float is within 1e-15 of the value either way)
-            #[expect(clippy::cast_precision_loss, reason = "the float only ranks indices")]
-            let f = m as f64 * POW10_INV[scale];
-            return Ok((d, f));
+            return Ok(dec_f(m, scale, neg));
         }
     }
     let s = std::str::from_utf8(b).map_err(|_| NumError::NotANumber)?;
     let d = exact::parse(s)?;
     Ok((d, d.to_f64().unwrap_or(f64::MAX)))
+}
+
+/// The decimal `±m × 10^-scale` (m < 10¹⁸, scale ≤ 18) and its float.
+#[inline]
+fn dec_f(m: u64, scale: usize, neg: bool) -> (Decimal, f64) {
+    // m < 10¹⁸ fits the low 64 bits of the 96-bit mantissa (and an i64)
+    let d = Decimal::from_parts(m as u32, (m >> 32) as u32, 0, neg && m != 0, scale as u32);
+    let m = if neg { -(m as i64) } else { m as i64 };
+    // (times 10^-scale rather than divided by 10^scale: a multiplication is several
+    // times faster, and the float is within 1e-15 of the value either way)
+    #[expect(clippy::cast_precision_loss, reason = "the float only ranks indices")]
+    let f = m as f64 * POW10_INV[scale.min(18)];
+    (d, f)
 }
 
 const POW10_INV: [f64; 19] = [
@@ -452,14 +461,57 @@ fn byte_mask(w: u64, c: u8) -> u64 {
 
 /// Whether a text holds a `"` (64 bytes at a time, without an early exit inside a block, so
 /// the compiler compares them as vectors).
+#[cfg(test)]
 fn has_quote(text: &[u8]) -> bool {
+    plain_body(text).is_none()
+}
+
+/// `None` when a text holds a `"`; else whether trimming could change one of its cells: it holds
+/// a byte below `!` other than `\n` (ASCII whitespace, conservatively). 64 bytes at a time,
+/// without an early exit inside a block, so the compiler compares them as vectors.
+fn plain_body(text: &[u8]) -> Option<bool> {
+    let mut space = 0u8;
     let mut blocks = text.chunks_exact(64);
     for block in blocks.by_ref() {
-        if block.iter().fold(false, |acc, &b| acc | (b == b'"')) {
-            return true;
+        let (q, sp) = block.iter().fold((0u8, 0u8), |(q, sp), &b| {
+            (
+                q | u8::from(b == b'"'),
+                sp | u8::from(b <= b' ' && b != b'\n'),
+            )
+        });
+        if q != 0 {
+            return None;
         }
+        space |= sp;
     }
-    blocks.remainder().contains(&b'"')
+    for &b in blocks.remainder() {
+        if b == b'"' {
+            return None;
+        }
+        space |= u8::from(b <= b' ' && b != b'\n');
+    }
+    Some(space != 0)
+}
+
+/// `a == b`, for spans of a line (up to 32 bytes without a call to `memcmp`).
+#[inline]
+fn span_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n <= 16 {
+        return short_eq(a, b);
+    }
+    let word = |x: &[u8], i: usize| u64::from_le_bytes(x[i..i + 8].try_into().unwrap_or_default());
+    if n <= 32 {
+        word(a, 0) == word(b, 0)
+            && word(a, 8) == word(b, 8)
+            && word(a, n - 16) == word(b, n - 16)
+            && word(a, n - 8) == word(b, n - 8)
+    } else {
+        a == b
+    }
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -505,6 +557,13 @@ struct Batch<'e> {
     /// Samples `..written` have been written to `w`.
     written: usize,
     w: Writer,
+    /// Whether cells must be trimmed (see [`plain_body`]).
+    trim: bool,
+    /// The row before got through its sample cells (code, land use, pH) without an error: a row
+    /// with the same bytes there (`row`'s `same_prefix`) would change nothing with them.
+    prefix_ok: bool,
+    /// Per analyte id: the sample and item (in `items`) where it was last added.
+    item_of: Vec<(u32, u32)>,
 }
 
 impl Writer {
@@ -727,10 +786,12 @@ impl<'e> Batch<'e> {
     /// Read the rows of a body without `"`: lines split at `\n` (a `\r` before it dropped),
     /// fields at `,`. Returns at once when the body holds a `"`.
     fn read_plain(&mut self, body: &[u8]) -> Pass {
-        if has_quote(body) {
+        let Some(trim) = plain_body(body) else {
             return Pass::Quoted;
-        }
+        };
+        self.trim = trim;
         let mut fields: [&[u8]; MAX_FIELDS] = [&[]; MAX_FIELDS];
+        let mut prev_span: &[u8] = &[];
         let (mut n, mut field_start, mut line_start, mut line) = (0, 0, 0, 1);
         let mut words = body.chunks_exact(8);
         let mut base = 0;
@@ -747,12 +808,13 @@ impl<'e> Batch<'e> {
                 }
                 None => break,
             };
-            let mut m = byte_mask(w, b',') | byte_mask(w, b'\n');
+            let ends = byte_mask(w, b'\n');
+            let mut m = byte_mask(w, b',') | ends;
             while m != 0 {
                 let bit = m.trailing_zeros();
                 m &= m - 1;
                 let i = base + (bit / 8) as usize;
-                if body[i] == b',' {
+                if (ends >> bit) & 1 == 0 {
                     // (field_start ≤ i < body.len(): the slice is always in range)
                     if n < MAX_FIELDS {
                         fields[n] = &body[field_start..i];
@@ -760,7 +822,8 @@ impl<'e> Batch<'e> {
                     n += 1;
                 } else {
                     line += 1;
-                    if !self.line_end(body, &mut fields, n, (field_start, line_start, i), line) {
+                    let at = (field_start, line_start, i);
+                    if !self.line_end(body, &mut fields, n, at, line, &mut prev_span) {
                         return Pass::Revisited;
                     }
                     n = 0;
@@ -771,13 +834,8 @@ impl<'e> Batch<'e> {
             base += 8;
         }
         // The last line, when the text does not end with a line end.
-        if !self.line_end(
-            body,
-            &mut fields,
-            n,
-            (field_start, line_start, body.len()),
-            line + 1,
-        ) {
+        let at = (field_start, line_start, body.len());
+        if !self.line_end(body, &mut fields, n, at, line + 1, &mut prev_span) {
             return Pass::Revisited;
         }
         Pass::Done
@@ -785,7 +843,8 @@ impl<'e> Batch<'e> {
 
     /// A line of `body` ends at `i` (`at` = start of its last field, start of the line, `i`),
     /// with `n` fields before the last in `fields`: read it unless it is blank. `false` when
-    /// streaming must stop (a sample met again).
+    /// streaming must stop (a sample met again). `prev_span`: the sample's cells of the row
+    /// before (see `Columns::span`), empty when it had none.
     #[inline]
     fn line_end<'b>(
         &mut self,
@@ -794,6 +853,7 @@ impl<'e> Batch<'e> {
         n: usize,
         at: (usize, usize, usize),
         line: u64,
+        prev_span: &mut &'b [u8],
     ) -> bool {
         let (field_start, line_start, i) = at;
         let end = if i > line_start && body.get(i - 1) == Some(&b'\r') {
@@ -812,7 +872,23 @@ impl<'e> Batch<'e> {
         if n == 1 && trim_bytes(&body[line_start..end]).is_empty() {
             return true;
         }
-        self.row(line, &fields[..n.min(MAX_FIELDS)]);
+        let fields = &fields[..n.min(MAX_FIELDS)];
+        // The sample's cells (code, land use, pH), when their columns are adjacent: the same
+        // bytes as in the row before let `row` skip them.
+        let mut same = false;
+        match self.cols.span {
+            Some((lo, hi)) if hi < fields.len() => {
+                // (the fields lie in `body`, in order: their offsets give the span)
+                let base = body.as_ptr().addr();
+                let a = fields[lo].as_ptr().addr() - base;
+                let b = fields[hi].as_ptr().addr() - base + fields[hi].len();
+                let span = body.get(a..b).unwrap_or_default();
+                same = !prev_span.is_empty() && span_eq(prev_span, span);
+                *prev_span = span;
+            }
+            _ => *prev_span = &[],
+        }
+        self.row(line, fields, same);
         !self.revisited
     }
 
@@ -832,7 +908,7 @@ impl<'e> Batch<'e> {
                         continue;
                     }
                     let fields: Vec<&[u8]> = rec.iter().collect();
-                    self.row(line, &fields);
+                    self.row(line, &fields, false);
                     if self.revisited {
                         return Pass::Revisited;
                     }
@@ -1023,23 +1099,17 @@ impl<'e> Batch<'e> {
         }
     }
 
-    /// Process one data row. `f` holds the row's fields.
-    fn row(&mut self, line: u64, f: &[&[u8]]) {
-        self.rows += 1;
-        let nf = f.len();
-        let get = |i: usize| f.get(i).map(|b| trim_bytes(b));
-        let c = &self.cols;
-        let (ci, ai, vi, ui) = (c.code, c.analyte, c.value, c.unit);
-        let (li, pi, di, qi) = (c.land_use, c.ph, c.dl, c.qualifier);
-        let need_max = c.need_max;
-        let Some(code) = get(ci) else {
+    /// The sample of a row from its code cell (`None` after an error: no cell, or empty).
+    #[inline]
+    fn row_sample(&mut self, line: u64, code: Option<&[u8]>, ci: usize) -> Option<usize> {
+        let Some(code) = code else {
             self.error(
                 line,
                 ci,
                 b"",
                 "缺少此列 / the row has no cell for this column".to_owned(),
             );
-            return;
+            return None;
         };
         if code.is_empty() {
             self.error(
@@ -1048,9 +1118,37 @@ impl<'e> Batch<'e> {
                 code,
                 "样品编号为空 / empty sample code".to_owned(),
             );
-            return;
+            return None;
         }
-        let s = self.sample(code);
+        Some(self.sample(code))
+    }
+
+    /// Process one data row. `f` holds the row's fields.
+    ///
+    /// `same_prefix`: the sample's cells (`Columns::span`) hold the same bytes as in the row
+    /// before; if that row got through them without an error (`prefix_ok`), reading them again
+    /// would change nothing (same sample, same land use and pH), so they are skipped.
+    fn row(&mut self, line: u64, f: &[&[u8]], same_prefix: bool) {
+        self.rows += 1;
+        let nf = f.len();
+        let trim = self.trim;
+        let get = |i: usize| f.get(i).map(|b| if trim { trim_bytes(b) } else { *b });
+        let c = &self.cols;
+        let (ci, ai, vi, ui) = (c.code, c.analyte, c.value, c.unit);
+        let (li, pi, di, qi) = (c.land_use, c.ph, c.dl, c.qualifier);
+        let need_max = c.need_max;
+        let fast = match self.last_sample {
+            Some(s) if same_prefix && self.prefix_ok => Some(s),
+            _ => None,
+        };
+        self.prefix_ok = false;
+        let s = match fast {
+            Some(s) => s,
+            None => match self.row_sample(line, get(ci), ci) {
+                Some(s) => s,
+                None => return,
+            },
+        };
         // Check every needed cell exists.
         if nf <= need_max {
             for idx in [Some(ai), Some(vi), Some(ui), li, pi].into_iter().flatten() {
@@ -1067,77 +1165,89 @@ impl<'e> Batch<'e> {
             }
         }
         let mut bad = false;
-        // Land use (skipped when the cell repeats the sample's first one).
-        if let Some(li) = li {
-            let raw = get(li).unwrap_or_default();
-            let (a, z) = self.samples[s].land_use_raw;
-            let first = a == z;
-            let repeat = !first && short_eq(&self.arena[a..z], raw);
-            if first {
-                let start = self.arena.len();
-                self.arena.extend_from_slice(raw);
-                self.samples[s].land_use_raw = (start, self.arena.len());
-            }
-            if self.kind == RulesetKind::Farmland && !(repeat && self.samples[s].land_use.is_some())
-            {
-                match self.land_use(raw) {
-                    Ok(g) => {
-                        let acc = &mut self.samples[s];
-                        match acc.land_use {
-                            None => acc.land_use = Some(g),
-                            Some(prev) if prev != g => acc.flags.insert(Flag::LandUseConflict),
-                            _ => {}
+        if fast.is_none() {
+            // Land use (skipped when the cell repeats the sample's first one).
+            if let Some(li) = li {
+                let raw = get(li).unwrap_or_default();
+                let (a, z) = self.samples[s].land_use_raw;
+                let first = a == z;
+                let repeat = !first && short_eq(&self.arena[a..z], raw);
+                if first {
+                    let start = self.arena.len();
+                    self.arena.extend_from_slice(raw);
+                    self.samples[s].land_use_raw = (start, self.arena.len());
+                }
+                if self.kind == RulesetKind::Farmland
+                    && !(repeat && self.samples[s].land_use.is_some())
+                {
+                    match self.land_use(raw) {
+                        Ok(g) => {
+                            let acc = &mut self.samples[s];
+                            match acc.land_use {
+                                None => acc.land_use = Some(g),
+                                Some(prev) if prev != g => acc.flags.insert(Flag::LandUseConflict),
+                                _ => {}
+                            }
                         }
-                    }
-                    Err(reason) => {
-                        self.error(line, li, raw, reason);
-                        bad = true;
+                        Err(reason) => {
+                            self.error(line, li, raw, reason);
+                            bad = true;
+                        }
                     }
                 }
             }
-        }
-        // pH.
-        if let Some(pi) = pi {
-            let raw = get(pi).unwrap_or_default();
-            let (a, z) = self.samples[s].ph_raw;
-            let same_as_before = self.samples[s].ph.is_some() && short_eq(&self.arena[a..z], raw);
-            if !raw.is_empty() && !same_as_before {
-                match parse_dec_f(raw) {
-                    Ok((p, pf)) if p >= Decimal::ZERO && p <= Decimal::new(14, 0) => {
-                        match self.samples[s].ph {
-                            None => {
-                                let start = self.arena.len();
-                                self.arena.extend_from_slice(raw);
-                                let acc = &mut self.samples[s];
-                                acc.ph = Some(p);
-                                acc.band = Some(band_of(p, pf));
-                                acc.ph_raw = (start, self.arena.len());
+            // pH.
+            if let Some(pi) = pi {
+                let raw = get(pi).unwrap_or_default();
+                let (a, z) = self.samples[s].ph_raw;
+                let same_as_before =
+                    self.samples[s].ph.is_some() && short_eq(&self.arena[a..z], raw);
+                if !raw.is_empty() && !same_as_before {
+                    match parse_dec_f(raw) {
+                        Ok((p, pf)) if p >= Decimal::ZERO && p <= Decimal::new(14, 0) => {
+                            match self.samples[s].ph {
+                                None => {
+                                    let start = self.arena.len();
+                                    self.arena.extend_from_slice(raw);
+                                    let acc = &mut self.samples[s];
+                                    acc.ph = Some(p);
+                                    acc.band = Some(band_of(p, pf));
+                                    acc.ph_raw = (start, self.arena.len());
+                                }
+                                Some(prev) if prev != p => {
+                                    self.samples[s].flags.insert(Flag::PhConflict);
+                                }
+                                _ => {}
                             }
-                            Some(prev) if prev != p => {
-                                self.samples[s].flags.insert(Flag::PhConflict);
-                            }
-                            _ => {}
                         }
-                    }
-                    Ok(_) | Err(NumError::TooLarge) => {
-                        self.error(
-                            line,
-                            pi,
-                            raw,
-                            "pH 应在 0–14 之间 / pH must be between 0 and 14".to_owned(),
-                        );
-                        bad = true;
-                    }
-                    Err(NumError::TooPrecise) => {
-                        self.error(line, pi, raw, format!("pH: {}", exact::TOO_PRECISE));
-                        bad = true;
-                    }
-                    Err(NumError::NotANumber) => {
-                        self.error(line, pi, raw, "pH 不是数值 / pH is not a number".to_owned());
-                        bad = true;
+                        Ok(_) | Err(NumError::TooLarge) => {
+                            self.error(
+                                line,
+                                pi,
+                                raw,
+                                "pH 应在 0–14 之间 / pH must be between 0 and 14".to_owned(),
+                            );
+                            bad = true;
+                        }
+                        Err(NumError::TooPrecise) => {
+                            self.error(line, pi, raw, format!("pH: {}", exact::TOO_PRECISE));
+                            bad = true;
+                        }
+                        Err(NumError::NotANumber) => {
+                            self.error(
+                                line,
+                                pi,
+                                raw,
+                                "pH 不是数值 / pH is not a number".to_owned(),
+                            );
+                            bad = true;
+                        }
                     }
                 }
             }
+            self.prefix_ok = !bad;
+        } else {
+            self.prefix_ok = true;
         }
         // Analyte.
         let araw = get(ai).unwrap_or_default();
@@ -1380,16 +1490,30 @@ impl<'e> Batch<'e> {
             }
         };
         let acc = &mut self.samples[s];
-        let mut k = acc.first_item;
-        while let Some(item) = self.items.get_mut(k as usize) {
-            if item.id == id {
-                if !item.agg.add(v, approx, nd_dl) {
-                    self.error(line, vi, vraw, exact::SUM_TOO_PRECISE.to_owned());
-                    self.samples[s].flags.insert(Flag::RowError);
+        let s32 = u32::try_from(s).unwrap_or(NONE);
+        // The item of this sample and analyte: `item_of` names it when the sample was the last
+        // to add one; with streaming it always would (the samples come one after the other), so
+        // there is no item yet otherwise. Without streaming the sample's items are searched.
+        let found = match self.item_of.get(usize::from(id)) {
+            Some(&(smp, k)) if smp == s32 => Some(k),
+            _ if self.streaming => None,
+            _ => {
+                let mut k = acc.first_item;
+                loop {
+                    match self.items.get(k as usize) {
+                        Some(item) if item.id == id => break Some(k),
+                        Some(item) => k = item.next,
+                        None => break None,
+                    }
                 }
-                return;
             }
-            k = item.next;
+        };
+        if let Some(item) = found.and_then(|k| self.items.get_mut(k as usize)) {
+            if !item.agg.add(v, approx, nd_dl) {
+                self.error(line, vi, vraw, exact::SUM_TOO_PRECISE.to_owned());
+                self.samples[s].flags.insert(Flag::RowError);
+            }
+            return;
         }
         // the first result of an item
         let agg = Agg {
@@ -1411,6 +1535,11 @@ impl<'e> Batch<'e> {
             next: NONE,
             agg,
         });
+        let id = usize::from(id);
+        if id >= self.item_of.len() {
+            self.item_of.resize(id + 1, (NONE, NONE));
+        }
+        self.item_of[id] = (s32, new);
     }
 }
 
@@ -1729,6 +1858,12 @@ pub fn evaluate_slice_with(
             .flatten()
             .max()
             .unwrap_or(0),
+        span: {
+            let cols: Vec<usize> = [Some(code), land_use, ph].into_iter().flatten().collect();
+            let lo = cols.iter().copied().min().unwrap_or(0);
+            let hi = cols.iter().copied().max().unwrap_or(0);
+            (hi - lo + 1 == cols.len()).then_some((lo, hi))
+        },
     };
     let new_batch = |streaming: bool, w: Writer| Batch {
         engine,
@@ -1756,6 +1891,9 @@ pub fn evaluate_slice_with(
         revisited: false,
         written: 0,
         w,
+        trim: true,
+        prefix_ok: false,
+        item_of: Vec::new(),
     };
 
     let body_start = (header_end + 1).min(data.len());
@@ -1948,6 +2086,48 @@ mod tests {
                     .ok(),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn short_numbers_parse_as_rust_decimal_does() {
+        // every length up to 10: digits, dots, signs and other bytes, against rust_decimal's
+        // own parser (plain numbers) or exact::parse (the rest)
+        let mut r = Rng(0xdec1_3a15);
+        let alphabet = b"0123456789.-+ e/";
+        for _ in 0..200_000 {
+            let len = usize::try_from(r.next() % 11).unwrap();
+            let pick = r.next() % 4;
+            let text: Vec<u8> = (0..len)
+                .map(|k| {
+                    let x = r.next();
+                    if pick > 0 && k > 0 {
+                        // mostly digits and a dot
+                        b"0123456789."[usize::try_from(x % 11).unwrap()]
+                    } else {
+                        alphabet[usize::try_from(x % 16).unwrap()]
+                    }
+                })
+                .collect();
+            let text = String::from_utf8(text).unwrap();
+            let plain = !text.is_empty()
+                && text
+                    .bytes()
+                    .enumerate()
+                    .all(|(k, b)| b.is_ascii_digit() || b == b'.' || (k == 0 && b == b'-'))
+                && text.bytes().filter(|&b| b == b'.').count() <= 1
+                && text.bytes().any(|b| b.is_ascii_digit());
+            let got = parse_dec_f(text.as_bytes());
+            if plain {
+                let want = Decimal::from_str(&text).unwrap();
+                let (d, f) = got.unwrap();
+                assert_eq!((d, d.scale()), (want, want.scale()), "{text}");
+                assert_eq!(d.is_sign_negative(), want.is_sign_negative(), "{text}");
+                let wf = want.to_f64().unwrap();
+                assert!((f - wf).abs() <= wf.abs() * 1e-15, "{text}");
+            } else {
+                assert_eq!(got.map(|(d, _)| d).ok(), exact::parse(&text).ok(), "{text}");
+            }
         }
     }
 
