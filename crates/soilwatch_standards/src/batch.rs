@@ -263,14 +263,14 @@ struct SampleAcc {
     flags: Flags,
 }
 
-/// One item of one sample, in the batch's single arena of items.
+/// One item of one sample, in the batch's single arena of items (its aggregate is at the same
+/// index in `Batch::item_aggs`).
 #[derive(Debug, Clone, Copy)]
 struct ItemAcc {
     /// Index into `Batch::codes`.
     id: u16,
     /// The sample's next item, or `NONE`.
     next: u32,
-    agg: Agg,
 }
 
 const NONE: u32 = u32::MAX;
@@ -537,6 +537,9 @@ struct Batch<'e> {
     samples: Vec<SampleAcc>,
     /// Every item of every sample (see `SampleAcc::first_item`).
     items: Vec<ItemAcc>,
+    /// The aggregate of each item in `items`: with streaming, the items held are those of the
+    /// open sample, in order, so this is the slice its judgement takes.
+    item_aggs: Vec<Agg>,
     /// Sample codes and pH cells, one after the other.
     arena: Vec<u8>,
     /// FNV hash of a sample code → sample; codes whose hash is taken go to `collisions`. Built
@@ -632,6 +635,29 @@ impl<'e> Batch<'e> {
         };
         self.analyte_recent[h] = i;
         self.analytes.get(i as usize).and_then(|(_, v)| *v)
+    }
+
+    /// The analyte id and engine slot of an analyte cell seen lately (in `analyte_recent`).
+    #[inline]
+    fn recent_item(&self, raw: &[u8]) -> Option<(u16, u16)> {
+        match self
+            .analytes
+            .get(self.analyte_recent[short_hash(raw)] as usize)
+        {
+            Some((k, Some(AnalyteKey::Item { id, slot }))) if short_eq(k, raw) => {
+                Some((*id, *slot))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a unit cell was seen before and is mg/kg (or another unit of factor one).
+    #[inline]
+    fn unit_is_one(&self, raw: &[u8]) -> bool {
+        self.units
+            .iter()
+            .find(|(k, _)| short_eq(k, raw))
+            .is_some_and(|(_, r)| matches!(r, Ok((_, _, true))))
     }
 
     fn resolve_analyte_new(&mut self, raw: &[u8]) -> Option<AnalyteKey> {
@@ -754,6 +780,7 @@ impl<'e> Batch<'e> {
                     if let Some(open) = self.last_sample {
                         self.write_sample(open);
                         self.items.clear();
+                        self.item_aggs.clear();
                         self.written = open + 1;
                     }
                 }
@@ -935,11 +962,14 @@ impl<'e> Batch<'e> {
             land_class,
             samples,
             items,
+            item_aggs,
             arena,
             codes,
             w,
+            streaming,
             ..
         } = self;
+        let streaming = *streaming;
         let (engine, kind, land_class) = (*engine, *kind, *land_class);
         let method = if kind == RulesetKind::Farmland {
             self.method
@@ -949,6 +979,7 @@ impl<'e> Batch<'e> {
         let Some(acc) = samples.get(i) else {
             return;
         };
+        let want_ids = w.det.is_some();
         let Writer {
             out,
             verdict,
@@ -958,14 +989,24 @@ impl<'e> Batch<'e> {
         } = w;
         let mut flags = acc.flags;
         let ph = acc.ph.or(acc.ph_from_item);
-        aggs.clear();
         ids.clear();
-        let mut k = acc.first_item;
-        while let Some(item) = items.get(k as usize) {
-            aggs.push(item.agg);
-            ids.push(item.id);
-            k = item.next;
-        }
+        // The sample's items: with streaming, every item held (see `Batch::item_aggs`); else
+        // along its chain.
+        let aggs: &[Agg] = if streaming {
+            if want_ids {
+                ids.extend(items.iter().map(|item| item.id));
+            }
+            item_aggs
+        } else {
+            aggs.clear();
+            let mut k = acc.first_item;
+            while let Some(item) = items.get(k as usize) {
+                aggs.extend(item_aggs.get(k as usize).copied());
+                ids.push(item.id);
+                k = item.next;
+            }
+            aggs
+        };
         if aggs.iter().any(|a| a.n > 1) {
             flags.insert(Flag::DuplicateResults);
         }
@@ -1045,11 +1086,13 @@ impl<'e> Batch<'e> {
             }
             out.push(b',');
         }
-        for (j, f) in flags.iter().enumerate() {
-            if j > 0 {
-                out.push(b';');
+        if !flags.is_empty() {
+            for (j, f) in flags.iter().enumerate() {
+                if j > 0 {
+                    out.push(b';');
+                }
+                out.extend_from_slice(f.code().as_bytes());
             }
-            out.extend_from_slice(f.code().as_bytes());
         }
         out.push(b'\n');
         if let (Some(det), false) = (w.det.as_mut(), errored) {
@@ -1248,6 +1291,25 @@ impl<'e> Batch<'e> {
             self.prefix_ok = !bad;
         } else {
             self.prefix_ok = true;
+        }
+        // The common row: no qualifier and no detection limit, a plain number of at least 0
+        // (below 999,999) in a unit of factor one seen before, an analyte with thresholds or
+        // not seen before. Nothing below would report an error for it or treat it otherwise.
+        if !bad {
+            let empty = |i: Option<usize>| i.is_none_or(|i| get(i).is_none_or(<[u8]>::is_empty));
+            if empty(qi) && empty(di) {
+                let araw = get(ai).unwrap_or_default();
+                let uraw = get(ui).unwrap_or_default();
+                if let (Some(key), true) = (self.recent_item(araw), self.unit_is_one(uraw)) {
+                    let vraw = get(vi).unwrap_or_default();
+                    if let Ok((v, vf)) = parse_dec_f(vraw) {
+                        if !v.is_sign_negative() && vf < 999_999.0 {
+                            self.add_item(s, key, (v, vf, None), (line, vi, vraw));
+                            return;
+                        }
+                    }
+                }
+            }
         }
         // Analyte.
         let araw = get(ai).unwrap_or_default();
@@ -1489,7 +1551,24 @@ impl<'e> Batch<'e> {
                 }
             }
         };
-        let acc = &mut self.samples[s];
+        self.add_item(s, (id, slot), (v, approx, nd_dl), (line, vi, vraw));
+    }
+
+    /// Add a result (`r`: value in mg/kg, as a float, detection limit of a non-detect) to the
+    /// item `key` (analyte id and engine slot) of sample `s`; `at` (line, column, cell) for the
+    /// error when the sum cannot be held exactly.
+    #[inline]
+    fn add_item(
+        &mut self,
+        s: usize,
+        key: (u16, u16),
+        r: (Decimal, f64, Option<Decimal>),
+        at: (u64, usize, &[u8]),
+    ) {
+        let ((id, slot), (v, approx, nd_dl)) = (key, r);
+        let Some(acc) = self.samples.get_mut(s) else {
+            return;
+        };
         let s32 = u32::try_from(s).unwrap_or(NONE);
         // The item of this sample and analyte: `item_of` names it when the sample was the last
         // to add one; with streaming it always would (the samples come one after the other), so
@@ -1508,21 +1587,15 @@ impl<'e> Batch<'e> {
                 }
             }
         };
-        if let Some(item) = found.and_then(|k| self.items.get_mut(k as usize)) {
-            if !item.agg.add(v, approx, nd_dl) {
-                self.error(line, vi, vraw, exact::SUM_TOO_PRECISE.to_owned());
+        if let Some(agg) = found.and_then(|k| self.item_aggs.get_mut(k as usize)) {
+            if !agg.add(v, approx, nd_dl) {
+                let (line, col, raw) = at;
+                self.error(line, col, raw, exact::SUM_TOO_PRECISE.to_owned());
                 self.samples[s].flags.insert(Flag::RowError);
             }
             return;
         }
         // the first result of an item
-        let agg = Agg {
-            slot,
-            sum: v,
-            n: 1,
-            nd_dl_max: nd_dl,
-            approx,
-        };
         let new = u32::try_from(self.items.len()).unwrap_or(NONE);
         if let Some(last) = self.items.get_mut(acc.last_item as usize) {
             last.next = new;
@@ -1530,10 +1603,13 @@ impl<'e> Batch<'e> {
             acc.first_item = new;
         }
         acc.last_item = new;
-        self.items.push(ItemAcc {
-            id,
-            next: NONE,
-            agg,
+        self.items.push(ItemAcc { id, next: NONE });
+        self.item_aggs.push(Agg {
+            slot,
+            sum: v,
+            n: 1,
+            nd_dl_max: nd_dl,
+            approx,
         });
         let id = usize::from(id);
         if id >= self.item_of.len() {
@@ -1880,6 +1956,7 @@ pub fn evaluate_slice_with(
         qualifiers: Vec::new(),
         samples: Vec::with_capacity(data.len() / 256),
         items: Vec::with_capacity(data.len() / 40),
+        item_aggs: Vec::with_capacity(data.len() / 40),
         arena: Vec::with_capacity(data.len() / 16),
         sample_index: FastMap::default(),
         collisions: FastMap::default(),

@@ -526,3 +526,79 @@ fn sample_order_does_not_change_a_sample_row() {
     assert_eq!(summary.samples, 40);
     assert_eq!(rows_of(&out), want_rows, "a sample's rows apart");
 }
+
+/// Rows that repeat their sample's cells (code, land use, pH) byte for byte are read as if each
+/// were read on its own: the same output and the same row errors (a bad pH or land use is
+/// reported on every row that has it) whether the sample's columns are adjacent (the batch then
+/// compares those cells with the row before's at once), apart, padded with spaces or ended by
+/// CRLF.
+#[test]
+fn repeated_sample_cells_are_read_as_on_their_own() {
+    // (code, land use, pH, analyte, value, unit)
+    let rows = [
+        ("S1", "paddy", "6.0", "Cd", "0.5", "mg/kg"),
+        ("S1", "paddy", "6.0", "Pb", "90", "mg/kg"),
+        // pH conflict, then repeated
+        ("S1", "paddy", "7.0", "Hg", "0.2", "mg/kg"),
+        ("S1", "paddy", "7.0", "As", "20", "mg/kg"),
+        // a bad pH on every row of the sample
+        ("S2", "paddy", "abc", "Cd", "0.2", "mg/kg"),
+        ("S2", "paddy", "abc", "Pb", "50", "mg/kg"),
+        // a land use that is not farmland, twice
+        ("S3", "0301", "6.0", "Cd", "0.2", "mg/kg"),
+        ("S3", "0301", "6.0", "Pb", "50", "mg/kg"),
+        // pH out of range; a duplicate result
+        ("S4", "upland", "15", "Cd", "0.2", "mg/kg"),
+        ("S4", "upland", "15", "Cd", "0.4", "mg/kg"),
+        // pH from a pH row; μg/kg
+        ("S5", "upland", "", "Cd", "0.2", "mg/kg"),
+        ("S5", "upland", "", "pH", "6.8", ""),
+        ("S5", "upland", "", "Cd", "300", "ug/kg"),
+        // a negative value, then a land use conflict, then a value that is not a number
+        ("S6", "水田", "5.0", "Cd", "-1", "mg/kg"),
+        ("S6", "水田", "5.0", "Cd", "0.1", "mg/kg"),
+        ("S6", "水旱轮作", "5.0", "Pb", "0.1", "mg/kg"),
+        ("S6", "水旱轮作", "5.0", "Cu", "x", "mg/kg"),
+        // a sample met again, apart
+        ("S1", "paddy", "7.0", "Zn", "100", "mg/kg"),
+        ("S7", "paddy", "6.0", "Cd", "0.0001", "g/kg"),
+        ("S7", "paddy", "6.0", "Cd", "0.1", "mg/kg"),
+    ];
+    let csv = |order: [usize; 6], pad: &str, end: &str| {
+        let names = ["sample_code", "land_use", "ph", "analyte", "value", "unit"];
+        let mut s = order.map(|k| names[k]).join(",");
+        s.push_str(end);
+        for (k, r) in rows.iter().enumerate() {
+            let cells = [r.0, r.1, r.2, r.3, r.4, r.5];
+            let line: Vec<String> = order
+                .iter()
+                .map(|&c| format!("{pad}{}{pad}", cells[c]))
+                .collect();
+            s.push_str(&line.join(","));
+            s.push_str(end);
+            if k == 7 {
+                s.push_str(end); // a blank line
+            }
+        }
+        s
+    };
+    let adjacent = [0, 1, 2, 3, 4, 5];
+    let apart = [3, 0, 4, 1, 5, 2];
+    let (want_out, want) = run(csv(apart, "", "\n").as_bytes(), &BatchOptions::default());
+    assert_eq!(
+        want.row_errors.iter().filter(|e| e.value == "abc").count(),
+        2,
+        "{:?}",
+        want.row_errors
+    );
+    for (order, pad, end) in [
+        (adjacent, "", "\n"),
+        (adjacent, " ", "\n"),
+        (adjacent, "", "\r\n"),
+        (apart, " ", "\r\n"),
+    ] {
+        let (out, summary) = run(csv(order, pad, end).as_bytes(), &BatchOptions::default());
+        assert_eq!(out, want_out, "{order:?} {pad:?} {end:?}");
+        assert_eq!(summary, want, "{order:?} {pad:?} {end:?}");
+    }
+}
