@@ -317,7 +317,7 @@ fn header_key(h: &str) -> Option<&'static str> {
 /// used to rank indices and to settle comparisons that are clear by far); anything else
 /// (exponents, `+`, spaces, very long numbers) goes through [`exact::parse`] (never rounded: a
 /// number a decimal cannot hold exactly is an error).
-#[inline]
+#[inline(always)]
 fn parse_dec_f(b: &[u8]) -> Result<(Decimal, f64), NumError> {
     let neg = b.first() == Some(&b'-');
     let digits = if neg {
@@ -347,6 +347,12 @@ fn parse_dec_f(b: &[u8]) -> Result<(Decimal, f64), NumError> {
             return Ok(dec_f(m, scale, neg));
         }
     }
+    parse_dec_slow(b)
+}
+
+/// [`parse_dec_f`] for anything but a plain decimal of up to 18 digits.
+#[inline(never)]
+fn parse_dec_slow(b: &[u8]) -> Result<(Decimal, f64), NumError> {
     let s = std::str::from_utf8(b).map_err(|_| NumError::NotANumber)?;
     let d = exact::parse(s)?;
     Ok((d, d.to_f64().unwrap_or(f64::MAX)))
@@ -436,6 +442,56 @@ fn short_hash(b: &[u8]) -> usize {
     ((x ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
 }
 
+/// A byte string of at most 16 bytes as two words that, with its length, tell it from any other
+/// (every byte is in one of them); `None` when it is longer.
+#[inline]
+fn fingerprint(b: &[u8]) -> Option<(u64, u64)> {
+    let n = b.len();
+    let half = |i: usize| {
+        u64::from(u32::from_le_bytes(
+            b[i..i + 4].try_into().unwrap_or_default(),
+        ))
+    };
+    let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+    match n {
+        0 => Some((0, 0)),
+        1..=3 => Some((
+            u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+            0,
+        )),
+        4..=7 => Some((half(0) | half(n - 4) << 32, 0)),
+        8..=16 => Some((word(0), word(n - 8))),
+        _ => None,
+    }
+}
+
+/// A cell remembered by its [`fingerprint`] and length, with what it reads as.
+#[derive(Debug, Clone, Copy)]
+struct Known<T> {
+    fp: (u64, u64),
+    n: usize,
+    what: T,
+}
+
+impl<T: Copy> Known<T> {
+    const NONE: Option<Known<T>> = None;
+
+    /// What a remembered cell reads as, if `fp` and `n` are its fingerprint and length.
+    #[inline]
+    fn matches(this: &Option<Known<T>>, fp: (u64, u64), n: usize) -> Option<T> {
+        match this {
+            Some(k) if k.fp == fp && k.n == n => Some(k.what),
+            _ => None,
+        }
+    }
+}
+
+/// A slot of `Batch::analyte_fast` for a fingerprint.
+#[inline]
+fn fp_slot(fp: (u64, u64), n: usize) -> usize {
+    ((fp.0 ^ fp.1.rotate_left(17) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
+}
+
 /// [`PhBand::of`], with the pH also as a float to skip the decimal comparisons.
 #[inline]
 fn band_of(p: Decimal, pf: f64) -> PhBand {
@@ -493,6 +549,15 @@ fn plain_body(text: &[u8]) -> Option<bool> {
     Some(space != 0)
 }
 
+/// The sample's cells of the row before (see `Columns::span`), for `Batch::line_end`.
+struct Prev<'b> {
+    /// Empty when the row before had none.
+    span: &'b [u8],
+    /// The current line starts with them: `read_plain` did not scan them again, and the
+    /// fields hold the row before's.
+    jumped: bool,
+}
+
 /// `a == b`, for spans of a line (up to 32 bytes without a call to `memcmp`).
 #[inline]
 fn span_eq(a: &[u8], b: &[u8]) -> bool {
@@ -530,6 +595,11 @@ struct Batch<'e> {
     analytes: Vec<(Box<[u8]>, Option<AnalyteKey>)>,
     analyte_index: FastMap<Box<[u8]>, u32>,
     analyte_recent: [u32; 64],
+    /// Analyte cells of items with their id and slot, by [`fingerprint`] (direct-mapped by
+    /// [`fp_slot`]), for the common row.
+    analyte_fast: [Option<Known<(u16, u16)>>; 64],
+    /// A unit cell of factor one, by [`fingerprint`], for the common row.
+    unit_one: Option<Known<()>>,
     /// Factor to mg/kg, as a float, and whether it is one.
     units: Cache<(Decimal, f64, bool)>,
     land_uses: Cache<FarmlandGroup>,
@@ -637,15 +707,22 @@ impl<'e> Batch<'e> {
         self.analytes.get(i as usize).and_then(|(_, v)| *v)
     }
 
-    /// The analyte id and engine slot of an analyte cell seen lately (in `analyte_recent`).
+    /// The analyte id and engine slot of an analyte cell seen before (by `analyte_fast`, else
+    /// by `analyte_recent`, then remembered in `analyte_fast`).
     #[inline]
-    fn recent_item(&self, raw: &[u8]) -> Option<(u16, u16)> {
-        match self
-            .analytes
-            .get(self.analyte_recent[short_hash(raw)] as usize)
-        {
+    fn recent_item(&mut self, raw: &[u8]) -> Option<(u16, u16)> {
+        let fp = fingerprint(raw)?;
+        let at = fp_slot(fp, raw.len());
+        if let Some(key) = Known::matches(&self.analyte_fast[at], fp, raw.len()) {
+            return Some(key);
+        }
+        let recent = self.analyte_recent[short_hash(raw)] as usize;
+        match self.analytes.get(recent) {
             Some((k, Some(AnalyteKey::Item { id, slot }))) if short_eq(k, raw) => {
-                Some((*id, *slot))
+                let what = (*id, *slot);
+                let n = raw.len();
+                self.analyte_fast[at] = Some(Known { fp, n, what });
+                Some(what)
             }
             _ => None,
         }
@@ -653,11 +730,23 @@ impl<'e> Batch<'e> {
 
     /// Whether a unit cell was seen before and is mg/kg (or another unit of factor one).
     #[inline]
-    fn unit_is_one(&self, raw: &[u8]) -> bool {
-        self.units
+    fn unit_is_one(&mut self, raw: &[u8]) -> bool {
+        let Some(fp) = fingerprint(raw) else {
+            return false;
+        };
+        if Known::matches(&self.unit_one, fp, raw.len()).is_some() {
+            return true;
+        }
+        let one = self
+            .units
             .iter()
             .find(|(k, _)| short_eq(k, raw))
-            .is_some_and(|(_, r)| matches!(r, Ok((_, _, true))))
+            .is_some_and(|(_, r)| matches!(r, Ok((_, _, true))));
+        if one {
+            let n = raw.len();
+            self.unit_one = Some(Known { fp, n, what: () });
+        }
+        one
     }
 
     fn resolve_analyte_new(&mut self, raw: &[u8]) -> Option<AnalyteKey> {
@@ -812,31 +901,41 @@ impl<'e> Batch<'e> {
 
     /// Read the rows of a body without `"`: lines split at `\n` (a `\r` before it dropped),
     /// fields at `,`. Returns at once when the body holds a `"`.
+    ///
+    /// When the sample's cells come first (`Columns::span` starting at column 0) and a line
+    /// starts with the same bytes as the row before's sample cells and a `,`, those bytes are
+    /// not scanned again: the row before's fields stand for them (the same bytes).
     fn read_plain(&mut self, body: &[u8]) -> Pass {
         let Some(trim) = plain_body(body) else {
             return Pass::Quoted;
         };
         self.trim = trim;
+        let leading = match self.cols.span {
+            Some((0, hi)) if hi + 1 < MAX_FIELDS => Some(hi + 1),
+            _ => None,
+        };
         let mut fields: [&[u8]; MAX_FIELDS] = [&[]; MAX_FIELDS];
-        let mut prev_span: &[u8] = &[];
+        let mut prev = Prev {
+            span: &[],
+            jumped: false,
+        };
         let (mut n, mut field_start, mut line_start, mut line) = (0, 0, 0, 1);
-        let mut words = body.chunks_exact(8);
-        let mut base = 0;
-        let tail = words.remainder();
-        let mut tail_done = tail.is_empty();
-        loop {
-            let w = match words.next() {
+        let (mut base, mut skip) = (0, 0);
+        while base < body.len() {
+            let w = match body.get(base..base + 8) {
                 Some(word) => u64::from_le_bytes(word.try_into().unwrap_or_default()),
-                None if !tail_done => {
-                    tail_done = true;
+                None => {
+                    let tail = body.get(base..).unwrap_or_default();
                     let mut last = [0u8; 8];
                     last[..tail.len()].copy_from_slice(tail);
                     u64::from_le_bytes(last)
                 }
-                None => break,
             };
             let ends = byte_mask(w, b'\n');
-            let mut m = byte_mask(w, b',') | ends;
+            // (the bytes before `skip` were jumped over)
+            let mut m = (byte_mask(w, b',') | ends) & (u64::MAX << skip);
+            let mut next = base + 8;
+            skip = 0;
             while m != 0 {
                 let bit = m.trailing_zeros();
                 m &= m - 1;
@@ -850,19 +949,33 @@ impl<'e> Batch<'e> {
                 } else {
                     line += 1;
                     let at = (field_start, line_start, i);
-                    if !self.line_end(body, &mut fields, n, at, line, &mut prev_span) {
+                    if !self.line_end(body, &mut fields, n, at, line, &mut prev) {
                         return Pass::Revisited;
                     }
                     n = 0;
                     line_start = i + 1;
+                    prev.jumped = false;
+                    if let (Some(k), false) = (leading, prev.span.is_empty()) {
+                        let l = prev.span.len();
+                        if let Some(cells) = body.get(line_start..=line_start + l) {
+                            if cells[l] == b',' && span_eq(&cells[..l], prev.span) {
+                                // fields[..k] hold the same bytes (the row before's)
+                                (n, prev.jumped) = (k, true);
+                                field_start = line_start + l + 1;
+                                next = field_start & !7;
+                                skip = 8 * (field_start - next) as u32;
+                                break;
+                            }
+                        }
+                    }
                 }
                 field_start = i + 1;
             }
-            base += 8;
+            base = next;
         }
         // The last line, when the text does not end with a line end.
         let at = (field_start, line_start, body.len());
-        if !self.line_end(body, &mut fields, n, at, line + 1, &mut prev_span) {
+        if !self.line_end(body, &mut fields, n, at, line + 1, &mut prev) {
             return Pass::Revisited;
         }
         Pass::Done
@@ -870,8 +983,7 @@ impl<'e> Batch<'e> {
 
     /// A line of `body` ends at `i` (`at` = start of its last field, start of the line, `i`),
     /// with `n` fields before the last in `fields`: read it unless it is blank. `false` when
-    /// streaming must stop (a sample met again). `prev_span`: the sample's cells of the row
-    /// before (see `Columns::span`), empty when it had none.
+    /// streaming must stop (a sample met again). `prev`: the sample's cells of the row before.
     #[inline]
     fn line_end<'b>(
         &mut self,
@@ -880,7 +992,7 @@ impl<'e> Batch<'e> {
         n: usize,
         at: (usize, usize, usize),
         line: u64,
-        prev_span: &mut &'b [u8],
+        prev: &mut Prev<'b>,
     ) -> bool {
         let (field_start, line_start, i) = at;
         let end = if i > line_start && body.get(i - 1) == Some(&b'\r') {
@@ -897,6 +1009,8 @@ impl<'e> Batch<'e> {
         }
         let n = n + 1;
         if n == 1 && trim_bytes(&body[line_start..end]).is_empty() {
+            // (fields[0] changed: the row before's sample cells are no longer at hand)
+            prev.span = &[];
             return true;
         }
         let fields = &fields[..n.min(MAX_FIELDS)];
@@ -910,12 +1024,14 @@ impl<'e> Batch<'e> {
                 let a = fields[lo].as_ptr().addr() - base;
                 let b = fields[hi].as_ptr().addr() - base + fields[hi].len();
                 let span = body.get(a..b).unwrap_or_default();
-                same = !prev_span.is_empty() && span_eq(prev_span, span);
-                *prev_span = span;
+                same = prev.jumped || (!prev.span.is_empty() && span_eq(prev.span, span));
+                prev.span = span;
             }
-            _ => *prev_span = &[],
+            _ => prev.span = &[],
         }
-        self.row(line, fields, same);
+        if !(same && self.common_row(line, fields)) {
+            self.row(line, fields, same);
+        }
         !self.revisited
     }
 
@@ -1139,6 +1255,48 @@ impl<'e> Batch<'e> {
                     det.push(b'\n');
                 }
             }
+        }
+    }
+
+    /// [`Batch::row`] for the most common row, in a small function: the sample's cells repeat
+    /// the row before's (`prefix_ok`, and the caller saw the same bytes), every needed cell is
+    /// there, and the result goes straight to its item (see the common row in `row`). `false`,
+    /// having changed nothing, for any other row.
+    #[inline]
+    fn common_row(&mut self, line: u64, f: &[&[u8]]) -> bool {
+        let (Some(s), true) = (self.last_sample, self.prefix_ok) else {
+            return false;
+        };
+        let c = &self.cols;
+        if f.len() <= c.need_max {
+            return false;
+        }
+        let trim = self.trim;
+        let get = |i: usize| match f.get(i) {
+            Some(b) if trim => trim_bytes(b),
+            Some(b) => b,
+            None => &[],
+        };
+        let (ai, vi, ui) = (c.analyte, c.value, c.unit);
+        if c.qualifier.is_some_and(|i| !get(i).is_empty())
+            || c.dl.is_some_and(|i| !get(i).is_empty())
+        {
+            return false;
+        }
+        let (araw, uraw, vraw) = (get(ai), get(ui), get(vi));
+        let Some(key) = self.recent_item(araw) else {
+            return false;
+        };
+        if !self.unit_is_one(uraw) {
+            return false;
+        }
+        match parse_dec_f(vraw) {
+            Ok((v, vf)) if !v.is_sign_negative() && vf < 999_999.0 => {
+                self.rows += 1;
+                self.add_item(s, key, (v, vf, None), (line, vi, vraw));
+                true
+            }
+            _ => false,
         }
     }
 
@@ -1557,7 +1715,7 @@ impl<'e> Batch<'e> {
     /// Add a result (`r`: value in mg/kg, as a float, detection limit of a non-detect) to the
     /// item `key` (analyte id and engine slot) of sample `s`; `at` (line, column, cell) for the
     /// error when the sum cannot be held exactly.
-    #[inline]
+    #[inline(always)]
     fn add_item(
         &mut self,
         s: usize,
@@ -1951,6 +2109,8 @@ pub fn evaluate_slice_with(
         analytes: Vec::new(),
         analyte_index: FastMap::default(),
         analyte_recent: [NONE; 64],
+        analyte_fast: [Known::NONE; 64],
+        unit_one: None,
         units: Vec::new(),
         land_uses: Vec::new(),
         qualifiers: Vec::new(),

@@ -576,8 +576,10 @@ fn repeated_sample_cells_are_read_as_on_their_own() {
                 .collect();
             s.push_str(&line.join(","));
             s.push_str(end);
-            if k == 7 {
-                s.push_str(end); // a blank line
+            if k == 0 || k == 4 || k == 7 {
+                // a blank line (only spaces when padded)
+                s.push_str(pad);
+                s.push_str(end);
             }
         }
         s
