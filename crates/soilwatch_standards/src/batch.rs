@@ -359,7 +359,7 @@ fn parse_dec_slow(b: &[u8]) -> Result<(Decimal, f64), NumError> {
 }
 
 /// The decimal `±m × 10^-scale` (m < 10¹⁸, scale ≤ 18) and its float.
-#[inline]
+#[inline(always)]
 fn dec_f(m: u64, scale: usize, neg: bool) -> (Decimal, f64) {
     // m < 10¹⁸ fits the low 64 bits of the 96-bit mantissa (and an i64)
     let d = Decimal::from_parts(m as u32, (m >> 32) as u32, 0, neg && m != 0, scale as u32);
@@ -492,14 +492,20 @@ fn fp_slot(fp: (u64, u64), n: usize) -> usize {
     ((fp.0 ^ fp.1.rotate_left(17) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
 }
 
+/// The decimal `m × 10^-scale` (a constant, without `Decimal::new`'s checks at run time).
+#[inline(always)]
+const fn dec(m: u32, scale: u32) -> Decimal {
+    Decimal::from_parts(m, 0, 0, false, scale)
+}
+
 /// [`PhBand::of`], with the pH also as a float to skip the decimal comparisons.
 #[inline]
 fn band_of(p: Decimal, pf: f64) -> PhBand {
-    if le_exact(p, pf, Decimal::new(55, 1), 5.5) {
+    if le_exact(p, pf, dec(55, 1), 5.5) {
         PhBand::UpTo5_5
-    } else if le_exact(p, pf, Decimal::new(65, 1), 6.5) {
+    } else if le_exact(p, pf, dec(65, 1), 6.5) {
         PhBand::From5_5To6_5
-    } else if le_exact(p, pf, Decimal::new(75, 1), 7.5) {
+    } else if le_exact(p, pf, dec(75, 1), 7.5) {
         PhBand::From6_5To7_5
     } else {
         PhBand::Above7_5
@@ -1018,13 +1024,15 @@ impl<'e> Batch<'e> {
         // bytes as in the row before let `row` skip them.
         let mut same = false;
         match self.cols.span {
+            // (the same cells as the row before's, which `prev.span` holds)
+            Some(_) if prev.jumped => same = true,
             Some((lo, hi)) if hi < fields.len() => {
                 // (the fields lie in `body`, in order: their offsets give the span)
                 let base = body.as_ptr().addr();
                 let a = fields[lo].as_ptr().addr() - base;
                 let b = fields[hi].as_ptr().addr() - base + fields[hi].len();
                 let span = body.get(a..b).unwrap_or_default();
-                same = prev.jumped || (!prev.span.is_empty() && span_eq(prev.span, span));
+                same = !prev.span.is_empty() && span_eq(prev.span, span);
                 prev.span = span;
             }
             _ => prev.span = &[],
@@ -1123,9 +1131,7 @@ impl<'e> Batch<'e> {
             }
             aggs
         };
-        if aggs.iter().any(|a| a.n > 1) {
-            flags.insert(Flag::DuplicateResults);
-        }
+        // (`DuplicateResults` is set when a second result is added to an item: `add_item`)
         let cidx = if kind == RulesetKind::Farmland {
             let band = match acc.ph {
                 Some(_) => acc.band,
@@ -1405,7 +1411,7 @@ impl<'e> Batch<'e> {
                     self.samples[s].ph.is_some() && short_eq(&self.arena[a..z], raw);
                 if !raw.is_empty() && !same_as_before {
                     match parse_dec_f(raw) {
-                        Ok((p, pf)) if p >= Decimal::ZERO && p <= Decimal::new(14, 0) => {
+                        Ok((p, pf)) if p >= Decimal::ZERO && p <= dec(14, 0) => {
                             match self.samples[s].ph {
                                 None => {
                                     let start = self.arena.len();
@@ -1613,7 +1619,7 @@ impl<'e> Batch<'e> {
         if matches!(key, Some(AnalyteKey::Ph)) {
             if !bad {
                 match value {
-                    Some(p) if p <= Decimal::new(14, 0) => {
+                    Some(p) if p <= dec(14, 0) => {
                         let acc = &mut self.samples[s];
                         if acc.ph_from_item.is_none() {
                             acc.ph_from_item = Some(p);
@@ -1677,7 +1683,7 @@ impl<'e> Batch<'e> {
                 None => (value.unwrap_or_default(), vf, vi, "检测值", "the value"),
             };
             let half = checked(limit).and_then(|l| {
-                exact::mul(l, Decimal::new(5, 1))
+                exact::mul(l, dec(5, 1))
                     .map(|h| (l, h))
                     .ok_or(NumError::TooPrecise)
             });
@@ -1746,7 +1752,10 @@ impl<'e> Batch<'e> {
             }
         };
         if let Some(agg) = found.and_then(|k| self.item_aggs.get_mut(k as usize)) {
-            if !agg.add(v, approx, nd_dl) {
+            if agg.add(v, approx, nd_dl) {
+                // (an item with more than one result: see `write_sample`)
+                acc.flags.insert(Flag::DuplicateResults);
+            } else {
                 let (line, col, raw) = at;
                 self.error(line, col, raw, exact::SUM_TOO_PRECISE.to_owned());
                 self.samples[s].flags.insert(Flag::RowError);

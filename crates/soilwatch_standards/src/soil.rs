@@ -724,20 +724,6 @@ impl SoilEngine {
         }
     }
 
-    /// [`SoilEngine::level`], with the value also as a float (`cf`, within 1e-12 of `c`) to
-    /// skip the decimal comparisons when the value is clearly apart from the thresholds.
-    #[inline]
-    pub(crate) fn level_f(cell: &Cell, c: Decimal, cf: f64) -> Option<u8> {
-        let s = cell.screening?;
-        if le_exact(c, cf, s, cell.screening_f) {
-            return Some(0);
-        }
-        match cell.intervention {
-            Some(i) if !le_exact(c, cf, i, cell.intervention_f) => Some(2),
-            _ => Some(1),
-        }
-    }
-
     /// Judge aggregated items in one context. `aggs[i].slot` must be a slot of this engine or
     /// `u16::MAX` (an item without thresholds).
     pub(crate) fn judge(&self, ctx: usize, aggs: &[Agg], method: Method, v: &mut Verdict) {
@@ -749,29 +735,44 @@ impl SoilEngine {
         let mut max_grade: Option<PollutionGrade> = None;
         // Largest P = C / screening: found with floats (P values closer than 1e-12 are a tie, and
         // on a tie any of them may be named), then computed exactly for the chosen item.
-        let mut best: Option<(f64, Decimal, Decimal, u16)> = None;
-        for a in aggs {
+        let mut best: Option<(f64, usize)> = None;
+        for (k, a) in aggs.iter().enumerate() {
             let Some(slot) = self.slots.get(usize::from(a.slot)) else {
                 continue;
             };
             let cell = &slot.cells[ctx];
             let Some(s) = cell.screening else { continue };
-            let c = a.value();
             if a.nd_dl_max.is_some_and(|dl| dl > s) {
                 v.flags.insert(Flag::NdDlAboveScreening);
             }
             let cf = a.approx_value();
             let p = cf * cell.inv_screening;
-            if best.is_none_or(|(bp, ..)| p > bp) {
-                best = Some((p, c, s, a.slot));
+            if best.is_none_or(|(bp, _)| p > bp) {
+                best = Some((p, k));
             }
-            // The float is within 1e-12 of the value unless very many results were averaged.
+            // The float is within 1e-12 of the value unless very many results were averaged;
+            // the exact value is computed only when the float cannot settle a comparison.
             let level = if a.n <= 1000 {
-                Self::level_f(cell, c, cf)
+                let le = |t: Decimal, tf: f64| {
+                    if cf < tf * (1.0 - 1e-9) {
+                        true
+                    } else if cf > tf * (1.0 + 1e-9) {
+                        false
+                    } else {
+                        a.value() <= t
+                    }
+                };
+                if le(s, cell.screening_f) {
+                    0
+                } else {
+                    match cell.intervention {
+                        Some(i) if !le(i, cell.intervention_f) => 2,
+                        _ => 1,
+                    }
+                }
             } else {
-                Self::level(cell, c)
-            }
-            .unwrap_or(0);
+                Self::level(cell, a.value()).unwrap_or(0)
+            };
             if level >= 1 {
                 v.exceed_screening.push(a.slot);
             }
@@ -780,6 +781,7 @@ impl SoilEngine {
             }
             if method == Method::PollutionIndex {
                 // exact grade of this item: C compared with 1, 2, 3 and 5 times the screening value
+                let c = a.value();
                 let g = if a.n <= 1000 {
                     PollutionGrade::of_ratio_f(c, cf, s, cell.screening_f)
                 } else {
@@ -790,7 +792,11 @@ impl SoilEngine {
                 max_level = Some(max_level.map_or(level, |m| m.max(level)));
             }
         }
-        v.max_pi = best.map(|(_, c, s, slot)| (c, s, slot));
+        v.max_pi = best.and_then(|(_, k)| {
+            let a = aggs.get(k)?;
+            let s = self.slots.get(usize::from(a.slot))?.cells[ctx].screening?;
+            Some((a.value(), s, a.slot))
+        });
         v.level = match (self.kind, method) {
             (RulesetKind::Farmland, Method::PollutionIndex) => max_grade.map(|g| match g.class() {
                 SoilClass::PriorityProtection => 0,
