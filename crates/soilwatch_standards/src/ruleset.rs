@@ -431,11 +431,15 @@ impl RulesetRegistry {
     /// assert_eq!(gb15618.values.len(), 79);
     /// ```
     pub fn builtin() -> &'static RulesetRegistry {
-        static REGISTRY: OnceLock<RulesetRegistry> = OnceLock::new();
         REGISTRY.get_or_init(|| {
             RulesetRegistry::load()
                 .expect("the embedded standards data is checked by the crate's tests")
         })
+    }
+
+    /// The built-in registry, if something has loaded it already.
+    pub(crate) fn loaded() -> Option<&'static RulesetRegistry> {
+        REGISTRY.get()
     }
 
     /// Parse every embedded data file.
@@ -450,6 +454,17 @@ impl RulesetRegistry {
                 load_gb3838()?,
             ],
         })
+    }
+
+    /// The soil ruleset `id` (GB 15618 or GB 36600) parsed alone, as [`RulesetRegistry::load`]
+    /// parses it (for [`crate::SoilEngine::builtin`], which then need not parse the others);
+    /// `None` for any other id.
+    pub(crate) fn load_soil(id: &str) -> Option<StandardsResult<Ruleset>> {
+        match id {
+            GB15618 => Some(load_gb15618()),
+            GB36600 => Some(load_gb36600()),
+            _ => None,
+        }
     }
 
     /// Every ruleset, national ones in a fixed order.
@@ -475,6 +490,9 @@ impl RulesetRegistry {
         })
     }
 }
+
+/// The built-in registry ([`RulesetRegistry::builtin`]).
+static REGISTRY: OnceLock<RulesetRegistry> = OnceLock::new();
 
 fn data_file(name: &str) -> &'static str {
     DATA_FILES

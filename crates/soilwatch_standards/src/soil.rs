@@ -445,7 +445,11 @@ impl SoilEngine {
         if let Some(e) = cell.get() {
             return Ok(e);
         }
-        let engine = SoilEngine::new(RulesetRegistry::builtin().require(id)?)?;
+        // (only this ruleset's data parsed, unless the registry has been loaded already)
+        let engine = match (RulesetRegistry::load_soil(id), RulesetRegistry::loaded()) {
+            (Some(ruleset), None) => SoilEngine::new(&ruleset?)?,
+            _ => SoilEngine::new(RulesetRegistry::builtin().require(id)?)?,
+        };
         Ok(cell.get_or_init(|| engine))
     }
 
