@@ -2124,8 +2124,9 @@ pub fn evaluate_slice_with(
         land_uses: Vec::new(),
         qualifiers: Vec::new(),
         samples: Vec::with_capacity(data.len() / 256),
-        items: Vec::with_capacity(data.len() / 40),
-        item_aggs: Vec::with_capacity(data.len() / 40),
+        // (with streaming only the open sample's items are held)
+        items: Vec::with_capacity(if streaming { 64 } else { data.len() / 40 }),
+        item_aggs: Vec::with_capacity(if streaming { 64 } else { data.len() / 40 }),
         arena: Vec::with_capacity(data.len() / 16),
         sample_index: FastMap::default(),
         collisions: FastMap::default(),
