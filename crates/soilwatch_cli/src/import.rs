@@ -20,7 +20,7 @@ pub struct ReadArgs {
     pub file: PathBuf,
     /// Kind of data: auto, points, results (long or wide decided from the headers),
     /// results_long, results_wide; or a registry: enterprises, plots, tailings-ponds,
-    /// remediation-projects, manifests.
+    /// remediation-projects, manifests, mining-areas, demolition-plans, disclosures.
     #[arg(long, default_value = "auto")]
     pub kind: String,
     /// Text encoding of a CSV: utf-8 or gbk (detected when omitted).
@@ -92,7 +92,8 @@ pub struct ValidateArgs {
 #[derive(Debug, clap::Args)]
 pub struct TemplateArgs {
     /// results (long form), results_wide or points; or a registry: enterprises, plots,
-    /// tailings-ponds, remediation-projects, manifests.
+    /// tailings-ponds, remediation-projects, manifests, mining-areas, demolition-plans,
+    /// disclosures.
     #[arg(long, default_value = "results")]
     pub kind: String,
     /// xlsx or csv.
@@ -235,7 +236,7 @@ pub fn run_template(args: TemplateArgs) -> anyhow::Result<u8> {
         Ok(kind) => kind.template(format),
         Err(_) => {
             let kind: TemplateKind = args.kind.parse().map_err(|e| {
-                anyhow::anyhow!("--kind: {e}; or a registry: enterprises, plots, tailings-ponds, remediation-projects, manifests")
+                anyhow::anyhow!("--kind: {e}; or a registry: {}", RegistryKind::expected())
             })?;
             template(kind, format)
         }

@@ -1,5 +1,5 @@
 //! Issue 8: `soilwatch import FILE --kind enterprises|plots|tailings-ponds|remediation-projects|
-//! manifests`, `soilwatch validate --kind …` (no database) and `soilwatch template --kind …`,
+//! manifests|mining-areas|demolition-plans|disclosures`, `soilwatch validate --kind …` (no database) and `soilwatch template --kind …`,
 //! driving the real binary on files made here (GBK CSV, XLSX).
 
 #![expect(
@@ -38,12 +38,15 @@ fn gbk(text: &str) -> Vec<u8> {
     bytes.into_owned()
 }
 
-const KINDS: [&str; 5] = [
+const KINDS: [&str; 8] = [
     "enterprises",
     "plots",
     "tailings-ponds",
     "remediation-projects",
     "manifests",
+    "mining-areas",
+    "demolition-plans",
+    "disclosures",
 ];
 
 #[tokio::test]
@@ -155,6 +158,108 @@ async fn enterprises_import_reimport_reject_and_correct() {
         .unwrap();
     assert_eq!(h.len(), 1);
     assert!(store.get_enterprise("91513401MA6EF3GH5G").await.is_err());
+    store.close().await;
+}
+
+/// Mining areas, demolition plans and disclosures through `soilwatch import --kind …`: a bad
+/// last row stores nothing (exit 2, the report naming row and column), the same file again is
+/// unchanged, a correction is a new version in the history naming the batch.
+#[tokio::test]
+async fn mining_demolition_disclosures_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let import = |file: &str, kind: &str| {
+        run(
+            d,
+            &[
+                "import", file, "--kind", kind, "--db", "t.db", "--report", "r.json",
+            ],
+        )
+    };
+    let report = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap()
+    };
+    std::fs::write(
+        d.join("e.csv"),
+        "统一社会信用代码,企业名称,行业,行政区划代码,列入年份,企业状态\n\
+         91513402MA6AB1CD26,会理某铅锌冶炼厂,有色金属冶炼,513402,2019,在产\n",
+    )
+    .unwrap();
+    assert_eq!(import("e.csv", "enterprises").status.code(), Some(0));
+
+    let mining = "矿区编码,矿区名称,矿种,行政区划代码,矿区状态,伴生放射性,辐射监测起始年份\n\
+                  KQ-01,某稀土矿区,稀土,513402,在产,是,2021\n";
+    std::fs::write(
+        d.join("bad.csv"),
+        gbk(&format!("{mining}KQ-02,某矿区,铅锌,513401,开采中的,否,\n")),
+    )
+    .unwrap();
+    let out = import("bad.csv", "mining-areas");
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_eq!(stdout(&out).trim(), "rejected: 1 errors, nothing stored");
+    assert!(
+        stderr(&out).contains("row 3, column 矿区状态"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(report()["issues"][0]["column_letter"], "E");
+    std::fs::write(d.join("矿区.csv"), gbk(mining)).unwrap();
+    let out = import("矿区.csv", "矿区");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "imported 1 rows as batch 2 (1 created, 0 new versions, 0 unchanged)"
+    );
+    let out = import("矿区.csv", "mining-areas");
+    assert_eq!(
+        stdout(&out).trim(),
+        "unchanged: already imported as batch 2"
+    );
+
+    let plans = "方案编号,企业信用代码,拆除设施,清理方案名称,备案机关,备案日期,计划开工日期\n\
+                 CC-01,91513402MA6AB1CD26,电解车间、废水处理站,清理方案,会理市生态环境局,2024-03-01,2024-02-01\n";
+    std::fs::write(d.join("plans.csv"), plans).unwrap();
+    let out = import("plans.csv", "demolition-plans");
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let i = &report()["issues"][0];
+    assert_eq!(i["column"], "计划开工日期");
+    assert!(
+        i["message_cn"].as_str().unwrap().contains("早于备案日期"),
+        "{i}"
+    );
+    std::fs::write(d.join("plans.csv"), plans.replace("2024-02-01", "2024-04-01")).unwrap();
+    let out = import("plans.csv", "demolition-plans");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let disclosures = "uscc,year,disclosed_on,pollutant,concentration\n\
+                       91513402MA6AB1CD26,2023,2024-01-10,镉,0.05 mg/L\n\
+                       91513402MA6AB1CD26,2023,2024-01-10,铅,0.1 mg/L\n";
+    std::fs::write(d.join("gk.csv"), disclosures).unwrap();
+    let out = import("gk.csv", "disclosures");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "imported 2 rows as batch 4 (1 created, 0 new versions, 0 unchanged)"
+    );
+    std::fs::write(d.join("gk2.csv"), disclosures.replace("0.1 mg/L", "0.2 mg/L")).unwrap();
+    let out = import("gk2.csv", "disclosures");
+    assert_eq!(
+        stdout(&out).trim(),
+        "imported 2 rows as batch 5 (0 created, 1 new versions, 0 unchanged)"
+    );
+
+    let store = connect(d.join("t.db").to_str().unwrap()).await.unwrap();
+    assert!(store.get_mining_area("KQ-02").await.is_err());
+    let p = store.get_demolition_plan("CC-01").await.unwrap();
+    assert_eq!(p.item.facilities, vec!["电解车间", "废水处理站"]);
+    assert_eq!(p.item.steps[0].recorded_by, "county-clerk");
+    let h = store
+        .registry_history(RegistryEntity::Disclosure, "91513402MA6AB1CD26/2023")
+        .await
+        .unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1].data["pollutants"][1]["concentration"], "0.2 mg/L");
+    assert!(h[1].reason.contains("import batch 5: gk2.csv"), "{}", h[1].reason);
     store.close().await;
 }
 

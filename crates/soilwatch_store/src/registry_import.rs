@@ -1,6 +1,8 @@
 //! Import of the registries through the ingest pipeline (issue 8): contaminated plots, key
-//! supervised enterprises, tailings ponds, remediation projects and transfer manifests from CSV
-//! (UTF-8, BOM, GBK) or XLSX files with one record per row, Chinese or English headers.
+//! supervised enterprises, tailings ponds, remediation projects, transfer manifests, mining
+//! areas, demolition plans and the enterprises' yearly disclosures from CSV (UTF-8, BOM, GBK) or
+//! XLSX files with one record per row (a disclosure: one row per pollutant, the rows of one
+//! enterprise and year making one record), Chinese or English headers.
 //!
 //! Every cell is parsed with the registries' own parsers (the `code_enum!` values accept the
 //! code, the Chinese name and the aliases; USCCs with their check character) and every record
@@ -13,7 +15,8 @@
 //!
 //! A column left out of the file keeps the stored value of an optional field; a blank cell of a
 //! column that is there clears it. Fields no column carries (a plot's boundary, steps, samples;
-//! an enterprise's contact and points; a pond's risk report; a manifest's receipt) are kept.
+//! an enterprise's contact and points; a pond's risk report; a manifest's receipt; a demolition
+//! plan's document file; a disclosure's samples) are kept.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -28,12 +31,14 @@ use soilwatch_ingest::{
     TableRow, TableSpec, TemplateFormat,
 };
 
-use crate::registry::{Filing, Party, RegistryEntity, Versioned};
+use crate::registry::{Filing, Party, RegistryEntity, ReportDoc, Versioned};
 use crate::registry_codes::{Industry, IntendedUse};
+use crate::registry_demolition::{DemolitionPlan, DemolitionStatus, DemolitionStep};
 use crate::registry_enterprise::{
-    Enterprise, EnterpriseStatus, PondAssessment, ResponsibilityLetter, TailingsPond,
-    TailingsStatus,
+    DisclosedPollutant, Disclosure, Enterprise, EnterpriseStatus, PondAssessment,
+    ResponsibilityLetter, TailingsPond, TailingsStatus,
 };
+use crate::registry_mining::{MiningArea, MiningStatus};
 use crate::registry_plot::{Plot, PlotStage, PlotStep};
 use crate::registry_remediation::{
     ProjectEvaluation, ProjectMode, QuantityUnit, RemediationProject, TransferManifest,
@@ -55,15 +60,24 @@ pub enum RegistryKind {
     RemediationProjects,
     /// 转运联单
     Manifests,
+    /// 矿区
+    MiningAreas,
+    /// 拆除活动污染防治方案
+    DemolitionPlans,
+    /// 自行监测信息公开 — the enterprises' yearly disclosures
+    Disclosures,
 }
 
 impl RegistryKind {
-    pub const ALL: [RegistryKind; 5] = [
+    pub const ALL: [RegistryKind; 8] = [
         RegistryKind::Enterprises,
         RegistryKind::Plots,
         RegistryKind::TailingsPonds,
         RegistryKind::RemediationProjects,
         RegistryKind::Manifests,
+        RegistryKind::MiningAreas,
+        RegistryKind::DemolitionPlans,
+        RegistryKind::Disclosures,
     ];
 
     /// The kind's code (`--kind`, template file name, the batch's kind).
@@ -74,6 +88,9 @@ impl RegistryKind {
             RegistryKind::TailingsPonds => "tailings-ponds",
             RegistryKind::RemediationProjects => "remediation-projects",
             RegistryKind::Manifests => "manifests",
+            RegistryKind::MiningAreas => "mining-areas",
+            RegistryKind::DemolitionPlans => "demolition-plans",
+            RegistryKind::Disclosures => "disclosures",
         }
     }
 
@@ -84,6 +101,9 @@ impl RegistryKind {
             RegistryKind::TailingsPonds => "尾矿库",
             RegistryKind::RemediationProjects => "修复工程",
             RegistryKind::Manifests => "转运联单",
+            RegistryKind::MiningAreas => "矿区",
+            RegistryKind::DemolitionPlans => "拆除方案",
+            RegistryKind::Disclosures => "信息公开",
         }
     }
 
@@ -95,6 +115,9 @@ impl RegistryKind {
             RegistryKind::TailingsPonds => RegistryEntity::TailingsPond,
             RegistryKind::RemediationProjects => RegistryEntity::RemediationProject,
             RegistryKind::Manifests => RegistryEntity::Manifest,
+            RegistryKind::MiningAreas => RegistryEntity::MiningArea,
+            RegistryKind::DemolitionPlans => RegistryEntity::DemolitionPlan,
+            RegistryKind::Disclosures => RegistryEntity::Disclosure,
         }
     }
 
@@ -106,6 +129,9 @@ impl RegistryKind {
             RegistryKind::TailingsPonds => pond_spec(),
             RegistryKind::RemediationProjects => project_spec(),
             RegistryKind::Manifests => manifest_spec(),
+            RegistryKind::MiningAreas => mining_spec(),
+            RegistryKind::DemolitionPlans => demolition_spec(),
+            RegistryKind::Disclosures => disclosure_spec(),
         }
     }
 
@@ -130,13 +156,31 @@ impl FromStr for RegistryKind {
                 RegistryKind::RemediationProjects
             }
             "manifests" | "manifest" | "转运联单" | "联单" => RegistryKind::Manifests,
+            "mining-areas" | "mining-area" | "矿区" => RegistryKind::MiningAreas,
+            "demolition-plans" | "demolition-plan" | "拆除方案" | "拆除活动污染防治方案" => {
+                RegistryKind::DemolitionPlans
+            }
+            "disclosures" | "disclosure" | "信息公开" | "自行监测信息公开" => {
+                RegistryKind::Disclosures
+            }
             _ => {
                 return Err(format!(
-                    "未知的登记类型 '{s}' / unknown registry kind '{s}' (expected enterprises, \
-                     plots, tailings-ponds, remediation-projects or manifests)"
+                    "未知的登记类型 '{s}' / unknown registry kind '{s}' (expected {})",
+                    RegistryKind::expected()
                 ))
             }
         })
+    }
+}
+
+impl RegistryKind {
+    /// Every kind's code, for messages (`enterprises, plots, …`).
+    pub fn expected() -> String {
+        RegistryKind::ALL
+            .iter()
+            .map(|k| k.code())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -821,6 +865,356 @@ fn manifest_spec() -> TableSpec {
     }
 }
 
+const USCC_HINT: (&str, &str) = (
+    "18位统一社会信用代码（校验位须正确）",
+    "18-character unified social credit code (check character verified)",
+);
+
+fn note_col() -> ColumnSpec {
+    col(
+        "note",
+        "备注",
+        &["说明", "remark", "remarks"],
+        false,
+        ("备注", "note"),
+        "",
+    )
+}
+
+fn mining_spec() -> TableSpec {
+    let [lon, lat] = lon_lat_cols("101.96", "26.58");
+    TableSpec {
+        kind: "mining-areas",
+        name_cn: "矿区",
+        name_en: "mining areas",
+        columns: vec![
+            col(
+                "code",
+                "矿区编码",
+                &["矿区编号", "编号", "编码", "mining_area_code"],
+                true,
+                ("矿区编码（不含空格和 /）", "mining-area code (no spaces or '/')"),
+                "示例-KQ001",
+            ),
+            col(
+                "name",
+                "矿区名称",
+                &["矿山名称", "名称", "mining_area_name"],
+                true,
+                ("矿区名称", "mining-area name"),
+                "某稀土矿区",
+            ),
+            col(
+                "enterprise_uscc",
+                "企业信用代码",
+                &[
+                    "企业统一社会信用代码",
+                    "采矿权人信用代码",
+                    "enterprise_credit_code",
+                ],
+                false,
+                (
+                    "开采企业的统一社会信用代码",
+                    "USCC of the mining enterprise",
+                ),
+                "",
+            ),
+            col(
+                "enterprise_name",
+                "企业名称",
+                &["采矿权人", "开采企业", "矿山企业"],
+                false,
+                ("开采企业名称", "mining enterprise"),
+                "某稀土矿业有限公司",
+            ),
+            col(
+                "mineral",
+                "矿种",
+                &["开采矿种", "主要矿种", "主矿种"],
+                true,
+                ("开采矿种（如 稀土、铅锌）", "mineral mined (e.g. rare earths)"),
+                "稀土",
+            ),
+            division_col(true),
+            lon,
+            lat,
+            col(
+                "status",
+                "矿区状态",
+                &["状态", "生产状态"],
+                true,
+                ("矿区状态", "mining-area status"),
+                "在产",
+            )
+            .choices(names(MiningStatus::ALL, MiningStatus::name_cn)),
+            col(
+                "associated_radioactivity",
+                "伴生放射性",
+                &["是否伴生放射性", "伴生放射性矿", "radioactive"],
+                true,
+                (
+                    "是否伴生放射性矿（是/否）",
+                    "whether it has associated radioactivity (yes/no)",
+                ),
+                "是",
+            )
+            .choices(vec!["是".into(), "否".into()]),
+            col(
+                "monitoring_since",
+                "辐射监测起始年份",
+                &["监测起始年份", "起始年份", "first_monitoring_year"],
+                false,
+                (
+                    "首个须开展辐射监测的年份（伴生放射性矿必填）",
+                    "first year of radiation monitoring (required with associated radioactivity)",
+                ),
+                "2020",
+            ),
+            col(
+                "point_codes",
+                "辐射监测点位",
+                &["监测点位", "点位编码", "点位", "points"],
+                false,
+                (
+                    "基础数据库中的点位编码，多个用 ; 或 、 分隔",
+                    "point codes of the basic database, several separated by ; or 、",
+                ),
+                "",
+            ),
+            note_col(),
+        ],
+    }
+}
+
+fn demolition_spec() -> TableSpec {
+    TableSpec {
+        kind: "demolition-plans",
+        name_cn: "拆除方案",
+        name_en: "demolition plans",
+        columns: vec![
+            col(
+                "code",
+                "方案编号",
+                &["拆除方案编号", "编号", "plan_code"],
+                true,
+                ("方案编号（不含空格和 /）", "plan code (no spaces or '/')"),
+                "示例-CC001",
+            ),
+            col(
+                "enterprise_uscc",
+                "企业信用代码",
+                &[
+                    "统一社会信用代码",
+                    "企业统一社会信用代码",
+                    "enterprise_credit_code",
+                ],
+                true,
+                (
+                    "已登记重点监管企业的统一社会信用代码",
+                    "USCC of a registered key supervised enterprise",
+                ),
+                "91513401MA62X0XX02",
+            ),
+            col(
+                "facilities",
+                "拆除设施",
+                &["拟拆除设施", "拆除对象", "设施设备"],
+                true,
+                (
+                    "拟拆除的设施、设备或建（构）筑物，多项用 ; 或 、 分隔",
+                    "facilities, equipment or buildings to be demolished, several separated by ; or 、",
+                ),
+                "电解车间;废水处理站",
+            ),
+            col(
+                "cleanup_plan_title",
+                "清理方案名称",
+                &["残留污染物清理方案", "清理处置方案", "cleanup_plan"],
+                true,
+                (
+                    "残留污染物清理和安全处置方案的名称",
+                    "title of the residual-pollutant clean-up and disposal plan",
+                ),
+                "残留污染物清理和安全处置方案",
+            ),
+            col(
+                "cleanup_plan_organisation",
+                "方案编制单位",
+                &["编制单位"],
+                false,
+                ("方案编制单位", "who wrote the plan"),
+                "某环境咨询公司",
+            ),
+            col(
+                "cleanup_plan_number",
+                "方案文号",
+                &["方案编号文号", "文号"],
+                false,
+                ("方案文号", "document number"),
+                "",
+            ),
+            col(
+                "cleanup_plan_issued_on",
+                "方案编制日期",
+                &["编制日期"],
+                false,
+                DATE_HINT,
+                "",
+            ),
+            col(
+                "filing_bureau",
+                "备案机关",
+                &["备案部门"],
+                true,
+                ("方案备案的生态环境部门", "bureau the plan is filed with"),
+                "凉山州生态环境局西昌分局",
+            ),
+            col(
+                "filed_on",
+                "备案日期",
+                &["备案时间"],
+                true,
+                DATE_HINT,
+                "2024-03-01",
+            ),
+            col(
+                "filing_number",
+                "备案号",
+                &["备案编号"],
+                false,
+                ("备案号", "filing number"),
+                "",
+            ),
+            col(
+                "planned_start",
+                "计划开工日期",
+                &["计划拆除日期", "拆除开始日期", "planned_start_on"],
+                true,
+                (
+                    "计划开始拆除的日期（不早于备案日期）",
+                    "planned start of the demolition (not before the filing)",
+                ),
+                "2024-04-01",
+            ),
+            col(
+                "status",
+                "方案状态",
+                &["状态"],
+                false,
+                (
+                    "状态；新方案为已备案，之后按顺序",
+                    "status; a new plan is filed, then in order",
+                ),
+                "已备案",
+            )
+            .choices(names(DemolitionStatus::ALL, DemolitionStatus::name_cn)),
+            col(
+                "status_date",
+                "状态日期",
+                &["状态变更日期"],
+                false,
+                (
+                    "进入该状态的日期（状态改变时必填）",
+                    "date of the status (required when it changes)",
+                ),
+                "",
+            ),
+            note_col(),
+        ],
+    }
+}
+
+fn disclosure_spec() -> TableSpec {
+    TableSpec {
+        kind: "disclosures",
+        name_cn: "信息公开",
+        name_en: "self-monitoring disclosures",
+        columns: vec![
+            col(
+                "uscc",
+                "统一社会信用代码",
+                &["企业信用代码", "信用代码", "credit_code"],
+                true,
+                USCC_HINT,
+                "91513401MA62X0XX02",
+            ),
+            col(
+                "year",
+                "年份",
+                &["监测年份", "公开年份", "年度"],
+                true,
+                (
+                    "自行监测年份（不早于列入名录年份）",
+                    "year of the self-monitoring (not before the listed year)",
+                ),
+                "2024",
+            ),
+            col(
+                "disclosed_on",
+                "公开日期",
+                &["信息公开日期", "发布日期"],
+                true,
+                DATE_HINT,
+                "2024-12-20",
+            ),
+            col(
+                "pollutant",
+                "污染物",
+                &["污染物名称", "特征污染物", "pollutant_name"],
+                false,
+                (
+                    "污染物名称；每行一种污染物，同一企业同一年份的各行为一条公开记录",
+                    "pollutant name; one pollutant a row, the rows of one enterprise and year make one disclosure",
+                ),
+                "镉",
+            ),
+            col(
+                "discharge_mode",
+                "排放方式",
+                &["排放规律"],
+                false,
+                ("排放方式", "discharge mode"),
+                "间歇排放",
+            ),
+            col(
+                "concentration",
+                "排放浓度",
+                &["浓度"],
+                false,
+                ("排放浓度（含单位）", "concentration with its unit"),
+                "0.05 mg/L",
+            ),
+            col(
+                "total",
+                "排放总量",
+                &["总量"],
+                false,
+                ("排放总量（含单位）", "total with its unit"),
+                "1.2 kg/a",
+            ),
+            col(
+                "facilities",
+                "污染防治设施",
+                &["防治设施", "防治设施运行情况"],
+                false,
+                (
+                    "污染防治设施及运行情况",
+                    "pollution-control facilities and how they ran",
+                ),
+                "废水处理站正常运行",
+            ),
+            col(
+                "published_at",
+                "公开途径",
+                &["公开网址", "公开方式", "发布途径"],
+                false,
+                ("公开的网址或公示栏", "web address or notice board"),
+                "https://example.org/gk",
+            ),
+        ],
+    }
+}
+
 /// What an import did to one record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -850,6 +1244,25 @@ pub enum RegistryWrite {
     TailingsPond(TailingsPond, Option<i64>),
     RemediationProject(RemediationProject, Option<i64>),
     Manifest(TransferManifest, Option<i64>),
+    MiningArea(MiningArea, Option<i64>),
+    DemolitionPlan(DemolitionPlan, Option<i64>),
+    Disclosure(Disclosure, Option<i64>),
+}
+
+impl RegistryWrite {
+    /// Whether it is a new version of a stored record.
+    fn is_update(&self) -> bool {
+        match self {
+            RegistryWrite::Enterprise(_, v)
+            | RegistryWrite::Plot(_, v)
+            | RegistryWrite::TailingsPond(_, v)
+            | RegistryWrite::RemediationProject(_, v)
+            | RegistryWrite::Manifest(_, v)
+            | RegistryWrite::MiningArea(_, v)
+            | RegistryWrite::DemolitionPlan(_, v)
+            | RegistryWrite::Disclosure(_, v) => v.is_some(),
+        }
+    }
 }
 
 /// The outcome of a registry import.
@@ -1195,6 +1608,101 @@ impl<'t> Cells<'t> {
                 );
                 Err(())
             }
+        }
+    }
+
+    /// A column's new value, or the stored one when the file has no such column.
+    fn kept<T>(&self, key: &str, new: Option<T>, old: Option<T>) -> Option<T> {
+        if self.has(key) {
+            new
+        } else {
+            old
+        }
+    }
+
+    /// A list cell: items separated by `;`, `；`, `、` or new lines (empty when blank).
+    fn list(&self, key: &str) -> Vec<String> {
+        self.text(key)
+            .map(|s| {
+                s.split([';', '；', '、', '\n'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// An optional yes/no cell (是/否).
+    fn yes_no(&mut self, key: &str) -> Result<Option<bool>, ()> {
+        let Some(v) = self.text(key) else {
+            return Ok(None);
+        };
+        match yes_no(&v) {
+            Some(b) => Ok(Some(b)),
+            None => {
+                self.fail(
+                    Rule::RegistryRule,
+                    Some(key),
+                    &v,
+                    format!("'{v}' 应为 是 或 否"),
+                    format!("'{v}': expected yes or no (是/否)"),
+                );
+                Err(())
+            }
+        }
+    }
+
+    /// An optional year (`2024` or `2024年`).
+    fn year(&mut self, key: &str) -> Result<Option<i32>, ()> {
+        let Some(v) = self.text(key) else {
+            return Ok(None);
+        };
+        match v.trim().trim_end_matches('年').parse::<i32>() {
+            Ok(y) if (1900..=2100).contains(&y) => Ok(Some(y)),
+            _ => {
+                self.fail(
+                    Rule::Number,
+                    Some(key),
+                    &v,
+                    format!("'{v}' 不是有效年份（如 2024）"),
+                    format!("'{v}' is not a year (such as 2024)"),
+                );
+                Err(())
+            }
+        }
+    }
+
+    /// A required date.
+    fn req_date(&mut self, key: &str) -> Option<NaiveDate> {
+        self.required(key).and(self.date(key).ok().flatten())
+    }
+
+    /// A registered enterprise referred to by the USCC of `key` (`Ok(None)` without a database;
+    /// `Err(())` after an issue on the cell).
+    async fn enterprise(
+        &mut self,
+        key: &str,
+        uscc: &Uscc,
+        lookup: &Lookup<'_>,
+    ) -> StoreResult<Result<Option<Enterprise>, ()>> {
+        let Some(store) = lookup.store else {
+            return Ok(Ok(None));
+        };
+        match store.get_enterprise(uscc.as_str()).await {
+            Ok(e) => Ok(Ok(Some(e.item))),
+            Err(StoreError::NotFound { .. }) => {
+                let v = self.raw(key);
+                self.fail(
+                    Rule::UnknownReference,
+                    Some(key),
+                    &v,
+                    format!("企业 '{uscc}' 未登记为重点监管企业"),
+                    format!("enterprise '{uscc}' is not registered as a key supervised enterprise"),
+                );
+                Ok(Err(()))
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -1778,22 +2286,7 @@ async fn read_project(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Opt
     let started = c.date("started_on");
     let finished = c.date("finished_on");
     let evaluated = c.date("evaluated_on");
-    let passed = match c.text("evaluation_passed") {
-        None => Ok(None),
-        Some(v) => match yes_no(&v) {
-            Some(b) => Ok(Some(b)),
-            None => {
-                c.fail(
-                    Rule::RegistryRule,
-                    Some("evaluation_passed"),
-                    &v,
-                    format!("'{v}' 应为 是 或 否"),
-                    format!("'{v}': expected yes or no (是/否)"),
-                );
-                Err(())
-            }
-        },
-    };
+    let passed = c.yes_no("evaluation_passed");
     let (
         Some(code),
         Some(name),
@@ -2109,6 +2602,485 @@ async fn read_manifest(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Op
     Ok(Some(plan(c.n(), code, m, current, RegistryWrite::Manifest)))
 }
 
+fn mining_column(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "code" => "code",
+        "name" => "name",
+        "mineral" => "mineral",
+        "monitoring_since" => "monitoring_since",
+        "point_codes" => "point_codes",
+        _ => return None,
+    })
+}
+
+async fn read_mining(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Option<Planned>> {
+    let code = c.required("code");
+    let name = c.required("name");
+    let uscc = c.opt_parse::<Uscc>("enterprise_uscc");
+    let mineral = c.required("mineral");
+    let division = c.division("division", lookup);
+    let location = c.location();
+    let status: Option<MiningStatus> = c.req_parse("status");
+    let radioactive = c
+        .required("associated_radioactivity")
+        .and(c.yes_no("associated_radioactivity").ok().flatten());
+    let since = c.year("monitoring_since");
+    let (
+        Some(code),
+        Some(name),
+        Ok(uscc),
+        Some(mineral),
+        Some(division),
+        Ok(location),
+        Some(status),
+        Some(radioactive),
+        Ok(since),
+    ) = (
+        code,
+        name,
+        uscc,
+        mineral,
+        division,
+        location,
+        status,
+        radioactive,
+        since,
+    )
+    else {
+        return Ok(None);
+    };
+    c.in_scope("division", division, lookup);
+    let current = stored(lookup.store, |s| s.get_mining_area(&code)).await?;
+    if let Some(cur) = current.as_ref().filter(|cur| cur.item.division != division) {
+        c.in_scope("division", cur.item.division, lookup);
+    }
+    let base = current.as_ref().map(|c| &c.item);
+    let a = MiningArea {
+        code: code.clone(),
+        name,
+        enterprise_uscc: c.kept(
+            "enterprise_uscc",
+            uscc,
+            base.and_then(|b| b.enterprise_uscc.clone()),
+        ),
+        enterprise_name: c.kept(
+            "enterprise_name",
+            c.text("enterprise_name"),
+            base.and_then(|b| b.enterprise_name.clone()),
+        ),
+        mineral,
+        division,
+        location: if c.has("longitude") || c.has("latitude") {
+            location
+        } else {
+            base.and_then(|b| b.location)
+        },
+        status,
+        associated_radioactivity: radioactive,
+        monitoring_since: c.kept(
+            "monitoring_since",
+            since,
+            base.and_then(|b| b.monitoring_since),
+        ),
+        point_codes: c
+            .kept(
+                "point_codes",
+                Some(c.list("point_codes")),
+                base.map(|b| b.point_codes.clone()),
+            )
+            .unwrap_or_default(),
+        note: c.kept("note", c.text("note"), base.and_then(|b| b.note.clone())),
+    };
+    let a = match a.checked() {
+        Ok(a) => a,
+        Err(err) => {
+            c.store_error(&err, &mining_column, None);
+            return Ok(None);
+        }
+    };
+    Ok(Some(plan(
+        c.n(),
+        code,
+        a,
+        current,
+        RegistryWrite::MiningArea,
+    )))
+}
+
+fn demolition_column(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "code" => "code",
+        "enterprise_uscc" => "enterprise_uscc",
+        "planned_start" => "planned_start",
+        "status" => "status",
+        "date" => "status_date",
+        "filing.filed_on" => "filed_on",
+        f if f.starts_with("facilities") => "facilities",
+        f if f.starts_with("cleanup_plan") => "cleanup_plan_title",
+        f if f.starts_with("filing") => "filing_bureau",
+        _ => return None,
+    })
+}
+
+async fn read_demolition(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Option<Planned>> {
+    let code = c.required("code");
+    let uscc: Option<Uscc> = c.req_parse("enterprise_uscc");
+    let facilities = c.required("facilities").map(|_| c.list("facilities"));
+    let title = c.required("cleanup_plan_title");
+    let issued = c.date("cleanup_plan_issued_on");
+    let bureau = c.required("filing_bureau");
+    let filed_on = c.req_date("filed_on");
+    let planned_start = c.req_date("planned_start");
+    let status = c.opt_parse::<DemolitionStatus>("status");
+    let status_date = c.date("status_date");
+    let (
+        Some(code),
+        Some(uscc),
+        Some(facilities),
+        Some(title),
+        Ok(issued),
+        Some(bureau),
+        Some(filed_on),
+        Some(planned_start),
+        Ok(status),
+        Ok(status_date),
+    ) = (
+        code,
+        uscc,
+        facilities,
+        title,
+        issued,
+        bureau,
+        filed_on,
+        planned_start,
+        status,
+        status_date,
+    )
+    else {
+        return Ok(None);
+    };
+    let Ok(enterprise) = c.enterprise("enterprise_uscc", &uscc, lookup).await? else {
+        return Ok(None);
+    };
+    if let Some(e) = &enterprise {
+        c.in_scope("enterprise_uscc", e.division, lookup);
+    }
+    let current = stored(lookup.store, |s| s.get_demolition_plan(&code)).await?;
+    if let Some(cur) = current
+        .as_ref()
+        .filter(|cur| Some(cur.item.division) != enterprise.as_ref().map(|e| e.division))
+    {
+        c.in_scope("enterprise_uscc", cur.item.division, lookup);
+    }
+    let base = current.as_ref().map(|c| &c.item);
+    let base_doc = base.map(|b| &b.cleanup_plan);
+    let p = DemolitionPlan {
+        code: code.clone(),
+        enterprise_uscc: uscc,
+        enterprise_name: enterprise
+            .as_ref()
+            .map(|e| e.name.clone())
+            .or(base.map(|b| b.enterprise_name.clone()))
+            .unwrap_or_default(),
+        division: enterprise
+            .as_ref()
+            .map(|e| e.division)
+            .or(base.map(|b| b.division))
+            .unwrap_or_else(|| DivisionCode::new(513_400).expect("a valid code")),
+        facilities,
+        cleanup_plan: ReportDoc {
+            title,
+            number: c.kept(
+                "cleanup_plan_number",
+                c.text("cleanup_plan_number"),
+                base_doc.and_then(|d| d.number.clone()),
+            ),
+            organisation: c.kept(
+                "cleanup_plan_organisation",
+                c.text("cleanup_plan_organisation"),
+                base_doc.and_then(|d| d.organisation.clone()),
+            ),
+            issued_on: c.kept(
+                "cleanup_plan_issued_on",
+                issued,
+                base_doc.and_then(|d| d.issued_on),
+            ),
+            file: base_doc.and_then(|d| d.file.clone()),
+        },
+        filing: Filing {
+            bureau,
+            filed_on,
+            number: c.kept(
+                "filing_number",
+                c.text("filing_number"),
+                base.and_then(|b| b.filing.number.clone()),
+            ),
+        },
+        planned_start,
+        status: base.map_or(DemolitionStatus::Filed, |b| b.status),
+        steps: base.map(|b| b.steps.clone()).unwrap_or_default(),
+        note: c.kept("note", c.text("note"), base.and_then(|b| b.note.clone())),
+    };
+    let mut p = match p.checked() {
+        Ok(p) => p,
+        Err(err) => {
+            c.store_error(&err, &demolition_column, None);
+            return Ok(None);
+        }
+    };
+    match &current {
+        None => {
+            if let Some(s) = status.filter(|s| *s != DemolitionStatus::Filed) {
+                let v = c.raw("status");
+                c.fail(
+                    Rule::RegistryRule,
+                    Some("status"),
+                    &v,
+                    format!(
+                        "新登记的拆除方案从“已备案”开始，不能直接为“{}”；之后的状态请逐条登记",
+                        s.name_cn()
+                    ),
+                    format!(
+                        "a new demolition plan starts as filed, not '{}': record the later statuses one by one",
+                        s.name_en()
+                    ),
+                );
+                return Ok(None);
+            }
+            p.steps = vec![DemolitionStep {
+                status: DemolitionStatus::Filed,
+                date: p.filing.filed_on,
+                note: None,
+                recorded_by: String::new(),
+                recorded_at: String::new(),
+            }];
+        }
+        Some(cur) => {
+            if let Some(first) = p.steps.first_mut() {
+                first.date = p.filing.filed_on;
+            }
+            if p.steps.get(1).is_some_and(|s| s.date < p.filing.filed_on) {
+                let v = c.raw("filed_on");
+                c.fail(
+                    Rule::RegistryRule,
+                    Some("filed_on"),
+                    &v,
+                    format!("备案日期 {} 晚于已登记的下一步", p.filing.filed_on),
+                    format!(
+                        "filing date {} is after the next recorded step",
+                        p.filing.filed_on
+                    ),
+                );
+                return Ok(None);
+            }
+            if let Some(s) = status.filter(|s| *s != cur.item.status) {
+                let Some(date) = status_date else {
+                    c.fail(
+                        Rule::Required,
+                        Some("status_date"),
+                        "",
+                        format!("状态改为“{}”须填写状态日期", s.name_cn()),
+                        format!("a change of status to '{}' needs its date", s.name_en()),
+                    );
+                    return Ok(None);
+                };
+                let step = DemolitionStep {
+                    status: s,
+                    date,
+                    note: None,
+                    recorded_by: String::new(),
+                    recorded_at: String::new(),
+                };
+                if let Err(err) = p.apply(step) {
+                    c.store_error(&err, &demolition_column, Some("status"));
+                    return Ok(None);
+                }
+            }
+        }
+    }
+    Ok(Some(plan(
+        c.n(),
+        code,
+        p,
+        current,
+        RegistryWrite::DemolitionPlan,
+    )))
+}
+
+fn disclosure_column(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "year" => "year",
+        "disclosed_on" => "disclosed_on",
+        f if f.starts_with("pollutants") => "pollutant",
+        _ => return None,
+    })
+}
+
+/// The disclosure of one enterprise and year, gathered from its rows.
+struct DisclosureGroup {
+    /// The first row.
+    row: u64,
+    disclosure: Disclosure,
+    /// Pollutant name → the row it is given in.
+    pollutants: HashMap<String, u64>,
+    current: Option<Versioned<Disclosure>>,
+}
+
+/// Read one row of a disclosures file into its enterprise and year's group (new or existing).
+async fn read_disclosure_row(
+    c: &mut Cells<'_>,
+    lookup: &Lookup<'_>,
+    groups: &mut Vec<DisclosureGroup>,
+) -> StoreResult<()> {
+    let uscc: Option<Uscc> = c.req_parse("uscc");
+    let year = c.required("year").and(c.year("year").ok().flatten());
+    let disclosed_on = c.req_date("disclosed_on");
+    let (Some(uscc), Some(year), Some(disclosed_on)) = (uscc, year, disclosed_on) else {
+        return Ok(());
+    };
+    let pollutant = c.text("pollutant").map(|name| DisclosedPollutant {
+        name,
+        discharge_mode: c.text("discharge_mode"),
+        concentration: c.text("concentration"),
+        total: c.text("total"),
+    });
+    if pollutant.is_none() {
+        if let Some(k) = ["discharge_mode", "concentration", "total"]
+            .into_iter()
+            .find(|k| c.text(k).is_some())
+        {
+            let h = |k: &str| {
+                c.table
+                    .spec
+                    .index(k)
+                    .map(|i| c.table.spec.columns[i].header())
+                    .unwrap_or_default()
+            };
+            let (hp, hk) = (h("pollutant"), h(k));
+            c.fail(
+                Rule::Required,
+                Some("pollutant"),
+                "",
+                format!("填写了“{hk}”，也须填写“{hp}”"),
+                format!("'{hk}' is given, so '{hp}' is required too"),
+            );
+            return Ok(());
+        }
+    }
+    let row = Disclosure {
+        uscc: uscc.clone(),
+        year,
+        disclosed_on,
+        pollutants: pollutant.clone().into_iter().collect(),
+        facilities: c.text("facilities"),
+        sample_codes: Vec::new(),
+        published_at: c.text("published_at"),
+    };
+    let key = row.key();
+    if let Some(g) = groups.iter_mut().find(|g| g.disclosure.key() == key) {
+        // A further pollutant of the same disclosure: its record-level cells must agree.
+        let first = g.row;
+        for (k, same) in [
+            ("disclosed_on", row.disclosed_on == g.disclosure.disclosed_on),
+            (
+                "facilities",
+                row.facilities.is_none() || row.facilities == g.disclosure.facilities,
+            ),
+            (
+                "published_at",
+                row.published_at.is_none() || row.published_at == g.disclosure.published_at,
+            ),
+        ] {
+            if !same {
+                let v = c.raw(k);
+                c.fail(
+                    Rule::RegistryRule,
+                    Some(k),
+                    &v,
+                    format!("{key} 的这一项与第{first}行不一致"),
+                    format!("this cell of {key} differs from row {first}"),
+                );
+                return Ok(());
+            }
+        }
+        if let Some(p) = pollutant {
+            let name = p.name.trim().to_owned();
+            if let Some(r) = g.pollutants.get(&name) {
+                let v = c.raw("pollutant");
+                c.fail(
+                    Rule::DuplicateRecord,
+                    Some("pollutant"),
+                    &v,
+                    format!("{key} 的污染物“{name}”在第{r}行已列出"),
+                    format!("pollutant '{name}' of {key} is given in row {r} already"),
+                );
+                return Ok(());
+            }
+            g.pollutants.insert(name, c.n());
+            g.disclosure.pollutants.push(p);
+        }
+        return Ok(());
+    }
+    let Ok(enterprise) = c.enterprise("uscc", &uscc, lookup).await? else {
+        return Ok(());
+    };
+    if let Some(e) = &enterprise {
+        c.in_scope("uscc", e.division, lookup);
+    }
+    // Without a database the listed year is unknown: only the range is checked.
+    let listed_year = enterprise.as_ref().map_or(1990, |e| e.listed_year);
+    let row = match row.checked(listed_year) {
+        Ok(d) => d,
+        Err(err) => {
+            c.store_error(&err, &disclosure_column, None);
+            return Ok(());
+        }
+    };
+    let current = match lookup.store {
+        None => None,
+        Some(s) => s
+            .list_disclosures(uscc.as_str())
+            .await?
+            .into_iter()
+            .find(|d| d.item.year == year),
+    };
+    groups.push(DisclosureGroup {
+        row: c.n(),
+        pollutants: row
+            .pollutants
+            .iter()
+            .map(|p| (p.name.trim().to_owned(), c.n()))
+            .collect(),
+        disclosure: row,
+        current,
+    });
+    Ok(())
+}
+
+/// The planned write of each disclosure, with what the file does not carry kept from the stored
+/// one (its samples always; pollutants, facilities and where it was published when their
+/// columns are left out).
+fn plan_disclosures(table: &Table, groups: Vec<DisclosureGroup>) -> Vec<Planned> {
+    groups
+        .into_iter()
+        .map(|g| {
+            let base = g.current.as_ref().map(|c| &c.item);
+            let mut d = g.disclosure;
+            if !table.has("pollutant") {
+                d.pollutants = base.map(|b| b.pollutants.clone()).unwrap_or_default();
+            }
+            if !table.has("facilities") {
+                d.facilities = base.and_then(|b| b.facilities.clone());
+            }
+            if !table.has("published_at") {
+                d.published_at = base.and_then(|b| b.published_at.clone());
+            }
+            d.sample_codes = base.map(|b| b.sample_codes.clone()).unwrap_or_default();
+            plan(g.row, d.key(), d, g.current, RegistryWrite::Disclosure)
+        })
+        .collect()
+}
+
 /// Read and check every row of a registry file. `store: None` validates without a database:
 /// the rules that need stored records are skipped, and the report says so.
 async fn check_file(
@@ -2129,6 +3101,7 @@ async fn check_file(
     let rows = std::mem::take(&mut table.rows);
     let mut planned = Vec::with_capacity(rows.len());
     let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut disclosures: Vec<DisclosureGroup> = Vec::new();
     let key_col = match kind {
         RegistryKind::Enterprises => "uscc",
         _ => "code",
@@ -2145,6 +3118,13 @@ async fn check_file(
             RegistryKind::TailingsPonds => read_pond(&mut c, lookup).await?,
             RegistryKind::RemediationProjects => read_project(&mut c, lookup).await?,
             RegistryKind::Manifests => read_manifest(&mut c, lookup).await?,
+            RegistryKind::MiningAreas => read_mining(&mut c, lookup).await?,
+            RegistryKind::DemolitionPlans => read_demolition(&mut c, lookup).await?,
+            // A disclosure is the rows of one enterprise and year: planned after the last row.
+            RegistryKind::Disclosures => {
+                read_disclosure_row(&mut c, lookup, &mut disclosures).await?;
+                None
+            }
         };
         let mut ok = c.errors == 0;
         if let Some(p) = &p {
@@ -2167,6 +3147,7 @@ async fn check_file(
             }
         }
     }
+    planned.extend(plan_disclosures(&table, disclosures));
     table.report.changed = planned
         .iter()
         .filter(|p| p.action != RecordAction::Unchanged)
@@ -2277,6 +3258,21 @@ pub async fn import_registry_bytes(
     })
 }
 
+/// Write one record of an import: a new one as version 1, a changed one as the next version of
+/// `version` (refused when someone changed it since it was read).
+async fn write_doc<T: crate::registry_sql::Doc>(
+    tx: &mut crate::sql::Tx<'_>,
+    d: &T,
+    version: Option<i64>,
+    change: &ChangeMeta,
+) -> StoreResult<()> {
+    use crate::registry_sql::{insert_doc, update_doc};
+    match version {
+        None => insert_doc(tx, d, change).await,
+        Some(_) => update_doc(tx, d, version, "import", change).await.map(|_| ()),
+    }
+}
+
 /// The change of every record an import writes: the uploader, and a reason naming the batch.
 pub(crate) fn import_change(meta: &NewImport, batch_id: i64) -> ChangeMeta {
     ChangeMeta::new(
@@ -2299,7 +3295,6 @@ pub(crate) async fn commit(
     writes: &[RegistryWrite],
     unchanged: i64,
 ) -> StoreResult<ImportBatch> {
-    use crate::registry_sql::{insert_doc, update_doc};
     use sqlx::Row;
     if meta.uploader.trim().is_empty() {
         return Err(StoreError::Invalid(
@@ -2307,19 +3302,7 @@ pub(crate) async fn commit(
         ));
     }
     let now = crate::sql::now();
-    let updated = writes
-        .iter()
-        .filter(|w| {
-            matches!(
-                w,
-                RegistryWrite::Enterprise(_, Some(_))
-                    | RegistryWrite::Plot(_, Some(_))
-                    | RegistryWrite::TailingsPond(_, Some(_))
-                    | RegistryWrite::RemediationProject(_, Some(_))
-                    | RegistryWrite::Manifest(_, Some(_))
-            )
-        })
-        .count() as i64;
+    let updated = writes.iter().filter(|w| w.is_update()).count() as i64;
     let mut tx = store.begin_write().await?;
     let id: i64 = sqlx::query(
         "INSERT INTO import_batches (kind, file_name, checksum, uploader, department, created_at, \
@@ -2343,31 +3326,27 @@ pub(crate) async fn commit(
     let actor = change.actor.trim().to_owned();
     for w in writes {
         match w {
-            RegistryWrite::Enterprise(e, None) => insert_doc(&mut tx, e, &change).await?,
-            RegistryWrite::Enterprise(e, v) => {
-                update_doc(&mut tx, e, *v, "import", &change).await?;
-            }
+            RegistryWrite::Enterprise(e, v) => write_doc(&mut tx, e, *v, &change).await?,
             RegistryWrite::Plot(p, v) => {
                 let mut p = p.clone();
                 for s in p.steps.iter_mut().filter(|s| s.recorded_by.is_empty()) {
                     s.recorded_by = actor.clone();
                     s.recorded_at = now.clone();
                 }
-                match v {
-                    None => insert_doc(&mut tx, &p, &change).await?,
-                    Some(_) => {
-                        update_doc(&mut tx, &p, *v, "import", &change).await?;
-                    }
+                write_doc(&mut tx, &p, *v, &change).await?;
+            }
+            RegistryWrite::TailingsPond(t, v) => write_doc(&mut tx, t, *v, &change).await?,
+            RegistryWrite::RemediationProject(p, v) => write_doc(&mut tx, p, *v, &change).await?,
+            RegistryWrite::MiningArea(a, v) => write_doc(&mut tx, a, *v, &change).await?,
+            RegistryWrite::DemolitionPlan(p, v) => {
+                let mut p = p.clone();
+                for s in p.steps.iter_mut().filter(|s| s.recorded_by.is_empty()) {
+                    s.recorded_by = actor.clone();
+                    s.recorded_at = now.clone();
                 }
+                write_doc(&mut tx, &p, *v, &change).await?;
             }
-            RegistryWrite::TailingsPond(t, None) => insert_doc(&mut tx, t, &change).await?,
-            RegistryWrite::TailingsPond(t, v) => {
-                update_doc(&mut tx, t, *v, "import", &change).await?;
-            }
-            RegistryWrite::RemediationProject(p, None) => insert_doc(&mut tx, p, &change).await?,
-            RegistryWrite::RemediationProject(p, v) => {
-                update_doc(&mut tx, p, *v, "import", &change).await?;
-            }
+            RegistryWrite::Disclosure(d, v) => write_doc(&mut tx, d, *v, &change).await?,
             RegistryWrite::Manifest(m, v) => {
                 let mut m = m.clone();
                 let at = Utc::now();
@@ -2381,15 +3360,10 @@ pub(crate) async fn commit(
                         ),
                     ));
                 }
-                match v {
-                    None => {
-                        m.filed_at = at;
-                        insert_doc(&mut tx, &m, &change).await?;
-                    }
-                    Some(_) => {
-                        update_doc(&mut tx, &m, *v, "import", &change).await?;
-                    }
+                if v.is_none() {
+                    m.filed_at = at;
                 }
+                write_doc(&mut tx, &m, *v, &change).await?;
             }
         }
     }

@@ -1202,11 +1202,12 @@ impl RegistryStore for SqlStore {
             w.clause()
         );
         let rows = w.fetch(&sql, self.pool()).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push(self.get_sample_by_id(r.try_get("id")?).await?);
-        }
-        Ok(out)
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<Vec<i64>, _>>()?;
+        // Read together (two statements a 500 samples), in the order of the ids.
+        self.get_samples_by_ids(&ids).await
     }
 
     async fn plot_classes_of_points(

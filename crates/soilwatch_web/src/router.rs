@@ -363,8 +363,28 @@ pub fn router(state: AppState) -> Router {
             get(crate::pages::registry::mining_areas_page),
         )
         .route(
+            "/mining-areas/new",
+            get(crate::pages::registry_form::new_mining_area_page)
+                .post(crate::pages::registry_form::create_mining_area_page),
+        )
+        .route(
+            "/mining-areas/{code}/edit",
+            get(crate::pages::registry_form::edit_mining_area_page)
+                .post(crate::pages::registry_form::update_mining_area_page),
+        )
+        .route(
             "/mining-areas/{code}",
             get(crate::pages::registry::mining_area_page),
+        )
+        .route(
+            "/demolition-plans/new",
+            get(crate::pages::registry_form::new_demolition_plan_page)
+                .post(crate::pages::registry_form::create_demolition_plan_page),
+        )
+        .route(
+            "/demolition-plans/{code}/edit",
+            get(crate::pages::registry_form::edit_demolition_plan_page)
+                .post(crate::pages::registry_form::update_demolition_plan_page),
         )
         .route(
             "/demolition-plans",

@@ -2,7 +2,9 @@
 //! registry `kind` — XLSX and GBK CSV files made here, every kind, a bad last row storing
 //! nothing, re-import unchanged, a correction as a new version in `GET …/{code}/history`, the
 //! bilingual report naming row and column, a county officer held to their county, the registry
-//! rules (plot lifecycle, manifest filed before departure); on SQLite and PostgreSQL.
+//! rules (plot lifecycle, manifest filed before departure, a demolition plan's lifecycle, a
+//! mining area's monitoring year, a disclosure's year and its rows agreeing); mining areas,
+//! demolition plans and disclosures as well; on SQLite and PostgreSQL.
 
 #![expect(
     clippy::unwrap_used,
@@ -13,7 +15,7 @@ use axum::http::StatusCode;
 use chrono::{Duration, FixedOffset, Utc};
 use serde_json::Value;
 use soilwatch_core::{ChangeMeta, Department, DivisionLevel};
-use soilwatch_store::{Role, Store};
+use soilwatch_store::{RegistryEntity, RegistryStore, Role, Store};
 use soilwatch_test_utils::TestApp;
 
 /// Valid USCCs (check characters computed by GB 32100).
@@ -471,9 +473,239 @@ async fn plots_projects_manifests_ponds(app: &TestApp) {
     assert_eq!(history(app, "/api/v1/tailings-ponds/WKK-01").await.len(), 1);
 }
 
+/// Mining areas (GBK CSV), demolition plans (XLSX) and disclosures (UTF-8 CSV, one pollutant a
+/// row): each with a bad last row storing nothing, the re-import unchanged and a correction as a
+/// new version.
+async fn mining_demolition_disclosures(app: &TestApp) {
+    // Mining areas: associated radioactivity needs its first monitoring year.
+    let header = "矿区编码,矿区名称,企业信用代码,矿种,行政区划代码,矿区状态,伴生放射性,辐射监测起始年份,辐射监测点位\n";
+    let good = format!(
+        "{header}KQ-01,某稀土矿区,{U1},稀土,513402,在产,是,2021,KQ-P1;KQ-P2\n\
+         KQ-02,某铅锌矿区,,铅锌,513401,停产,否,,\n"
+    );
+    let bad = format!("{good}KQ-03,某铀矿区,,铀,513401,在产,是,,\n");
+    let (status, out) = upload(app, "mining-areas", "矿区.csv", &gbk(&bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    let issues = out["report"]["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    let i = &issues[0];
+    assert_eq!(i["file"], "矿区.csv");
+    assert_eq!(
+        (i["row"].as_u64(), i["column"].as_str()),
+        (Some(4), Some("辐射监测起始年份"))
+    );
+    assert!(i["message_cn"].as_str().unwrap().contains("起始年份"), "{i}");
+    assert!(i["message_en"].as_str().unwrap().contains("first year"), "{i}");
+    let (status, _) = app.get_json("/api/v1/mining-areas/KQ-01").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, out) = upload(app, "mining-areas", "矿区1.csv", &gbk(&good)).await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    assert_eq!(out["batch"]["kind"], "mining-areas");
+    assert_eq!(out["report"]["encoding"], "gb18030");
+    let (_, a) = app.get_json("/api/v1/mining-areas/KQ-01").await;
+    assert_eq!(a["status"], "operating");
+    assert_eq!(a["associated_radioactivity"], true);
+    assert_eq!(a["monitoring_since"], 2021);
+    assert_eq!(a["point_codes"], serde_json::json!(["KQ-P1", "KQ-P2"]));
+    assert_eq!(a["enterprise_uscc"], U1);
+    let (status, again) = upload(app, "mining-areas", "矿区-copy.csv", &gbk(&good)).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["outcome"], "unchanged");
+    let fixed = good.replace("停产,否", "闭坑,否");
+    let (status, out) = upload(app, "mining-areas", "矿区2.csv", &gbk(&fixed)).await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    assert_eq!(action(&out, "KQ-01"), "unchanged");
+    assert_eq!(action(&out, "KQ-02"), "updated");
+    let h = history(app, "/api/v1/mining-areas/KQ-02").await;
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0]["data"]["status"], "suspended");
+    assert_eq!(h[1]["data"]["status"], "closed");
+    assert_eq!(h[1]["operation"], "import");
+    assert_eq!(history(app, "/api/v1/mining-areas/KQ-01").await.len(), 1);
+
+    // Demolition plans: the enterprise must be registered; a new plan is filed.
+    let header: [&str; 9] = [
+        "方案编号",
+        "企业信用代码",
+        "拆除设施",
+        "清理方案名称",
+        "备案机关",
+        "备案日期",
+        "计划开工日期",
+        "方案状态",
+        "状态日期",
+    ];
+    let cc01: [&str; 9] = [
+        "CC-01",
+        U1,
+        "电解车间;废水处理站",
+        "残留污染物清理和安全处置方案",
+        "会理市生态环境局",
+        "2024-03-01",
+        "2024-04-01",
+        "已备案",
+        "",
+    ];
+    let unknown = "91513400MA6WKK0013";
+    let cc02: [&str; 9] = [
+        "CC-02",
+        unknown,
+        "仓库",
+        "清理方案",
+        "西昌市生态环境局",
+        "2024-03-01",
+        "2024-04-01",
+        "",
+        "",
+    ];
+    let (status, out) = upload(
+        app,
+        "demolition-plans",
+        "拆除.xlsx",
+        &xlsx(&[&header, &cc01, &cc02]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    let i = &out["report"]["issues"][0];
+    assert_eq!(i["sheet"], "企业名录");
+    assert_eq!(
+        (i["row"].as_u64(), i["column"].as_str(), i["value"].as_str()),
+        (Some(3), Some("企业信用代码"), Some(unknown))
+    );
+    assert_eq!(i["rule"], "unknown_reference");
+    let (status, _) = app.get_json("/api/v1/demolition-plans/CC-01").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let one = xlsx(&[&header, &cc01]);
+    let (status, out) = upload(app, "demolition-plans", "拆除1.xlsx", &one).await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    let (_, p) = app.get_json("/api/v1/demolition-plans/CC-01").await;
+    assert_eq!(p["status"], "filed");
+    assert_eq!(p["division"], "513402");
+    assert_eq!(p["enterprise_name"], "会理某铅锌冶炼厂");
+    assert_eq!(p["facilities"].as_array().unwrap().len(), 2);
+    assert_eq!(p["steps"][0]["date"], "2024-03-01");
+    assert_eq!(p["steps"][0]["recorded_by"], out["batch"]["uploader"]);
+    let (status, again) = upload(app, "demolition-plans", "拆除-copy.xlsx", &one).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["outcome"], "unchanged");
+    // Completing a plan never started is refused, naming the missing step.
+    let mut done = cc01;
+    done[7] = "已完成";
+    done[8] = "2024-05-01";
+    let (status, out) = upload(
+        app,
+        "demolition-plans",
+        "完成.xlsx",
+        &xlsx(&[&header, &done]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    let i = &out["report"]["issues"][0];
+    assert_eq!(
+        (i["row"].as_u64(), i["column"].as_str()),
+        (Some(2), Some("方案状态"))
+    );
+    assert!(i["message_en"].as_str().unwrap().contains("in_progress"), "{i}");
+    assert!(i["message_cn"].as_str().unwrap().contains("拆除中"), "{i}");
+    let mut started = cc01;
+    started[7] = "拆除中";
+    started[8] = "2024-04-02";
+    let (status, out) = upload(
+        app,
+        "demolition-plans",
+        "开始.xlsx",
+        &xlsx(&[&header, &started]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    assert_eq!(action(&out, "CC-01"), "updated");
+    let h = history(app, "/api/v1/demolition-plans/CC-01").await;
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1]["data"]["status"], "in_progress");
+    assert_eq!(h[1]["data"]["steps"].as_array().unwrap().len(), 2);
+    assert_eq!(h[1]["operation"], "import");
+
+    // Disclosures: one pollutant a row; the year may not be before the listed year.
+    let header = "统一社会信用代码,年份,公开日期,污染物,排放方式,排放浓度,排放总量,污染防治设施,公开途径\n";
+    let good = format!(
+        "{header}{U1},2023,2023-12-20,镉,间歇排放,0.05 mg/L,1.2 kg/a,废水处理站正常运行,https://example.org/gk\n\
+         {U1},2023,2023-12-20,总铅,间歇排放,0.2 mg/L,3 kg/a,,\n\
+         {U1},2024,2024-12-30,镉,,,,,\n"
+    );
+    let bad = format!("{good}{U2},2018,2019-01-10,镉,,,,,\n");
+    let (status, out) = upload(app, "disclosures", "公开.csv", bad.as_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    let issues = out["report"]["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(
+        (issues[0]["row"].as_u64(), issues[0]["column"].as_str()),
+        (Some(5), Some("年份"))
+    );
+    assert!(
+        issues[0]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("before the listed year 2020"),
+        "{}",
+        issues[0]
+    );
+    let (_, d) = app
+        .get_json(&format!("/api/v1/enterprises/{U1}/disclosures"))
+        .await;
+    assert_eq!(d["disclosures"].as_array().unwrap().len(), 0, "{d}");
+    // Two rows of one disclosure that disagree on its date.
+    let split = good.replacen("2023,2023-12-20,总铅", "2023,2023-12-21,总铅", 1);
+    let (status, out) = upload(app, "disclosures", "公开-split.csv", split.as_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(
+        (
+            out["report"]["issues"][0]["row"].as_u64(),
+            out["report"]["issues"][0]["column"].as_str()
+        ),
+        (Some(3), Some("公开日期"))
+    );
+
+    let (status, out) = upload(app, "disclosures", "公开1.csv", good.as_bytes()).await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    let batch = out["batch"]["id"].as_i64().unwrap();
+    assert_eq!(
+        out["summary"],
+        format!("imported 3 rows as batch {batch} (2 created, 0 new versions, 0 unchanged)")
+    );
+    assert_eq!(action(&out, &format!("{U1}/2023")), "created");
+    let (_, d) = app
+        .get_json(&format!("/api/v1/enterprises/{U1}/disclosures"))
+        .await;
+    let list = d["disclosures"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{d}");
+    assert_eq!(list[0]["year"], 2023);
+    assert_eq!(list[0]["pollutants"].as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["pollutants"][1]["name"], "总铅");
+    assert_eq!(list[0]["facilities"], "废水处理站正常运行");
+    let (status, again) = upload(app, "disclosures", "公开-copy.csv", good.as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["outcome"], "unchanged");
+    let fixed = good.replace("0.05 mg/L", "0.04 mg/L");
+    let (status, out) = upload(app, "disclosures", "公开2.csv", fixed.as_bytes()).await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    assert_eq!(action(&out, &format!("{U1}/2023")), "updated");
+    assert_eq!(action(&out, &format!("{U1}/2024")), "unchanged");
+    let h = app
+        .store
+        .registry_history(RegistryEntity::Disclosure, &format!("{U1}/2023"))
+        .await
+        .unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1].data["pollutants"][0]["concentration"], "0.04 mg/L");
+    assert_eq!(h[1].operation, "import");
+    assert!(h[1].reason.contains("公开2.csv"), "{}", h[1].reason);
+}
+
 async fn cycle(app: &mut TestApp) {
     enterprises(app).await;
     plots_projects_manifests_ponds(app).await;
+    mining_demolition_disclosures(app).await;
 }
 
 #[tokio::test]
@@ -501,6 +733,9 @@ async fn registry_templates_download() {
         "tailings-ponds",
         "remediation-projects",
         "manifests",
+        "mining-areas",
+        "demolition-plans",
+        "disclosures",
     ] {
         let (status, ct, body) = app.get(&format!("/api/v1/templates/{kind}.csv")).await;
         assert_eq!(status, StatusCode::OK, "{kind}");

@@ -194,18 +194,28 @@ pub async fn create_demolition_plan(
     req: Result<Json<DemolitionWriteRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Versioned<DemolitionPlan>>)> {
     let r = body(req)?;
-    let change = change(&actor, r.reason.as_deref())?;
+    Ok((
+        StatusCode::CREATED,
+        Json(create_demolition_record(&state, &actor, r).await?),
+    ))
+}
+
+/// File a demolition plan (the API and the `/demolition-plans/new` form): officers of the
+/// enterprise's county and administrators, with a reason.
+pub async fn create_demolition_record(
+    state: &AppState,
+    actor: &Actor,
+    r: DemolitionWriteRequest,
+) -> ApiResult<Versioned<DemolitionPlan>> {
+    let change = change(actor, r.reason.as_deref())?;
     actor.require(&[
         soilwatch_store::Role::Administrator,
         soilwatch_store::Role::DataOfficer,
     ])?;
     let code = r.code.clone().unwrap_or_default();
-    let p = to_plan(&state, code, r).await?;
-    may_write(&state, &actor, &[p.division]).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.create_demolition_plan(&p, &change).await?),
-    ))
+    let p = to_plan(state, code, r).await?;
+    may_write(state, actor, &[p.division]).await?;
+    Ok(state.store.create_demolition_plan(&p, &change).await?)
 }
 
 /// Replace a plan's filed facts (its status and steps stay).
@@ -221,22 +231,31 @@ pub async fn update_demolition_plan(
     req: Result<Json<DemolitionWriteRequest>, JsonRejection>,
 ) -> ApiResult<Json<Versioned<DemolitionPlan>>> {
     let r = body(req)?;
-    same_key(&code, r.code.as_deref(), "code")?;
-    let change = change(&actor, r.reason.as_deref())?;
+    Ok(Json(update_demolition_record(&state, &actor, &code, r).await?))
+}
+
+/// Replace a plan's filed facts (the API and the `/demolition-plans/{code}/edit` form): the
+/// writer's area must hold the county before and after; `version` guards against lost updates.
+pub async fn update_demolition_record(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    r: DemolitionWriteRequest,
+) -> ApiResult<Versioned<DemolitionPlan>> {
+    same_key(code, r.code.as_deref(), "code")?;
+    let change = change(actor, r.reason.as_deref())?;
     actor.require(&[
         soilwatch_store::Role::Administrator,
         soilwatch_store::Role::DataOfficer,
     ])?;
     let version = r.version;
-    let current = state.store.get_demolition_plan(&code).await?;
-    let p = to_plan(&state, code, r).await?;
-    may_write(&state, &actor, &[current.item.division, p.division]).await?;
-    Ok(Json(
-        state
-            .store
-            .update_demolition_plan(&p, version, &change)
-            .await?,
-    ))
+    let current = state.store.get_demolition_plan(code).await?;
+    let p = to_plan(state, code.to_owned(), r).await?;
+    may_write(state, actor, &[current.item.division, p.division]).await?;
+    Ok(state
+        .store
+        .update_demolition_plan(&p, version, &change)
+        .await?)
 }
 
 /// A status change as written by a client.

@@ -197,7 +197,9 @@ pub(crate) fn upload_error(
 /// before (nothing changed); 422 with the report when rejected (nothing stored).
 ///
 /// With `kind` one of `enterprises`, `plots`, `tailings-ponds`, `remediation-projects`,
-/// `manifests`: a registry file, one record per row (issue 8). Every record created or updated in
+/// `manifests`, `mining-areas`, `demolition-plans`, `disclosures`: a registry file, one record
+/// per row (a disclosure: one pollutant per row, the rows of one enterprise and year making one
+/// record) (issue 8). Every record created or updated in
 /// one transaction, each change a new version in the record's history naming the batch (201,
 /// with `records`: row, key, `created`/`updated`/`unchanged`, version); 200 when the same file
 /// was imported before or every record equals the stored one; 422 with the report when any
@@ -341,9 +343,10 @@ pub async fn get_import(
 
 /// An import template: `results.xlsx`, `results.csv`, `results_wide.xlsx`, `points.csv`, and
 /// the registries' `enterprises`, `plots`, `tailings-ponds`, `remediation-projects`,
-/// `manifests` (`.xlsx` with drop-down lists, or `.csv`), …
+/// `manifests`, `mining-areas`, `demolition-plans`, `disclosures` (`.xlsx` with drop-down
+/// lists, or `.csv`), …
 #[utoipa::path(get, path = "/api/v1/templates/{file}", tag = "imports",
-    params(("file" = String, Path, description = "KIND.FORMAT: results|results_wide|points|enterprises|plots|tailings-ponds|remediation-projects|manifests . xlsx|csv")),
+    params(("file" = String, Path, description = "KIND.FORMAT: results|results_wide|points|enterprises|plots|tailings-ponds|remediation-projects|manifests|mining-areas|demolition-plans|disclosures . xlsx|csv")),
     responses((status = 200, description = "The template file"),
         (status = 400, body = crate::error::ErrorResponse)))]
 pub async fn get_template(Path(file): Path<String>) -> ApiResult<Response> {

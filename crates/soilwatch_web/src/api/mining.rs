@@ -93,6 +93,26 @@ pub async fn area_monitoring(
     Ok(radiation_monitoring(area, &samples, today))
 }
 
+/// The radiation monitoring of each of `areas` as of `today`, in their order: the samples on all
+/// their points read at once (the statements do not grow with the areas or their samples).
+pub async fn areas_monitoring(
+    state: &AppState,
+    areas: &[&MiningArea],
+    today: NaiveDate,
+) -> ApiResult<Vec<RadiationMonitoring>> {
+    let mut points: Vec<String> = areas
+        .iter()
+        .flat_map(|a| a.point_codes.iter().cloned())
+        .collect();
+    points.sort();
+    points.dedup();
+    let samples = state.store.samples_of_points(&points, None).await?;
+    Ok(areas
+        .iter()
+        .map(|a| radiation_monitoring(a, &samples, today))
+        .collect())
+}
+
 /// Mining areas with every field, by code.
 #[utoipa::path(get, path = "/api/v1/mining-areas", tag = "tailings", params(MiningListQuery),
     responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
@@ -119,12 +139,16 @@ pub async fn list_public_mining_areas(
 ) -> ApiResult<Json<Vec<MiningAreaPublic>>> {
     public_or_signed_in(&state, actor.as_ref(), "tailings_ponds").await?;
     let today = Utc::now().date_naive();
-    let mut out = Vec::new();
-    for a in find_mining_areas(&state, &q).await? {
-        let m = area_monitoring(&state, &a.item, today).await?;
-        out.push(a.item.public(&m));
-    }
-    Ok(Json(out))
+    let areas = find_mining_areas(&state, &q).await?;
+    let items: Vec<&MiningArea> = areas.iter().map(|a| &a.item).collect();
+    let monitoring = areas_monitoring(&state, &items, today).await?;
+    Ok(Json(
+        items
+            .iter()
+            .zip(&monitoring)
+            .map(|(a, m)| a.public(m))
+            .collect(),
+    ))
 }
 
 /// A mining area with its radiation monitoring.
@@ -286,14 +310,24 @@ pub async fn create_mining_area(
     req: Result<Json<MiningAreaWriteRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Versioned<MiningArea>>)> {
     let r = body(req)?;
-    let change = change(&actor, r.reason.as_deref())?;
-    let code = r.code.clone().unwrap_or_default();
-    let a = to_area(code, r)?;
-    may_write(&state, &actor, &[a.division]).await?;
     Ok((
         StatusCode::CREATED,
-        Json(state.store.create_mining_area(&a, &change).await?),
+        Json(create_mining_record(&state, &actor, r).await?),
     ))
+}
+
+/// Register a mining area (the API and the `/mining-areas/new` form): officers of its county and
+/// administrators, with a reason.
+pub async fn create_mining_record(
+    state: &AppState,
+    actor: &Actor,
+    r: MiningAreaWriteRequest,
+) -> ApiResult<Versioned<MiningArea>> {
+    let change = change(actor, r.reason.as_deref())?;
+    let code = r.code.clone().unwrap_or_default();
+    let a = to_area(code, r)?;
+    may_write(state, actor, &[a.division]).await?;
+    Ok(state.store.create_mining_area(&a, &change).await?)
 }
 
 /// Replace a mining area.
@@ -309,13 +343,22 @@ pub async fn update_mining_area(
     req: Result<Json<MiningAreaWriteRequest>, JsonRejection>,
 ) -> ApiResult<Json<Versioned<MiningArea>>> {
     let r = body(req)?;
-    same_key(&code, r.code.as_deref(), "code")?;
-    let change = change(&actor, r.reason.as_deref())?;
+    Ok(Json(update_mining_record(&state, &actor, &code, r).await?))
+}
+
+/// Replace a mining area (the API and the `/mining-areas/{code}/edit` form): the writer's area
+/// must hold its county before and after; `version` guards against lost updates.
+pub async fn update_mining_record(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    r: MiningAreaWriteRequest,
+) -> ApiResult<Versioned<MiningArea>> {
+    same_key(code, r.code.as_deref(), "code")?;
+    let change = change(actor, r.reason.as_deref())?;
     let version = r.version;
-    let a = to_area(code, r)?;
+    let a = to_area(code.to_owned(), r)?;
     let current = state.store.get_mining_area(&a.code).await?;
-    may_write(&state, &actor, &[current.item.division, a.division]).await?;
-    Ok(Json(
-        state.store.update_mining_area(&a, version, &change).await?,
-    ))
+    may_write(state, actor, &[current.item.division, a.division]).await?;
+    Ok(state.store.update_mining_area(&a, version, &change).await?)
 }

@@ -21,6 +21,7 @@ pub mod public;
 pub mod public_reports;
 pub mod registers;
 pub mod registry;
+pub mod registry_form;
 pub mod sample;
 pub mod submissions;
 pub mod svg;

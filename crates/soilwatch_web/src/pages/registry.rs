@@ -8,7 +8,7 @@ use axum::Json;
 use soilwatch_store::registry_codes::IntendedUse;
 use soilwatch_store::registry_demolition::DemolitionStatus;
 use soilwatch_store::registry_enterprise::{EnterprisePublic, TailingsStatus};
-use soilwatch_store::registry_mining::{MiningStatus, MonitoringState};
+use soilwatch_store::registry_mining::{MiningArea, MiningStatus, MonitoringState};
 use soilwatch_store::registry_plot::{GateAnswer, PlotEvaluation, PlotStage};
 use soilwatch_store::registry_remediation::RemediationProject;
 use soilwatch_store::Role;
@@ -19,7 +19,7 @@ use super::table::{division_field, input, link, num, select, text, whole, Keyed,
 use super::{demo_present, or_dash, render, PageResult};
 use crate::api::demolition::{demolition_query, DemolitionListQuery};
 use crate::api::enterprises::{public_enterprises, EnterpriseListQuery};
-use crate::api::mining::{area_monitoring, find_mining_areas, mining_area_detail, MiningListQuery};
+use crate::api::mining::{areas_monitoring, find_mining_areas, mining_area_detail, MiningListQuery};
 use crate::api::plots::{plot_evaluation, plot_gate, plot_query, GateQuery, PlotListQuery};
 use crate::api::remediation::{project_totals, ProjectTotalsResponse};
 use crate::api::self_monitoring::{list_exceedances, ExceedanceListQuery};
@@ -700,9 +700,10 @@ pub async fn mining_areas_page(
     let today = chrono::Utc::now().date_naive();
     let areas = find_mining_areas(&state, &q).await?;
     let divisions = state.store.list_divisions().await?;
+    let items: Vec<&MiningArea> = areas.iter().map(|a| &a.item).collect();
+    let monitoring = areas_monitoring(&state, &items, today).await?;
     let mut rows = Vec::with_capacity(areas.len());
-    for a in areas {
-        let m = area_monitoring(&state, &a.item, today).await?;
+    for (a, m) in areas.into_iter().zip(monitoring) {
         let a = a.item;
         let enterprise = or_dash(
             a.enterprise_name
