@@ -107,6 +107,19 @@ impl RegistryKind {
         }
     }
 
+    pub fn name_en(self) -> &'static str {
+        match self {
+            RegistryKind::Enterprises => "key supervised enterprises",
+            RegistryKind::Plots => "contaminated plots",
+            RegistryKind::TailingsPonds => "tailings ponds",
+            RegistryKind::RemediationProjects => "remediation projects",
+            RegistryKind::Manifests => "transfer manifests",
+            RegistryKind::MiningAreas => "mining areas",
+            RegistryKind::DemolitionPlans => "demolition plans",
+            RegistryKind::Disclosures => "self-monitoring disclosures",
+        }
+    }
+
     /// The entity of the records' history.
     pub fn entity(self) -> RegistryEntity {
         match self {

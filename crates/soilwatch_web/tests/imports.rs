@@ -7,7 +7,7 @@
 
 use axum::http::StatusCode;
 use soilwatch_store::Role;
-use soilwatch_store::Store;
+use soilwatch_store::{RegistryStore, Store};
 use soilwatch_test_utils::TestApp;
 
 /// The app with later requests made as a user (a data officer of the agriculture bureau, or
@@ -224,6 +224,90 @@ async fn imported_samples_show_their_batch() {
         html.contains(&format!("/imports/{batch}"))
             && html.contains("prov.csv")
             && html.contains("county-lab"),
+        "{html}"
+    );
+}
+
+/// Issue 8: the `/imports` page lists the registries with their templates and imports a
+/// registry file through the same form: all or nothing, the report in the page, the batch in the
+/// list.
+#[tokio::test]
+async fn import_page_takes_registry_files() {
+    let app = signed_in(TestApp::sqlite().await, "web-user", Role::Administrator).await;
+    let (_, _, body) = app.get("/imports").await;
+    let html = String::from_utf8(body).unwrap();
+    for kind in [
+        "enterprises",
+        "plots",
+        "tailings-ponds",
+        "remediation-projects",
+        "manifests",
+        "mining-areas",
+        "demolition-plans",
+        "disclosures",
+    ] {
+        assert!(
+            html.contains(&format!("<option value=\"{kind}\">")),
+            "{kind}: {html}"
+        );
+        assert!(
+            html.contains(&format!("href=\"/api/v1/templates/{kind}.xlsx\"")),
+            "{kind}"
+        );
+    }
+    let good = "矿区编码,矿区名称,矿种,行政区划代码,矿区状态,伴生放射性,辐射监测起始年份\n\
+                KQ-P-1,某稀土矿区,稀土,513402,在产,是,2021\n";
+    let bad = format!("{good}KQ-P-2,某矿区,铅锌,513401,在产,是,\n");
+    let (status, body) = app
+        .post_multipart_bytes(
+            "/imports",
+            &[
+                ("file", Some("矿区.csv"), bad.as_bytes()),
+                ("kind", None, b"mining-areas"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains("已拒收") && html.contains("辐射监测起始年份") && html.contains("起始年份"),
+        "{html}"
+    );
+    assert!(app.store.get_mining_area("KQ-P-1").await.is_err());
+    let (status, body) = app
+        .post_multipart_bytes(
+            "/imports",
+            &[
+                ("file", Some("矿区.csv"), good.as_bytes()),
+                ("kind", None, b"mining-areas"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains("已入库") && html.contains("1 created") && html.contains("web-user"),
+        "{html}"
+    );
+    assert_eq!(
+        app.store.get_mining_area("KQ-P-1").await.unwrap().item.mineral,
+        "稀土"
+    );
+    let (_, body) = app
+        .post_multipart_bytes(
+            "/imports",
+            &[
+                ("file", Some("again.csv"), good.as_bytes()),
+                ("kind", None, b"mining-areas"),
+            ],
+            None,
+        )
+        .await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains("未变化") && html.contains("already imported"),
         "{html}"
     );
 }

@@ -873,6 +873,8 @@ async fn every_staff_page_in_chinese_by_default_and_in_english_on_request() {
         "/enterprises".into(),
         format!("/enterprises/{USCC}"),
         "/tailings-ponds".into(),
+        "/demolition-plans/new".into(),
+        "/mining-areas/new".into(),
         "/account".into(),
         "/admin/departments".into(),
         "/admin/users".into(),
@@ -2100,6 +2102,237 @@ async fn plot_forms_on_postgres() {
     };
     fixture(&app).await;
     plot_forms_write_like_the_api(&app).await;
+    app.finish().await;
+}
+
+/// File and edit a demolition plan and register and edit a mining area through their forms
+/// (issue 8): writers only, each error next to its field in Chinese (English with `lang=en`),
+/// the typed values kept, what is saved is what the API answers, the edit keeps what the form
+/// does not show, a stale version is a 409, the reason is in the history.
+async fn demolition_and_mining_forms_write_like_the_api(app: &TestApp) {
+    let officer = app
+        .user_token("officer", Role::DataOfficer, Some("eco-env-513400"))
+        .await;
+    let viewer = app.user_token("viewer", Role::Viewer, None).await;
+    for uri in ["/demolition-plans/new", "/mining-areas/new"] {
+        assert_eq!(
+            get(app, uri, Some(&viewer), None).await.status,
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
+        let r = post_form(app, uri, &viewer, &[("code", "X"), ("reason", "r")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}");
+        let r = get(app, uri, Some(&officer), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.body);
+        assert!(r.body.contains("<input type=\"hidden\" name=\"csrf\""));
+        assert!(unlabelled(&r.body).is_empty(), "{:?}", unlabelled(&r.body));
+    }
+    let plan = |planned_start: &'static str, uscc: &'static str, reason: &'static str| {
+        vec![
+            ("code", "CC-F-1"),
+            ("enterprise_uscc", uscc),
+            ("facilities", "电解车间；废水处理站"),
+            ("cleanup_plan_title", "残留污染物清理和安全处置方案"),
+            ("filing_bureau", "会理市生态环境局"),
+            ("filed_on", "2024-03-01"),
+            ("planned_start", planned_start),
+            ("reason", reason),
+        ]
+    };
+    // A bad date and no reason: each next to its field, the typed title kept.
+    let r = post_form(
+        app,
+        "/demolition-plans/new",
+        &officer,
+        &plan("2024-13-01", USCC, ""),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(error_of(&r.body, "planned_start").contains("2024-13-01"));
+    assert!(r.body.contains("value=\"残留污染物清理和安全处置方案\""));
+    let r = post_form(
+        app,
+        "/demolition-plans/new",
+        &officer,
+        &plan("2024-04-01", USCC, ""),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(error_of(&r.body, "reason"), "每次修改须注明原因");
+    // An enterprise not registered; a start before the filing (in English).
+    let r = post_form(
+        app,
+        "/demolition-plans/new",
+        &officer,
+        &plan("2024-04-01", "91513400MA6WKK0013", "备案"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        error_of(&r.body, "enterprise_uscc").contains("未登记为重点监管企业"),
+        "{}",
+        r.body
+    );
+    let r = post_form(
+        app,
+        "/demolition-plans/new?lang=en",
+        &officer,
+        &plan("2024-02-01", USCC, "备案"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        error_of(&r.body, "planned_start").contains("before the filing date"),
+        "{}",
+        r.body
+    );
+    let good = plan("2024-04-01", USCC, "备案");
+    let r = post_form(app, "/demolition-plans/new", &officer, &good).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, format!("/demolition-plans?enterprise={USCC}"));
+    let api = json(app, "/api/v1/demolition-plans/CC-F-1", &officer).await;
+    assert_eq!(api["status"], "filed");
+    assert_eq!(api["division"], "513402");
+    assert_eq!(
+        api["facilities"],
+        serde_json::json!(["电解车间", "废水处理站"])
+    );
+    let r = post_form(app, "/demolition-plans/new", &officer, &good).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(!error_of(&r.body, "code").is_empty());
+    let list = get(app, "/demolition-plans", Some(&officer), None).await;
+    assert!(list.body.contains("href=\"/demolition-plans/CC-F-1/edit\""));
+    assert!(list.body.contains("href=\"/demolition-plans/new\""));
+    assert!(!get(app, "/demolition-plans", Some(&viewer), None)
+        .await
+        .body
+        .contains("/demolition-plans/new"));
+    // The demolition starts (API); the edit form keeps the status and steps.
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::post("/api/v1/demolition-plans/CC-F-1/status")
+                .header("authorization", format!("Bearer {officer}"))
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    serde_json::json!({"status": "in_progress", "date": "2024-04-02", "reason": "开工"})
+                        .to_string(),
+                ))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let r = get(app, "/demolition-plans/CC-F-1/edit", Some(&officer), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let version = hidden_value(&r.body, "version");
+    assert!(r.body.contains("value=\"电解车间；废水处理站\""), "{}", r.body);
+    let edit = |title: &'static str, version: &str| {
+        let mut f: Vec<(&str, String)> = plan("2024-04-01", USCC, "方案名称更正")
+            .into_iter()
+            .filter(|(k, _)| *k != "code")
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect();
+        f.retain(|(k, _)| *k != "cleanup_plan_title");
+        f.push(("cleanup_plan_title", title.to_owned()));
+        f.push(("version", version.to_owned()));
+        f
+    };
+    let pairs = edit("残留污染物清理方案（修订）", &version);
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(app, "/demolition-plans/CC-F-1/edit", &officer, &pairs).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let api = json(app, "/api/v1/demolition-plans/CC-F-1", &officer).await;
+    assert_eq!(api["cleanup_plan"]["title"], "残留污染物清理方案（修订）");
+    assert_eq!(api["status"], "in_progress");
+    assert_eq!(api["steps"].as_array().unwrap().len(), 2);
+    let pairs = edit("又改名", &version);
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(app, "/demolition-plans/CC-F-1/edit", &officer, &pairs).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("value=\"又改名\""));
+    let history = json(app, "/api/v1/demolition-plans/CC-F-1/history", &officer).await;
+    let reasons: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["备案", "开工", "方案名称更正"]);
+
+    // Mining areas.
+    let area = |radioactive: &'static str, since: &'static str, reason: &'static str| {
+        vec![
+            ("code", "KQ-F-1"),
+            ("name", "某稀土矿区"),
+            ("mineral", "稀土"),
+            ("division", "513402"),
+            ("status", "operating"),
+            ("associated_radioactivity", radioactive),
+            ("monitoring_since", since),
+            ("point_codes", "HL-A；HL-B"),
+            ("reason", reason),
+        ]
+    };
+    let r = post_form(app, "/mining-areas/new", &officer, &area("", "二〇二一", "登记")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(error_of(&r.body, "associated_radioactivity"), "请选择是或否");
+    assert!(error_of(&r.body, "monitoring_since").contains("二〇二一"));
+    assert!(r.body.contains("value=\"某稀土矿区\""));
+    let r = post_form(app, "/mining-areas/new", &officer, &area("yes", "", "登记")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        error_of(&r.body, "monitoring_since").contains("起始年份"),
+        "{}",
+        r.body
+    );
+    let r = post_form(app, "/mining-areas/new", &officer, &area("yes", "2021", "登记")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/mining-areas/KQ-F-1");
+    let api = json(app, "/api/v1/mining-areas/KQ-F-1", &officer).await;
+    assert_eq!(api["associated_radioactivity"], true);
+    assert_eq!(api["point_codes"], serde_json::json!(["HL-A", "HL-B"]));
+    assert_eq!(api["radiation"]["required"], true);
+    let page = get(app, "/mining-areas/KQ-F-1", Some(&officer), None).await;
+    assert!(page.body.contains("href=\"/mining-areas/KQ-F-1/edit\""));
+    assert!(!get(app, "/mining-areas/KQ-F-1", Some(&viewer), None)
+        .await
+        .body
+        .contains("/edit\""));
+    let r = get(app, "/mining-areas/KQ-F-1/edit", Some(&officer), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let version = hidden_value(&r.body, "version");
+    let mut closed: Vec<(&str, &str)> = area("yes", "2021", "闭坑")
+        .into_iter()
+        .filter(|(k, _)| *k != "code" && *k != "status")
+        .collect();
+    closed.push(("status", "closed"));
+    closed.push(("version", &version));
+    let r = post_form(app, "/mining-areas/KQ-F-1/edit", &officer, &closed).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = post_form(app, "/mining-areas/KQ-F-1/edit", &officer, &closed).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let history = json(app, "/api/v1/mining-areas/KQ-F-1/history", &officer).await;
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    assert_eq!(history[1]["data"]["status"], "closed");
+    assert_eq!(history[1]["reason"], "闭坑");
+}
+
+#[tokio::test]
+async fn demolition_and_mining_forms_register_and_edit_like_the_api() {
+    let app = TestApp::sqlite().await;
+    fixture(&app).await;
+    demolition_and_mining_forms_write_like_the_api(&app).await;
+}
+
+#[tokio::test]
+async fn demolition_and_mining_forms_on_postgres() {
+    let Some(app) = TestApp::postgres("pages_registry_forms").await else {
+        return;
+    };
+    fixture(&app).await;
+    demolition_and_mining_forms_write_like_the_api(&app).await;
     app.finish().await;
 }
 

@@ -24,11 +24,12 @@ use soilwatch_store::registry_codes::Industry;
 use soilwatch_store::registry_enterprise::{
     Enterprise, EnterpriseStatus, TailingsPond, TailingsStatus,
 };
+use soilwatch_store::registry_mining::{MiningArea, MiningStatus};
 use soilwatch_store::registry_plot::Plot;
 use soilwatch_store::registry_remediation::{
     ProjectMode, QuantityUnit, RemediationProject, TransferManifest, TransportMode,
 };
-use soilwatch_store::{RegistryStore, Role};
+use soilwatch_store::{PointQuery, RegistryStore, Role, Store};
 use soilwatch_test_utils::TestApp;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -251,7 +252,46 @@ async fn filled(app: TestApp, points: usize, years: i32, records: usize) -> Test
     .await
     .unwrap();
     registry(&app, records).await;
+    mining_areas(&app, records).await;
     app
+}
+
+/// `n` mining areas with associated radioactivity, each monitored on two demo points with samples
+/// (read for the areas' yearly radiation monitoring).
+async fn mining_areas(app: &TestApp, n: usize) {
+    let store = app.store.as_ref();
+    // Points with samples, so both databases read samples for every area.
+    let mut points = Vec::new();
+    for p in store.list_points(&PointQuery::default()).await.unwrap() {
+        let codes = [p.code.clone()];
+        if !store.samples_of_points(&codes, None).await.unwrap().is_empty() {
+            points.push(p);
+        }
+    }
+    for i in 0..n {
+        let p = &points[(2 * i) % points.len()];
+        let q = &points[(2 * i + 1) % points.len()];
+        store
+            .create_mining_area(
+                &MiningArea {
+                    code: format!("MA-{i:03}"),
+                    name: format!("Mine {i}"),
+                    enterprise_uscc: Some(uscc(i).parse().unwrap()),
+                    enterprise_name: None,
+                    mineral: "rare earths".into(),
+                    division: p.division,
+                    location: None,
+                    status: MiningStatus::Operating,
+                    associated_radioactivity: true,
+                    monitoring_since: Some(2020),
+                    point_codes: vec![p.code.clone(), q.code.clone()],
+                    note: None,
+                },
+                &change(),
+            )
+            .await
+            .unwrap();
+    }
 }
 
 /// The URLs measured on an app: fixed ones, then a point page and a sample page of its own data.
@@ -270,6 +310,9 @@ async fn urls(app: &TestApp) -> Vec<String> {
         "/tailings-ponds",
         "/remediation-projects",
         "/manifests",
+        "/mining-areas",
+        "/mining-areas/MA-000",
+        "/demolition-plans",
         // API lists.
         "/api/v1/points?limit=200",
         "/api/v1/samples?limit=200",
@@ -280,6 +323,9 @@ async fn urls(app: &TestApp) -> Vec<String> {
         "/api/v1/tailings-ponds",
         "/api/v1/remediation-projects",
         "/api/v1/manifests",
+        "/api/v1/mining-areas",
+        "/api/v1/mining-areas/MA-000",
+        "/api/v1/public/mining-areas",
         "/api/v1/divisions",
         "/api/v1/analytes",
         "/api/v1/standards",

@@ -374,6 +374,18 @@ async fn every_role_on_every_route_of_the_table() {
                     headers.push(("content-type", "application/x-www-form-urlencoded".into()));
                     Body::from("code=RPL-3&name=roles&division=513402&reason=roles")
                 }
+                ("POST", "/demolition-plans/new") | ("POST", "/demolition-plans/{plan}/edit") => {
+                    headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+                    Body::from(format!(
+                        "code=RDP-3&enterprise_uscc={USCC}&facilities=roles&cleanup_plan_title=roles&filing_bureau=roles&filed_on=2024-03-01&planned_start=2024-04-01&reason=roles"
+                    ))
+                }
+                ("POST", "/mining-areas/new") | ("POST", "/mining-areas/{area}/edit") => {
+                    headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+                    Body::from(
+                        "code=RMA-3&name=roles&mineral=roles&division=513402&status=operating&associated_radioactivity=no&reason=roles",
+                    )
+                }
                 ("POST", "/public-reports/{report}") => {
                     headers.push(("content-type", "application/x-www-form-urlencoded".into()));
                     Body::from("status=handling&reply=roles")

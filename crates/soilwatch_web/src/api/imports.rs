@@ -131,9 +131,20 @@ pub async fn import_form(
     state: &AppState,
     actor: &Actor,
     form: Multipart,
-) -> ApiResult<ImportOutcome> {
+) -> ApiResult<FormOutcome> {
     let up = read_upload(state, actor, form).await?;
-    import_upload(state, actor, up).await
+    if let Ok(kind) = up.kind.parse::<RegistryKind>() {
+        return Ok(FormOutcome::Registry(
+            import_registry_upload(state, actor, kind, up).await?,
+        ));
+    }
+    Ok(FormOutcome::Data(import_upload(state, actor, up).await?))
+}
+
+/// What the `/imports` form's upload did: points and results, or a registry (issue 8).
+pub enum FormOutcome {
+    Data(ImportOutcome),
+    Registry(RegistryImportOutcome),
 }
 
 /// Import an upload of a registry (issue 8): an administrator anywhere; a data officer only

@@ -1,16 +1,21 @@
-//! `/imports`: the import batches and an upload form (works without JavaScript);
+//! `/imports`: the import batches and an upload form (works without JavaScript) for points and
+//! results and for the registries (issue 8: enterprises, plots, tailings ponds, remediation
+//! projects, manifests, mining areas, demolition plans, disclosures), with their templates;
 //! `/imports/{id}`: one batch with its validation report.
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, RawQuery, State};
 use soilwatch_ingest::{Issue, Report, Severity};
 use soilwatch_store::importer::ImportOutcome;
+use soilwatch_store::registry_import::{RegistryImportOutcome, RegistryKind};
 use soilwatch_store::ImportBatch;
 
 use super::i18n::Lang;
 use super::table::{filtered, input, link, num, select, text, whole, Keyed, ListBody, Whole};
 use super::{demo_present, render, PageResult};
-use crate::api::imports::{batch_warnings, find_imports, ImportListQuery, IMPORT_STATUSES};
+use crate::api::imports::{
+    batch_warnings, find_imports, FormOutcome, ImportListQuery, IMPORT_STATUSES,
+};
 use crate::auth::Actor;
 use crate::AppState;
 
@@ -50,6 +55,8 @@ pub struct ImportsPage {
     /// the CSRF check).
     pub csrf: String,
     pub list: ListBody,
+    /// The registries a file may hold (issue 8): code and name in the page's language.
+    pub registries: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
@@ -155,6 +162,10 @@ pub async fn imports_page(
         l,
         csrf: actor.csrf().unwrap_or_default().to_owned(),
         list,
+        registries: RegistryKind::ALL
+            .iter()
+            .map(|k| (k.code(), l.t(k.name_cn(), k.name_en())))
+            .collect(),
     })
 }
 
@@ -189,17 +200,34 @@ pub async fn upload_page(
     form: Multipart,
 ) -> PageResult {
     let outcome = crate::api::imports::import_form(&state, &actor, form).await?;
-    let (outcome_code, batch, report) = match &outcome {
-        ImportOutcome::Imported { batch, report } => {
-            ("imported", Some(batch.clone()), Some(report))
+    let (outcome_code, batch, report, summary) = match &outcome {
+        FormOutcome::Data(o) => {
+            let (code, batch, report) = match o {
+                ImportOutcome::Imported { batch, report } => {
+                    ("imported", Some(batch.clone()), Some(report))
+                }
+                ImportOutcome::Unchanged { batch } => ("unchanged", Some(batch.clone()), None),
+                ImportOutcome::Rejected { report } => ("rejected", None, Some(report)),
+            };
+            (code, batch, report, o.summary_line())
         }
-        ImportOutcome::Unchanged { batch } => ("unchanged", Some(batch.clone()), None),
-        ImportOutcome::Rejected { report } => ("rejected", None, Some(report)),
+        FormOutcome::Registry(o) => {
+            let (code, batch, report) = match o {
+                RegistryImportOutcome::Imported { batch, report, .. } => {
+                    ("imported", Some(batch.clone()), Some(report))
+                }
+                RegistryImportOutcome::Unchanged { batch, report, .. } => {
+                    ("unchanged", batch.clone(), report.as_ref())
+                }
+                RegistryImportOutcome::Rejected { report } => ("rejected", None, Some(report)),
+            };
+            (code, batch, report, o.summary_line())
+        }
     };
     render(&ImportPage {
         demo: demo_present(&state).await?,
         outcome: outcome_code,
-        summary: outcome.summary_line(),
+        summary,
         file: report
             .map(|r| r.file.clone())
             .or_else(|| batch.as_ref().map(|b| b.file_name.clone()))

@@ -479,7 +479,7 @@ pub async fn tailings_page(
 /// `GET /api/v1/demolition-plans` with the same filters.
 pub async fn demolition_plans_page(
     State(state): State<AppState>,
-    _actor: Actor,
+    actor: Actor,
     Query(q): Query<DemolitionListQuery>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
@@ -489,6 +489,7 @@ pub async fn demolition_plans_page(
         .list_demolition_plans(&demolition_query(&q)?)
         .await?;
     let divisions = state.store.list_divisions().await?;
+    let can_edit = writer(&actor);
     let rows = plans
         .into_iter()
         .map(|p| {
@@ -500,7 +501,11 @@ pub async fn demolition_plans_page(
             Keyed {
                 key: p.code.clone(),
                 cells: vec![
-                    text(p.code.clone()),
+                    if can_edit {
+                        link(p.code.clone(), format!("/demolition-plans/{}/edit", p.code))
+                    } else {
+                        text(p.code.clone())
+                    },
                     link(
                         p.enterprise_name.clone(),
                         format!("/enterprises/{}", p.enterprise_uscc),
@@ -567,7 +572,12 @@ pub async fn demolition_plans_page(
         demo: demo_present(&state).await?,
         l,
         title: l.t("拆除活动污染防治方案", "Demolition plans").into(),
-        new: None,
+        new: can_edit.then(|| {
+            (
+                "/demolition-plans/new".to_owned(),
+                l.t("备案拆除方案", "File a demolition plan").to_owned(),
+            )
+        }),
         intro: l
             .t(
                 "重点监管企业拆除设施、设备或建（构）筑物前备案的污染防治方案及其残留污染物清理和安全处置方案；状态：已备案 → 拆除中 → 已完成，或已撤回。",
@@ -692,7 +702,7 @@ pub async fn exceedances_page(
 /// with the same filters.
 pub async fn mining_areas_page(
     State(state): State<AppState>,
-    _actor: Actor,
+    actor: Actor,
     Query(q): Query<MiningListQuery>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
@@ -797,7 +807,12 @@ pub async fn mining_areas_page(
         demo: demo_present(&state).await?,
         l,
         title: l.t("矿区", "Mining areas").into(),
-        new: None,
+        new: writer(&actor).then(|| {
+            (
+                "/mining-areas/new".to_owned(),
+                l.t("登记矿区", "Register a mining area").to_owned(),
+            )
+        }),
         intro: l
             .t(
                 "矿区名录；伴生放射性矿须每年开展辐射监测（监测结果为其监测点位上的普通样品），缺失的年份列出。",
@@ -833,6 +848,8 @@ pub struct RadiationRow {
 pub struct MiningAreaPage {
     pub demo: bool,
     pub l: Lang,
+    /// Whether the reader may edit it (the link to `/mining-areas/{code}/edit`).
+    pub can_edit: bool,
     pub code: String,
     pub name: String,
     pub enterprise: Option<(String, String)>,
@@ -864,6 +881,7 @@ pub async fn mining_area_page(
 ) -> PageResult {
     let l = Lang::current();
     let d = mining_area_detail(&state, &actor, &code, chrono::Utc::now().date_naive()).await?;
+    let can_edit = writer(&actor);
     let Json(versions) = crate::api::mining::get_mining_area_history(
         State(state.clone()),
         actor,
@@ -875,6 +893,7 @@ pub async fn mining_area_page(
     render(&MiningAreaPage {
         demo: demo_present(&state).await?,
         l,
+        can_edit,
         enterprise: a.enterprise_uscc.as_ref().map(|u| {
             (
                 u.to_string(),
