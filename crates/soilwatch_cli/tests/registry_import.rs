@@ -227,7 +227,11 @@ async fn mining_demolition_disclosures_import() {
         i["message_cn"].as_str().unwrap().contains("早于备案日期"),
         "{i}"
     );
-    std::fs::write(d.join("plans.csv"), plans.replace("2024-02-01", "2024-04-01")).unwrap();
+    std::fs::write(
+        d.join("plans.csv"),
+        plans.replace("2024-02-01", "2024-04-01"),
+    )
+    .unwrap();
     let out = import("plans.csv", "demolition-plans");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
@@ -241,7 +245,11 @@ async fn mining_demolition_disclosures_import() {
         stdout(&out).trim(),
         "imported 2 rows as batch 4 (1 created, 0 new versions, 0 unchanged)"
     );
-    std::fs::write(d.join("gk2.csv"), disclosures.replace("0.1 mg/L", "0.2 mg/L")).unwrap();
+    std::fs::write(
+        d.join("gk2.csv"),
+        disclosures.replace("0.1 mg/L", "0.2 mg/L"),
+    )
+    .unwrap();
     let out = import("gk2.csv", "disclosures");
     assert_eq!(
         stdout(&out).trim(),
@@ -259,7 +267,11 @@ async fn mining_demolition_disclosures_import() {
         .unwrap();
     assert_eq!(h.len(), 2);
     assert_eq!(h[1].data["pollutants"][1]["concentration"], "0.2 mg/L");
-    assert!(h[1].reason.contains("import batch 5: gk2.csv"), "{}", h[1].reason);
+    assert!(
+        h[1].reason.contains("import batch 5: gk2.csv"),
+        "{}",
+        h[1].reason
+    );
     store.close().await;
 }
 

@@ -906,7 +906,10 @@ fn mining_spec() -> TableSpec {
                 "矿区编码",
                 &["矿区编号", "编号", "编码", "mining_area_code"],
                 true,
-                ("矿区编码（不含空格和 /）", "mining-area code (no spaces or '/')"),
+                (
+                    "矿区编码（不含空格和 /）",
+                    "mining-area code (no spaces or '/')",
+                ),
                 "示例-KQ001",
             ),
             col(
@@ -945,7 +948,10 @@ fn mining_spec() -> TableSpec {
                 "矿种",
                 &["开采矿种", "主要矿种", "主矿种"],
                 true,
-                ("开采矿种（如 稀土、铅锌）", "mineral mined (e.g. rare earths)"),
+                (
+                    "开采矿种（如 稀土、铅锌）",
+                    "mineral mined (e.g. rare earths)",
+                ),
                 "稀土",
             ),
             division_col(true),
@@ -2994,7 +3000,10 @@ async fn read_disclosure_row(
         // A further pollutant of the same disclosure: its record-level cells must agree.
         let first = g.row;
         for (k, same) in [
-            ("disclosed_on", row.disclosed_on == g.disclosure.disclosed_on),
+            (
+                "disclosed_on",
+                row.disclosed_on == g.disclosure.disclosed_on,
+            ),
             (
                 "facilities",
                 row.facilities.is_none() || row.facilities == g.disclosure.facilities,
@@ -3282,7 +3291,9 @@ async fn write_doc<T: crate::registry_sql::Doc>(
     use crate::registry_sql::{insert_doc, update_doc};
     match version {
         None => insert_doc(tx, d, change).await,
-        Some(_) => update_doc(tx, d, version, "import", change).await.map(|_| ()),
+        Some(_) => update_doc(tx, d, version, "import", change)
+            .await
+            .map(|_| ()),
     }
 }
 

@@ -292,7 +292,12 @@ async fn import_page_takes_registry_files() {
         "{html}"
     );
     assert_eq!(
-        app.store.get_mining_area("KQ-P-1").await.unwrap().item.mineral,
+        app.store
+            .get_mining_area("KQ-P-1")
+            .await
+            .unwrap()
+            .item
+            .mineral,
         "稀土"
     );
     let (_, body) = app

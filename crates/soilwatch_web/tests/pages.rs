@@ -2227,7 +2227,11 @@ async fn demolition_and_mining_forms_write_like_the_api(app: &TestApp) {
     let r = get(app, "/demolition-plans/CC-F-1/edit", Some(&officer), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let version = hidden_value(&r.body, "version");
-    assert!(r.body.contains("value=\"电解车间；废水处理站\""), "{}", r.body);
+    assert!(
+        r.body.contains("value=\"电解车间；废水处理站\""),
+        "{}",
+        r.body
+    );
     let edit = |title: &'static str, version: &str| {
         let mut f: Vec<(&str, String)> = plan("2024-04-01", USCC, "方案名称更正")
             .into_iter()
@@ -2275,9 +2279,18 @@ async fn demolition_and_mining_forms_write_like_the_api(app: &TestApp) {
             ("reason", reason),
         ]
     };
-    let r = post_form(app, "/mining-areas/new", &officer, &area("", "二〇二一", "登记")).await;
+    let r = post_form(
+        app,
+        "/mining-areas/new",
+        &officer,
+        &area("", "二〇二一", "登记"),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert_eq!(error_of(&r.body, "associated_radioactivity"), "请选择是或否");
+    assert_eq!(
+        error_of(&r.body, "associated_radioactivity"),
+        "请选择是或否"
+    );
     assert!(error_of(&r.body, "monitoring_since").contains("二〇二一"));
     assert!(r.body.contains("value=\"某稀土矿区\""));
     let r = post_form(app, "/mining-areas/new", &officer, &area("yes", "", "登记")).await;
@@ -2287,7 +2300,13 @@ async fn demolition_and_mining_forms_write_like_the_api(app: &TestApp) {
         "{}",
         r.body
     );
-    let r = post_form(app, "/mining-areas/new", &officer, &area("yes", "2021", "登记")).await;
+    let r = post_form(
+        app,
+        "/mining-areas/new",
+        &officer,
+        &area("yes", "2021", "登记"),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.location, "/mining-areas/KQ-F-1");
     let api = json(app, "/api/v1/mining-areas/KQ-F-1", &officer).await;

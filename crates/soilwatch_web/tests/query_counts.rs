@@ -264,7 +264,12 @@ async fn mining_areas(app: &TestApp, n: usize) {
     let mut points = Vec::new();
     for p in store.list_points(&PointQuery::default()).await.unwrap() {
         let codes = [p.code.clone()];
-        if !store.samples_of_points(&codes, None).await.unwrap().is_empty() {
+        if !store
+            .samples_of_points(&codes, None)
+            .await
+            .unwrap()
+            .is_empty()
+        {
             points.push(p);
         }
     }

@@ -494,8 +494,14 @@ async fn mining_demolition_disclosures(app: &TestApp) {
         (i["row"].as_u64(), i["column"].as_str()),
         (Some(4), Some("辐射监测起始年份"))
     );
-    assert!(i["message_cn"].as_str().unwrap().contains("起始年份"), "{i}");
-    assert!(i["message_en"].as_str().unwrap().contains("first year"), "{i}");
+    assert!(
+        i["message_cn"].as_str().unwrap().contains("起始年份"),
+        "{i}"
+    );
+    assert!(
+        i["message_en"].as_str().unwrap().contains("first year"),
+        "{i}"
+    );
     let (status, _) = app.get_json("/api/v1/mining-areas/KQ-01").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -606,7 +612,10 @@ async fn mining_demolition_disclosures(app: &TestApp) {
         (i["row"].as_u64(), i["column"].as_str()),
         (Some(2), Some("方案状态"))
     );
-    assert!(i["message_en"].as_str().unwrap().contains("in_progress"), "{i}");
+    assert!(
+        i["message_en"].as_str().unwrap().contains("in_progress"),
+        "{i}"
+    );
     assert!(i["message_cn"].as_str().unwrap().contains("拆除中"), "{i}");
     let mut started = cc01;
     started[7] = "拆除中";
@@ -627,7 +636,8 @@ async fn mining_demolition_disclosures(app: &TestApp) {
     assert_eq!(h[1]["operation"], "import");
 
     // Disclosures: one pollutant a row; the year may not be before the listed year.
-    let header = "统一社会信用代码,年份,公开日期,污染物,排放方式,排放浓度,排放总量,污染防治设施,公开途径\n";
+    let header =
+        "统一社会信用代码,年份,公开日期,污染物,排放方式,排放浓度,排放总量,污染防治设施,公开途径\n";
     let good = format!(
         "{header}{U1},2023,2023-12-20,镉,间歇排放,0.05 mg/L,1.2 kg/a,废水处理站正常运行,https://example.org/gk\n\
          {U1},2023,2023-12-20,总铅,间歇排放,0.2 mg/L,3 kg/a,,\n\

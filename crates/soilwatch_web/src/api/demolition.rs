@@ -231,7 +231,9 @@ pub async fn update_demolition_plan(
     req: Result<Json<DemolitionWriteRequest>, JsonRejection>,
 ) -> ApiResult<Json<Versioned<DemolitionPlan>>> {
     let r = body(req)?;
-    Ok(Json(update_demolition_record(&state, &actor, &code, r).await?))
+    Ok(Json(
+        update_demolition_record(&state, &actor, &code, r).await?,
+    ))
 }
 
 /// Replace a plan's filed facts (the API and the `/demolition-plans/{code}/edit` form): the

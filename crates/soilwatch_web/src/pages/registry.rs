@@ -19,7 +19,9 @@ use super::table::{division_field, input, link, num, select, text, whole, Keyed,
 use super::{demo_present, or_dash, render, PageResult};
 use crate::api::demolition::{demolition_query, DemolitionListQuery};
 use crate::api::enterprises::{public_enterprises, EnterpriseListQuery};
-use crate::api::mining::{areas_monitoring, find_mining_areas, mining_area_detail, MiningListQuery};
+use crate::api::mining::{
+    areas_monitoring, find_mining_areas, mining_area_detail, MiningListQuery,
+};
 use crate::api::plots::{plot_evaluation, plot_gate, plot_query, GateQuery, PlotListQuery};
 use crate::api::remediation::{project_totals, ProjectTotalsResponse};
 use crate::api::self_monitoring::{list_exceedances, ExceedanceListQuery};

@@ -125,7 +125,10 @@ impl Parsed {
                 let l = Lang::current();
                 self.errors.push(
                     field,
-                    format!("{} '{s}'", l.t("应为数字，收到", "expected a number, found")),
+                    format!(
+                        "{} '{s}'",
+                        l.t("应为数字，收到", "expected a number, found")
+                    ),
                 );
                 None
             }
@@ -186,7 +189,10 @@ fn refused(
             );
             (StatusCode::CONFLICT, errors)
         }
-        e => (StatusCode::UNPROCESSABLE_ENTITY, api_field_errors(e, aliases)),
+        e => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            api_field_errors(e, aliases),
+        ),
     }
 }
 
@@ -301,9 +307,7 @@ async fn demolition_page(
     let l = Lang::current();
     let mut fields = Vec::new();
     if editing.is_none() {
-        fields.push(
-            FormField::input("code", l.t("方案编号", "Plan code"), &form.code).required(),
-        );
+        fields.push(FormField::input("code", l.t("方案编号", "Plan code"), &form.code).required());
     }
     fields.extend([
         FormField::input(
@@ -318,7 +322,10 @@ async fn demolition_page(
         )),
         FormField::input(
             "facilities",
-            l.t("拟拆除的设施、设备或建（构）筑物", "Facilities to be demolished"),
+            l.t(
+                "拟拆除的设施、设备或建（构）筑物",
+                "Facilities to be demolished",
+            ),
             &form.facilities,
         )
         .required()
@@ -370,7 +377,11 @@ async fn demolition_page(
         .kind("date")
         .required()
         .hint(l.t("不早于备案日期", "not before the filing date")),
-        FormField::input("note", l.t("备注（不公开）", "Note (not public)"), &form.note),
+        FormField::input(
+            "note",
+            l.t("备注（不公开）", "Note (not public)"),
+            &form.note,
+        ),
         FormField::input("reason", l.t("原因", "Reason"), &form.reason).required(),
     ]);
     let (title, action, cancel) = match editing {
@@ -553,7 +564,10 @@ pub struct MiningForm {
     pub reason: String,
 }
 
-fn mining_request(form: &MiningForm, editing: Option<&str>) -> Result<MiningAreaWriteRequest, FieldErrors> {
+fn mining_request(
+    form: &MiningForm,
+    editing: Option<&str>,
+) -> Result<MiningAreaWriteRequest, FieldErrors> {
     let l = Lang::current();
     let mut p = Parsed::default();
     let division = match form.division.trim().parse() {
@@ -649,10 +663,18 @@ async fn mining_page(
             &form.division,
             counties(state).await?,
         ),
-        FormField::input("lon", l.t("经度（不公开）", "Longitude (not public)"), &form.lon)
-            .kind("number"),
-        FormField::input("lat", l.t("纬度（不公开）", "Latitude (not public)"), &form.lat)
-            .kind("number"),
+        FormField::input(
+            "lon",
+            l.t("经度（不公开）", "Longitude (not public)"),
+            &form.lon,
+        )
+        .kind("number"),
+        FormField::input(
+            "lat",
+            l.t("纬度（不公开）", "Latitude (not public)"),
+            &form.lat,
+        )
+        .kind("number"),
         FormField::select("status", l.t("状态", "Status"), &form.status, statuses),
         FormField::select(
             "associated_radioactivity",
@@ -666,17 +688,21 @@ async fn mining_page(
             &form.monitoring_since,
         )
         .kind("number")
-        .hint(l.t(
-            "伴生放射性矿必填",
-            "required with associated radioactivity",
-        )),
+        .hint(l.t("伴生放射性矿必填", "required with associated radioactivity")),
         FormField::input(
             "point_codes",
             l.t("辐射监测点位（不公开）", "Monitoring points (not public)"),
             &form.point_codes,
         )
-        .hint(l.t("点位编码，多个用 ; 或 、 分隔", "point codes, separated by ; or 、")),
-        FormField::input("note", l.t("备注（不公开）", "Note (not public)"), &form.note),
+        .hint(l.t(
+            "点位编码，多个用 ; 或 、 分隔",
+            "point codes, separated by ; or 、",
+        )),
+        FormField::input(
+            "note",
+            l.t("备注（不公开）", "Note (not public)"),
+            &form.note,
+        ),
         FormField::input("reason", l.t("原因", "Reason"), &form.reason).required(),
     ]);
     let (title, action, cancel) = match editing {
@@ -730,9 +756,7 @@ pub async fn create_mining_area_page(
         Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
         Ok(req) => match create_mining_record(&state, &actor, req).await {
             Ok(rec) => {
-                return Ok(
-                    Redirect::to(&format!("/mining-areas/{}", rec.item.code)).into_response()
-                )
+                return Ok(Redirect::to(&format!("/mining-areas/{}", rec.item.code)).into_response())
             }
             Err(e @ (ApiError::Forbidden(_) | ApiError::Unauthorized(_))) => return Err(e.into()),
             Err(e) => refused(&e, &form.code, false, ("矿区", "The mining area"), &[]),
@@ -807,9 +831,7 @@ pub async fn update_mining_area_page(
         Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
         Ok(req) => match update_mining_record(&state, &actor, &code, req).await {
             Ok(rec) => {
-                return Ok(
-                    Redirect::to(&format!("/mining-areas/{}", rec.item.code)).into_response()
-                )
+                return Ok(Redirect::to(&format!("/mining-areas/{}", rec.item.code)).into_response())
             }
             Err(
                 e @ (ApiError::Forbidden(_) | ApiError::Unauthorized(_) | ApiError::NotFound(_)),
