@@ -7,9 +7,10 @@
 //!
 //! `cargo bench -p soilwatch_store --bench network_queries` (`NETWORK_BENCH_RUNS=n` calls per
 //! query, default 200). SQLite always; PostgreSQL too when
-//! `SOILWATCH_TEST_PG` names a server (database `soilwatch_bench_1m` on it). Each database is
-//! generated once with the demo generator (`SOILWATCH_BENCH_DB`, default
-//! `$TMPDIR/soilwatch-bench-1m.db`) and reused; `ANALYZE` runs at every start.
+//! `SOILWATCH_TEST_PG` names a server (database `NETWORK_BENCH_PG_DB` on it, default
+//! `soilwatch_bench_1m`). Each database is generated once with the demo generator
+//! (`SOILWATCH_BENCH_DB`, default `$TMPDIR/soilwatch-bench-1m.db`) and reused; `ANALYZE` runs
+//! at every start.
 
 #![expect(clippy::unwrap_used, reason = "benchmark: a panic is a failed run")]
 
@@ -44,25 +45,28 @@ async fn open_sqlite() -> (String, SqlStore) {
 }
 
 async fn open_postgres(base: &str) -> (String, SqlStore) {
+    let db = std::env::var("NETWORK_BENCH_PG_DB").unwrap_or_else(|_| "soilwatch_bench_1m".into());
+    assert!(
+        db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "NETWORK_BENCH_PG_DB: letters, digits and _ only"
+    );
     let admin = connect(base).await.unwrap();
-    let exists = sqlx::query("SELECT 1 AS x FROM pg_database WHERE datname = 'soilwatch_bench_1m'")
+    let exists = sqlx::query("SELECT 1 AS x FROM pg_database WHERE datname = $1")
+        .bind(db.clone())
         .fetch_optional(admin.pool())
         .await
         .unwrap()
         .is_some();
     if !exists {
-        sqlx::query("CREATE DATABASE soilwatch_bench_1m")
+        sqlx::query(&format!("CREATE DATABASE {db}"))
             .execute(admin.pool())
             .await
             .unwrap();
     }
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').unwrap();
-    let url = format!("{prefix}/soilwatch_bench_1m");
-    (
-        "postgres soilwatch_bench_1m".into(),
-        connect(&url).await.unwrap(),
-    )
+    let url = format!("{prefix}/{db}");
+    (format!("postgres {db}"), connect(&url).await.unwrap())
 }
 
 async fn prepare(name: &str, store: SqlStore) -> SqlStore {
@@ -178,6 +182,20 @@ async fn run(name: &str, store: SqlStore) {
         .unwrap()
         .try_get("m")
         .unwrap();
+    let batch: i64 = sqlx::query("SELECT MAX(batch_id) AS b FROM samples")
+        .fetch_one(s.pool())
+        .await
+        .unwrap()
+        .try_get("b")
+        .unwrap();
+    let sample_codes: Vec<String> =
+        sqlx::query("SELECT code FROM samples WHERE id % 97 = 0 ORDER BY id")
+            .fetch_all(s.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get("code").unwrap())
+            .collect();
     let q = |f: &dyn Fn(&mut FindQuery)| {
         let mut q = FindQuery {
             limit: 100,
@@ -244,6 +262,83 @@ async fn run(name: &str, store: SqlStore) {
             let q = q(&|q| {
                 q.from = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 1, 1);
                 q.to = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 12, 31);
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: county + year, first 100", runs, |i| {
+            let q = q(&|q| {
+                q.division = Some(COUNTIES[i % 17].parse().unwrap());
+                q.from = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 1, 1);
+                q.to = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 12, 31);
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: analyte + county + year, first 100", runs, |i| {
+            let q = q(&|q| {
+                q.analyte = Some(METALS[i % 8].into());
+                q.division = Some(COUNTIES[i % 17].parse().unwrap());
+                q.from = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 1, 1);
+                q.to = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 12, 31);
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: 2 years, first 100", runs, |i| {
+            let q = q(&|q| {
+                q.from = NaiveDate::from_ymd_opt(2016 + (i % 9) as i32, 7, 1);
+                q.to = NaiveDate::from_ymd_opt(2017 + (i % 9) as i32, 6, 30);
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: year, newest first, 100", runs, |i| {
+            let q = q(&|q| {
+                q.from = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 1, 1);
+                q.to = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 12, 31);
+                q.sort = FindSort::DateDesc;
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: medium soil, first 100", runs, |_| {
+            let q = q(&|q| q.medium = Some(soilwatch_core::Medium::Soil));
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: type + control level, first 100", runs, |i| {
+            let q = q(&|q| {
+                q.point_type = Some(soilwatch_core::PointType::ALL[i % 3]);
+                q.control_level = Some(soilwatch_core::ControlLevel::ALL[i % 4]);
+            });
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: batch, first 100", runs, |_| {
+            let q = q(&|q| q.batch = Some(batch));
+            async move { s.find_results(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("results: sample code (all)", runs, |i| {
+            let q = q(&|q| {
+                q.sample_code = Some(sample_codes[(i * 7919) % sample_codes.len()].clone());
             });
             async move { s.find_results(&q).await.unwrap().items.len() }
         })
@@ -342,6 +437,50 @@ async fn run(name: &str, store: SqlStore) {
                 q.to = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 12, 31);
             });
             async move { s.find_samples(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("samples: year, first 100", runs, |i| {
+            let q = q(&|q| {
+                q.from = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 1, 1);
+                q.to = NaiveDate::from_ymd_opt(2016 + (i % 10) as i32, 12, 31);
+            });
+            async move { s.find_samples(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("samples: analyte + county, first 100", runs, |i| {
+            let q = q(&|q| {
+                q.analyte = Some(METALS[i % 8].into());
+                q.division = Some(COUNTIES[i % 17].parse().unwrap());
+            });
+            async move { s.find_samples(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("samples: type + control level, first 100", runs, |i| {
+            let q = q(&|q| {
+                q.point_type = Some(soilwatch_core::PointType::ALL[i % 3]);
+                q.control_level = Some(soilwatch_core::ControlLevel::ALL[i % 4]);
+            });
+            async move { s.find_samples(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("samples: batch, first 100", runs, |_| {
+            let q = q(&|q| q.batch = Some(batch));
+            async move { s.find_samples(&q).await.unwrap().items.len() }
+        })
+        .await,
+    );
+    table.push(
+        measure("points: control level, first 100", runs, |i| {
+            let q = q(&|q| q.control_level = Some(soilwatch_core::ControlLevel::ALL[i % 4]));
+            async move { s.find_points(&q).await.unwrap().items.len() }
         })
         .await,
     );
