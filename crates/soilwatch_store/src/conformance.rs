@@ -507,15 +507,49 @@ pub async fn queries_filter_by_division_medium_analyte_and_time(store: &dyn Stor
         .await
         .expect("2020");
     assert_eq!(codes(y2020), ["Q-2:Cd", "Q-3:Cd"]);
-    let paged = store
-        .query_results(&q(|q| {
-            q.limit = Some(2);
-            q.offset = Some(1);
-        }))
+    // Keyset pages of two in the date order: a row written between two pages, dated before
+    // the cursor, neither shifts nor repeats the next page's rows.
+    let first = store
+        .query_results(&q(|q| q.limit = Some(2)))
         .await
-        .expect("paged");
-    assert_eq!(paged.len(), 2);
-    assert_eq!(paged[0].result_id, all[1].result_id);
+        .expect("page 1");
+    assert_eq!(first.len(), 2);
+    assert_eq!(first[0].result_id, all[0].result_id);
+    store
+        .insert_samples(
+            &[sample(
+                "Q-EARLY",
+                None,
+                "513401",
+                Medium::Soil,
+                "2001-01-01",
+                &[("Cd", "0.1")],
+            )],
+            &change("between pages"),
+        )
+        .await
+        .expect("insert between pages");
+    let mut rest = Vec::new();
+    let mut after = first.last().map(crate::ResultRow::cursor);
+    while let Some(c) = after {
+        let page = store
+            .query_results(&ResultQuery {
+                limit: Some(2),
+                after: Some(c),
+                ..ResultQuery::default()
+            })
+            .await
+            .expect("next page");
+        after = (page.len() == 2).then(|| page[1].cursor());
+        rest.extend(page);
+    }
+    let ids: Vec<i64> = first.iter().chain(&rest).map(|r| r.result_id).collect();
+    let want: Vec<i64> = all.iter().map(|r| r.result_id).collect();
+    assert_eq!(ids, want, "every row once, in order");
+    assert!(store
+        .query_results(&q(|q| q.after = Some("nonsense".into())))
+        .await
+        .is_err());
 }
 
 /// Create an empty PostgreSQL database on the server `base_url` names and connect to it,

@@ -144,7 +144,10 @@ pub struct BatchCounts {
 }
 
 /// A filter over stored results. Every field narrows; `None` means no restriction. A prefecture
-/// or province division matches every county inside it.
+/// or province division matches every county inside it. Rows come in date order (sampling
+/// date, sample, result) and are paged by keyset: pass the [`ResultRow::cursor`] of the last
+/// row of a page as `after` for the next, so that rows written between two pages neither
+/// shift nor repeat the rows of the next page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResultQuery {
     pub division: Option<DivisionCode>,
@@ -155,8 +158,10 @@ pub struct ResultQuery {
     pub from: Option<NaiveDate>,
     /// Sampled on or before.
     pub to: Option<NaiveDate>,
+    /// Page size (default 10,000; 1..=100,000).
     pub limit: Option<u32>,
-    pub offset: Option<u32>,
+    /// Rows after this one (the [`ResultRow::cursor`] of the previous page's last row).
+    pub after: Option<String>,
 }
 
 /// One row of a result query: the result with the sample it belongs to.
@@ -169,6 +174,14 @@ pub struct ResultRow {
     pub medium: Medium,
     pub sampled_on: NaiveDate,
     pub result: AnalysisResult,
+}
+
+impl ResultRow {
+    /// This row's place in the date order of [`ResultQuery`] (and of the `sampled_on` sort of
+    /// the find queries): `date.sample_id.result_id`.
+    pub fn cursor(&self) -> String {
+        format!("{}.{}.{}", self.sampled_on, self.sample_id, self.result_id)
+    }
 }
 
 /// A filter over points.

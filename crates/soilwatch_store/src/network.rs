@@ -529,7 +529,8 @@ impl Filter {
 
     /// Sample filters; `s` is the alias of samples, `d` of the table whose `sampled_on` the
     /// date range applies to (the samples, or the results, which carry their sample's date).
-    fn sample(&mut self, q: &FindQuery, s: &str, d: &str) {
+    /// Without `with_dates` the date range is left to the caller (a [`YearSplit`]).
+    fn sample(&mut self, q: &FindQuery, s: &str, d: &str, with_dates: bool) {
         if let Some(m) = q.medium {
             let a = self.text(m.code());
             self.push(format!("{s}.medium = {a}"));
@@ -546,13 +547,8 @@ impl Filter {
             let a = self.arg(Arg::Int(b));
             self.push(format!("{s}.batch_id = {a}"));
         }
-        if let Some(from) = q.from {
-            let a = self.text(from.to_string());
-            self.push(format!("{d}.sampled_on >= {a}"));
-        }
-        if let Some(to) = q.to {
-            let a = self.text(to.to_string());
-            self.push(format!("{d}.sampled_on <= {a}"));
+        if with_dates {
+            self.dates(q.from, q.to, d);
         }
         if let Some(l) = q.land_use {
             let a = self.text(l.code());
@@ -566,6 +562,18 @@ impl Filter {
         }
         if let Some(v) = &q.visible {
             self.visibility(v, s);
+        }
+    }
+
+    /// Sampled on or after `from` and on or before `to`, by the `sampled_on` of `d`.
+    fn dates(&mut self, from: Option<NaiveDate>, to: Option<NaiveDate>, d: &str) {
+        if let Some(from) = from {
+            let a = self.text(from.to_string());
+            self.push(format!("{d}.sampled_on >= {a}"));
+        }
+        if let Some(to) = to {
+            let a = self.text(to.to_string());
+            self.push(format!("{d}.sampled_on <= {a}"));
         }
     }
 
@@ -605,11 +613,12 @@ impl Filter {
         }
     }
 
-    /// The filters of a samples query: division, point, sample and analyte.
-    fn samples(q: &FindQuery) -> Filter {
+    /// The filters of a samples query: division, point, sample and analyte (the date range
+    /// only `with_dates`).
+    fn samples(q: &FindQuery, with_dates: bool) -> Filter {
         let mut f = Filter::default();
         f.common(q, "s", "p");
-        f.sample(q, "s", "s");
+        f.sample(q, "s", "s", with_dates);
         if let Some(a) = &q.analyte {
             let a = f.text(a.clone());
             f.push(format!(
@@ -940,7 +949,9 @@ impl SqlStore {
     /// Samples found by the SQL filters alone (no exceedance class).
     async fn find_samples_sql(&self, q: &FindQuery) -> StoreResult<Page<FoundSample>> {
         let limit = check_limit(q.limit)?;
-        let mut f = Filter::samples(q);
+        let narrow = q.point_code.is_some() || q.sample_code.is_some() || q.batch.is_some();
+        let split = YearSplit::of(q, limit, narrow);
+        let mut f = Filter::samples(q, split.is_none());
         let order = match (&q.sort, &q.cursor) {
             (FindSort::Key | FindSort::KeyDesc, c) => {
                 let desc = q.sort == FindSort::KeyDesc;
@@ -974,17 +985,29 @@ impl SqlStore {
                 }
             }
         };
-        let sql = format!(
-            "SELECT s.id AS id, s.version AS version, s.code AS code, s.point_code AS point_code, \
-             s.medium AS medium, s.division AS division, s.sampled_on AS sampled_on, \
-             s.land_use AS land_use, s.crop AS crop, s.depth_top AS depth_top, \
-             s.depth_bottom AS depth_bottom, s.lab AS lab, p.point_type AS point_type, \
-             p.control_level AS control_level, p.lon AS lon, p.lat AS lat \
-             FROM samples s LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}{}",
-            f.clause(),
-            limit + 1,
-            offset_clause(q)
-        );
+        let select = "SELECT s.id AS id, s.version AS version, s.code AS code, \
+             s.point_code AS point_code, s.medium AS medium, s.division AS division, \
+             s.sampled_on AS sampled_on, s.land_use AS land_use, s.crop AS crop, \
+             s.depth_top AS depth_top, s.depth_bottom AS depth_bottom, s.lab AS lab, \
+             p.point_type AS point_type, p.control_level AS control_level, p.lon AS lon, \
+             p.lat AS lat FROM samples s LEFT JOIN points p ON p.code = s.point_code";
+        let sql = match &split {
+            Some(split) => split.sql(
+                &mut f,
+                select,
+                "s",
+                order,
+                "id",
+                q.sort == FindSort::KeyDesc,
+                limit + 1,
+            ),
+            None => format!(
+                "{select} {} ORDER BY {order} LIMIT {}{}",
+                f.clause(),
+                limit + 1,
+                offset_clause(q)
+            ),
+        };
         let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
         let items = rows
             .iter()
@@ -999,8 +1022,9 @@ impl SqlStore {
         let limit = check_limit(q.limit)?;
         let mut f = Filter::default();
         let plan = ResultsPlan::of(q);
+        let split = YearSplit::of(q, limit, plan.narrow);
         f.common(q, plan.division, "p");
-        f.sample(q, "s", plan.dated);
+        f.sample(q, "s", plan.dated, split.is_none());
         if let Some(a) = &q.analyte {
             let a = f.text(a.clone());
             f.push(format!("r.analyte = {a}"));
@@ -1047,18 +1071,32 @@ impl SqlStore {
         if let Some(join) = plan.join_condition {
             f.push(join.into());
         }
-        let sql = format!(
+        let select = format!(
             "SELECT r.id AS result_id, r.sample_id AS sample_id, s.code AS sample_code, \
              s.point_code AS point_code, s.division AS division, s.medium AS medium, \
              s.sampled_on AS sampled_on, r.analyte AS analyte, r.value_text AS value_text, \
              r.unit AS unit, r.detection_limit AS detection_limit, r.qualifier AS qualifier, \
              r.method AS method, p.lon AS lon, p.lat AS lat \
-             FROM {} LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}{}",
-            plan.from,
-            f.clause(),
-            limit + 1,
-            offset_clause(q)
+             FROM {} LEFT JOIN points p ON p.code = s.point_code",
+            plan.from
         );
+        let sql = match &split {
+            Some(split) => split.sql(
+                &mut f,
+                &select,
+                plan.dated,
+                &order,
+                "result_id",
+                q.sort == FindSort::KeyDesc,
+                limit + 1,
+            ),
+            None => format!(
+                "{select} {} ORDER BY {order} LIMIT {}{}",
+                f.clause(),
+                limit + 1,
+                offset_clause(q)
+            ),
+        };
         let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
         let items = rows
             .iter()
@@ -1083,6 +1121,8 @@ impl SqlStore {
 /// counties) stays a condition on the sample, so that no walk over the whole range of an index
 /// and a sort replace the walk in the requested order.
 struct ResultsPlan {
+    /// A point-level or narrow sample filter: the planner chooses the walk.
+    narrow: bool,
     from: &'static str,
     /// `ON` condition of a `CROSS JOIN`, added to the WHERE clause.
     join_condition: Option<&'static str>,
@@ -1110,6 +1150,7 @@ impl ResultsPlan {
         let division = if county { "r" } else { "s" };
         if narrow {
             Self {
+                narrow,
                 from: "results r JOIN samples s ON s.id = r.sample_id",
                 join_condition: None,
                 division,
@@ -1118,6 +1159,7 @@ impl ResultsPlan {
             }
         } else if !by_date || county || q.analyte.is_some() {
             Self {
+                narrow,
                 from: "results r CROSS JOIN samples s",
                 join_condition: Some("s.id = r.sample_id"),
                 division,
@@ -1126,6 +1168,7 @@ impl ResultsPlan {
             }
         } else {
             Self {
+                narrow,
                 from: "samples s CROSS JOIN results r",
                 join_condition: Some("s.id = r.sample_id"),
                 division,
@@ -1133,6 +1176,101 @@ impl ResultsPlan {
                 sample_id: "s.id",
             }
         }
+    }
+}
+
+/// A date range in the identity order, walked year by year. No index yields the rows of a date
+/// range in id order, and walking the ids with the range as a filter reads every row before
+/// the range (imports arrive year by year, so ids follow dates). Migration 0013 indexes each
+/// table by the calendar year of `sampled_on` (`substr(sampled_on, 1, 4)`, alone and after
+/// the analyte or the county), the id being the next key: within one year the rows come in id
+/// order and a page stops after `limit` rows. A range of several years becomes one statement,
+/// a `UNION ALL` of each year's first page (the first and last year keep the range's bounds as
+/// a filter), merged in id order; its cost is the number of years times the page. Used only
+/// for closed ranges of a few years and modest pages without offset, and not with a narrow
+/// filter (a point, a sample code, a batch, a point-level filter on results), whose own index
+/// finds few rows.
+struct YearSplit {
+    /// Each year (`YYYY`) with the range's lower and upper bound when they cut into it.
+    years: Vec<(String, Option<String>, Option<String>)>,
+}
+
+impl YearSplit {
+    const MAX_YEARS: i32 = 12;
+    /// Rows read at most (years × page).
+    const MAX_ROWS: i64 = 25_000;
+
+    fn of(q: &FindQuery, limit: i64, narrow: bool) -> Option<Self> {
+        use chrono::Datelike;
+        if narrow || q.offset > 0 || !matches!(q.sort, FindSort::Key | FindSort::KeyDesc) {
+            return None;
+        }
+        let (from, to) = (q.from?, q.to?);
+        let (y0, y1) = (from.year(), to.year());
+        if from > to || y0 < 1000 || y1 > 9999 {
+            return None;
+        }
+        let years = y1 - y0 + 1;
+        if years > Self::MAX_YEARS || i64::from(years) * limit > Self::MAX_ROWS {
+            return None;
+        }
+        Some(Self {
+            years: (y0..=y1)
+                .map(|y| {
+                    let lo =
+                        (y == y0 && (from.month(), from.day()) != (1, 1)).then(|| from.to_string());
+                    let hi =
+                        (y == y1 && (to.month(), to.day()) != (12, 31)).then(|| to.to_string());
+                    (format!("{y:04}"), lo, hi)
+                })
+                .collect(),
+        })
+    }
+
+    /// The statement: `select` (up to its WHERE) for each year with the conditions of `f` and
+    /// the year's, in `order`, `n` rows each; several years merged by the column `key`.
+    #[expect(clippy::too_many_arguments, reason = "the parts of one statement")]
+    fn sql(
+        &self,
+        f: &mut Filter,
+        select: &str,
+        d: &str,
+        order: &str,
+        key: &str,
+        desc: bool,
+        n: i64,
+    ) -> String {
+        let mut parts = Vec::with_capacity(self.years.len());
+        for (y, lo, hi) in &self.years {
+            let mut conds = f.conds.clone();
+            let a = f.text(y.clone());
+            conds.push(format!("substr({d}.sampled_on, 1, 4) = {a}"));
+            if let Some(lo) = lo {
+                let b = f.text(lo.clone());
+                conds.push(format!("{d}.sampled_on >= {b}"));
+            }
+            if let Some(hi) = hi {
+                let b = f.text(hi.clone());
+                conds.push(format!("{d}.sampled_on <= {b}"));
+            }
+            parts.push(format!(
+                "{select} WHERE {} ORDER BY {order} LIMIT {n}",
+                conds.join(" AND ")
+            ));
+        }
+        if parts.len() == 1 {
+            return parts.pop().unwrap_or_default();
+        }
+        let members: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("SELECT * FROM ({p}) AS y{i}"))
+            .collect();
+        format!(
+            "SELECT * FROM ({}) AS u ORDER BY u.{key}{} LIMIT {n}",
+            members.join(" UNION ALL "),
+            if desc { " DESC" } else { "" }
+        )
     }
 }
 
@@ -1382,7 +1520,7 @@ impl NetworkStore for SqlStore {
         if !q.exceedance.is_empty() {
             return Err(no_offset_by_class());
         }
-        let f = Filter::samples(q);
+        let f = Filter::samples(q, true);
         count(
             self,
             &format!(
@@ -1512,12 +1650,13 @@ impl NetworkStore for SqlStore {
             .filter(|c| c.points == 0)
             .map(|c| c.category)
             .collect();
+        // Each point's newest sampling date is kept on the point by triggers on samples
+        // (migration 0013), so this reads the points alone.
         let rows = sqlx::query(
             "SELECT p.code AS code, p.name AS name, p.division AS division, \
-             p.point_type AS point_type, \
-             (SELECT MAX(s2.sampled_on) FROM samples s2 WHERE s2.point_code = p.code) AS last \
-             FROM points p WHERE p.retired_on IS NULL AND NOT EXISTS \
-             (SELECT 1 FROM samples s WHERE s.point_code = p.code AND s.sampled_on >= $1) \
+             p.point_type AS point_type, p.last_sampled_on AS last \
+             FROM points p WHERE p.retired_on IS NULL \
+             AND (p.last_sampled_on IS NULL OR p.last_sampled_on < $1) \
              ORDER BY p.division, p.code",
         )
         .bind(since.to_string())

@@ -1091,53 +1091,20 @@ impl Store for SqlStore {
     }
 
     async fn query_results(&self, q: &ResultQuery) -> StoreResult<Vec<ResultRow>> {
-        let (lo, hi) = match q.division {
-            Some(d) => code_range(d),
-            None => ("000000".to_owned(), "999999".to_owned()),
+        // The find query's date order and keyset cursor (and its indexes).
+        let fq = crate::FindQuery {
+            division: q.division,
+            medium: q.medium,
+            analyte: q.analyte.clone(),
+            from: q.from,
+            to: q.to,
+            sort: crate::FindSort::Date,
+            cursor: q.after.clone(),
+            limit: q.limit.unwrap_or(10_000),
+            ..crate::FindQuery::default()
         };
-        let sql = format!(
-            "SELECT r.id AS result_id, r.sample_id AS sample_id, s.code AS sample_code, \
-             s.division AS division, s.medium AS medium, s.sampled_on AS sampled_on, \
-             r.analyte AS analyte, r.value_text AS value_text, r.unit AS unit, \
-             r.detection_limit AS detection_limit, r.qualifier AS qualifier, r.method AS method \
-             FROM results r JOIN samples s ON s.id = r.sample_id \
-             WHERE s.division >= $1 AND s.division <= $2 \
-             AND ($3 = '' OR s.medium = $3) AND ($4 = '' OR r.analyte = $4) \
-             AND s.sampled_on >= $5 AND s.sampled_on <= $6 \
-             ORDER BY s.sampled_on, s.code, r.id LIMIT {} OFFSET {}",
-            q.limit.unwrap_or(10_000),
-            q.offset.unwrap_or(0)
-        );
-        let rows = sqlx::query(&sql)
-            .bind(lo)
-            .bind(hi)
-            .bind(q.medium.map(|m| m.code()).unwrap_or_default())
-            .bind(q.analyte.clone().unwrap_or_default())
-            .bind(
-                q.from
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| "0000-01-01".into()),
-            )
-            .bind(
-                q.to.map(|d| d.to_string())
-                    .unwrap_or_else(|| "9999-12-31".into()),
-            )
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let sample_code: String = r.try_get("sample_code")?;
-                Ok(ResultRow {
-                    result_id: r.try_get("result_id")?,
-                    sample_id: r.try_get("sample_id")?,
-                    division: parse("division code", &r.try_get::<String, _>("division")?)?,
-                    medium: parse("medium", &r.try_get::<String, _>("medium")?)?,
-                    sampled_on: date(&r.try_get::<String, _>("sampled_on")?)?,
-                    result: result_from_row(r, sample_code.clone())?,
-                    sample_code,
-                })
-            })
-            .collect()
+        let page = crate::NetworkStore::find_results(self, &fq).await?;
+        Ok(page.items.into_iter().map(|r| r.row).collect())
     }
 
     async fn count_samples(&self) -> StoreResult<i64> {
