@@ -765,3 +765,104 @@ async fn tailings_ponds_registry() {
         .unwrap()
         .contains("会理市生态环境局"));
 }
+
+/// The facts of issue 8 the other tests do not read back, through the API: a plot's responsible
+/// party with its successors (refused out of date order, naming the field) and its control area
+/// (signs, notice, monitoring); a project's third-party effect evaluation with its conclusion;
+/// the land-use gate answering a reader of another department (land supply, planning) exactly
+/// as it answers the bureau. Each change a version in the history.
+#[tokio::test]
+async fn successors_control_area_evaluation_and_gate_for_every_department() {
+    let app = TestApp::sqlite().await.signed_in(Role::Viewer).await;
+    let party = json!({"name": "会理某冶炼厂", "uscc": "91350100M000100Y43"});
+    let succession = |name: &str, since: &str| {
+        json!({"party": {"name": name}, "since": since, "basis": "合并"})
+    };
+    let body = |successors: Value| {
+        json!({
+            "code": "HL-P-9", "name": "原冶炼厂地块", "division": "513402", "planned_use": "R2",
+            "identified_on": "2019-03-01", "responsible_party": party, "successors": successors,
+            "control_area": {"since": "2019-04-01", "signs": true, "notice": "会理市公告2019-3号",
+                             "monitoring": "每季度地下水监测"},
+            "reason": "排查发现"
+        })
+    };
+    let (status, out) = post(
+        &app,
+        "/api/v1/plots",
+        body(json!([succession("乙公司", "2021-01-01"), succession("甲公司", "2020-01-01")])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert!(message(&out).contains("successors"), "{out}");
+    let (status, out) = post(
+        &app,
+        "/api/v1/plots",
+        body(json!([succession("甲公司", "2020-01-01"), succession("乙公司", "2021-01-01")])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    let (_, p) = app.get_json("/api/v1/plots/HL-P-9").await;
+    assert_eq!(p["responsible_party"]["uscc"], "91350100M000100Y43");
+    assert_eq!(p["successors"][1]["party"]["name"], "乙公司");
+    assert_eq!(p["control_area"]["signs"], true);
+    assert_eq!(p["control_area"]["monitoring"], "每季度地下水监测");
+
+    let (status, out) = post(
+        &app,
+        "/api/v1/remediation-projects",
+        json!({"code": "PRJ-9", "name": "原冶炼厂地块修复", "plot_code": "HL-P-9",
+               "mode": "治理修复", "responsible_unit": "会理某冶炼厂", "technique": "固化/稳定化",
+               "supervisors": ["监理甲", "监理乙"], "notice_board": "工程名称、责任单位、监督电话",
+               "reason": "方案备案"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    let (status, out) = send(
+        &app,
+        "PUT",
+        "/api/v1/remediation-projects/PRJ-9",
+        Some("张三"),
+        json!({"name": "原冶炼厂地块修复", "plot_code": "HL-P-9", "mode": "治理修复",
+               "responsible_unit": "会理某冶炼厂", "technique": "固化/稳定化",
+               "supervisors": ["监理甲", "监理乙"], "notice_board": "工程名称、责任单位、监督电话",
+               "effect_evaluation": {"evaluator": "某第三方评估机构", "concluded_on": "2023-06-01",
+                                     "conclusion": "达到修复目标", "passed": true},
+               "version": 1, "reason": "效果评估"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let (_, prj) = app.get_json("/api/v1/remediation-projects/PRJ-9").await;
+    assert_eq!(prj["effect_evaluation"]["evaluator"], "某第三方评估机构");
+    assert_eq!(prj["effect_evaluation"]["conclusion"], "达到修复目标");
+    assert_eq!(prj["supervisors"].as_array().unwrap().len(), 2);
+    let (_, h) = app
+        .get_json("/api/v1/remediation-projects/PRJ-9/history")
+        .await;
+    assert_eq!(h.as_array().unwrap().len(), 2, "{h}");
+    assert_eq!(h[1]["reason"], "效果评估");
+
+    // The gate: the same answer for a reader of the land-supply department.
+    let bureau = gate(&app, "HL-P-9", "residential").await;
+    assert_eq!(bureau["allowed"], false, "{bureau}");
+    let change = ChangeMeta::new("测试", "issue 8 fixture");
+    app.store
+        .create_department(
+            &soilwatch_core::Department {
+                code: "nr-513402".into(),
+                name: "会理市自然资源局".into(),
+                level: soilwatch_core::DivisionLevel::County,
+                division: "513402".parse().unwrap(),
+            },
+            &change,
+        )
+        .await
+        .unwrap();
+    let token = app
+        .user_token("land-supply", Role::Viewer, Some("nr-513402"))
+        .await;
+    let mut land = app;
+    land.bearer = Some(token);
+    let answer = gate(&land, "HL-P-9", "residential").await;
+    assert_eq!(answer, bureau);
+}
