@@ -288,10 +288,7 @@ fn enterprise_spec() -> TableSpec {
                     "unified_social_credit_code",
                 ],
                 true,
-                (
-                    "18位统一社会信用代码（校验位须正确）",
-                    "18-character unified social credit code (check character verified)",
-                ),
+                USCC_HINT,
                 "91513401MA62X0XX02",
             ),
             col(
@@ -589,14 +586,7 @@ fn pond_spec() -> TableSpec {
                 ("备案号", "filing number"),
                 "513400-2023-001-L",
             ),
-            col(
-                "note",
-                "备注",
-                &["说明", "remark", "remarks"],
-                false,
-                ("备注", "note"),
-                "",
-            ),
+            note_col(),
         ],
     }
 }
@@ -1414,6 +1404,37 @@ impl<'t> Cells<'t> {
         self.table.has(key)
     }
 
+    /// The header of a column as the template writes it.
+    fn header(&self, key: &str) -> String {
+        self.table
+            .spec
+            .index(key)
+            .map(|i| self.table.spec.columns[i].header())
+            .unwrap_or_default()
+    }
+
+    /// The location from the file, or the stored one when the file has neither coordinate column.
+    fn kept_location(&self, new: Option<LonLat>, old: Option<LonLat>) -> Option<LonLat> {
+        if self.has("longitude") || self.has("latitude") {
+            new
+        } else {
+            old
+        }
+    }
+
+    /// The record was in `old` before: the importer's area must cover that county too.
+    fn moved_from(
+        &mut self,
+        key: &str,
+        old: Option<DivisionCode>,
+        new: Option<DivisionCode>,
+        lookup: &Lookup<'_>,
+    ) {
+        if let Some(d) = old.filter(|d| Some(*d) != new) {
+            self.in_scope(key, d, lookup);
+        }
+    }
+
     fn fail(&mut self, rule: Rule, key: Option<&str>, value: &str, cn: String, en: String) {
         let hint = key
             .and_then(|k| self.table.spec.index(k))
@@ -1449,12 +1470,7 @@ impl<'t> Cells<'t> {
     fn required(&mut self, key: &str) -> Option<String> {
         let v = self.text(key);
         if v.is_none() {
-            let header = self
-                .table
-                .spec
-                .index(key)
-                .map(|i| self.table.spec.columns[i].header())
-                .unwrap_or_default();
+            let header = self.header(key);
             self.fail(
                 Rule::Required,
                 Some(key),
@@ -1866,9 +1882,12 @@ async fn read_enterprise(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<
     };
     c.in_scope("division", division, lookup);
     let current = stored(lookup.store, |s| s.get_enterprise(uscc.as_str())).await?;
-    if let Some(cur) = current.as_ref().filter(|cur| cur.item.division != division) {
-        c.in_scope("division", cur.item.division, lookup);
-    }
+    c.moved_from(
+        "division",
+        current.as_ref().map(|cur| cur.item.division),
+        Some(division),
+        lookup,
+    );
     let base = current.as_ref().map(|c| &c.item);
     let letter = if c.has("responsibility_letter_signed_on") {
         match signed_on {
@@ -1895,16 +1914,12 @@ async fn read_enterprise(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<
         name,
         industry,
         division,
-        address: if c.has("address") {
-            c.text("address")
-        } else {
-            base.and_then(|b| b.address.clone())
-        },
-        location: if c.has("longitude") || c.has("latitude") {
-            location
-        } else {
-            base.and_then(|b| b.location)
-        },
+        address: c.kept(
+            "address",
+            c.text("address"),
+            base.and_then(|b| b.address.clone()),
+        ),
+        location: c.kept_location(location, base.and_then(|b| b.location)),
         listed_year: year,
         responsibility_letter: letter,
         status,
@@ -1979,22 +1994,20 @@ async fn read_plot(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Option
     };
     c.in_scope("division", division, lookup);
     let current = stored(lookup.store, |s| s.get_plot(&code)).await?;
-    if let Some(cur) = current.as_ref().filter(|cur| cur.item.division != division) {
-        c.in_scope("division", cur.item.division, lookup);
-    }
+    c.moved_from(
+        "division",
+        current.as_ref().map(|cur| cur.item.division),
+        Some(division),
+        lookup,
+    );
     let mut p = match &current {
         Some(cur) => cur.item.clone(),
         None => Plot::new(&code, &name, division),
     };
     p.name = name;
     p.division = division;
-    let keep_or = |has: bool, new: Option<String>, old: Option<String>| if has { new } else { old };
-    p.address = keep_or(c.has("address"), c.text("address"), p.address.clone());
-    p.former_use = keep_or(
-        c.has("former_use"),
-        c.text("former_use"),
-        p.former_use.clone(),
-    );
+    p.address = c.kept("address", c.text("address"), p.address.clone());
+    p.former_use = c.kept("former_use", c.text("former_use"), p.former_use.clone());
     if c.has("industry") {
         p.industry = industry;
     }
@@ -2126,14 +2139,7 @@ fn pair<A, B>(
         (Some(a), Some(b)) => Ok(Some((a, b))),
         (a, _) => {
             let (blank, other) = if a.is_none() { (ka, kb) } else { (kb, ka) };
-            let h = |k: &str| {
-                c.table
-                    .spec
-                    .index(k)
-                    .map(|i| c.table.spec.columns[i].header())
-                    .unwrap_or_default()
-            };
-            let (hb, ho) = (h(blank), h(other));
+            let (hb, ho) = (c.header(blank), c.header(other));
             c.fail(
                 Rule::Required,
                 Some(blank),
@@ -2188,9 +2194,12 @@ async fn read_pond(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Option
     };
     c.in_scope("division", division, lookup);
     let current = stored(lookup.store, |s| s.get_tailings_pond(&code)).await?;
-    if let Some(cur) = current.as_ref().filter(|cur| cur.item.division != division) {
-        c.in_scope("division", cur.item.division, lookup);
-    }
+    c.moved_from(
+        "division",
+        current.as_ref().map(|cur| cur.item.division),
+        Some(division),
+        lookup,
+    );
     let base = current.as_ref().map(|c| &c.item);
     let risk_assessment = if c.has("risk_assessed_on") || c.has("risk_conclusion") {
         risk.map(|(done_on, conclusion)| PondAssessment {
@@ -2212,31 +2221,25 @@ async fn read_pond(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Option
     } else {
         base.and_then(|b| b.emergency_plan.clone())
     };
-    let keep =
-        |key: &str, new: Option<String>, old: Option<String>| if c.has(key) { new } else { old };
     let t = TailingsPond {
         code: code.clone(),
         name,
-        enterprise_uscc: if c.has("enterprise_uscc") {
-            uscc
-        } else {
-            base.and_then(|b| b.enterprise_uscc.clone())
-        },
-        enterprise_name: keep(
+        enterprise_uscc: c.kept(
+            "enterprise_uscc",
+            uscc,
+            base.and_then(|b| b.enterprise_uscc.clone()),
+        ),
+        enterprise_name: c.kept(
             "enterprise_name",
             c.text("enterprise_name"),
             base.and_then(|b| b.enterprise_name.clone()),
         ),
         division,
-        location: if c.has("longitude") || c.has("latitude") {
-            location
-        } else {
-            base.and_then(|b| b.location)
-        },
+        location: c.kept_location(location, base.and_then(|b| b.location)),
         status,
         risk_assessment,
         emergency_plan,
-        note: keep("note", c.text("note"), base.and_then(|b| b.note.clone())),
+        note: c.kept("note", c.text("note"), base.and_then(|b| b.note.clone())),
     };
     let t = match t.checked() {
         Ok(t) => t,
@@ -2340,12 +2343,12 @@ async fn read_project(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Opt
         c.in_scope("plot_code", d, lookup);
     }
     let current = stored(lookup.store, |s| s.get_project(&code)).await?;
-    if let Some(cur) = current
-        .as_ref()
-        .filter(|cur| Some(cur.item.division) != division)
-    {
-        c.in_scope("plot_code", cur.item.division, lookup);
-    }
+    c.moved_from(
+        "plot_code",
+        current.as_ref().map(|cur| cur.item.division),
+        division,
+        lookup,
+    );
     let base = current.as_ref().map(|c| &c.item);
     let has_eval = [
         "evaluator",
@@ -2392,13 +2395,6 @@ async fn read_project(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Opt
     } else {
         base.and_then(|b| b.effect_evaluation.clone())
     };
-    let keep_date = |key: &str, new: Option<NaiveDate>, old: Option<NaiveDate>| {
-        if c.has(key) {
-            new
-        } else {
-            old
-        }
-    };
     let p = RemediationProject {
         code: code.clone(),
         name,
@@ -2418,26 +2414,20 @@ async fn read_project(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Opt
         } else {
             base.and_then(|b| b.plan_filing.clone())
         },
-        started_on: keep_date("started_on", started, base.and_then(|b| b.started_on)),
-        finished_on: keep_date("finished_on", finished, base.and_then(|b| b.finished_on)),
-        supervisors: if c.has("supervisors") {
-            c.text("supervisors")
-                .map(|s| {
-                    s.split([';', '；', '、', '\n'])
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        } else {
-            base.map(|b| b.supervisors.clone()).unwrap_or_default()
-        },
-        notice_board: if c.has("notice_board") {
-            c.text("notice_board")
-        } else {
-            base.and_then(|b| b.notice_board.clone())
-        },
+        started_on: c.kept("started_on", started, base.and_then(|b| b.started_on)),
+        finished_on: c.kept("finished_on", finished, base.and_then(|b| b.finished_on)),
+        supervisors: c
+            .kept(
+                "supervisors",
+                Some(c.list("supervisors")),
+                base.map(|b| b.supervisors.clone()),
+            )
+            .unwrap_or_default(),
+        notice_board: c.kept(
+            "notice_board",
+            c.text("notice_board"),
+            base.and_then(|b| b.notice_board.clone()),
+        ),
         effect_evaluation,
     };
     let p = match p.checked() {
@@ -2544,12 +2534,12 @@ async fn read_manifest(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Op
         c.in_scope("project_code", o, lookup);
     }
     let current = stored(lookup.store, |s| s.get_manifest(&code)).await?;
-    if let Some(cur) = current
-        .as_ref()
-        .filter(|cur| Some(cur.item.origin_division) != origin)
-    {
-        c.in_scope("project_code", cur.item.origin_division, lookup);
-    }
+    c.moved_from(
+        "project_code",
+        current.as_ref().map(|cur| cur.item.origin_division),
+        origin,
+        lookup,
+    );
     let m = TransferManifest {
         code: code.clone(),
         project_code,
@@ -2670,9 +2660,12 @@ async fn read_mining(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Opti
     };
     c.in_scope("division", division, lookup);
     let current = stored(lookup.store, |s| s.get_mining_area(&code)).await?;
-    if let Some(cur) = current.as_ref().filter(|cur| cur.item.division != division) {
-        c.in_scope("division", cur.item.division, lookup);
-    }
+    c.moved_from(
+        "division",
+        current.as_ref().map(|cur| cur.item.division),
+        Some(division),
+        lookup,
+    );
     let base = current.as_ref().map(|c| &c.item);
     let a = MiningArea {
         code: code.clone(),
@@ -2689,11 +2682,7 @@ async fn read_mining(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Opti
         ),
         mineral,
         division,
-        location: if c.has("longitude") || c.has("latitude") {
-            location
-        } else {
-            base.and_then(|b| b.location)
-        },
+        location: c.kept_location(location, base.and_then(|b| b.location)),
         status,
         associated_radioactivity: radioactive,
         monitoring_since: c.kept(
@@ -2785,12 +2774,12 @@ async fn read_demolition(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<
         c.in_scope("enterprise_uscc", e.division, lookup);
     }
     let current = stored(lookup.store, |s| s.get_demolition_plan(&code)).await?;
-    if let Some(cur) = current
-        .as_ref()
-        .filter(|cur| Some(cur.item.division) != enterprise.as_ref().map(|e| e.division))
-    {
-        c.in_scope("enterprise_uscc", cur.item.division, lookup);
-    }
+    c.moved_from(
+        "enterprise_uscc",
+        current.as_ref().map(|cur| cur.item.division),
+        enterprise.as_ref().map(|e| e.division),
+        lookup,
+    );
     let base = current.as_ref().map(|c| &c.item);
     let base_doc = base.map(|b| &b.cleanup_plan);
     let p = DemolitionPlan {
@@ -2968,14 +2957,7 @@ async fn read_disclosure_row(
             .into_iter()
             .find(|k| c.text(k).is_some())
         {
-            let h = |k: &str| {
-                c.table
-                    .spec
-                    .index(k)
-                    .map(|i| c.table.spec.columns[i].header())
-                    .unwrap_or_default()
-            };
-            let (hp, hk) = (h("pollutant"), h(k));
+            let (hp, hk) = (c.header("pollutant"), c.header(k));
             c.fail(
                 Rule::Required,
                 Some("pollutant"),

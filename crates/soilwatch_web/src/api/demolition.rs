@@ -18,7 +18,8 @@ use soilwatch_store::{RegistryEntity, StoreError};
 use utoipa::{IntoParams, ToSchema};
 
 use super::registry_support::{
-    body, change, code_filter, division, may_write, public_or_signed_in, same_key, uscc_filter,
+    body, change, code_filter, division, history, may_write, public_or_signed_in, same_key,
+    uscc_filter,
 };
 use crate::auth::{Actor, MaybeActor};
 use crate::error::{ApiError, ApiResult};
@@ -114,12 +115,7 @@ pub async fn get_demolition_plan_history(
     _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
-    Ok(Json(
-        state
-            .store
-            .registry_history(RegistryEntity::DemolitionPlan, &code)
-            .await?,
-    ))
+    history(&state, RegistryEntity::DemolitionPlan, &code).await
 }
 
 /// A demolition plan as written by a client.

@@ -20,7 +20,7 @@ use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
 use super::registry_support::{
-    body, change, code_filter, division, lon_lat, may_write, public_or_signed_in, same_key,
+    body, change, code_filter, division, history, lon_lat, may_write, public_or_signed_in, same_key,
 };
 use crate::auth::{Actor, MaybeActor};
 use crate::error::{ApiError, ApiResult};
@@ -137,12 +137,7 @@ pub async fn get_enterprise_history(
     Path(uscc): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
     let u = path_uscc(&uscc)?;
-    Ok(Json(
-        state
-            .store
-            .registry_history(RegistryEntity::Enterprise, u.as_str())
-            .await?,
-    ))
+    history(&state, RegistryEntity::Enterprise, u.as_str()).await
 }
 
 /// An enterprise as written by a client.

@@ -19,8 +19,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::catalogue::{check_rows, RowVisibility};
 use super::registry_support::{
-    body, change, code_filter, division, lon_lat, may_write, public_or_signed_in, same_key,
-    uscc_filter,
+    body, change, code_filter, division, history, lon_lat, may_write, public_or_signed_in,
+    same_key, uscc_filter,
 };
 use crate::auth::{Actor, MaybeActor};
 use crate::error::{ApiError, ApiResult};
@@ -234,12 +234,7 @@ pub async fn get_mining_area_history(
     _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
-    Ok(Json(
-        state
-            .store
-            .registry_history(RegistryEntity::MiningArea, &code)
-            .await?,
-    ))
+    history(&state, RegistryEntity::MiningArea, &code).await
 }
 
 /// A mining area as written by a client.

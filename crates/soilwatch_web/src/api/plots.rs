@@ -19,7 +19,7 @@ use soilwatch_store::registry_plot::{
 use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
-use super::registry_support::{body, change, division, may_write, same_key};
+use super::registry_support::{body, change, division, history, may_write, same_key};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -88,12 +88,7 @@ pub async fn get_plot_history(
     _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
-    Ok(Json(
-        state
-            .store
-            .registry_history(RegistryEntity::Plot, &code)
-            .await?,
-    ))
+    history(&state, RegistryEntity::Plot, &code).await
 }
 
 /// A plot as written by a client. Enum values in English codes or Chinese.

@@ -5,8 +5,8 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::Json;
-use soilwatch_core::{ChangeMeta, DivisionCode};
-use soilwatch_store::Role;
+use soilwatch_core::{ChangeMeta, DivisionCode, VersionRecord};
+use soilwatch_store::{RegistryEntity, Role};
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
@@ -160,4 +160,13 @@ pub(crate) async fn public_or_signed_in(
         "共享目录未将“{dataset}”向社会公开，请先登录 / the sharing catalogue does not mark \
          '{dataset}' public: sign in first"
     )))
+}
+
+/// Every version of a registry record, oldest first (the `…/{code}/history` handlers).
+pub(crate) async fn history(
+    state: &AppState,
+    entity: RegistryEntity,
+    key: &str,
+) -> ApiResult<Json<Vec<VersionRecord>>> {
+    Ok(Json(state.store.registry_history(entity, key).await?))
 }

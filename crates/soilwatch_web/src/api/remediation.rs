@@ -18,7 +18,7 @@ use soilwatch_store::registry_remediation::{
 use soilwatch_store::{RegistryEntity, StoreError};
 use utoipa::{IntoParams, ToSchema};
 
-use super::registry_support::{amount, body, change, division, may_write, same_key};
+use super::registry_support::{amount, body, change, division, history, may_write, same_key};
 use crate::auth::Actor;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -72,12 +72,7 @@ pub async fn get_project_history(
     _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
-    Ok(Json(
-        state
-            .store
-            .registry_history(RegistryEntity::RemediationProject, &code)
-            .await?,
-    ))
+    history(&state, RegistryEntity::RemediationProject, &code).await
 }
 
 /// A project as written by a client.
@@ -321,12 +316,7 @@ pub async fn get_manifest_history(
     _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
-    Ok(Json(
-        state
-            .store
-            .registry_history(RegistryEntity::Manifest, &code)
-            .await?,
-    ))
+    history(&state, RegistryEntity::Manifest, &code).await
 }
 
 /// A manifest as written by a client. Times are RFC 3339 with an offset (Beijing time

@@ -12,7 +12,7 @@ use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
 use super::registry_support::{
-    body, change, code_filter, division, lon_lat, may_write, same_key, uscc_filter,
+    body, change, code_filter, division, history, lon_lat, may_write, same_key, uscc_filter,
 };
 use crate::auth::Actor;
 use crate::error::ApiResult;
@@ -78,12 +78,7 @@ pub async fn get_tailings_pond_history(
     _actor: Actor,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
-    Ok(Json(
-        state
-            .store
-            .registry_history(RegistryEntity::TailingsPond, &code)
-            .await?,
-    ))
+    history(&state, RegistryEntity::TailingsPond, &code).await
 }
 
 /// A pond as written by a client.

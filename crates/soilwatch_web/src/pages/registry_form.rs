@@ -16,7 +16,7 @@ use axum::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use soilwatch_core::{DivisionLevel, Uscc};
-use soilwatch_store::registry::{Filing, ReportDoc};
+use soilwatch_store::registry::{Filing, ReportDoc, Versioned};
 use soilwatch_store::registry_demolition::DemolitionPlan;
 use soilwatch_store::registry_mining::{MiningArea, MiningStatus};
 use soilwatch_store::Role;
@@ -29,7 +29,7 @@ use crate::api::demolition::{
 };
 use crate::api::mining::{create_mining_record, update_mining_record, MiningAreaWriteRequest};
 use crate::auth::Actor;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// A registry record's form page (`templates/record_form.html`).
@@ -196,6 +196,32 @@ fn refused(
     }
 }
 
+/// What a form's write leads to: the answer (303 to the saved record's page, or the error page
+/// for who may not write or a record that is gone), or the form shown again with its errors.
+enum Saved {
+    Done(PageResult),
+    Shown(StatusCode, FieldErrors),
+}
+
+/// A form's write: 303 to the page `to` names for the saved record, or the refusal to show with
+/// the form; who may not write (401, 403) and a record that is gone (404) get the error page.
+fn saved<T>(
+    written: ApiResult<T>,
+    to: impl FnOnce(T) -> String,
+    refusal: impl FnOnce(&ApiError) -> (StatusCode, FieldErrors),
+) -> Saved {
+    match written {
+        Ok(rec) => Saved::Done(Ok(Redirect::to(&to(rec)).into_response())),
+        Err(e @ (ApiError::Forbidden(_) | ApiError::Unauthorized(_) | ApiError::NotFound(_))) => {
+            Saved::Done(Err(e.into()))
+        }
+        Err(e) => {
+            let (status, errors) = refusal(&e);
+            Saved::Shown(status, errors)
+        }
+    }
+}
+
 /// Render a form page with `status`.
 #[expect(clippy::too_many_arguments, reason = "the parts of one page")]
 async fn page(
@@ -249,6 +275,14 @@ pub struct DemolitionForm {
     pub note: String,
     pub version: String,
     pub reason: String,
+}
+
+/// A demolition plan in messages.
+const PLAN: (&str, &str) = ("拆除方案", "The demolition plan");
+
+/// Where a saved plan goes: the list of its enterprise's plans.
+fn plan_list(rec: Versioned<DemolitionPlan>) -> String {
+    format!("/demolition-plans?enterprise={}", rec.item.enterprise_uscc)
 }
 
 /// The API's field names → the form's.
@@ -442,22 +476,13 @@ pub async fn create_demolition_plan_page(
     actor.require(WRITERS)?;
     let (status, errors) = match demolition_request(&form, None, None) {
         Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-        Ok(req) => match create_demolition_record(&state, &actor, req).await {
-            Ok(rec) => {
-                return Ok(Redirect::to(&format!(
-                    "/demolition-plans?enterprise={}",
-                    rec.item.enterprise_uscc
-                ))
-                .into_response())
-            }
-            Err(e @ (ApiError::Forbidden(_) | ApiError::Unauthorized(_))) => return Err(e.into()),
-            Err(e) => refused(
-                &e,
-                &form.code,
-                false,
-                ("拆除方案", "The demolition plan"),
-                DEMOLITION_ALIASES,
-            ),
+        Ok(req) => match saved(
+            create_demolition_record(&state, &actor, req).await,
+            plan_list,
+            |e| refused(e, &form.code, false, PLAN, DEMOLITION_ALIASES),
+        ) {
+            Saved::Shown(status, errors) => (status, errors),
+            Saved::Done(answer) => return answer,
         },
     };
     demolition_page(&state, &actor, status, None, &form, &errors).await
@@ -515,24 +540,13 @@ pub async fn update_demolition_plan_page(
         .await?;
     let (status, errors) = match demolition_request(&form, Some(&current.item), Some(&code)) {
         Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-        Ok(req) => match update_demolition_record(&state, &actor, &code, req).await {
-            Ok(rec) => {
-                return Ok(Redirect::to(&format!(
-                    "/demolition-plans?enterprise={}",
-                    rec.item.enterprise_uscc
-                ))
-                .into_response())
-            }
-            Err(
-                e @ (ApiError::Forbidden(_) | ApiError::Unauthorized(_) | ApiError::NotFound(_)),
-            ) => return Err(e.into()),
-            Err(e) => refused(
-                &e,
-                &code,
-                true,
-                ("拆除方案", "The demolition plan"),
-                DEMOLITION_ALIASES,
-            ),
+        Ok(req) => match saved(
+            update_demolition_record(&state, &actor, &code, req).await,
+            plan_list,
+            |e| refused(e, &code, true, PLAN, DEMOLITION_ALIASES),
+        ) {
+            Saved::Shown(status, errors) => (status, errors),
+            Saved::Done(answer) => return answer,
         },
     };
     demolition_page(&state, &actor, status, Some(&code), &form, &errors).await
@@ -540,6 +554,14 @@ pub async fn update_demolition_plan_page(
 
 // ---------------------------------------------------------------------------------------------
 // Mining areas.
+
+/// A mining area in messages.
+const AREA: (&str, &str) = ("矿区", "The mining area");
+
+/// Where a saved area goes: its page.
+fn area_page(rec: Versioned<MiningArea>) -> String {
+    format!("/mining-areas/{}", rec.item.code)
+}
 
 /// The mining-area form as typed.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -754,12 +776,13 @@ pub async fn create_mining_area_page(
     actor.require(WRITERS)?;
     let (status, errors) = match mining_request(&form, None) {
         Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-        Ok(req) => match create_mining_record(&state, &actor, req).await {
-            Ok(rec) => {
-                return Ok(Redirect::to(&format!("/mining-areas/{}", rec.item.code)).into_response())
-            }
-            Err(e @ (ApiError::Forbidden(_) | ApiError::Unauthorized(_))) => return Err(e.into()),
-            Err(e) => refused(&e, &form.code, false, ("矿区", "The mining area"), &[]),
+        Ok(req) => match saved(
+            create_mining_record(&state, &actor, req).await,
+            area_page,
+            |e| refused(e, &form.code, false, AREA, &[]),
+        ) {
+            Saved::Shown(status, errors) => (status, errors),
+            Saved::Done(answer) => return answer,
         },
     };
     mining_page(&state, &actor, status, None, &form, &errors).await
@@ -829,14 +852,13 @@ pub async fn update_mining_area_page(
         .await?;
     let (status, errors) = match mining_request(&form, Some(&code)) {
         Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
-        Ok(req) => match update_mining_record(&state, &actor, &code, req).await {
-            Ok(rec) => {
-                return Ok(Redirect::to(&format!("/mining-areas/{}", rec.item.code)).into_response())
-            }
-            Err(
-                e @ (ApiError::Forbidden(_) | ApiError::Unauthorized(_) | ApiError::NotFound(_)),
-            ) => return Err(e.into()),
-            Err(e) => refused(&e, &code, true, ("矿区", "The mining area"), &[]),
+        Ok(req) => match saved(
+            update_mining_record(&state, &actor, &code, req).await,
+            area_page,
+            |e| refused(e, &code, true, AREA, &[]),
+        ) {
+            Saved::Shown(status, errors) => (status, errors),
+            Saved::Done(answer) => return answer,
         },
     };
     mining_page(&state, &actor, status, Some(&code), &form, &errors).await
