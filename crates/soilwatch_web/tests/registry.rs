@@ -775,9 +775,8 @@ async fn tailings_ponds_registry() {
 async fn successors_control_area_evaluation_and_gate_for_every_department() {
     let app = TestApp::sqlite().await.signed_in(Role::Viewer).await;
     let party = json!({"name": "会理某冶炼厂", "uscc": "91350100M000100Y43"});
-    let succession = |name: &str, since: &str| {
-        json!({"party": {"name": name}, "since": since, "basis": "合并"})
-    };
+    let succession =
+        |name: &str, since: &str| json!({"party": {"name": name}, "since": since, "basis": "合并"});
     let body = |successors: Value| {
         json!({
             "code": "HL-P-9", "name": "原冶炼厂地块", "division": "513402", "planned_use": "R2",
@@ -790,7 +789,10 @@ async fn successors_control_area_evaluation_and_gate_for_every_department() {
     let (status, out) = post(
         &app,
         "/api/v1/plots",
-        body(json!([succession("乙公司", "2021-01-01"), succession("甲公司", "2020-01-01")])),
+        body(json!([
+            succession("乙公司", "2021-01-01"),
+            succession("甲公司", "2020-01-01")
+        ])),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
@@ -798,7 +800,10 @@ async fn successors_control_area_evaluation_and_gate_for_every_department() {
     let (status, out) = post(
         &app,
         "/api/v1/plots",
-        body(json!([succession("甲公司", "2020-01-01"), succession("乙公司", "2021-01-01")])),
+        body(json!([
+            succession("甲公司", "2020-01-01"),
+            succession("乙公司", "2021-01-01")
+        ])),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{out}");
