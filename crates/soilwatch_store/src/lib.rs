@@ -73,7 +73,7 @@ pub use network::{
     Page, PointRecord, RiskAreaCategory, SampleVisibility,
 };
 pub use public_reports::PublicReportStore;
-pub use registry::{RegistryEntity, RegistryQuery, RegistryStore, Versioned};
+pub use registry::{KeysetPage, RegistryEntity, RegistryQuery, RegistryStore, Versioned};
 pub use sharing::SharingStore;
 pub use sql::{connect, connect_with_acquire_timeout, SqlStore};
 pub use submissions::SubmissionStore;

@@ -251,6 +251,30 @@ pub struct RegistryQuery {
     pub plot: Option<String>,
     /// Tailings ponds, demolition plans or mining areas of an enterprise (USCC).
     pub enterprise: Option<String>,
+    /// Mining areas: `Some(true)` only those with associated radioactivity, `Some(false)` only
+    /// those without.
+    #[serde(default)]
+    pub radioactive: Option<bool>,
+    /// Keyset paging (issue 12): which page of the list.
+    #[serde(default)]
+    pub page: KeysetPage,
+}
+
+/// One page of a registry list, by keyset (issue 12): the rows after the record keyed `after`
+/// in the list's order (stable when records are added between two pages: nothing is skipped or
+/// repeated), at most `limit` of them. The default is the whole list from the start.
+///
+/// `after` is the key (code, USCC) of the last record of the previous page; the store reads
+/// that record's sort fields, so a cursor stays valid while records are inserted. An unknown
+/// key is an [`Invalid`](crate::StoreError::Invalid) `cursor`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeysetPage {
+    /// Key of the last record of the previous page.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// At most this many records (`None`: every one).
+    #[serde(default)]
+    pub limit: Option<u32>,
 }
 
 /// Persistence of the registries (issue 8). A supertrait of [`Store`](crate::Store).

@@ -213,6 +213,9 @@ pub struct ManifestQuery {
     pub project: Option<String>,
     /// Manifests whose origin or destination lies in this division.
     pub division: Option<DivisionCode>,
+    /// Keyset paging (issue 12), by departure then code.
+    #[serde(default)]
+    pub page: crate::registry::KeysetPage,
 }
 
 /// A project's loads to one destination facility in one unit.

@@ -12,7 +12,9 @@ use soilwatch_core::{ChangeMeta, DivisionCode, DivisionLevel, Medium, VersionRec
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::registry::{invalid, RegistryEntity, RegistryQuery, RegistryStore, Versioned};
+use crate::registry::{
+    invalid, KeysetPage, RegistryEntity, RegistryQuery, RegistryStore, Versioned,
+};
 use crate::registry_demolition::{
     DemolitionPlan, DemolitionStatus, DemolitionStep, DemolitionTransition,
 };
@@ -311,17 +313,59 @@ impl Where {
     }
 }
 
+/// The rows of `T`'s table matching `w` in `order` (a list of columns ending with the key, so
+/// the order is total), one keyset page of them (issue 12): after the record keyed
+/// `page.after` by comparing the row value of the order columns with that record's, at most
+/// `page.limit` rows.
 async fn list_docs<T: Doc>(
     store: &SqlStore,
-    w: Where,
-    order: &str,
+    mut w: Where,
+    order: &[&str],
+    page: &KeysetPage,
 ) -> StoreResult<Vec<Versioned<T>>> {
-    let sql = format!("SELECT * FROM {} {} ORDER BY {order}", T::TABLE, w.clause());
-    w.fetch(&sql, store.pool())
-        .await?
-        .iter()
-        .map(versioned)
-        .collect()
+    debug_assert_eq!(order.last(), Some(&T::KEY), "the order ends with the key");
+    let cols = order.join(", ");
+    if let Some(after) = &page.after {
+        let a = w.arg(text(after.clone()));
+        w.conds.push(format!(
+            "({cols}) > (SELECT {cols} FROM {t} WHERE {key} = {a})",
+            t = T::TABLE,
+            key = T::KEY
+        ));
+    }
+    let limit = page
+        .limit
+        .map(|l| format!(" LIMIT {l}"))
+        .unwrap_or_default();
+    let sql = format!(
+        "SELECT * FROM {} {} ORDER BY {cols}{limit}",
+        T::TABLE,
+        w.clause()
+    );
+    let rows = w.fetch(&sql, store.pool()).await?;
+    if rows.is_empty() {
+        if let Some(after) = &page.after {
+            let known = sqlx::query(&format!(
+                "SELECT 1 AS one FROM {} WHERE {} = $1",
+                T::TABLE,
+                T::KEY
+            ))
+            .bind(after.clone())
+            .fetch_optional(store.pool())
+            .await?;
+            if known.is_none() {
+                return Err(invalid(
+                    "cursor",
+                    format!("无效的翻页游标 '{after}'：没有这条记录"),
+                    format!(
+                        "invalid cursor '{after}': no such record (pass the `next` cursor of the \
+                         previous page)"
+                    ),
+                ));
+            }
+        }
+    }
+    rows.iter().map(versioned).collect()
 }
 
 fn rfc3339(d: DateTime<FixedOffset>) -> String {
@@ -777,7 +821,7 @@ impl RegistryStore for SqlStore {
         let mut w = Where::default();
         w.division(&["division"], q.division);
         w.eq("status", q.status.as_deref());
-        list_docs(self, w, "code").await
+        list_docs(self, w, &["code"], &q.page).await
     }
 
     async fn plot_samples(&self, code: &str) -> StoreResult<Vec<StoredSample>> {
@@ -847,7 +891,7 @@ impl RegistryStore for SqlStore {
         let mut w = Where::default();
         w.division(&["division"], q.division);
         w.eq("status", q.status.as_deref());
-        list_docs(self, w, "division, name, uscc").await
+        list_docs(self, w, &["division", "name", "uscc"], &q.page).await
     }
 
     async fn put_disclosure(
@@ -876,7 +920,7 @@ impl RegistryStore for SqlStore {
         let e = self.get_enterprise(uscc).await?;
         let mut w = Where::default();
         w.eq("uscc", Some(e.item.uscc.as_str()));
-        list_docs(self, w, "year").await
+        list_docs(self, w, &["year", "key"], &KeysetPage::default()).await
     }
 
     async fn create_project(
@@ -920,7 +964,7 @@ impl RegistryStore for SqlStore {
         let mut w = Where::default();
         w.division(&["division"], q.division);
         w.eq("plot_code", q.plot.as_deref());
-        list_docs(self, w, "code").await
+        list_docs(self, w, &["code"], &q.page).await
     }
 
     async fn create_manifest(
@@ -1021,7 +1065,7 @@ impl RegistryStore for SqlStore {
         let mut w = Where::default();
         w.eq("project_code", q.project.as_deref());
         w.division(&["origin_division", "destination_division"], q.division);
-        list_docs(self, w, "departure_at, code").await
+        list_docs(self, w, &["departure_at", "code"], &q.page).await
     }
 
     async fn create_tailings_pond(
@@ -1057,7 +1101,7 @@ impl RegistryStore for SqlStore {
         w.division(&["division"], q.division);
         w.eq("status", q.status.as_deref());
         w.eq("enterprise_uscc", q.enterprise.as_deref());
-        list_docs(self, w, "code").await
+        list_docs(self, w, &["code"], &q.page).await
     }
 
     async fn create_demolition_plan(
@@ -1140,7 +1184,7 @@ impl RegistryStore for SqlStore {
         w.division(&["division"], q.division);
         w.eq("status", q.status.as_deref());
         w.eq("enterprise_uscc", q.enterprise.as_deref());
-        list_docs(self, w, "filed_on, code").await
+        list_docs(self, w, &["filed_on", "code"], &q.page).await
     }
 
     async fn create_mining_area(
@@ -1176,7 +1220,11 @@ impl RegistryStore for SqlStore {
         w.division(&["division"], q.division);
         w.eq("status", q.status.as_deref());
         w.eq("enterprise_uscc", q.enterprise.as_deref());
-        list_docs(self, w, "code").await
+        if let Some(r) = q.radioactive {
+            let a = w.arg(Arg::Int(Some(i64::from(r))));
+            w.conds.push(format!("radioactive = {a}"));
+        }
+        list_docs(self, w, &["code"], &q.page).await
     }
 
     async fn samples_of_points(

@@ -178,7 +178,8 @@ fn path(href: &str) -> &str {
     href.strip_prefix("http://soilwatch.test").unwrap()
 }
 
-/// Every feature of a collection by following `next` links; checks the counts on each page.
+/// Every feature of a collection by following `next` links; checks the counts on each page:
+/// the first is counted, the next ones (by keyset cursor, issue 12) are not.
 async fn walk(app: &App, first: &str) -> Vec<Value> {
     let mut all = Vec::new();
     let mut uri = first.to_owned();
@@ -188,15 +189,17 @@ async fn walk(app: &App, first: &str) -> Vec<Value> {
         assert_eq!(page["type"], "FeatureCollection");
         let n = page["features"].as_array().unwrap().len();
         assert_eq!(page["numberReturned"], n);
-        let m = page["numberMatched"].as_u64().unwrap();
-        assert_eq!(
-            *matched.get_or_insert(m),
-            m,
-            "numberMatched changes while paging"
-        );
+        if uri == first {
+            matched = Some(page["numberMatched"].as_u64().unwrap());
+        } else {
+            assert!(page.get("numberMatched").is_none(), "{uri}: counted");
+        }
         all.extend(page["features"].as_array().unwrap().iter().cloned());
         match link(&page, "next") {
-            Some(next) => uri = path(next).to_owned(),
+            Some(next) => {
+                uri = path(next).to_owned();
+                assert!(uri.contains("cursor=") && !uri.contains("offset="), "{uri}");
+            }
             None => break,
         }
     }
@@ -372,7 +375,11 @@ async fn items_behave(app: &App) {
     let p2 = json(app, "/ogc/collections/points/items?limit=7&offset=7").await;
     assert_eq!(p2["features"][0]["id"], points[7]["id"]);
     assert!(path(link(&p2, "prev").unwrap()).contains("offset=0"));
-    assert!(path(link(&p2, "next").unwrap()).contains("offset=14"));
+    let next = format!(
+        "cursor={}",
+        utf8_percent(points[13]["id"].as_str().unwrap())
+    );
+    assert!(path(link(&p2, "next").unwrap()).contains(&next));
     // Past the end: nothing, no next.
     let end = json(
         app,
@@ -425,7 +432,8 @@ async fn items_behave(app: &App) {
     assert_eq!(mid["numberReturned"], 20);
     let want: Vec<Value> = samples[35..55].iter().map(|f| f["id"].clone()).collect();
     assert_eq!(ids(&mid), want);
-    assert!(path(link(&mid, "next").unwrap()).contains("offset=55"));
+    let next = format!("cursor={}", samples[54]["id"].to_string().trim_matches('"'));
+    assert!(path(link(&mid, "next").unwrap()).contains(&next));
     assert!(path(link(&mid, "prev").unwrap()).contains("offset=15"));
     // Each sample of a page carries its evaluation.
     for f in mid["features"].as_array().unwrap() {

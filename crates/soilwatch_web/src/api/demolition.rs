@@ -4,8 +4,9 @@
 //! every version in the history.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -18,8 +19,8 @@ use soilwatch_store::{RegistryEntity, StoreError};
 use utoipa::{IntoParams, ToSchema};
 
 use super::registry_support::{
-    body, change, code_filter, division, history, may_write, public_or_signed_in, same_key,
-    uscc_filter,
+    body, change, code_filter, cut, division, history, keyset, may_write, paged,
+    public_or_signed_in, same_key, uscc_filter,
 };
 use crate::auth::{Actor, MaybeActor};
 use crate::error::{ApiError, ApiResult};
@@ -34,6 +35,13 @@ pub struct DemolitionListQuery {
     pub status: Option<String>,
     /// The enterprise's USCC.
     pub enterprise: Option<String>,
+    /// Page size, 1–10000 (default 1000). While more rows follow, the response carries the next
+    /// page in `Link: <…>; rel="next"` and `X-Next-Cursor` (keyset paging, issue 12).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `X-Next-Cursor` of the previous page (the key of its last row).
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 pub(crate) fn demolition_query(q: &DemolitionListQuery) -> ApiResult<RegistryQuery> {
@@ -47,19 +55,22 @@ pub(crate) fn demolition_query(q: &DemolitionListQuery) -> ApiResult<RegistryQue
 
 /// Demolition plans with every field, by filing date.
 #[utoipa::path(get, path = "/api/v1/demolition-plans", tag = "enterprises", params(DemolitionListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+    responses((status = 200, description = "Demolition plans by filing date and code (next page in the Link and X-Next-Cursor headers)", body = [Object]), (status = 400, body = crate::error::ErrorResponse),
         (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_demolition_plans(
     State(state): State<AppState>,
     _actor: Actor,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<DemolitionListQuery>,
-) -> ApiResult<Json<Vec<Versioned<DemolitionPlan>>>> {
-    Ok(Json(
-        state
-            .store
-            .list_demolition_plans(&demolition_query(&q)?)
-            .await?,
-    ))
+) -> ApiResult<Response> {
+    let mut rq = demolition_query(&q)?;
+    rq.page = keyset(q.limit, q.cursor.as_deref())?;
+    let (items, next) = cut(
+        state.store.list_demolition_plans(&rq).await?,
+        &rq.page,
+        |p| p.item.code.clone(),
+    );
+    Ok(paged(&items, next.as_deref(), &uri))
 }
 
 /// The public fields of demolition plans (the list with the same filters).
@@ -81,15 +92,24 @@ pub async fn public_demolition_plans(
 /// number, document location, notes or recorders. Without sign-in while the sharing catalogue
 /// marks `key_enterprises` public (the enterprise registry the plans belong to), else 401.
 #[utoipa::path(get, path = "/api/v1/public/demolition-plans", tag = "enterprises", params(DemolitionListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+    responses((status = 200, description = "Public fields of the demolition plans (next page in the Link and X-Next-Cursor headers)", body = [Object]), (status = 400, body = crate::error::ErrorResponse),
         (status = 401, description = "Not signed in and `key_enterprises` is not marked public", body = crate::error::ErrorResponse)))]
 pub async fn list_public_demolition_plans(
     State(state): State<AppState>,
     MaybeActor(actor): MaybeActor,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<DemolitionListQuery>,
-) -> ApiResult<Json<Vec<DemolitionPlanPublic>>> {
+) -> ApiResult<Response> {
     public_or_signed_in(&state, actor.as_ref(), "key_enterprises").await?;
-    Ok(Json(public_demolition_plans(&state, &q).await?))
+    let mut rq = demolition_query(&q)?;
+    rq.page = keyset(q.limit, q.cursor.as_deref())?;
+    let (rows, next) = cut(
+        state.store.list_demolition_plans(&rq).await?,
+        &rq.page,
+        |p| p.item.code.clone(),
+    );
+    let items: Vec<DemolitionPlanPublic> = rows.iter().map(|p| p.item.public()).collect();
+    Ok(paged(&items, next.as_deref(), &uri))
 }
 
 /// One demolition plan with every field.

@@ -3,8 +3,9 @@
 //! years flagged.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,19 +21,27 @@ use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
 use super::registry_support::{
-    body, change, code_filter, division, history, lon_lat, may_write, public_or_signed_in, same_key,
+    body, change, code_filter, cut, division, history, keyset, lon_lat, may_write, paged,
+    public_or_signed_in, same_key,
 };
 use crate::auth::{Actor, MaybeActor};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// Filters of the enterprise lists.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct EnterpriseListQuery {
     /// County or prefecture code.
     pub division: Option<String>,
     /// `operating` 在产, `suspended` 停产, `closed` 关闭, `relocated` 搬迁, `removed` 移出名录.
     pub status: Option<String>,
+    /// Page size, 1–10000 (default 1000). While more rows follow, the response carries the next
+    /// page in `Link: <…>; rel="next"` and `X-Next-Cursor` (keyset paging, issue 12).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `X-Next-Cursor` of the previous page (the key of its last row).
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 pub(crate) fn enterprise_query(q: &EnterpriseListQuery) -> ApiResult<RegistryQuery> {
@@ -45,16 +54,20 @@ pub(crate) fn enterprise_query(q: &EnterpriseListQuery) -> ApiResult<RegistryQue
 
 /// Enterprises with every field (for the bureaus), by county and name.
 #[utoipa::path(get, path = "/api/v1/enterprises", tag = "enterprises", params(EnterpriseListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+    responses((status = 200, description = "Enterprises by county, name and code (next page in the Link and X-Next-Cursor headers)", body = [Object]), (status = 400, body = crate::error::ErrorResponse),
         (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_enterprises(
     State(state): State<AppState>,
     _actor: Actor,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<EnterpriseListQuery>,
-) -> ApiResult<Json<Vec<Versioned<Enterprise>>>> {
-    Ok(Json(
-        state.store.list_enterprises(&enterprise_query(&q)?).await?,
-    ))
+) -> ApiResult<Response> {
+    let mut rq = enterprise_query(&q)?;
+    rq.page = keyset(q.limit, q.cursor.as_deref())?;
+    let (items, next) = cut(state.store.list_enterprises(&rq).await?, &rq.page, |e| {
+        e.item.uscc.to_string()
+    });
+    Ok(paged(&items, next.as_deref(), &uri))
 }
 
 /// The public list (重点监管企业名录): public fields only, per county.
@@ -76,15 +89,22 @@ pub async fn public_enterprises(
 /// Without sign-in while the sharing catalogue marks `key_enterprises` public (as the portal's
 /// `/public/enterprises`), else 401.
 #[utoipa::path(get, path = "/api/v1/public/enterprises", tag = "enterprises", params(EnterpriseListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+    responses((status = 200, description = "Public fields of the enterprises (next page in the Link and X-Next-Cursor headers)", body = [Object]), (status = 400, body = crate::error::ErrorResponse),
         (status = 401, description = "Not signed in and `key_enterprises` is not marked public", body = crate::error::ErrorResponse)))]
 pub async fn list_public_enterprises(
     State(state): State<AppState>,
     MaybeActor(actor): MaybeActor,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<EnterpriseListQuery>,
-) -> ApiResult<Json<Vec<EnterprisePublic>>> {
+) -> ApiResult<Response> {
     public_or_signed_in(&state, actor.as_ref(), "key_enterprises").await?;
-    Ok(Json(public_enterprises(&state, &q).await?))
+    let mut rq = enterprise_query(&q)?;
+    rq.page = keyset(q.limit, q.cursor.as_deref())?;
+    let (rows, next) = cut(state.store.list_enterprises(&rq).await?, &rq.page, |e| {
+        e.item.uscc.to_string()
+    });
+    let items: Vec<EnterprisePublic> = rows.iter().map(|e| e.item.public()).collect();
+    Ok(paged(&items, next.as_deref(), &uri))
 }
 
 fn path_uscc(s: &str) -> ApiResult<Uscc> {

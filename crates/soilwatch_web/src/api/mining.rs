@@ -4,23 +4,24 @@
 //! `soilwatch_store::registry_mining`'s.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use soilwatch_core::{DivisionCode, Uscc, VersionRecord};
 use soilwatch_store::registry::{RegistryQuery, Versioned};
 use soilwatch_store::registry_mining::{
-    radiation_monitoring, MiningArea, MiningAreaPublic, MiningStatus, RadiationMonitoring,
+    radiation_monitoring, MiningArea, MiningStatus, RadiationMonitoring,
 };
 use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
 use super::catalogue::{check_rows, RowVisibility};
 use super::registry_support::{
-    body, change, code_filter, division, history, lon_lat, may_write, public_or_signed_in,
-    same_key, uscc_filter,
+    body, change, code_filter, cut, division, history, keyset, lon_lat, may_write, paged,
+    public_or_signed_in, same_key, uscc_filter,
 };
 use crate::auth::{Actor, MaybeActor};
 use crate::error::{ApiError, ApiResult};
@@ -37,6 +38,13 @@ pub struct MiningListQuery {
     pub enterprise: Option<String>,
     /// `true`: only mines with associated radioactivity; `false`: only those without.
     pub radioactive: Option<String>,
+    /// Page size, 1–10000 (default 1000). While more rows follow, the response carries the next
+    /// page in `Link: <…>; rel="next"` and `X-Next-Cursor` (keyset paging, issue 12).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `X-Next-Cursor` of the previous page (the key of its last row).
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 pub(crate) fn mining_query(q: &MiningListQuery) -> ApiResult<(RegistryQuery, Option<bool>)> {
@@ -61,23 +69,34 @@ pub(crate) fn mining_query(q: &MiningListQuery) -> ApiResult<(RegistryQuery, Opt
             division: division(q.division.as_deref())?,
             status: code_filter::<MiningStatus>(q.status.as_deref())?,
             enterprise: uscc_filter("enterprise", q.enterprise.as_deref())?,
+            radioactive,
             ..Default::default()
         },
         radioactive,
     ))
 }
 
-/// The areas of a list query.
+/// The areas of a list query (every one: the pages).
 pub async fn find_mining_areas(
     state: &AppState,
     q: &MiningListQuery,
 ) -> ApiResult<Vec<Versioned<MiningArea>>> {
-    let (rq, radioactive) = mining_query(q)?;
-    let mut areas = state.store.list_mining_areas(&rq).await?;
-    if let Some(r) = radioactive {
-        areas.retain(|a| a.item.associated_radioactivity == r);
-    }
-    Ok(areas)
+    let (rq, _) = mining_query(q)?;
+    Ok(state.store.list_mining_areas(&rq).await?)
+}
+
+/// One keyset page of the areas of a list query (`limit`, `cursor`), with the next cursor.
+async fn mining_page(
+    state: &AppState,
+    q: &MiningListQuery,
+) -> ApiResult<(Vec<Versioned<MiningArea>>, Option<String>)> {
+    let (mut rq, _) = mining_query(q)?;
+    rq.page = keyset(q.limit, q.cursor.as_deref())?;
+    Ok(cut(
+        state.store.list_mining_areas(&rq).await?,
+        &rq.page,
+        |a| a.item.code.clone(),
+    ))
 }
 
 /// The radiation monitoring of an area as of `today` (every sample on its points).
@@ -115,14 +134,16 @@ pub async fn areas_monitoring(
 
 /// Mining areas with every field, by code.
 #[utoipa::path(get, path = "/api/v1/mining-areas", tag = "tailings", params(MiningListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+    responses((status = 200, description = "Mining areas by code (next page in the Link and X-Next-Cursor headers)", body = [Object]), (status = 400, body = crate::error::ErrorResponse),
         (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_mining_areas(
     State(state): State<AppState>,
     _actor: Actor,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<MiningListQuery>,
-) -> ApiResult<Json<Vec<Versioned<MiningArea>>>> {
-    Ok(Json(find_mining_areas(&state, &q).await?))
+) -> ApiResult<Response> {
+    let (items, next) = mining_page(&state, &q).await?;
+    Ok(paged(&items, next.as_deref(), &uri))
 }
 
 /// The public view of mining areas: code, name, enterprise, mineral, county, status, associated
@@ -130,25 +151,25 @@ pub async fn list_mining_areas(
 /// location, points, samples, results or note. Without sign-in while the sharing catalogue
 /// marks `tailings_ponds` (尾矿库及其年度辐射监测) public, else 401.
 #[utoipa::path(get, path = "/api/v1/public/mining-areas", tag = "tailings", params(MiningListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+    responses((status = 200, description = "Public fields of the mining areas (next page in the Link and X-Next-Cursor headers)", body = [Object]), (status = 400, body = crate::error::ErrorResponse),
         (status = 401, description = "Not signed in and `tailings_ponds` is not marked public", body = crate::error::ErrorResponse)))]
 pub async fn list_public_mining_areas(
     State(state): State<AppState>,
     MaybeActor(actor): MaybeActor,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<MiningListQuery>,
-) -> ApiResult<Json<Vec<MiningAreaPublic>>> {
+) -> ApiResult<Response> {
     public_or_signed_in(&state, actor.as_ref(), "tailings_ponds").await?;
     let today = Utc::now().date_naive();
-    let areas = find_mining_areas(&state, &q).await?;
+    let (areas, next) = mining_page(&state, &q).await?;
     let items: Vec<&MiningArea> = areas.iter().map(|a| &a.item).collect();
     let monitoring = areas_monitoring(&state, &items, today).await?;
-    Ok(Json(
-        items
-            .iter()
-            .zip(&monitoring)
-            .map(|(a, m)| a.public(m))
-            .collect(),
-    ))
+    let out: Vec<_> = items
+        .iter()
+        .zip(&monitoring)
+        .map(|(a, m)| a.public(m))
+        .collect();
+    Ok(paged(&out, next.as_deref(), &uri))
 }
 
 /// A mining area with its radiation monitoring.

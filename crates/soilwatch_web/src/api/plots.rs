@@ -3,8 +3,9 @@
 //! and [`plot_evaluation`].
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use geo::MultiPolygon;
@@ -19,7 +20,9 @@ use soilwatch_store::registry_plot::{
 use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
-use super::registry_support::{body, change, division, history, may_write, same_key};
+use super::registry_support::{
+    body, change, cut, division, history, keyset, may_write, paged, same_key,
+};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -32,6 +35,13 @@ pub struct PlotListQuery {
     /// Lifecycle stage: `suspected`, `preliminary_survey`, `detailed_survey`, `risk_assessment`,
     /// `listed`, `risk_control`, `remediation`, `effect_evaluation`, `delisted` (or Chinese).
     pub status: Option<String>,
+    /// Page size, 1–10000 (default 1000). While more rows follow, the response carries the next
+    /// page in `Link: <…>; rel="next"` and `X-Next-Cursor` (keyset paging, issue 12).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `X-Next-Cursor` of the previous page (the key of its last row).
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 /// The registry query of a plot list.
@@ -54,15 +64,21 @@ pub(crate) fn plot_query(q: &PlotListQuery) -> ApiResult<RegistryQuery> {
 
 /// Plots, by code.
 #[utoipa::path(get, path = "/api/v1/plots", tag = "plots", params(PlotListQuery),
-    responses((status = 200, description = "Plots with their versions", body = [Object]),
+    responses((status = 200, description = "Plots with their versions (next page in the Link and X-Next-Cursor headers)", body = [Object]),
         (status = 400, body = crate::error::ErrorResponse),
         (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_plots(
     State(state): State<AppState>,
     _actor: Actor,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<PlotListQuery>,
-) -> ApiResult<Json<Vec<Versioned<Plot>>>> {
-    Ok(Json(state.store.list_plots(&plot_query(&q)?).await?))
+) -> ApiResult<Response> {
+    let mut rq = plot_query(&q)?;
+    rq.page = keyset(q.limit, q.cursor.as_deref())?;
+    let (items, next) = cut(state.store.list_plots(&rq).await?, &rq.page, |p| {
+        p.item.code.clone()
+    });
+    Ok(paged(&items, next.as_deref(), &uri))
 }
 
 /// One plot: facts, boundary (GeoJSON), land class, negative list, control area, lifecycle.

@@ -4,9 +4,12 @@
 //! 422 naming the field, and the history response.
 
 use axum::extract::rejection::JsonRejection;
+use axum::http::{header, HeaderValue, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use soilwatch_core::{ChangeMeta, DivisionCode, VersionRecord};
-use soilwatch_store::{RegistryEntity, Role};
+use soilwatch_store::{KeysetPage, RegistryEntity, Role};
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
@@ -169,4 +172,74 @@ pub(crate) async fn history(
     key: &str,
 ) -> ApiResult<Json<Vec<VersionRecord>>> {
     Ok(Json(state.store.registry_history(entity, key).await?))
+}
+
+/// Default page size of a registry list (issue 12).
+pub(crate) const PAGE_DEFAULT: u32 = 1000;
+/// Largest page size of a registry list.
+pub(crate) const PAGE_MAX: u32 = 10_000;
+
+/// The keyset page that `?limit=&cursor=` ask for (issue 12): one row more than the page, so
+/// that [`paged`] knows whether another page follows. 400 for a size outside 1–10000.
+pub(crate) fn keyset(limit: Option<u32>, cursor: Option<&str>) -> ApiResult<KeysetPage> {
+    let limit = limit.unwrap_or(PAGE_DEFAULT);
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "参数 limit：每页条数 {limit} 应在 1 到 {PAGE_MAX} 之间 / parameter limit: page size \
+             {limit} must be between 1 and {PAGE_MAX}"
+        )));
+    }
+    Ok(KeysetPage {
+        after: cursor
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned),
+        limit: Some(limit + 1),
+    })
+}
+
+/// Cut the rows fetched for `page` (see [`keyset`]) to the page; the next cursor is the key of
+/// the page's last row when another row follows.
+pub(crate) fn cut<T>(
+    mut rows: Vec<T>,
+    page: &KeysetPage,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    let size = page
+        .limit
+        .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX))
+        .saturating_sub(1);
+    if rows.len() > size {
+        rows.truncate(size);
+        let next = rows.last().map(key);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
+/// A JSON array (the list's shape before issue 12) with, while more rows follow, the next page
+/// in `Link: <…&cursor=…>; rel="next"` and `X-Next-Cursor` (as the find lists).
+pub(crate) fn paged<T: Serialize>(items: &[T], next: Option<&str>, uri: &Uri) -> Response {
+    let mut res = Json(items).into_response();
+    if let Some(c) = next {
+        let link = format!("<{}>; rel=\"next\"", super::find::next_uri(uri, c));
+        let encoded: String = c
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    char::from(b).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        if let (Ok(l), Ok(c)) = (
+            HeaderValue::from_str(&link),
+            HeaderValue::from_str(&encoded),
+        ) {
+            res.headers_mut().insert(header::LINK, l);
+            res.headers_mut().insert("x-next-cursor", c);
+        }
+    }
+    res
 }

@@ -3,8 +3,9 @@
 //! bureaus, receipts reconciled with what was sent, a project's totals per destination.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
@@ -18,7 +19,9 @@ use soilwatch_store::registry_remediation::{
 use soilwatch_store::{RegistryEntity, StoreError};
 use utoipa::{IntoParams, ToSchema};
 
-use super::registry_support::{amount, body, change, division, history, may_write, same_key};
+use super::registry_support::{
+    amount, body, change, cut, division, history, keyset, may_write, paged, same_key,
+};
 use crate::auth::Actor;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -30,23 +33,42 @@ pub struct ProjectListQuery {
     pub division: Option<String>,
     /// Projects of a plot.
     pub plot: Option<String>,
+    /// Page size, 1–10000 (default 1000). While more rows follow, the response carries the next
+    /// page in `Link: <…>; rel="next"` and `X-Next-Cursor` (keyset paging, issue 12).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `X-Next-Cursor` of the previous page (the key of its last row).
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 /// Remediation projects, by code.
 #[utoipa::path(get, path = "/api/v1/remediation-projects", tag = "remediation", params(ProjectListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+    responses((status = 200, description = "Remediation projects by code (next page in the Link and X-Next-Cursor headers)", body = [Object]), (status = 400, body = crate::error::ErrorResponse),
         (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_projects(
     State(state): State<AppState>,
     _actor: Actor,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<ProjectListQuery>,
-) -> ApiResult<Json<Vec<Versioned<RemediationProject>>>> {
-    let q = RegistryQuery {
-        division: division(q.division.as_deref())?,
-        plot: q.plot.filter(|s| !s.trim().is_empty()),
-        ..Default::default()
+) -> ApiResult<Response> {
+    let rq = RegistryQuery {
+        page: keyset(q.limit, q.cursor.as_deref())?,
+        ..project_query(&q)?
     };
-    Ok(Json(state.store.list_projects(&q).await?))
+    let (items, next) = cut(state.store.list_projects(&rq).await?, &rq.page, |p| {
+        p.item.code.clone()
+    });
+    Ok(paged(&items, next.as_deref(), &uri))
+}
+
+/// The registry query of a project list (every row: the pages).
+pub(crate) fn project_query(q: &ProjectListQuery) -> ApiResult<RegistryQuery> {
+    Ok(RegistryQuery {
+        division: division(q.division.as_deref())?,
+        plot: q.plot.clone().filter(|s| !s.trim().is_empty()),
+        ..Default::default()
+    })
 }
 
 /// One project.
@@ -266,31 +288,44 @@ pub struct ManifestListQuery {
     pub project: Option<String>,
     /// A county bureau's view: manifests leaving from or arriving in this division.
     pub division: Option<String>,
+    /// Page size, 1–10000 (default 1000). While more rows follow, the response carries the next
+    /// page in `Link: <…>; rel="next"` and `X-Next-Cursor` (keyset paging, issue 12).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `X-Next-Cursor` of the previous page (the key of its last row).
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 /// Manifests by departure time: of a project, or those whose origin or destination lies in a
 /// division (what the county bureaus see).
 #[utoipa::path(get, path = "/api/v1/manifests", tag = "remediation", params(ManifestListQuery),
-    responses((status = 200, body = [ManifestView]), (status = 400, body = crate::error::ErrorResponse),
+    responses((status = 200, description = "Manifests by departure and number (next page in the Link and X-Next-Cursor headers)", body = [ManifestView]), (status = 400, body = crate::error::ErrorResponse),
         (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_manifests(
     State(state): State<AppState>,
     _actor: Actor,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<ManifestListQuery>,
-) -> ApiResult<Json<Vec<ManifestView>>> {
-    let q = ManifestQuery {
-        project: q.project.filter(|s| !s.trim().is_empty()),
-        division: division(q.division.as_deref())?,
+) -> ApiResult<Response> {
+    let mq = ManifestQuery {
+        page: keyset(q.limit, q.cursor.as_deref())?,
+        ..manifest_query(&q)?
     };
-    Ok(Json(
-        state
-            .store
-            .list_manifests(&q)
-            .await?
-            .into_iter()
-            .map(ManifestView::from)
-            .collect(),
-    ))
+    let (rows, next) = cut(state.store.list_manifests(&mq).await?, &mq.page, |m| {
+        m.item.code.clone()
+    });
+    let items: Vec<ManifestView> = rows.into_iter().map(ManifestView::from).collect();
+    Ok(paged(&items, next.as_deref(), &uri))
+}
+
+/// The store query of a manifest list (every row: the pages).
+pub(crate) fn manifest_query(q: &ManifestListQuery) -> ApiResult<ManifestQuery> {
+    Ok(ManifestQuery {
+        project: q.project.clone().filter(|s| !s.trim().is_empty()),
+        division: division(q.division.as_deref())?,
+        ..Default::default()
+    })
 }
 
 /// One manifest with its reconciliation.

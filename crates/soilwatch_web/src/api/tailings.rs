@@ -1,8 +1,9 @@
 //! 尾矿库 — the tailings-pond registry (issue 8, work-plan item 22).
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use soilwatch_core::{DivisionCode, Uscc, VersionRecord};
@@ -12,7 +13,8 @@ use soilwatch_store::RegistryEntity;
 use utoipa::{IntoParams, ToSchema};
 
 use super::registry_support::{
-    body, change, code_filter, division, history, lon_lat, may_write, same_key, uscc_filter,
+    body, change, code_filter, cut, division, history, keyset, lon_lat, may_write, paged, same_key,
+    uscc_filter,
 };
 use crate::auth::Actor;
 use crate::error::ApiResult;
@@ -27,6 +29,13 @@ pub struct TailingsListQuery {
     pub status: Option<String>,
     /// The operating enterprise's USCC.
     pub enterprise: Option<String>,
+    /// Page size, 1–10000 (default 1000). While more rows follow, the response carries the next
+    /// page in `Link: <…>; rel="next"` and `X-Next-Cursor` (keyset paging, issue 12).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `X-Next-Cursor` of the previous page (the key of its last row).
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 pub(crate) fn tailings_query(q: &TailingsListQuery) -> ApiResult<RegistryQuery> {
@@ -40,19 +49,20 @@ pub(crate) fn tailings_query(q: &TailingsListQuery) -> ApiResult<RegistryQuery> 
 
 /// Tailings ponds, by code.
 #[utoipa::path(get, path = "/api/v1/tailings-ponds", tag = "tailings", params(TailingsListQuery),
-    responses((status = 200, body = [Object]), (status = 400, body = crate::error::ErrorResponse),
+    responses((status = 200, description = "Tailings ponds by code (next page in the Link and X-Next-Cursor headers)", body = [Object]), (status = 400, body = crate::error::ErrorResponse),
         (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
 pub async fn list_tailings_ponds(
     State(state): State<AppState>,
     _actor: Actor,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<TailingsListQuery>,
-) -> ApiResult<Json<Vec<Versioned<TailingsPond>>>> {
-    Ok(Json(
-        state
-            .store
-            .list_tailings_ponds(&tailings_query(&q)?)
-            .await?,
-    ))
+) -> ApiResult<Response> {
+    let mut rq = tailings_query(&q)?;
+    rq.page = keyset(q.limit, q.cursor.as_deref())?;
+    let (items, next) = cut(state.store.list_tailings_ponds(&rq).await?, &rq.page, |t| {
+        t.item.code.clone()
+    });
+    Ok(paged(&items, next.as_deref(), &uri))
 }
 
 /// One tailings pond.

@@ -147,28 +147,51 @@ impl Feature {
     }
 }
 
-/// A page of features and how many matched in all.
+/// A page of features, how many matched in all and where the next page starts.
 #[derive(Debug, Clone, Default)]
 pub struct FeaturePage {
     pub features: Vec<Feature>,
-    pub matched: u64,
+    /// Every match (`numberMatched`); `None` on a page asked for by cursor, which is not counted
+    /// (issue 12: a page costs the page).
+    pub matched: Option<u64>,
+    /// The `cursor` of the next page (the id of this page's last feature) while more follow.
+    pub next_cursor: Option<String>,
 }
 
-/// Collects the requested window (`offset`, `limit`) of the matching features while counting
-/// every match.
+/// Collects the requested window (`offset`, `limit`, or the features after `cursor`) of the
+/// matching features; counts every match unless the page is asked for by cursor.
 #[derive(Debug)]
 pub struct Window<'q> {
     q: &'q ItemQuery,
     meta: &'static CollectionMeta,
     page: FeaturePage,
+    /// The cursor's feature, while not yet passed (the source lists from the start).
+    skip_to: Option<&'q str>,
+    /// Matches after the cursor.
+    seen: u64,
+    more: bool,
 }
 
 impl<'q> Window<'q> {
+    /// A window over a source that lists every feature from the start, in a stable order: the
+    /// features up to and including the cursor's are passed over.
     pub fn new(meta: &'static CollectionMeta, q: &'q ItemQuery) -> Self {
+        let mut w = Self::after(meta, q);
+        w.skip_to = q.cursor.as_deref();
+        w
+    }
+    /// A window over a source that starts after the cursor itself (keyset in the store).
+    pub fn after(meta: &'static CollectionMeta, q: &'q ItemQuery) -> Self {
         Self {
             q,
             meta,
-            page: FeaturePage::default(),
+            page: FeaturePage {
+                matched: q.cursor.is_none().then_some(0),
+                ..FeaturePage::default()
+            },
+            skip_to: None,
+            seen: 0,
+            more: false,
         }
     }
     /// Count the feature if it matches, keep it if it falls in the window.
@@ -176,20 +199,47 @@ impl<'q> Window<'q> {
         if !accepts(self.meta, self.q, &f) {
             return;
         }
-        let n = self.page.matched;
-        self.page.matched += 1;
-        let in_window = n >= self.q.offset
-            && self
-                .q
-                .limit
-                .is_none_or(|l| n < self.q.offset.saturating_add(l));
-        if in_window {
+        if let Some(c) = self.skip_to {
+            if f.id == c {
+                self.skip_to = None;
+            }
+            return;
+        }
+        let n = self.seen;
+        self.seen += 1;
+        if let Some(m) = self.page.matched.as_mut() {
+            *m += 1;
+        }
+        let end = self.q.limit.map(|l| self.q.offset.saturating_add(l));
+        if n >= self.q.offset && end.is_none_or(|e| n < e) {
             self.page.features.push(f);
+        } else if end.is_some_and(|e| n >= e) {
+            self.more = true;
         }
     }
-    pub fn finish(self) -> FeaturePage {
-        self.page
+    /// Whether the page is complete and nothing is counted: the source may stop listing.
+    pub fn full(&self) -> bool {
+        self.more && self.page.matched.is_none()
     }
+    /// The page; `Err` when the cursor's feature never came (an unknown cursor).
+    pub fn finish(mut self) -> ApiResult<FeaturePage> {
+        if let Some(c) = self.skip_to {
+            return Err(unknown_cursor(c));
+        }
+        if self.more {
+            self.page.next_cursor = self.page.features.last().map(|f| f.id.clone());
+        }
+        Ok(self.page)
+    }
+}
+
+/// 400 for a cursor that names no feature of the collection.
+pub fn unknown_cursor(c: &str) -> ApiError {
+    super::params::bad(
+        "cursor",
+        format!("无效的翻页游标 '{c}'"),
+        format!("invalid cursor '{c}' (pass the cursor of the previous page's next link)"),
+    )
 }
 
 /// Whether a feature passes the query's property, bbox and datetime filters.

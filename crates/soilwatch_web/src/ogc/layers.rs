@@ -190,7 +190,7 @@ impl Collection for Divisions {
         for d in store.list_divisions().await? {
             w.offer(division_feature(d));
         }
-        Ok(w.finish())
+        w.finish()
     }
     async fn item(&self, store: &dyn Store, id: &str) -> ApiResult<Feature> {
         let code = id.parse().map_err(|_| no_feature(self.meta().id, id))?;
@@ -321,34 +321,34 @@ impl Collection for Points {
         fq.land_use = q.filter("land_use").and_then(|s| s.parse().ok());
         fq.active = q.filter("status").map(|s| s == "active");
         fq.in_service = q.datetime.map(|r| (r.from, r.to));
+        // Issue 12: the store pages by key (a feature's id is the store's cursor).
+        fq.cursor = q.cursor.clone();
         if let Some(limit) = store_window(q, &POINT_PUSHED) {
-            let matched = store.count_points(&fq).await?;
-            let mut features = Vec::new();
-            if q.offset < matched {
-                fq.offset = q.offset;
-                fq.limit = limit;
-                features = store
-                    .find_points(&fq)
-                    .await?
-                    .items
-                    .into_iter()
-                    .map(point_feature)
-                    .collect();
-            }
-            return Ok(FeaturePage { features, matched });
+            let matched = match q.cursor {
+                None => Some(store.count_points(&fq).await?),
+                Some(_) => None,
+            };
+            fq.offset = q.offset;
+            fq.limit = limit;
+            let page = store.find_points(&fq).await?;
+            return Ok(FeaturePage {
+                features: page.items.into_iter().map(point_feature).collect(),
+                matched,
+                next_cursor: page.next_cursor,
+            });
         }
-        let mut w = Window::new(self.meta(), q);
+        let mut w = Window::after(self.meta(), q);
         loop {
             let page = store.find_points(&fq).await?;
             for p in page.items {
                 w.offer(point_feature(p));
             }
             match page.next_cursor {
-                Some(c) => fq.cursor = Some(c),
-                None => break,
+                Some(c) if !w.full() => fq.cursor = Some(c),
+                _ => break,
             }
         }
-        Ok(w.finish())
+        w.finish()
     }
     async fn item(&self, store: &dyn Store, id: &str) -> ApiResult<Feature> {
         match store.get_point_record(id).await {
@@ -549,38 +549,36 @@ impl Collection for Samples {
             fq.from = r.from;
             fq.to = r.to;
         }
+        // Issue 12: the store pages by key (a feature's id is the store's cursor).
+        fq.cursor = q.cursor.clone();
         if let Some(limit) = store_window(q, &SAMPLE_PUSHED) {
-            let matched = store.count_found_samples(&fq).await?;
-            let mut page = FeaturePage {
-                features: Vec::new(),
-                matched,
+            let matched = match q.cursor {
+                None => Some(store.count_found_samples(&fq).await?),
+                Some(_) => None,
             };
-            if q.offset < matched {
-                fq.offset = q.offset;
-                fq.limit = limit;
-                page.features = store
-                    .find_samples(&fq)
-                    .await?
-                    .items
-                    .into_iter()
-                    .map(sample_feature)
-                    .collect();
-                evaluate_all(store, &mut page.features).await?;
-            }
+            fq.offset = q.offset;
+            fq.limit = limit;
+            let found = store.find_samples(&fq).await?;
+            let mut page = FeaturePage {
+                features: found.items.into_iter().map(sample_feature).collect(),
+                matched,
+                next_cursor: found.next_cursor,
+            };
+            evaluate_all(store, &mut page.features).await?;
             return Ok(page);
         }
-        let mut w = Window::new(self.meta(), q);
+        let mut w = Window::after(self.meta(), q);
         loop {
             let page = store.find_samples(&fq).await?;
             for s in page.items {
                 w.offer(sample_feature(s));
             }
             match page.next_cursor {
-                Some(c) => fq.cursor = Some(c),
-                None => break,
+                Some(c) if !w.full() => fq.cursor = Some(c),
+                _ => break,
             }
         }
-        let mut page = w.finish();
+        let mut page = w.finish()?;
         evaluate_all(store, &mut page.features).await?;
         Ok(page)
     }
@@ -641,6 +639,7 @@ mod tests {
             datetime: None,
             filters: vec![("division", division.to_owned())],
             offset: 0,
+            cursor: None,
             limit: Some(10),
             crs: super::super::params::Crs::Crs84,
             asked_limit: None,

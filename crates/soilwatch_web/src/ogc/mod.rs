@@ -555,22 +555,31 @@ fn encode(s: &str) -> String {
     out
 }
 
-/// The items URL with the same parameters and another offset.
+/// Where a page of items starts: an offset, or after a cursor (issue 12, keyset).
+enum Start<'a> {
+    Offset(u64),
+    Cursor(&'a str),
+}
+
+/// The items URL with the same parameters and another start.
 fn page_href(
     b: &str,
     id: &str,
     pairs: &[(String, String)],
-    offset: u64,
+    start: Start<'_>,
     limit: u64,
     f: &str,
 ) -> String {
     let mut qs: Vec<String> = pairs
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "offset" | "limit" | "f"))
+        .filter(|(k, _)| !matches!(k.as_str(), "offset" | "cursor" | "limit" | "f"))
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
         .collect();
     qs.push(format!("limit={limit}"));
-    qs.push(format!("offset={offset}"));
+    match start {
+        Start::Offset(o) => qs.push(format!("offset={o}")),
+        Start::Cursor(c) => qs.push(format!("cursor={}", encode(c))),
+    }
     qs.push(format!("f={f}"));
     format!("{b}/collections/{id}/items?{}", qs.join("&"))
 }
@@ -623,18 +632,24 @@ pub async fn list_items(
     let returned = page.features.len() as u64;
     let (fj, fh) = (("json", GEOJSON), ("html", HTML));
     let mut links = Vec::new();
+    let this = || match &q.cursor {
+        Some(c) => Start::Cursor(c),
+        None => Start::Offset(q.offset),
+    };
     for (rel_self, (fname, ty)) in [(out == Out::Json, fj), (out == Out::Html, fh)] {
         links.push(link(
-            page_href(&b, &id, &pairs, q.offset, limit, fname),
+            page_href(&b, &id, &pairs, this(), limit, fname),
             if rel_self { "self" } else { "alternate" },
             ty,
             "this page",
         ));
     }
     let (fname, ty) = if out == Out::Json { fj } else { fh };
-    if q.offset + returned < page.matched {
+    // Issue 12: the next page by keyset (stable while features are added); `offset` is still
+    // read for the previous page and old links.
+    if let Some(c) = &page.next_cursor {
         links.push(link(
-            page_href(&b, &id, &pairs, q.offset + returned, limit, fname),
+            page_href(&b, &id, &pairs, Start::Cursor(c), limit, fname),
             "next",
             ty,
             "next page",
@@ -646,7 +661,7 @@ pub async fn list_items(
                 &b,
                 &id,
                 &pairs,
-                q.offset.saturating_sub(limit),
+                Start::Offset(q.offset.saturating_sub(limit)),
                 limit,
                 fname,
             ),
@@ -668,7 +683,7 @@ pub async fn list_items(
                 .iter()
                 .map(|f| encode::feature_json(f, q.crs, Vec::new()))
                 .collect();
-            let body = json!({
+            let mut body = json!({
                 "type": "FeatureCollection",
                 "features": features,
                 "numberMatched": page.matched,
@@ -676,6 +691,13 @@ pub async fn list_items(
                 "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "links": links,
             });
+            // A page asked for by cursor is not counted: no `numberMatched` (optional in OGC
+            // API – Features).
+            if page.matched.is_none() {
+                if let Some(o) = body.as_object_mut() {
+                    o.remove("numberMatched");
+                }
+            }
             Ok(content_crs(json_response(body, GEOJSON), q.crs))
         }
         Out::Html => items_html(&state, c, &q, &page, &links, &b).await,
@@ -693,7 +715,11 @@ async fn items_html(
     let m = c.meta();
     let mut p = OgcPage::new(state, m.title, m.description).await?;
     p.facts = vec![
-        ("符合条件 / matched".into(), page.matched.to_string()),
+        (
+            "符合条件 / matched".into(),
+            page.matched
+                .map_or_else(|| "—".to_owned(), |m| m.to_string()),
+        ),
         (
             "本页 / this page".into(),
             format!(

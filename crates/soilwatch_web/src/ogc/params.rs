@@ -95,6 +95,9 @@ pub struct ItemQuery {
     /// (queryable, value as the property holds it).
     pub filters: Vec<(&'static str, String)>,
     pub offset: u64,
+    /// Keyset paging (issue 12): the features after this one (the id of the previous page's
+    /// last feature, as the `next` link carries it); not with `offset`.
+    pub cursor: Option<String>,
     /// `None`: every feature (exports).
     pub limit: Option<u64>,
     /// The CRS of the response.
@@ -133,6 +136,7 @@ pub fn parse_items(
         datetime: None,
         filters: Vec::new(),
         offset: 0,
+        cursor: None,
         limit: paged.then_some(DEFAULT_LIMIT),
         crs: Crs::Crs84,
         asked_limit: None,
@@ -160,6 +164,7 @@ pub fn parse_items(
                 q.limit = Some(n.min(MAX_LIMIT));
             }
             "offset" => q.offset = parse_count("offset", v)?,
+            "cursor" => q.cursor = Some(v.trim().to_owned()).filter(|c| !c.is_empty()),
             name => match meta.field(name).filter(|f| f.queryable) {
                 Some(f) => {
                     let value = collection.normalize(f.name, v)?;
@@ -173,7 +178,7 @@ pub fn parse_items(
                         "未知参数",
                         format!(
                             "unknown parameter (items take f, bbox, bbox-crs, crs, datetime, \
-                             limit, offset and the queryables of '{}': {})",
+                             limit, offset, cursor and the queryables of '{}': {})",
                             meta.id,
                             names.join(", ")
                         ),
@@ -184,6 +189,13 @@ pub fn parse_items(
     }
     if let Some(b) = bbox {
         q.bbox = Some(parse_bbox(&b, bbox_crs)?);
+    }
+    if q.cursor.is_some() && q.offset > 0 {
+        return Err(bad(
+            "cursor",
+            "不能与 offset 同时使用",
+            "cannot be combined with offset (follow the next link)",
+        ));
     }
     Ok(q)
 }

@@ -12,7 +12,7 @@ use soilwatch_core::LonLat;
 use soilwatch_store::registry_enterprise::{Enterprise, TailingsPond};
 use soilwatch_store::registry_plot::Plot;
 use soilwatch_store::registry_remediation::RemediationProject;
-use soilwatch_store::{RegistryQuery, Store, StoreError, Versioned};
+use soilwatch_store::{KeysetPage, RegistryQuery, Store, StoreError, Versioned};
 
 use super::collection::{
     field, no_feature, Collection, CollectionMeta, Feature, FeaturePage, Field, FieldType,
@@ -45,10 +45,15 @@ fn point(l: Option<LonLat>) -> Option<geo::Geometry<f64>> {
 }
 
 /// Division and status filters the registry applies itself.
+/// With the cursor (issue 12: the store pages by key; a feature's id is the record's key).
 fn push_down(q: &ItemQuery) -> RegistryQuery {
     RegistryQuery {
         division: q.filter("division").and_then(|s| s.parse().ok()),
         status: q.filter("status").map(str::to_owned),
+        page: KeysetPage {
+            after: q.cursor.clone(),
+            limit: None,
+        },
         ..RegistryQuery::default()
     }
 }
@@ -142,11 +147,11 @@ impl Collection for Plots {
         }
     }
     async fn items(&self, store: &dyn Store, q: &ItemQuery) -> ApiResult<FeaturePage> {
-        let mut w = Window::new(self.meta(), q);
+        let mut w = Window::after(self.meta(), q);
         for p in store.list_plots(&push_down(q)).await? {
             w.offer(plot_feature(p));
         }
-        Ok(w.finish())
+        w.finish()
     }
     async fn item(&self, store: &dyn Store, id: &str) -> ApiResult<Feature> {
         found(store.get_plot(id).await, self.meta().id, id).map(plot_feature)
@@ -221,11 +226,11 @@ impl Collection for Enterprises {
         }
     }
     async fn items(&self, store: &dyn Store, q: &ItemQuery) -> ApiResult<FeaturePage> {
-        let mut w = Window::new(self.meta(), q);
+        let mut w = Window::after(self.meta(), q);
         for e in store.list_enterprises(&push_down(q)).await? {
             w.offer(enterprise_feature(e));
         }
-        Ok(w.finish())
+        w.finish()
     }
     async fn item(&self, store: &dyn Store, id: &str) -> ApiResult<Feature> {
         found(store.get_enterprise(id).await, self.meta().id, id).map(enterprise_feature)
@@ -296,11 +301,11 @@ impl Collection for TailingsPonds {
         }
     }
     async fn items(&self, store: &dyn Store, q: &ItemQuery) -> ApiResult<FeaturePage> {
-        let mut w = Window::new(self.meta(), q);
+        let mut w = Window::after(self.meta(), q);
         for t in store.list_tailings_ponds(&push_down(q)).await? {
             w.offer(pond_feature(t));
         }
-        Ok(w.finish())
+        w.finish()
     }
     async fn item(&self, store: &dyn Store, id: &str) -> ApiResult<Feature> {
         found(store.get_tailings_pond(id).await, self.meta().id, id).map(pond_feature)
@@ -406,6 +411,10 @@ impl Collection for RemediationProjects {
         let rq = RegistryQuery {
             division: q.filter("division").and_then(|s| s.parse().ok()),
             plot: q.filter("plot_code").map(str::to_owned),
+            page: KeysetPage {
+                after: q.cursor.clone(),
+                limit: None,
+            },
             ..RegistryQuery::default()
         };
         let projects = store.list_projects(&rq).await?;
@@ -420,12 +429,12 @@ impl Collection for RemediationProjects {
                 boundaries.insert(p.item.code, p.item.boundary);
             }
         }
-        let mut w = Window::new(self.meta(), q);
+        let mut w = Window::after(self.meta(), q);
         for p in projects {
             let b = boundaries.get(&p.item.plot_code).cloned().flatten();
             w.offer(project_feature(p, b));
         }
-        Ok(w.finish())
+        w.finish()
     }
     async fn item(&self, store: &dyn Store, id: &str) -> ApiResult<Feature> {
         let p = found(store.get_project(id).await, self.meta().id, id)?;

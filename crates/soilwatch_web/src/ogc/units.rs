@@ -206,7 +206,7 @@ impl Collection for ClassificationUnits {
                 }
             }
         }
-        Ok(w.finish())
+        w.finish()
     }
     async fn item(&self, store: &dyn Store, id: &str) -> ApiResult<Feature> {
         let missing = || no_feature(self.meta().id, id);

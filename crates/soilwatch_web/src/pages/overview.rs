@@ -431,7 +431,7 @@ pub async fn overview(
         state,
         &EnterpriseListQuery {
             division: scope.map(|s| s.to_string()),
-            status: None,
+            ..Default::default()
         },
     )
     .await?

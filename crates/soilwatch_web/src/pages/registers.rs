@@ -17,8 +17,8 @@ use super::lists::ListPage;
 use super::table::{division_field, input, link, num, text, whole, Keyed, Whole};
 use super::{demo_present, or_dash, render, PageResult};
 use crate::api::remediation::{
-    get_manifest, get_manifest_history, list_manifests, list_projects, ManifestListQuery,
-    ProjectListQuery,
+    get_manifest, get_manifest_history, manifest_query, project_query, ManifestListQuery,
+    ManifestView, ProjectListQuery,
 };
 use crate::api::tailings::{get_tailings_pond, get_tailings_pond_history};
 use crate::auth::Actor;
@@ -42,13 +42,13 @@ fn manifest_state(l: Lang, m: &TransferManifest) -> &'static str {
 /// `GET /api/v1/remediation-projects` with the same filters, paged and exported.
 pub async fn projects_page(
     State(state): State<AppState>,
-    actor: Actor,
+    _actor: Actor,
     Query(q): Query<ProjectListQuery>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let l = Lang::current();
     let (division, plot) = (q.division.clone(), q.plot.clone());
-    let Json(projects) = list_projects(State(state.clone()), actor, Query(q)).await?;
+    let projects = state.store.list_projects(&project_query(&q)?).await?;
     let divisions = state.store.list_divisions().await?;
     let rows = projects
         .into_iter()
@@ -129,13 +129,19 @@ pub async fn projects_page(
 /// paged and exported.
 pub async fn manifests_page(
     State(state): State<AppState>,
-    actor: Actor,
+    _actor: Actor,
     Query(q): Query<ManifestListQuery>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let l = Lang::current();
     let (division, project) = (q.division.clone(), q.project.clone());
-    let Json(manifests) = list_manifests(State(state.clone()), actor, Query(q)).await?;
+    let manifests: Vec<ManifestView> = state
+        .store
+        .list_manifests(&manifest_query(&q)?)
+        .await?
+        .into_iter()
+        .map(ManifestView::from)
+        .collect();
     let divisions = state.store.list_divisions().await?;
     let rows = manifests
         .into_iter()
