@@ -122,6 +122,12 @@ pub fn document(server: &str) -> Value {
                 json!({"type": "integer", "minimum": 0, "default": 0}),
             ),
             param(
+                "cursor",
+                "Keyset paging: the features after this feature id, as the next link carries it \
+                 (not with offset)",
+                json!({"type": "string"}),
+            ),
+            param(
                 "bbox",
                 "minx,miny,maxx,maxy (or 6 numbers with heights) in bbox-crs",
                 json!({"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}),
