@@ -265,6 +265,22 @@ fn ymd(y: i32, m: u32, d: u32) -> StoreResult<NaiveDate> {
 
 /// Generate the dataset (pure: no database).
 pub fn generate(opts: &DemoOptions) -> StoreResult<DemoData> {
+    let mut samples = Vec::new();
+    let mut data = generate_each(opts, |s| {
+        samples.push(s);
+        Ok(())
+    })?;
+    data.samples = samples;
+    Ok(data)
+}
+
+/// [`generate`], handing each sample to `each` as it is made instead of keeping it (the returned
+/// data has no samples): the benchmark writes a dataset of any size with flat memory (issue 12).
+/// The same options give the same samples in the same order as [`generate`].
+pub fn generate_each(
+    opts: &DemoOptions,
+    mut each: impl FnMut(SampleWithResults) -> StoreResult<()>,
+) -> StoreResult<DemoData> {
     let mut rng = Rng(opts.seed);
     let counties: Vec<County> = seed::default_divisions()?
         .into_iter()
@@ -435,7 +451,6 @@ pub fn generate(opts: &DemoOptions) -> StoreResult<DemoData> {
     }
 
     // Samples.
-    let mut samples = Vec::new();
     let mut seq = 0usize;
     let mut next_code = |year: i32, prefix: &str| {
         seq += 1;
@@ -501,7 +516,7 @@ pub fn generate(opts: &DemoOptions) -> StoreResult<DemoData> {
                         * (rng.normal() * 0.5).exp();
                     results.push(result(&code, a, v, *dl, Unit::MgPerL, 6, "HJ 700-2014")?);
                 }
-                samples.push(SampleWithResults {
+                each(SampleWithResults {
                     sample: Sample {
                         code,
                         point_code: Some(pt.code.clone()),
@@ -514,7 +529,7 @@ pub fn generate(opts: &DemoOptions) -> StoreResult<DemoData> {
                         lab: Some("凉山州环境监测中心站（演示）".into()),
                     },
                     results,
-                });
+                })?;
                 continue;
             }
             let code = next_code(year, "S");
@@ -545,7 +560,7 @@ pub fn generate(opts: &DemoOptions) -> StoreResult<DemoData> {
                 qualifier: Qualifier::Detected,
                 method: Some("HJ 962-2018".into()),
             });
-            samples.push(SampleWithResults {
+            each(SampleWithResults {
                 sample: Sample {
                     code: code.clone(),
                     point_code: Some(pt.code.clone()),
@@ -558,7 +573,7 @@ pub fn generate(opts: &DemoOptions) -> StoreResult<DemoData> {
                     lab: Some("凉山州环境监测中心站（演示）".into()),
                 },
                 results,
-            });
+            })?;
             if crop_paired {
                 let crop = match pt.land_use.and_then(|l| l.farmland_group()) {
                     Some(soilwatch_core::FarmlandGroup::Paddy) => "水稻",
@@ -579,7 +594,7 @@ pub fn generate(opts: &DemoOptions) -> StoreResult<DemoData> {
                     let v = soil * tf * acid * (rng.normal() * 0.4).exp();
                     results.push(result(&ccode, a, v, 0.001, Unit::MgPerKg, 4, "GB 5009")?);
                 }
-                samples.push(SampleWithResults {
+                each(SampleWithResults {
                     sample: Sample {
                         code: ccode,
                         point_code: Some(pt.code.clone()),
@@ -592,7 +607,7 @@ pub fn generate(opts: &DemoOptions) -> StoreResult<DemoData> {
                         lab: Some("凉山州农产品质量安全检测中心（演示）".into()),
                     },
                     results,
-                });
+                })?;
             }
         }
         // A few points moved or retired, so histories show it.
@@ -614,7 +629,7 @@ pub fn generate(opts: &DemoOptions) -> StoreResult<DemoData> {
     }
     Ok(DemoData {
         points,
-        samples,
+        samples: Vec::new(),
         moves,
         retirements,
         hot_spots: spots

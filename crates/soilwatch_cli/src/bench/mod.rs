@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use soilwatch_classify::ClassifySettings;
-use soilwatch_core::{DivisionCode, Medium};
+use soilwatch_core::DivisionCode;
 use soilwatch_geostat::{
     gauss_kruger_3deg, GridSpec, Interpolator, InterpolatorOptions, KrigingParams, Method,
     ModelKind, Sample, Transform, Variogram,
@@ -193,13 +193,39 @@ fn proc_meminfo_gb() -> f64 {
 }
 
 /// Rows of a CSV read as raw byte records (the csv crate): rows/s and the row count.
-fn raw_csv_parse(bytes: &[u8]) -> anyhow::Result<(f64, usize)> {
+/// An error unless the outcome is an import.
+fn check_import(outcome: &ImportOutcome) -> anyhow::Result<()> {
+    match outcome {
+        ImportOutcome::Imported { .. } => Ok(()),
+        ImportOutcome::Rejected { report } => {
+            let first: Vec<String> = report
+                .issues
+                .iter()
+                .take(5)
+                .map(|i| format!("row {:?} {:?}: {}", i.row, i.column, i.message_en))
+                .collect();
+            bail!(
+                "import rejected: {}; {}",
+                report.summary(),
+                first.join("; ")
+            )
+        }
+        other => bail!("import: {}", other.summary_line()),
+    }
+}
+
+/// Rows per second of a plain CSV parse of the files (read from disk, as the import reads them).
+fn raw_csv_parse(files: &[PathBuf]) -> anyhow::Result<(f64, usize)> {
     let t = Instant::now();
-    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
-    let mut record = csv::ByteRecord::new();
     let mut n = 0usize;
-    while reader.read_byte_record(&mut record)? {
-        n += 1;
+    for f in files {
+        let mut reader = csv::ReaderBuilder::new().from_reader(std::io::BufReader::new(
+            std::fs::File::open(f).with_context(|| format!("{}", f.display()))?,
+        ));
+        let mut record = csv::ByteRecord::new();
+        while reader.read_byte_record(&mut record)? {
+            n += 1;
+        }
     }
     Ok((n as f64 / t.elapsed().as_secs_f64(), n))
 }
@@ -252,23 +278,20 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
     );
 
     let t = Instant::now();
-    let ds = data::generate(sizes, args.seed)?;
+    let ds = data::generate(sizes, args.seed, county, &dir)?;
     println!(
         "generated (demo generator, seed {}): {} points, {} samples, {} results, {} years ending {} in {:.1} s; \
-         results file {:.1} MB",
+         results files {:.1} MB in {} chunks; generator peak memory {:.0} MB",
         args.seed,
-        ds.demo.points.len(),
-        ds.demo.samples.len(),
+        ds.points.len(),
+        ds.samples,
         ds.results,
-        ds.demo
-            .samples
-            .iter()
-            .map(|s| s.sample.sampled_on.format("%Y").to_string())
-            .min()
-            .unwrap_or_default(),
+        ds.first_year,
         ds.end_year,
         t.elapsed().as_secs_f64(),
-        ds.results_csv.len() as f64 / 1e6
+        ds.results_bytes as f64 / 1e6,
+        ds.results_files.len(),
+        proc_status_mb("self", "VmHWM:")
     );
     let size = ds.size_label();
     let mut out: Vec<Measurement> = Vec::new();
@@ -283,20 +306,20 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
         };
 
     // Baselines of the files: the raw speed of parsing them.
-    let (raw_results, n) = raw_csv_parse(&ds.results_csv)?;
+    let (raw_results, n) = raw_csv_parse(&ds.results_files)?;
     if n != ds.results_csv_rows {
         bail!("raw parse read {n} rows of {}", ds.results_csv_rows);
     }
 
     // Evaluation.
     mem.reset();
-    let (raw_eval, n) = raw_csv_parse(&ds.evaluate_csv)?;
+    let (raw_eval, n) = raw_csv_parse(std::slice::from_ref(&ds.evaluate_file))?;
     if n != ds.evaluate_csv_rows {
         bail!("raw parse read {n} rows of {}", ds.evaluate_csv_rows);
     }
     let t = Instant::now();
     let summary = evaluate_csv(
-        std::io::Cursor::new(&ds.evaluate_csv),
+        std::io::BufReader::new(std::fs::File::open(&ds.evaluate_file)?),
         std::io::sink(),
         None,
         &BatchOptions::default(),
@@ -374,30 +397,8 @@ fn interpolation(
     out: &mut Vec<Measurement>,
     m: &MakeMeasurement<'_>,
 ) -> anyhow::Result<()> {
-    let mut newest: std::collections::HashMap<&str, (chrono::NaiveDate, f64)> =
-        std::collections::HashMap::new();
-    for s in &ds.demo.samples {
-        if s.sample.division != county || s.sample.medium != Medium::Soil {
-            continue;
-        }
-        let Some(point) = s.sample.point_code.as_deref() else {
-            continue;
-        };
-        let cd = s
-            .results
-            .iter()
-            .find(|r| r.analyte == "Cd")
-            .and_then(|r| r.value)
-            .and_then(|v| v.to_string().parse::<f64>().ok());
-        if let Some(cd) = cd.filter(|v| *v > 0.0) {
-            let e = newest.entry(point).or_insert((s.sample.sampled_on, cd));
-            if s.sample.sampled_on > e.0 {
-                *e = (s.sample.sampled_on, cd);
-            }
-        }
-    }
+    let newest = &ds.county_cd;
     let locations: std::collections::HashMap<&str, (f64, f64)> = ds
-        .demo
         .points
         .iter()
         .map(|p| {
@@ -409,7 +410,7 @@ fn interpolation(
         .collect();
     let mut lonlat: Vec<(f64, f64, f64)> = newest
         .iter()
-        .filter_map(|(code, (_, v))| locations.get(code).map(|(x, y)| (*x, *y, v.ln())))
+        .filter_map(|(code, (_, v))| locations.get(code.as_str()).map(|(x, y)| (*x, *y, v.ln())))
         .collect();
     lonlat.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     if lonlat.len() < 10 {
@@ -630,46 +631,36 @@ async fn measure_database(
     // whole import: read, map, validate, write in one transaction.
     let change = soilwatch_store::demo::demo_change();
     let t = Instant::now();
-    for chunk in ds.demo.points.chunks(10_000) {
+    for chunk in ds.points.chunks(10_000) {
         store.create_points(chunk, &change).await?;
     }
     println!(
         "{} points registered in {:.1} s",
-        ds.demo.points.len(),
+        ds.points.len(),
         t.elapsed().as_secs_f64()
     );
     mem.reset();
     let before = proc_status_mb("self", "VmRSS:");
+    // Issue 12: the files one after another (one batch each), so that memory stays flat.
     let t = Instant::now();
-    let outcome = import_bytes(store, &ds.results_csv, &import_options(), "bench", None).await?;
+    let mut stored = 0usize;
+    for f in &ds.results_files {
+        let bytes = std::fs::read(f).with_context(|| format!("{}", f.display()))?;
+        let outcome = import_bytes(store, &bytes, &import_options(), "bench", None).await?;
+        check_import(&outcome)?;
+        if let ImportOutcome::Imported { batch, .. } = &outcome {
+            stored += batch.results as usize;
+        }
+    }
     let secs = t.elapsed().as_secs_f64();
     let peak = proc_status_mb("self", "VmHWM:");
-    match &outcome {
-        ImportOutcome::Imported { batch, .. } if batch.results as usize == ds.results_csv_rows => {}
-        ImportOutcome::Imported { batch, .. } => bail!(
-            "import stored {} results of {}",
-            batch.results,
-            ds.results_csv_rows
-        ),
-        ImportOutcome::Rejected { report } => {
-            let first: Vec<String> = report
-                .issues
-                .iter()
-                .take(5)
-                .map(|i| format!("row {:?} {:?}: {}", i.row, i.column, i.message_en))
-                .collect();
-            bail!(
-                "import rejected: {}; {}",
-                report.summary(),
-                first.join("; ")
-            )
-        }
-        other => bail!("import: {}", other.summary_line()),
+    if stored != ds.results_csv_rows {
+        bail!("import stored {stored} results of {}", ds.results_csv_rows);
     }
     let rate = ds.results_csv_rows as f64 / secs;
     let copy = match backend {
         Backend::Postgres { .. } => {
-            Some(plain_copy(url, &ds.results_csv, ds.results_csv_rows).await?)
+            Some(plain_copy(url, &ds.results_files, ds.results_csv_rows).await?)
         }
         Backend::Sqlite { .. } => None,
     };
@@ -758,25 +749,39 @@ async fn bench_token(store: &SqlStore) -> anyhow::Result<String> {
 }
 
 /// Plain `COPY` of the same CSV into a table without constraints: rows/s.
-async fn plain_copy(url: &str, bytes: &[u8], rows: usize) -> anyhow::Result<f64> {
+async fn plain_copy(url: &str, files: &[PathBuf], rows: usize) -> anyhow::Result<f64> {
     use sqlx::Connection;
+    use std::io::Read as _;
     let mut conn = sqlx::PgConnection::connect(url).await?;
-    let columns = bytes
-        .split(|b| *b == b'\n')
-        .next()
-        .map_or(0, |h| h.split(|b| *b == b',').count());
+    let columns = match files.first() {
+        Some(f) => std::fs::read_to_string(f)?
+            .lines()
+            .next()
+            .map_or(0, |h| h.split(',').count()),
+        None => 0,
+    };
     let cols: Vec<String> = (0..columns).map(|i| format!("c{i} text")).collect();
     sqlx::raw_sql(&format!("CREATE TABLE bench_copy ({})", cols.join(", ")))
         .execute(&mut conn)
         .await?;
+    // One COPY per file, read in pieces of 1 MiB (the files as the import reads them).
     let t = Instant::now();
-    let mut copy = conn
-        .copy_in_raw("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)")
-        .await?;
-    for part in bytes.chunks(1 << 20) {
-        copy.send(part).await?;
+    let mut n = 0;
+    let mut part = vec![0u8; 1 << 20];
+    for f in files {
+        let mut file = std::fs::File::open(f)?;
+        let mut copy = conn
+            .copy_in_raw("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)")
+            .await?;
+        loop {
+            let got = file.read(&mut part)?;
+            if got == 0 {
+                break;
+            }
+            copy.send(&part[..got]).await?;
+        }
+        n += copy.finish().await?;
     }
-    let n = copy.finish().await?;
     let secs = t.elapsed().as_secs_f64();
     sqlx::raw_sql("DROP TABLE bench_copy")
         .execute(&mut conn)
