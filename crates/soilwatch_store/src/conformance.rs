@@ -555,10 +555,43 @@ pub async fn queries_filter_by_division_medium_analyte_and_time(store: &dyn Stor
 /// Create an empty PostgreSQL database on the server `base_url` names and connect to it,
 /// migrated. Returns the store and the database name (drop it with [`drop_pg_database`]).
 pub async fn fresh_pg_database(base_url: &str, label: &str) -> (SqlStore, String) {
-    let (store, name, _) = create_pg_database(base_url, label)
+    sweep_dead_test_databases(base_url).await;
+    let (store, name, _) = create_named_pg_database(base_url, TEST_DB_PREFIX, label)
         .await
         .expect("a fresh database on SOILWATCH_TEST_PG");
     (store, name)
+}
+
+/// Prefix of the databases [`fresh_pg_database`] makes: `swtest_<label>_<pid>_<µs>`.
+const TEST_DB_PREFIX: &str = "swtest";
+
+/// Drop the test databases left by test processes of this machine that have ended (a test that
+/// panics, or never calls its clean-up, leaves its database behind): those named
+/// `swtest_…_<pid>_<µs>` whose process is gone. Databases of live processes (tests running in
+/// parallel) and every other database are left alone. Once per process; errors are ignored.
+async fn sweep_dead_test_databases(base_url: &str) {
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if SWEPT.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let Ok(admin) = crate::connect(base_url).await else {
+        return;
+    };
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 'swtest\\_%'")
+            .fetch_all(admin.pool())
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let pid = name.rsplit('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        let dead = pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
+        if dead && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(admin.pool())
+                .await;
+        }
+    }
+    admin.close().await;
 }
 
 /// [`fresh_pg_database`] with errors returned (for `soilwatch bench --pg`): the store, the
@@ -567,9 +600,18 @@ pub async fn create_pg_database(
     base_url: &str,
     label: &str,
 ) -> StoreResult<(SqlStore, String, String)> {
+    create_named_pg_database(base_url, "sw", label).await
+}
+
+/// A new migrated database `<prefix>_<label>_<pid>_<µs>` beside `base_url`'s.
+async fn create_named_pg_database(
+    base_url: &str,
+    prefix: &str,
+    label: &str,
+) -> StoreResult<(SqlStore, String, String)> {
     let admin = crate::connect(base_url).await?;
     let name = format!(
-        "sw_{}_{}_{}",
+        "{prefix}_{}_{}_{}",
         label
             .chars()
             .filter(char::is_ascii_alphanumeric)

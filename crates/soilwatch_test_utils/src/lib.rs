@@ -238,10 +238,11 @@ impl TestApp {
 
     /// Drop the PostgreSQL database, if any.
     pub async fn finish(self) {
+        // The router holds a clone of the store: drop it first, or the store is still shared and
+        // the database would be left behind.
+        drop(self.router);
         if let Some((base, name)) = self.pg {
-            let store = Arc::try_unwrap(self.store).ok();
-            drop(self.router);
-            if let Some(store) = store {
+            if let Ok(store) = Arc::try_unwrap(self.store) {
                 conformance::drop_pg_database(&base, store, &name).await;
             }
         }
