@@ -385,7 +385,8 @@ fn register(addr: &str, token: &str) {
             serde_json::json!({
             "code": "PRJ-1", "name": "原冶炼厂治理修复工程", "plot_code": "HL-P-001",
             "mode": "remediation", "responsible_unit": "会理市某公司", "technique": "异位固化/稳定化",
-            "started_on": "2024-06-01", "reason": "issue 11 test"}),
+            "started_on": "2024-06-01", "supervisors": ["工程监理甲", "环境监理乙"],
+            "reason": "issue 11 test"}),
         ),
         (
             // 会理市 has no parcels: a 5 km grid clipped to the county.

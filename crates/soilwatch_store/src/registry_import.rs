@@ -2272,17 +2272,18 @@ fn project_column(field: &str) -> Option<&'static str> {
     })
 }
 
-/// The division of a registered plot (`None` after an issue, or without a database).
+/// The division and GB 36600 land class of a registered plot (`None` without a database; `Err`
+/// after an issue).
 async fn plot_division(
     c: &mut Cells<'_>,
     lookup: &Lookup<'_>,
     plot_code: &str,
-) -> StoreResult<Result<Option<DivisionCode>, ()>> {
+) -> StoreResult<Result<Option<(DivisionCode, u8)>, ()>> {
     let Some(store) = lookup.store else {
         return Ok(Ok(None));
     };
     match store.get_plot(plot_code).await {
-        Ok(p) => Ok(Ok(Some(p.item.division))),
+        Ok(p) => Ok(Ok(Some((p.item.division, p.item.land_class)))),
         Err(StoreError::NotFound { .. }) => {
             c.fail(
                 Rule::UnknownReference,
@@ -2336,9 +2337,10 @@ async fn read_project(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Opt
     ) else {
         return Ok(None);
     };
-    let Ok(division) = plot_division(c, lookup, &plot_code).await? else {
+    let Ok(plot) = plot_division(c, lookup, &plot_code).await? else {
         return Ok(None);
     };
+    let division = plot.map(|(d, _)| d);
     if let Some(d) = division {
         c.in_scope("plot_code", d, lookup);
     }
@@ -2430,7 +2432,10 @@ async fn read_project(c: &mut Cells<'_>, lookup: &Lookup<'_>) -> StoreResult<Opt
         ),
         effect_evaluation,
     };
-    let p = match p.checked() {
+    let p = match p.checked().and_then(|p| match plot {
+        Some((_, class)) => p.check_supervision(class).map(|()| p),
+        None => Ok(p),
+    }) {
         Ok(p) => p,
         Err(err) => {
             c.store_error(&err, &project_column, None);

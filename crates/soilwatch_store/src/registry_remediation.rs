@@ -92,6 +92,37 @@ impl RemediationProject {
         }
         Ok(p)
     }
+
+    /// 双监理 (work-plan item 33: double supervision for important plots). A plot is important
+    /// when its planned use is GB 36600-2018 class 1 land (residential, schools, hospitals,
+    /// children's and elderly facilities … — a plot whose use is not yet decided is taken as class
+    /// 1, as for its evaluation). Once the works on such a plot have started (`started_on`), the
+    /// project must name at least two different supervisors: the construction supervisor (工程监理)
+    /// and the environmental supervisor (环境监理). Before the start, and on class 2 land, any
+    /// number is accepted.
+    pub fn check_supervision(&self, plot_land_class: u8) -> StoreResult<()> {
+        if plot_land_class != 1 {
+            return Ok(());
+        }
+        let Some(started) = self.started_on else {
+            return Ok(());
+        };
+        let distinct: std::collections::BTreeSet<&str> =
+            self.supervisors.iter().map(|s| s.trim()).collect();
+        if distinct.len() >= 2 {
+            return Ok(());
+        }
+        let n = distinct.len();
+        Err(invalid(
+            "supervisors",
+            format!(
+                "地块规划为第一类用地（重点地块），工程已于 {started} 开工，须有工程监理和环境监理两家不同的监理单位（双监理），现有 {n} 家"
+            ),
+            format!(
+                "the plot is planned as class 1 land (an important plot) and the works started on {started}: the project needs two different supervisors, construction and environmental (double supervision); it names {n}"
+            ),
+        ))
+    }
 }
 
 code_enum! {

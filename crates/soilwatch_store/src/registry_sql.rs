@@ -929,7 +929,9 @@ impl RegistryStore for SqlStore {
         change: &ChangeMeta,
     ) -> StoreResult<Versioned<RemediationProject>> {
         let mut p = p.checked()?;
-        p.division = self.plot_of_project(&p.plot_code).await?;
+        let plot = self.plot_of_project(&p.plot_code).await?;
+        p.division = plot.division;
+        p.check_supervision(plot.land_class)?;
         let mut tx = self.begin_write().await?;
         insert_doc(&mut tx, &p, change).await?;
         tx.commit().await?;
@@ -946,7 +948,9 @@ impl RegistryStore for SqlStore {
         change: &ChangeMeta,
     ) -> StoreResult<Versioned<RemediationProject>> {
         let mut p = p.checked()?;
-        p.division = self.plot_of_project(&p.plot_code).await?;
+        let plot = self.plot_of_project(&p.plot_code).await?;
+        p.division = plot.division;
+        p.check_supervision(plot.land_class)?;
         let mut tx = self.begin_write().await?;
         let version = update_doc(&mut tx, &p, expected_version, "update", change).await?;
         tx.commit().await?;
@@ -1337,9 +1341,9 @@ impl RegistryStore for SqlStore {
 
 impl SqlStore {
     /// The county of a project's plot; the plot must be registered.
-    async fn plot_of_project(&self, plot_code: &str) -> StoreResult<DivisionCode> {
+    async fn plot_of_project(&self, plot_code: &str) -> StoreResult<Plot> {
         match self.get_plot(plot_code).await {
-            Ok(p) => Ok(p.item.division),
+            Ok(p) => Ok(p.item),
             Err(StoreError::NotFound { .. }) => Err(invalid(
                 "plot_code",
                 format!("地块 '{plot_code}' 未登记"),

@@ -916,7 +916,7 @@ async fn registries_are_collections_and_exports() {
         plan_filing: None,
         started_on: Some(day),
         finished_on: None,
-        supervisors: vec!["监理甲".into()],
+        supervisors: vec!["监理甲".into(), "监理乙".into()],
         notice_board: None,
         effect_evaluation: None,
     };
@@ -1155,7 +1155,7 @@ async fn every_layer_app() -> App {
         plan_filing: None,
         started_on: Some(day),
         finished_on: None,
-        supervisors: Vec::new(),
+        supervisors: vec!["工程监理甲".into(), "环境监理乙".into()],
         notice_board: None,
         effect_evaluation: None,
     };

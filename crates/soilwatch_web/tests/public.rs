@@ -195,7 +195,7 @@ async fn the_portal_shows_public_fields_only_and_no_coordinates() {
         plan_filing: None,
         started_on: Some("2024-03-01".parse().unwrap()),
         finished_on: None,
-        supervisors: vec!["某监理公司".into()],
+        supervisors: vec!["某监理公司".into(), "某环境监理公司".into()],
         notice_board: Some("公示牌：修复期间请勿进入".into()),
         effect_evaluation: None,
     };
@@ -280,7 +280,7 @@ async fn a_dataset_the_catalogue_does_not_mark_public_does_not_appear() {
         plan_filing: None,
         started_on: Some("2024-03-01".parse().unwrap()),
         finished_on: None,
-        supervisors: vec!["某监理公司".into()],
+        supervisors: vec!["某监理公司".into(), "某环境监理公司".into()],
         notice_board: Some("公示牌：修复期间请勿进入".into()),
         effect_evaluation: None,
     };

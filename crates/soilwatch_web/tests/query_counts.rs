@@ -165,7 +165,7 @@ async fn registry(app: &TestApp, n: usize) {
                     plan_filing: None,
                     started_on: NaiveDate::from_ymd_opt(2025, 3, 1),
                     finished_on: None,
-                    supervisors: vec![],
+                    supervisors: vec!["工程监理甲".into(), "环境监理乙".into()],
                     notice_board: None,
                     effect_evaluation: None,
                 },

@@ -726,6 +726,109 @@ async fn manifests_filed_in_advance_reconciled_and_totalled() {
 }
 
 #[tokio::test]
+async fn double_supervision_for_important_plots() {
+    let app = TestApp::sqlite().await.signed_in(Role::Viewer).await;
+    supervision_cases(&app).await;
+}
+
+#[tokio::test]
+async fn double_supervision_on_postgres() {
+    let Some(app) = TestApp::postgres("registry_supervision").await else {
+        return;
+    };
+    let app = app.signed_in(Role::Viewer).await;
+    supervision_cases(&app).await;
+    app.finish().await;
+}
+
+/// 双监理: a started project on class 1 land (planned R2, or no planned use yet) needs two
+/// different supervisors; not yet started, or on class 2 land (M1), any number.
+async fn supervision_cases(app: &TestApp) {
+    let project = |code: &str, plot: &str, started: Option<&str>, supervisors: &[&str]| {
+        json!({"code": code, "name": format!("工程{code}"), "plot_code": plot, "mode": "治理修复",
+               "responsible_unit": "会理某冶炼厂", "technique": "固化/稳定化",
+               "started_on": started, "supervisors": supervisors, "reason": "登记"})
+    };
+    plot(app, "SV-R2", json!({})).await;
+    plot(app, "SV-M1", json!({"planned_use": "M1"})).await;
+    plot(app, "SV-NONE", json!({"planned_use": null})).await;
+    let (_, p) = app.get_json("/api/v1/plots/SV-M1").await;
+    assert_eq!(p["land_class"], 2);
+
+    // Filed before the works start: no supervisor needed yet.
+    let (status, out) = post(
+        app,
+        "/api/v1/remediation-projects",
+        project("SV-1", "SV-R2", None, &[]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    // Started with one supervisor, then with the same one twice: refused, nothing changes.
+    for supervisors in [&["工程监理甲"][..], &["工程监理甲", " 工程监理甲 "][..]] {
+        let mut body = project("SV-1", "SV-R2", Some("2024-05-01"), supervisors);
+        body["version"] = json!(1);
+        let (status, out) = send(
+            app,
+            "PUT",
+            "/api/v1/remediation-projects/SV-1",
+            Some("张三"),
+            body,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+        let m = message(&out);
+        assert!(m.contains("field supervisors"), "{m}");
+        assert!(
+            m.contains("双监理") && m.contains("double supervision"),
+            "{m}"
+        );
+        assert!(m.contains("2024-05-01") && m.contains("it names 1"), "{m}");
+    }
+    let (_, h) = app
+        .get_json("/api/v1/remediation-projects/SV-1/history")
+        .await;
+    assert_eq!(h.as_array().unwrap().len(), 1, "{h}");
+    // Construction and environmental supervisors: accepted.
+    let mut body = project(
+        "SV-1",
+        "SV-R2",
+        Some("2024-05-01"),
+        &["工程监理甲", "环境监理乙"],
+    );
+    body["version"] = json!(1);
+    let (status, out) = send(
+        app,
+        "PUT",
+        "/api/v1/remediation-projects/SV-1",
+        Some("张三"),
+        body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["supervisors"].as_array().unwrap().len(), 2, "{out}");
+
+    // Class 2 land: one supervisor is enough once started.
+    let (status, out) = post(
+        app,
+        "/api/v1/remediation-projects",
+        project("SV-2", "SV-M1", Some("2024-05-01"), &["工程监理甲"]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    // No planned use yet: taken as class 1, refused with one supervisor.
+    let (status, out) = post(
+        app,
+        "/api/v1/remediation-projects",
+        project("SV-3", "SV-NONE", Some("2024-05-01"), &["工程监理甲"]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert!(message(&out).contains("field supervisors"), "{out}");
+    let (status, _) = app.get_json("/api/v1/remediation-projects/SV-3").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn tailings_ponds_registry() {
     let app = TestApp::sqlite().await.signed_in(Role::Viewer).await;
     let pond = json!({"code": "TP-001", "name": "某铅锌矿尾矿库", "enterprise_uscc": "91350100M000100Y43",

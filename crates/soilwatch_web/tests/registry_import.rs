@@ -336,6 +336,28 @@ async fn plots_projects_manifests_ponds(app: &TestApp) {
             .len(),
         1
     );
+    // Double supervision (双监理): XC-DK-02 is planned as 居住用地, class 1 land (an important
+    // plot); a started project naming one supervisor is refused at its cell.
+    let single = "工程编号,工程名称,地块编码,工程类型,责任单位,修复技术,开工日期,环境监理\n\
+                  XF-03,西昌化工厂地块修复,XC-DK-02,治理修复,会理某冶炼厂,固化/稳定化,2024-07-01,甲监理\n";
+    let (status, out) = upload(app, "remediation-projects", "工程3.csv", single.as_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    let i = &out["report"]["issues"][0];
+    assert_eq!(
+        (i["row"].as_u64(), i["column"].as_str()),
+        (Some(2), Some("环境监理")),
+        "{i}"
+    );
+    assert!(i["message_cn"].as_str().unwrap().contains("双监理"), "{i}");
+    assert!(
+        i["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("double supervision"),
+        "{i}"
+    );
+    let (status, _) = app.get_json("/api/v1/remediation-projects/XF-03").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Manifests: filed before departure; one leaving in the past is refused.
     let bj = FixedOffset::east_opt(8 * 3600).unwrap();
