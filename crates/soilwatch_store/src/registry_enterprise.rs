@@ -178,7 +178,12 @@ pub struct Disclosure {
 impl Disclosure {
     /// History key: `USCC/year`.
     pub fn key(&self) -> String {
-        format!("{}/{}", self.uscc, self.year)
+        Self::key_of(&self.uscc, self.year)
+    }
+
+    /// The history key of an enterprise's disclosure for a year (`USCC/year`).
+    pub fn key_of(uscc: &Uscc, year: i32) -> String {
+        format!("{uscc}/{year}")
     }
 
     pub(crate) fn checked(&self, listed_year: i32) -> StoreResult<Disclosure> {

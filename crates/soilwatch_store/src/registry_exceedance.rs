@@ -87,9 +87,9 @@ pub struct EnterpriseExceedances {
 /// The exceedances of an enterprise's self-monitoring `samples` (those on its points), with the
 /// GB 36600 land class of each point that a registered plot sets (`plot_class`: point code →
 /// 1 or 2; other points are second-class land). See the module documentation for the rule.
-pub fn enterprise_exceedances(
+pub fn enterprise_exceedances<'a>(
     e: &Enterprise,
-    samples: &[StoredSample],
+    samples: impl IntoIterator<Item = &'a StoredSample>,
     plot_class: &HashMap<String, u8>,
 ) -> EnterpriseExceedances {
     let mut out = EnterpriseExceedances::default();

@@ -240,6 +240,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::put(crate::api::enterprises::put_disclosure),
         )
         .route(
+            "/api/v1/enterprises/{uscc}/disclosures/{year}/history",
+            get(crate::api::enterprises::get_disclosure_history),
+        )
+        .route(
             "/api/v1/demolition-plans",
             get(crate::api::demolition::list_demolition_plans)
                 .post(crate::api::demolition::create_demolition_plan),

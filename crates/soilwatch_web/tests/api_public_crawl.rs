@@ -298,6 +298,7 @@ async fn unauthenticated_api_shows_no_non_public_data() {
         "/api/v1/enterprises".to_owned(),
         format!("/api/v1/enterprises/{e}"),
         format!("/api/v1/enterprises/{e}/history"),
+        format!("/api/v1/enterprises/{e}/disclosures/2021/history"),
         "/api/v1/remediation-projects".to_owned(),
         "/api/v1/remediation-projects/PRJ-1".to_owned(),
         "/api/v1/remediation-projects/PRJ-1/totals".to_owned(),

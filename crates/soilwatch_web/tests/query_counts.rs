@@ -140,6 +140,14 @@ fn uscc(i: usize) -> String {
 /// `n` plots, remediation projects, transfer manifests, enterprises and tailings ponds.
 async fn registry(app: &TestApp, n: usize) {
     let store = app.store.as_ref();
+    // Each enterprise watches two demo points, so the self-monitoring exceedances read samples.
+    let points: Vec<String> = store
+        .list_points(&PointQuery::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.code)
+        .collect();
     for i in 0..n {
         let div = COUNTIES[i % COUNTIES.len()];
         let plot = format!("PL-{i:03}");
@@ -211,7 +219,10 @@ async fn registry(app: &TestApp, n: usize) {
                     responsibility_letter: None,
                     status: EnterpriseStatus::Operating,
                     contact: None,
-                    point_codes: Vec::new(),
+                    point_codes: vec![
+                        points[(3 * i) % points.len()].clone(),
+                        points[(3 * i + 1) % points.len()].clone(),
+                    ],
                 },
                 &change(),
             )
@@ -312,6 +323,7 @@ async fn urls(app: &TestApp) -> Vec<String> {
         "/results?limit=200",
         "/plots",
         "/enterprises",
+        "/enterprises/exceedances",
         "/tailings-ponds",
         "/remediation-projects",
         "/manifests",
@@ -325,6 +337,7 @@ async fn urls(app: &TestApp) -> Vec<String> {
         "/api/v1/network/coverage",
         "/api/v1/plots",
         "/api/v1/enterprises",
+        "/api/v1/enterprises/exceedances",
         "/api/v1/tailings-ponds",
         "/api/v1/remediation-projects",
         "/api/v1/manifests",

@@ -551,6 +551,55 @@ async fn enterprises_public_list_and_disclosure_flags() {
     assert_eq!(d["years"][0]["state"], "on_time");
     assert_eq!(d["disclosures"].as_array().unwrap().len(), 2);
 
+    // A corrected 2021 disclosure is a new version; the year's history keeps both, oldest first,
+    // with who changed it and why; the other year's history is its own.
+    let (status, body) = send(
+        &app,
+        "PUT",
+        "/api/v1/enterprises/91350100M000100Y43/disclosures/2021",
+        Some("企业填报员"),
+        json!({"disclosed_on": "2022-02-20", "pollutants": [{"name": "镉", "discharge_mode": "间歇排放",
+               "concentration": "0.008 mg/L", "total": "0.15 kg/a"}],
+               "facilities": "污水处理站", "reason": "更正浓度"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["version"], 2);
+    let (status, h) = app
+        .get_json("/api/v1/enterprises/91350100M000100Y43/disclosures/2021/history")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{h}");
+    let h = h.as_array().unwrap();
+    assert_eq!(h.len(), 2, "{h:?}");
+    assert_eq!(h[0]["entity"], "disclosure");
+    assert_eq!(h[0]["key"], "91350100M000100Y43/2021");
+    assert_eq!(h[0]["version"], 1);
+    assert_eq!(h[0]["data"]["disclosed_on"], "2022-03-01");
+    assert_eq!(h[0]["data"]["pollutants"][0]["concentration"], "0.01 mg/L");
+    assert_eq!(h[1]["version"], 2);
+    assert_eq!(h[1]["data"]["disclosed_on"], "2022-02-20");
+    assert_eq!(h[1]["data"]["pollutants"][0]["concentration"], "0.008 mg/L");
+    assert_eq!(h[1]["reason"], "更正浓度");
+    let (_, h2020) = app
+        .get_json("/api/v1/enterprises/91350100M000100Y43/disclosures/2020/history")
+        .await;
+    assert_eq!(h2020.as_array().unwrap().len(), 1);
+    assert_eq!(h2020[0]["data"]["disclosed_on"], "2020-12-15");
+    // No disclosure for 2022: 404; a malformed credit code: 400.
+    let (status, _) = app
+        .get_json("/api/v1/enterprises/91350100M000100Y43/disclosures/2022/history")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .get_json("/api/v1/enterprises/NOT-A-CODE/disclosures/2021/history")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // The public view shows the corrected disclosure (the current version).
+    let (_, d) = app
+        .get_json("/api/v1/enterprises/91350100M000100Y43/disclosures")
+        .await;
+    assert_eq!(d["late_years"], json!([2021]));
+
     // Signed out (issue 13): the public list and the disclosures answer while the catalogue
     // marks `key_enterprises` public (the seeded catalogue does), the full records need sign-in.
     let mut public_app = app;
@@ -570,6 +619,7 @@ async fn enterprises_public_list_and_disclosure_flags() {
         "/api/v1/enterprises?division=513400",
         "/api/v1/enterprises/91350100M000100Y43",
         "/api/v1/enterprises/91350100M000100Y43/history",
+        "/api/v1/enterprises/91350100M000100Y43/disclosures/2021/history",
     ] {
         let (status, body) = public_app.get_json(uri).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");

@@ -328,6 +328,30 @@ pub async fn list_disclosures(
     Ok(Json(r))
 }
 
+/// Every version of an enterprise's disclosure for a year, oldest first: each replacement
+/// (`PUT …/disclosures/{year}`, or an import of disclosures that changes the year's record)
+/// keeps the one before, with who made the change, when and why. Signed-in users only (the
+/// versions carry the sample codes, which the public view leaves out).
+#[utoipa::path(get, path = "/api/v1/enterprises/{uscc}/disclosures/{year}/history", tag = "enterprises",
+    params(("uscc" = String, Path, description = "Unified social credit code"),
+        ("year" = i32, Path, description = "Monitoring year")),
+    responses((status = 200, body = [Object]),
+        (status = 404, description = "No disclosure of that enterprise for that year", body = crate::error::ErrorResponse),
+        (status = 401, description = "Not signed in (a registry record: sign-in needed, issue 13)", body = crate::error::ErrorResponse)))]
+pub async fn get_disclosure_history(
+    State(state): State<AppState>,
+    _actor: Actor,
+    Path((uscc, year)): Path<(String, i32)>,
+) -> ApiResult<Json<Vec<VersionRecord>>> {
+    let u = path_uscc(&uscc)?;
+    history(
+        &state,
+        RegistryEntity::Disclosure,
+        &Disclosure::key_of(&u, year),
+    )
+    .await
+}
+
 /// A year's disclosure as written by a client.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -79,6 +79,7 @@ use crate::error::{ErrorDetail, ErrorResponse};
         super::enterprises::update_enterprise,
         super::enterprises::list_disclosures,
         super::enterprises::put_disclosure,
+        super::enterprises::get_disclosure_history,
         super::self_monitoring::get_exceedances,
         super::demolition::list_demolition_plans,
         super::demolition::list_public_demolition_plans,
