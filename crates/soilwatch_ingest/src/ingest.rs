@@ -3,6 +3,7 @@
 //! [`parse_bytes`] / [`parse_reader`] collect a whole [`Batch`].
 
 use std::collections::hash_map::DefaultHasher;
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::io::{Cursor, Read};
@@ -349,6 +350,15 @@ enum Rows<'r> {
     Sheet(SheetRows),
 }
 
+impl Rows<'_> {
+    /// Hand back a row's record for its buffers to be reused.
+    fn recycle(&mut self, record: csv::StringRecord) {
+        if let Rows::Csv(c) = self {
+            c.recycle(record);
+        }
+    }
+}
+
 impl Iterator for Rows<'_> {
     type Item = IngestResult<RawRow>;
     fn next(&mut self) -> Option<Self::Item> {
@@ -533,6 +543,7 @@ pub fn open<'r, 'a>(
         map,
         wide,
         samples: HashMap::new(),
+        sample_states: Vec::new(),
         points: HashMap::new(),
         analyte_cache: HashMap::new(),
         unit_cache: HashMap::new(),
@@ -651,6 +662,7 @@ impl Iterator for Ingest<'_, '_> {
                 },
             };
             if row.is_blank() {
+                self.rows.recycle(row.record);
                 continue;
             }
             self.sink.report.rows_read += 1;
@@ -702,6 +714,7 @@ impl Iterator for Ingest<'_, '_> {
                 );
             }
             let record = self.checker.row(&mut self.sink, &row);
+            self.rows.recycle(row.record);
             if self.sink.report.errors == errors_before {
                 self.sink.report.rows_valid += 1;
                 if let Some(r) = record {
@@ -864,7 +877,9 @@ struct Checker<'a> {
     opts: ParseOptions,
     map: ColumnMap,
     wide: Vec<WideColumn<'a>>,
-    samples: HashMap<String, SampleState<'a>>,
+    /// Each sample code of the file → its state in `sample_states`.
+    samples: HashMap<String, usize>,
+    sample_states: Vec<SampleState<'a>>,
     points: HashMap<String, u64>,
     analyte_cache: HashMap<String, Option<&'a Analyte>>,
     unit_cache: HashMap<String, Option<Unit>>,
@@ -874,13 +889,23 @@ struct Checker<'a> {
     county_cache: Option<(DivisionCode, f64, f64)>,
     medium_cache: Option<(String, Medium)>,
     land_use_cache: Option<(String, LandUse)>,
-    /// Columns that describe the sample (not the result), and the last valid sample with its cells.
+    /// Columns that describe the sample (not the result), and the last valid sample with its
+    /// cells and the index of its state in `sample_states`.
     sample_cols: Vec<usize>,
-    last_sample: Option<(Vec<String>, ParsedSample)>,
+    last_sample: Option<(Vec<String>, ParsedSample, usize)>,
 }
 
 fn cell(rec: &csv::StringRecord, idx: Option<usize>) -> &str {
-    idx.and_then(|i| rec.get(i)).map_or("", str::trim)
+    idx.and_then(|i| rec.get(i)).map_or("", trim)
+}
+
+/// `str::trim`, with a shortcut for the usual cell, which starts and ends with a visible ASCII
+/// character (none of them is white space).
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
 }
 
 /// A resolved division and where it came from.
@@ -903,8 +928,8 @@ impl<'a> Checker<'a> {
 
     /// Long form: a row whose sample cells equal those of the previous valid row has the same
     /// sample, already checked.
-    fn reuse_sample(&self, rec: &csv::StringRecord, row: u64) -> Option<ParsedSample> {
-        let (cells, prev) = self.last_sample.as_ref()?;
+    fn reuse_sample(&self, rec: &csv::StringRecord, row: u64) -> Option<(ParsedSample, usize)> {
+        let (cells, prev, state) = self.last_sample.as_ref()?;
         let same = self
             .sample_cols
             .iter()
@@ -914,17 +939,17 @@ impl<'a> Checker<'a> {
             let mut s = prev.clone();
             s.row = row;
             s.first_in_file = false;
-            s
+            (s, *state)
         })
     }
 
-    fn remember_sample(&mut self, rec: &csv::StringRecord, sample: &ParsedSample) {
+    fn remember_sample(&mut self, rec: &csv::StringRecord, sample: &ParsedSample, state: usize) {
         let cells = self
             .sample_cols
             .iter()
             .map(|&i| cell(rec, Some(i)).to_owned())
             .collect();
-        self.last_sample = Some((cells, sample.clone()));
+        self.last_sample = Some((cells, sample.clone(), state));
     }
 
     fn col(&self, f: Field) -> Option<usize> {
@@ -1666,18 +1691,19 @@ impl<'a> Checker<'a> {
         ))
     }
 
-    /// Register a sample code in the file state; checks uniqueness and the store. Returns false
-    /// when an error was reported.
+    /// Register a sample code in the file state; checks uniqueness and the store. Returns the
+    /// index of the sample's state in `sample_states`, `None` when an error was reported.
     fn register_sample(
         &mut self,
         sink: &mut Sink,
         parsed: &mut ParsedSample,
         fingerprint: u64,
         wide: bool,
-    ) -> bool {
+    ) -> Option<usize> {
         let code_col = self.col(Field::SampleCode);
         let row = parsed.row;
-        if let Some(state) = self.samples.get(&parsed.sample.code) {
+        if let Some(&index) = self.samples.get(&parsed.sample.code) {
+            let state = &self.sample_states[index];
             if wide {
                 sink.error(
                     Rule::DuplicateSample,
@@ -1693,7 +1719,7 @@ impl<'a> Checker<'a> {
                         format!("sample code used twice (first at row {})", state.first_row),
                     ),
                 );
-                return false;
+                return None;
             }
             if state.fingerprint != fingerprint {
                 sink.error(
@@ -1707,7 +1733,7 @@ impl<'a> Checker<'a> {
                         format!("the same sample code has other sample details (point, medium, date, division, land use, crop, depth, lab) than row {}", state.first_row),
                     ),
                 );
-                return false;
+                return None;
             }
             parsed.stored = if self.ctx.known.available() {
                 StoredState::New
@@ -1719,7 +1745,7 @@ impl<'a> Checker<'a> {
             {
                 parsed.stored = StoredState::Unchanged;
             }
-            return true;
+            return Some(index);
         }
         parsed.first_in_file = true;
         parsed.stored = StoredState::Unknown;
@@ -1759,20 +1785,19 @@ impl<'a> Checker<'a> {
                             "sample code already stored with different details",
                         ),
                     );
-                    return false;
+                    return None;
                 }
                 parsed.stored = StoredState::Unchanged;
             }
         }
-        self.samples.insert(
-            parsed.sample.code.clone(),
-            SampleState {
-                fingerprint,
-                first_row: row,
-                analytes: Vec::new(),
-            },
-        );
-        true
+        let index = self.sample_states.len();
+        self.sample_states.push(SampleState {
+            fingerprint,
+            first_row: row,
+            analytes: Vec::new(),
+        });
+        self.samples.insert(parsed.sample.code.clone(), index);
+        Some(index)
     }
 
     fn resolve_analyte(&mut self, text: &str) -> Option<&'a Analyte> {
@@ -1793,7 +1818,8 @@ impl<'a> Checker<'a> {
         u
     }
 
-    /// One result: value cell, unit, detection limit, qualifier → canonical unit.
+    /// One result: value cell, unit, detection limit, qualifier → canonical unit. `state` is
+    /// the index of the sample's state in `sample_states`.
     #[expect(
         clippy::too_many_arguments,
         reason = "the cells of one result and where they sit"
@@ -1802,7 +1828,7 @@ impl<'a> Checker<'a> {
         &mut self,
         sink: &mut Sink,
         row: u64,
-        sample: &Sample,
+        (sample, state): (&Sample, usize),
         analyte: &'a Analyte,
         (value_col, value_text): (usize, &str),
         unit: Option<Unit>,
@@ -2185,7 +2211,8 @@ impl<'a> Checker<'a> {
             return None;
         }
         // duplicates in the file
-        if let Some(state) = self.samples.get_mut(&sample.code) {
+        {
+            let state = &mut self.sample_states[state];
             if let Some((_, first)) = state
                 .analytes
                 .iter()
@@ -2297,16 +2324,14 @@ impl<'a> Checker<'a> {
             }
             a
         };
-        let sample = match self.reuse_sample(rec, row) {
+        let (sample, state) = match self.reuse_sample(rec, row) {
             Some(s) => s,
             None => {
                 self.last_sample = None;
                 let (mut sample, fingerprint) = self.sample(sink, rec, row)?;
-                if !self.register_sample(sink, &mut sample, fingerprint, false) {
-                    return None;
-                }
-                self.remember_sample(rec, &sample);
-                sample
+                let state = self.register_sample(sink, &mut sample, fingerprint, false)?;
+                self.remember_sample(rec, &sample, state);
+                (sample, state)
             }
         };
         let analyte = analyte?;
@@ -2314,7 +2339,7 @@ impl<'a> Checker<'a> {
             .col(Field::Value)
             .expect("long form has a value column");
         let unit_col = self.col(Field::Unit);
-        let mut unit_text = cell(rec, unit_col);
+        let mut unit_text = Cow::Borrowed(cell(rec, unit_col));
         if unit_text.is_empty() {
             // `检测值(mg/kg)` or a units row under the value column
             if let Some(u) = self
@@ -2323,20 +2348,19 @@ impl<'a> Checker<'a> {
                 .get(value_col)
                 .and_then(|c| c.unit_text.as_deref())
             {
-                unit_text = u;
+                unit_text = Cow::Owned(u.to_owned());
             }
         }
-        let unit_text = unit_text.to_owned();
         let unit = if unit_text.is_empty() {
             None
         } else {
             self.parse_unit(&unit_text)
         };
-        let method = cell(rec, self.col(Field::Method)).to_owned();
+        let method = cell(rec, self.col(Field::Method));
         let result = self.result(
             sink,
             row,
-            &sample.sample,
+            (&sample.sample, state),
             analyte,
             (value_col, cell(rec, Some(value_col))),
             unit,
@@ -2349,7 +2373,7 @@ impl<'a> Checker<'a> {
                 self.col(Field::Qualifier),
                 cell(rec, self.col(Field::Qualifier)),
             ),
-            Some(&method),
+            Some(method),
             false,
         )?;
         Some(Record::Results {
@@ -2362,10 +2386,8 @@ impl<'a> Checker<'a> {
         let rec = &raw.record;
         let row = raw.row;
         let (mut sample, fingerprint) = self.sample(sink, rec, row)?;
-        if !self.register_sample(sink, &mut sample, fingerprint, true) {
-            return None;
-        }
-        let method = cell(rec, self.col(Field::Method)).to_owned();
+        let state = self.register_sample(sink, &mut sample, fingerprint, true)?;
+        let method = cell(rec, self.col(Field::Method));
         let mut results = Vec::with_capacity(self.wide.len());
         for i in 0..self.wide.len() {
             let (index, analyte, unit, unit_text) = {
@@ -2376,14 +2398,14 @@ impl<'a> Checker<'a> {
             if let Some(r) = self.result(
                 sink,
                 row,
-                &sample.sample,
+                (&sample.sample, state),
                 analyte,
                 (index, text),
                 unit,
                 (Some(index), &unit_text),
                 (None, ""),
                 (None, ""),
-                Some(&method),
+                Some(method),
                 true,
             ) {
                 results.push(r);

@@ -560,7 +560,24 @@ pub struct Column {
 pub struct ColumnMap {
     pub kind: DataKind,
     pub columns: Vec<Column>,
-    fields: HashMap<Field, usize>,
+    /// Column index of each field, indexed by `Field as usize` (looked up many times per row:
+    /// an array, not a hash map).
+    fields: FieldColumns,
+}
+
+/// Column index of each [`Field`].
+#[derive(Debug, Clone, Default)]
+struct FieldColumns([Option<usize>; Field::ALL.len()]);
+
+impl FieldColumns {
+    fn get(&self, f: Field) -> Option<usize> {
+        self.0[f as usize]
+    }
+
+    /// Set the column of a field; returns the column it had before.
+    fn insert(&mut self, f: Field, index: usize) -> Option<usize> {
+        self.0[f as usize].replace(index)
+    }
 }
 
 /// Why a header could not be mapped.
@@ -575,11 +592,11 @@ pub struct MappingProblem {
 impl ColumnMap {
     /// Index of the column holding `field`.
     pub fn get(&self, field: Field) -> Option<usize> {
-        self.fields.get(&field).copied()
+        self.fields.get(field)
     }
 
     pub fn has(&self, field: Field) -> bool {
-        self.fields.contains_key(&field)
+        self.fields.get(field).is_some()
     }
 
     /// The wide-form analyte columns.
@@ -633,7 +650,7 @@ impl ColumnMap {
                 unit_text,
             });
         }
-        let mut fields = HashMap::new();
+        let mut fields = FieldColumns::default();
         let mut duplicates = Vec::new();
         let mut seen_analytes: HashMap<String, usize> = HashMap::new();
         for c in &columns {
@@ -656,7 +673,7 @@ impl ColumnMap {
             .filter(|c| c.role == ColumnRole::Unknown)
             .map(|c| c.header.clone())
             .collect();
-        let has = |f: Field| fields.contains_key(&f);
+        let has = |f: Field| fields.get(f).is_some();
         let n_analytes = seen_analytes.len();
         let long = has(Field::Analyte) && has(Field::Value);
         let kind = match hint {
@@ -862,6 +879,13 @@ mod tests {
 
     fn cat() -> &'static AnalyteCatalogue {
         AnalyteCatalogue::builtin()
+    }
+
+    #[test]
+    fn every_field_has_its_own_slot() {
+        for (i, f) in Field::ALL.iter().enumerate() {
+            assert_eq!(*f as usize, i, "Field::ALL is in declaration order: {f:?}");
+        }
     }
 
     #[test]

@@ -215,6 +215,8 @@ pub(crate) struct CsvRows<'r> {
     embedded_newlines: u64,
     file: String,
     done: bool,
+    /// A record handed back by the caller, read into again (no allocation per row).
+    spare: Option<ByteRecord>,
 }
 
 impl<'r> CsvRows<'r> {
@@ -258,7 +260,14 @@ impl<'r> CsvRows<'r> {
             embedded_newlines: 0,
             file: file.to_owned(),
             done: false,
+            spare: None,
         })
+    }
+
+    /// Hand back the record of a row that has been dealt with: the next row is read into its
+    /// buffers.
+    pub(crate) fn recycle(&mut self, record: StringRecord) {
+        self.spare = Some(record.into_byte_record());
     }
 
     pub(crate) fn encoding(&self) -> TextEncoding {
@@ -321,7 +330,7 @@ impl Iterator for CsvRows<'_> {
         if self.done {
             return None;
         }
-        let mut rec = ByteRecord::new();
+        let mut rec = self.spare.take().unwrap_or_default();
         match self.reader.read_byte_record(&mut rec) {
             Ok(false) => {
                 self.done = true;
