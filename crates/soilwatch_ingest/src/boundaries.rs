@@ -161,40 +161,55 @@ impl Boundaries {
         let p = Point::new(lon, lat);
         self.divisions
             .iter()
-            .find(|d| d.bbox.is_some_and(|b| b.contains(&p)) && d.shape.contains(&p))
+            .find(|d| contains(d, &p))
             .map(|d| d.code)
     }
 
     /// Where the point lies relative to one division (`None` when the code has no boundary here).
     pub fn place_in(&self, code: DivisionCode, lon: f64, lat: f64) -> Option<Placement> {
         let d = self.get(code)?;
-        Some(self.placement(std::slice::from_ref(d), lon, lat))
+        Some(self.placement(std::slice::from_ref(d), lon, lat).0)
     }
 
     /// Where the point lies relative to the whole prefecture (the union of its divisions).
     pub fn place_in_prefecture(&self, lon: f64, lat: f64) -> Placement {
+        self.placement(&self.divisions, lon, lat).0
+    }
+
+    /// [`place_in_prefecture`](Self::place_in_prefecture), and when the point is inside, the
+    /// division that contains it (the one [`locate`](Self::locate) gives): one point-in-polygon
+    /// test serves both.
+    pub fn place_and_locate(&self, lon: f64, lat: f64) -> (Placement, Option<DivisionCode>) {
         self.placement(&self.divisions, lon, lat)
     }
 
-    fn placement(&self, divisions: &[DivisionBoundary], lon: f64, lat: f64) -> Placement {
+    fn placement(
+        &self,
+        divisions: &[DivisionBoundary],
+        lon: f64,
+        lat: f64,
+    ) -> (Placement, Option<DivisionCode>) {
         let p = Point::new(lon, lat);
-        if divisions
-            .iter()
-            .any(|d| d.bbox.is_some_and(|b| b.contains(&p)) && d.shape.contains(&p))
-        {
-            return Placement::Inside;
+        if let Some(d) = divisions.iter().find(|d| contains(d, &p)) {
+            return (Placement::Inside, Some(d.code));
         }
         let dist = divisions
             .iter()
             .flat_map(|d| d.shape.0.iter())
             .map(|poly| Euclidean.distance(&p, poly))
             .fold(f64::INFINITY, f64::min);
-        if dist <= self.tolerance_deg {
+        let placement = if dist <= self.tolerance_deg {
             Placement::Near(dist)
         } else {
             Placement::Outside(dist)
-        }
+        };
+        (placement, None)
     }
+}
+
+/// The division's shape contains the point (its bounding box first).
+fn contains(d: &DivisionBoundary, p: &Point<f64>) -> bool {
+    d.bbox.is_some_and(|b| b.contains(p)) && d.shape.contains(p)
 }
 
 fn ring(v: &serde_json::Value) -> Option<LineString<f64>> {
@@ -265,8 +280,16 @@ pub(crate) mod tests {
             b.place_in_prefecture(104.06, 30.67),
             Placement::Outside(_)
         ));
+        assert_eq!(
+            b.place_and_locate(center.x(), center.y()),
+            (Placement::Inside, Some(xichang))
+        );
         // swapped coordinates are nowhere
         assert_eq!(b.locate(center.y(), center.x()), None);
+        assert!(matches!(
+            b.place_and_locate(center.y(), center.x()),
+            (Placement::Outside(_), None)
+        ));
     }
 
     #[test]

@@ -886,6 +886,7 @@ struct Checker<'a> {
     date_cache: Option<(String, NaiveDate)>,
     /// Rows of one sample repeat their coordinates: the last clean ones are not checked again.
     coord_cache: Option<(String, String, (f64, f64))>,
+    /// A division known to contain a point (from the prefecture check or a county check).
     county_cache: Option<(DivisionCode, f64, f64)>,
     medium_cache: Option<(String, Medium)>,
     land_use_cache: Option<(String, LandUse)>,
@@ -1280,8 +1281,14 @@ impl<'a> Checker<'a> {
             return Err(());
         }
         if let Some(b) = self.ctx.boundaries {
-            match b.place_in_prefecture(lon, lat) {
-                Placement::Inside => {}
+            let (placement, located) = b.place_and_locate(lon, lat);
+            match placement {
+                Placement::Inside => {
+                    // The county check of the division found need not test the point again.
+                    if let Some(code) = located {
+                        self.county_cache = Some((code, lon, lat));
+                    }
+                }
                 Placement::Near(d) => sink.warn(
                     Rule::OutsidePrefecture,
                     row,
