@@ -4,7 +4,9 @@
 //! 2. the full pipeline: read + map + normalise + validate (with the Liangshan boundaries,
 //!    point-in-polygon on every row, and a threshold lookup),
 //!
-//! and print rows/s of both, their ratio and the peak resident memory.
+//! and print rows/s of both, their ratio and the peak resident memory. Besides wall-clock time,
+//! each step's time on a CPU (this thread's run time from `/proc/thread-self/schedstat`) is
+//! printed: on a shared, loaded machine rows per CPU-second is the steadier number.
 //!
 //! Run: `cargo bench -p soilwatch_ingest --bench parse`
 
@@ -35,6 +37,27 @@ fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// Seconds this thread has run on a CPU (`None` where /proc/thread-self/schedstat is missing).
+fn thread_cpu_s() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
+/// `rows/s per CPU-second` text for a step that started at CPU time `cpu0`.
+fn cpu_rate(cpu0: Option<f64>, rows: u64) -> (Option<f64>, String) {
+    match (cpu0, thread_cpu_s()) {
+        (Some(a), Some(b)) if b > a => {
+            let rate = rows as f64 / (b - a);
+            (
+                Some(rate),
+                format!(" (on CPU {:.2} s = {rate:.0} rows per CPU-second)", b - a),
+            )
+        }
+        _ => (None, String::new()),
+    }
 }
 
 fn generate(path: &std::path::Path, rows: usize) -> std::io::Result<u64> {
@@ -82,6 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 1. baseline: the csv crate alone
+    let cpu0 = thread_cpu_s();
     let t = Instant::now();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -93,8 +117,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let base_s = t.elapsed().as_secs_f64();
     let base_rate = n_base as f64 / base_s;
+    let (base_cpu_rate, cpu_text) = cpu_rate(cpu0, n_base);
     println!(
-        "baseline csv::ByteRecord read: {n_base} rows in {base_s:.2} s = {base_rate:.0} rows/s"
+        "baseline csv::ByteRecord read: {n_base} rows in {base_s:.2} s = {base_rate:.0} rows/s{cpu_text}"
     );
 
     // 2. the pipeline
@@ -116,6 +141,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "results.csv",
         NaiveDate::from_ymd_opt(2025, 1, 1).ok_or("date")?,
     );
+    let cpu0 = thread_cpu_s();
     let t = Instant::now();
     let mut ingest = open(BufReader::new(File::open(&path)?), &opts, &ctx)?;
     let mut results = 0u64;
@@ -127,8 +153,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = ingest.finish()?;
     let full_s = t.elapsed().as_secs_f64();
     let full_rate = report.rows_read as f64 / full_s;
+    let (full_cpu_rate, cpu_text) = cpu_rate(cpu0, report.rows_read);
     println!(
-        "read+map+normalise+validate: {} rows ({} results, {} errors, {} warnings) in {full_s:.2} s = {full_rate:.0} rows/s",
+        "read+map+normalise+validate: {} rows ({} results, {} errors, {} warnings) in {full_s:.2} s = {full_rate:.0} rows/s{cpu_text}",
         report.rows_read, results, report.errors, report.warnings
     );
     println!(
@@ -136,6 +163,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         full_rate / base_rate,
         base_rate / full_rate
     );
+    if let (Some(b), Some(f)) = (base_cpu_rate, full_cpu_rate) {
+        println!("ratio by CPU time: {:.3}", f / b);
+    }
     if let Some(mib) = peak_rss_mib() {
         println!("peak RSS of the whole run: {mib:.0} MiB");
     }

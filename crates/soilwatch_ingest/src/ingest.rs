@@ -2,8 +2,8 @@
 //! cell, streaming. [`open`] gives an iterator of valid records plus the report at the end;
 //! [`parse_bytes`] / [`parse_reader`] collect a whole [`Batch`].
 
-use std::collections::hash_map::DefaultHasher;
 use std::borrow::Cow;
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::io::{Cursor, Read};
