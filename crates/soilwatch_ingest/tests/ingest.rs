@@ -200,6 +200,79 @@ fn every_error_class_names_row_and_column() {
     assert!(batch.samples.iter().all(|s| s.sample.sample.code != "E-16"));
 }
 
+/// Rows that repeat the cells of the row before are served from what was remembered (the
+/// sample, the coordinates, the county that the prefecture check found, the record's buffers, the
+/// sample's state): a row that differs in one cell is still checked on that cell.
+#[test]
+fn a_row_that_differs_in_one_cell_is_checked_on_that_cell() {
+    let rows = [
+        "LS-001,,土壤,2024-05-06,513401,102.264449,27.894504,水田,镉,0.3,mg/kg,,,GB/T 17141", // 2
+        "LS-001,,土壤,2024-05-06,513401,102.264449,27.894504,水田,铅,20,mg/kg,,,GB/T 17141",  // 3
+        "LS-001,,土壤,2024-02-30,513401,102.264449,27.894504,水田,汞,0.1,mg/kg,,,GB/T 17141", // 4: date
+        "LS-002,,土壤,2024-05-06,513401,102.264449,27.894504,水田,镉,0.3,mg/kg,,,GB/T 17141", // 5
+        "LS-003,,土壤,2024-05-06,513402,102.264449,27.894504,水田,镉,0.3,mg/kg,,,GB/T 17141", // 6: county
+        "LS-002,,土壤,2024-05-06,513401,102.264449,27.894504,水田,砷", // 7: a short row, no unit
+        "LS-002,,土壤,2024-05-06,513401,102.264449,27.894504,水田,镉,0.4,mg/kg,,,GB/T 17141", // 8: again
+        "LS-001,,土壤,2024-05-06,513401,102.264449,27.894504,水田,pH,6.5,无量纲,,,",          // 9
+        "LS-001,,土壤,2024-05-06,513401,102.264449,27.894504,水田,铅,21,mg/kg,,,", // 10: again
+        "LS-001,,土壤,2024-05-06,513401,102.264449,27.894504,水田,锌,-1,mg/kg,,,", // 11: negative
+    ];
+    let b = boundaries();
+    let ctx = Context::new(&NoStore).with_boundaries(&b);
+    let batch = parse_bytes(long_csv(&rows).as_bytes(), &opts("one.csv"), &ctx);
+    let r = &batch.report;
+    let mut errors: Vec<(u64, Rule, &str, &str)> = r
+        .issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error)
+        .map(|i| {
+            (
+                i.row.unwrap(),
+                i.rule,
+                i.column_letter.as_deref().unwrap_or(""),
+                i.value.as_str(),
+            )
+        })
+        .collect();
+    errors.sort_by_key(|e| e.0);
+    assert_eq!(
+        errors,
+        vec![
+            (4, Rule::Date, "D", "2024-02-30"),
+            (6, Rule::OutsideCounty, "F", "102.264449, 27.894504"),
+            (7, Rule::Unit, "K", ""),
+            (8, Rule::DuplicateResult, "J", "0.4"),
+            (10, Rule::DuplicateResult, "J", "21"),
+            (11, Rule::Range, "J", "-1"),
+        ],
+        "{:#?}",
+        r.issues
+    );
+    let dup = |row| {
+        r.issues
+            .iter()
+            .find(|i| i.row == Some(row) && i.rule == Rule::DuplicateResult)
+            .unwrap()
+    };
+    assert!(dup(8).message_en.contains("first at row 5"), "{:?}", dup(8));
+    assert!(
+        dup(10).message_en.contains("first at row 3"),
+        "{:?}",
+        dup(10)
+    );
+    assert!(r
+        .issues
+        .iter()
+        .any(|i| i.row == Some(6) && i.message_en.contains("but in 西昌市(513401)")));
+    assert_eq!(r.rows_valid, 4);
+    let codes: Vec<(&str, usize)> = batch
+        .samples
+        .iter()
+        .map(|s| (s.sample.sample.code.as_str(), s.results.len()))
+        .collect();
+    assert_eq!(codes, vec![("LS-001", 3), ("LS-002", 1)]);
+}
+
 #[test]
 fn wide_form_with_units_in_headers_and_units_row() {
     let ctx = Context::new(&NoStore);
