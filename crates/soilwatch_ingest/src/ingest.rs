@@ -552,6 +552,7 @@ pub fn open<'r, 'a>(
         county_cache: None,
         medium_cache: None,
         land_use_cache: None,
+        dl_cache: LastParsed::default(),
         sample_cols,
         last_sample: None,
     };
@@ -871,6 +872,33 @@ struct SampleState<'a> {
     analytes: Vec<(&'a str, u64)>,
 }
 
+/// The last cell text that was valid, and its value: a repeated text is not parsed again.
+struct LastParsed<T> {
+    text: String,
+    value: Option<T>,
+}
+
+impl<T> Default for LastParsed<T> {
+    fn default() -> Self {
+        LastParsed {
+            text: String::new(),
+            value: None,
+        }
+    }
+}
+
+impl<T: Copy> LastParsed<T> {
+    fn get(&self, text: &str) -> Option<T> {
+        self.value.filter(|_| self.text == text)
+    }
+
+    fn set(&mut self, text: &str, value: T) {
+        self.text.clear();
+        self.text.push_str(text);
+        self.value = Some(value);
+    }
+}
+
 /// Per-file validation state.
 struct Checker<'a> {
     ctx: &'a Context<'a>,
@@ -890,6 +918,8 @@ struct Checker<'a> {
     county_cache: Option<(DivisionCode, f64, f64)>,
     medium_cache: Option<(String, Medium)>,
     land_use_cache: Option<(String, LandUse)>,
+    /// The last valid detection-limit cell (a file often gives one limit per analyte).
+    dl_cache: LastParsed<Decimal>,
     /// Columns that describe the sample (not the result), and the last valid sample with its
     /// cells and the index of its state in `sample_states`.
     sample_cols: Vec<usize>,
@@ -1248,13 +1278,14 @@ impl<'a> Checker<'a> {
         let (Some(lon), Some(lat)) = (lon, lat) else {
             return if bad { Err(()) } else { Ok(None) };
         };
-        let both = format!("{lon_t}, {lat_t}");
+        // the value of a coordinates issue (built only when there is one)
+        let both = || format!("{lon_t}, {lat_t}");
         let swapped = |sink: &mut Sink| {
             sink.error(
                 Rule::CoordinatesSwapped,
                 row,
                 lon_col,
-                &both,
+                &both(),
                 ("经度在经度列, 纬度在纬度列", "longitude in the longitude column, latitude in the latitude column"),
                 m(
                     format!("经纬度可能颠倒: 互换后({lat_t}, {lon_t})才在范围内; 请核对后更正"),
@@ -1270,7 +1301,7 @@ impl<'a> Checker<'a> {
                     Rule::Coordinate,
                     row,
                     lon_col,
-                    &both,
+                    &both(),
                     (
                         "中国境内的经纬度(CGCS2000)",
                         "longitude/latitude in China (CGCS2000)",
@@ -1293,7 +1324,7 @@ impl<'a> Checker<'a> {
                     Rule::OutsidePrefecture,
                     row,
                     lon_col,
-                    &both,
+                    &both(),
                     ("州界内的坐标", "coordinates inside the prefecture"),
                     m(
                         format!("坐标在州界外约{:.0}米, 接近边界", d * 111_000.0),
@@ -1314,7 +1345,7 @@ impl<'a> Checker<'a> {
                             Rule::OutsidePrefecture,
                             row,
                             lon_col,
-                            &both,
+                            &both(),
                             ("州界内的坐标", "coordinates inside the prefecture"),
                             m(
                                 format!("坐标不在{}范围内", b.prefecture()),
@@ -1347,20 +1378,23 @@ impl<'a> Checker<'a> {
         if self.county_cache == Some((division, lon, lat)) {
             return true;
         }
+        let placement = b.place_in(division, lon, lat);
+        if placement == Some(Placement::Inside) {
+            self.county_cache = Some((division, lon, lat));
+        }
         let lon_col = self.col(Field::Longitude);
-        let both = format!(
-            "{}, {}",
-            cell(rec, lon_col),
-            cell(rec, self.col(Field::Latitude))
-        );
-        let name = b.get(division).map(|d| d.name.clone()).unwrap_or_default();
-        match b.place_in(division, lon, lat) {
-            None => true,
-            Some(Placement::Inside) => {
-                self.county_cache = Some((division, lon, lat));
-                true
-            }
+        let both = || {
+            format!(
+                "{}, {}",
+                cell(rec, lon_col),
+                cell(rec, self.col(Field::Latitude))
+            )
+        };
+        let name = || b.get(division).map(|d| d.name.clone()).unwrap_or_default();
+        match placement {
+            None | Some(Placement::Inside) => true,
             Some(Placement::Near(d)) => {
+                let (both, name) = (both(), name());
                 sink.warn(
                     Rule::OutsideCounty,
                     row,
@@ -1381,6 +1415,7 @@ impl<'a> Checker<'a> {
                 true
             }
             Some(Placement::Outside(_)) => {
+                let (both, name) = (both(), name());
                 let actual = b.locate(lon, lat).map(|c| {
                     let n = b.get(c).map(|d| d.name.clone()).unwrap_or_default();
                     format!("{n}({c})")
@@ -1942,9 +1977,14 @@ impl<'a> Checker<'a> {
         // detection limit column
         let dl_col_value = if dl_text.is_empty() {
             None
+        } else if let Some(v) = self.dl_cache.get(dl_text) {
+            Some(v)
         } else {
             match parse_decimal(dl_text) {
-                Some(v) if !v.is_sign_negative() || v.is_zero() => Some(v),
+                Some(v) if !v.is_sign_negative() || v.is_zero() => {
+                    self.dl_cache.set(dl_text, v);
+                    Some(v)
+                }
                 _ => {
                     sink.error(
                         Rule::Number,
