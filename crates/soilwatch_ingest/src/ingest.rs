@@ -19,10 +19,10 @@ use soilwatch_core::{
 use crate::boundaries::{Boundaries, Placement};
 use crate::error::{IngestError, IngestResult};
 use crate::known::KnownData;
-use crate::mapping::{is_units_row, ColumnMap, ColumnRole, DataKind, Field, KindHint};
+use crate::mapping::{is_units_cells, ColumnMap, ColumnRole, DataKind, Field, KindHint};
 use crate::report::{Issue, Report, Rule, Severity, SkippedRule};
 use crate::source::{
-    checksum, column_letters, CsvRows, FileFormat, RawRow, SheetRows, TextEncoding,
+    checksum, column_letters, Cells, CsvRows, FileFormat, RawRow, SheetRows, TextEncoding,
 };
 use crate::values::{
     parse_coordinate, parse_date, parse_decimal, parse_depth_range, parse_value_cell, CoordError,
@@ -352,7 +352,7 @@ enum Rows<'r> {
 
 impl Rows<'_> {
     /// Hand back a row's record for its buffers to be reused.
-    fn recycle(&mut self, record: csv::StringRecord) {
+    fn recycle(&mut self, record: Cells) {
         if let Rows::Csv(c) = self {
             c.recycle(record);
         }
@@ -417,7 +417,7 @@ pub fn open<'r, 'a>(
             continue;
         }
         seen += 1;
-        match ColumnMap::from_header(&row.record, opts.kind, ctx.catalogue) {
+        match ColumnMap::from_header(&row.record.to_record(), opts.kind, ctx.catalogue) {
             Ok(map) => {
                 found = Some((row.row, map));
                 break;
@@ -448,8 +448,8 @@ pub fn open<'r, 'a>(
     // A units row right under the header.
     let mut next = rows.next().transpose()?;
     if let Some(r) = &next {
-        if is_units_row(&r.record) {
-            map.apply_units_row(&r.record);
+        if is_units_cells(r.record.iter()) {
+            map.apply_units_row(&r.record.to_record());
             next = None;
         }
     }
@@ -926,7 +926,7 @@ struct Checker<'a> {
     last_sample: Option<(Vec<String>, ParsedSample, usize)>,
 }
 
-fn cell(rec: &csv::StringRecord, idx: Option<usize>) -> &str {
+fn cell(rec: &Cells, idx: Option<usize>) -> &str {
     idx.and_then(|i| rec.get(i)).map_or("", trim)
 }
 
@@ -959,7 +959,7 @@ impl<'a> Checker<'a> {
 
     /// Long form: a row whose sample cells equal those of the previous valid row has the same
     /// sample, already checked.
-    fn reuse_sample(&self, rec: &csv::StringRecord, row: u64) -> Option<(ParsedSample, usize)> {
+    fn reuse_sample(&self, rec: &Cells, row: u64) -> Option<(ParsedSample, usize)> {
         let (cells, prev, state) = self.last_sample.as_ref()?;
         let same = self
             .sample_cols
@@ -974,7 +974,7 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn remember_sample(&mut self, rec: &csv::StringRecord, sample: &ParsedSample, state: usize) {
+    fn remember_sample(&mut self, rec: &Cells, sample: &ParsedSample, state: usize) {
         let cells = self
             .sample_cols
             .iter()
@@ -987,13 +987,7 @@ impl<'a> Checker<'a> {
         self.map.get(f)
     }
 
-    fn required<'r>(
-        &self,
-        sink: &mut Sink,
-        rec: &'r csv::StringRecord,
-        row: u64,
-        f: Field,
-    ) -> Option<&'r str> {
+    fn required<'r>(&self, sink: &mut Sink, rec: &'r Cells, row: u64, f: Field) -> Option<&'r str> {
         let v = cell(rec, self.col(f));
         if v.is_empty() {
             sink.error(
@@ -1016,7 +1010,7 @@ impl<'a> Checker<'a> {
     fn date(
         &mut self,
         sink: &mut Sink,
-        rec: &csv::StringRecord,
+        rec: &Cells,
         row: u64,
         f: Field,
         required: bool,
@@ -1086,7 +1080,7 @@ impl<'a> Checker<'a> {
     fn division(
         &self,
         sink: &mut Sink,
-        rec: &csv::StringRecord,
+        rec: &Cells,
         row: u64,
         point: Option<&MonitoringPoint>,
         coords: Option<(f64, f64)>,
@@ -1216,7 +1210,7 @@ impl<'a> Checker<'a> {
     fn coordinates(
         &mut self,
         sink: &mut Sink,
-        rec: &csv::StringRecord,
+        rec: &Cells,
         row: u64,
         required: bool,
     ) -> Result<Option<(f64, f64)>, ()> {
@@ -1367,7 +1361,7 @@ impl<'a> Checker<'a> {
     fn check_in_county(
         &mut self,
         sink: &mut Sink,
-        rec: &csv::StringRecord,
+        rec: &Cells,
         row: u64,
         division: DivisionCode,
         (lon, lat): (f64, f64),
@@ -1442,12 +1436,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn land_use(
-        &mut self,
-        sink: &mut Sink,
-        rec: &csv::StringRecord,
-        row: u64,
-    ) -> Result<Option<LandUse>, ()> {
+    fn land_use(&mut self, sink: &mut Sink, rec: &Cells, row: u64) -> Result<Option<LandUse>, ()> {
         let col = self.col(Field::LandUse);
         let t = cell(rec, col);
         if t.is_empty() {
@@ -1475,12 +1464,7 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn depth(
-        &self,
-        sink: &mut Sink,
-        rec: &csv::StringRecord,
-        row: u64,
-    ) -> Result<Option<(u32, u32)>, ()> {
+    fn depth(&self, sink: &mut Sink, rec: &Cells, row: u64) -> Result<Option<(u32, u32)>, ()> {
         let factor = |f: Field| -> Decimal {
             let unit = self
                 .map
@@ -1588,12 +1572,7 @@ impl<'a> Checker<'a> {
     }
 
     /// The sample part of a results row. Returns the sample and the fingerprint of its details.
-    fn sample(
-        &mut self,
-        sink: &mut Sink,
-        rec: &csv::StringRecord,
-        row: u64,
-    ) -> Option<(ParsedSample, u64)> {
+    fn sample(&mut self, sink: &mut Sink, rec: &Cells, row: u64) -> Option<(ParsedSample, u64)> {
         let errors_before = sink.report.errors;
         let code = self
             .required(sink, rec, row, Field::SampleCode)

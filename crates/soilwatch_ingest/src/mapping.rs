@@ -850,11 +850,12 @@ fn expected_headers(kind: Option<DataKind>) -> Vec<String> {
 /// True when a row (the one after the header) is a units row: its first filled cell says
 /// `单位`/`unit`, or every filled cell reads as a unit.
 pub fn is_units_row(row: &StringRecord) -> bool {
-    let filled: Vec<&str> = row
-        .iter()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .collect();
+    is_units_cells(row.iter())
+}
+
+/// [`is_units_row`] of a row's cells.
+pub(crate) fn is_units_cells<'a>(cells: impl Iterator<Item = &'a str>) -> bool {
+    let filled: Vec<&str> = cells.map(str::trim).filter(|c| !c.is_empty()).collect();
     let Some(first) = filled.first() else {
         return false;
     };

@@ -179,12 +179,87 @@ fn detect_delimiter(prefix: &[u8]) -> u8 {
     }
 }
 
+/// The cells of one row as text: one string, and where each cell ends in it.
+///
+/// A CSV record is checked as UTF-8 once, whole (simdutf8), and copied in one piece; csv's
+/// `StringRecord` checks field by field, which cost more than the rest of reading a row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cells {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Cells {
+    /// The cell at a zero-based index (`None` past the last cell).
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text.get(start..end)
+    }
+
+    /// How many cells the row has.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Every cell, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).map(|i| self.get(i).unwrap_or_default())
+    }
+
+    /// Add a cell at the end.
+    pub fn push(&mut self, cell: &str) {
+        self.text.push_str(cell);
+        self.ends.push(self.text.len());
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// The same cells as a csv record.
+    pub fn to_record(&self) -> StringRecord {
+        StringRecord::from(self.iter().collect::<Vec<_>>())
+    }
+
+    /// Fill with the fields of a record whose bytes (`whole`) are valid UTF-8. False when a
+    /// field boundary splits a character (that field alone is not valid UTF-8).
+    fn fill_utf8(&mut self, rec: &ByteRecord, whole: &str) -> bool {
+        self.clear();
+        self.text.push_str(whole);
+        for i in 0..rec.len() {
+            match rec.range(i) {
+                Some(r) if whole.is_char_boundary(r.start) && whole.is_char_boundary(r.end) => {
+                    self.ends.push(r.end);
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+impl<'a> FromIterator<&'a str> for Cells {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Self {
+        let mut cells = Cells::default();
+        for c in iter {
+            cells.push(c);
+        }
+        cells
+    }
+}
+
 /// One row of the file as text.
 #[derive(Debug, Clone)]
 pub struct RawRow {
     /// Row number as the spreadsheet shows it (the first row is 1).
     pub row: u64,
-    pub record: StringRecord,
+    pub record: Cells,
     /// The row held bytes that are not valid in the file's encoding (replaced by U+FFFD).
     pub encoding_error: bool,
 }
@@ -215,8 +290,10 @@ pub(crate) struct CsvRows<'r> {
     embedded_newlines: u64,
     file: String,
     done: bool,
-    /// A record handed back by the caller, read into again (no allocation per row).
-    spare: Option<ByteRecord>,
+    /// The record being read (its buffers reused from row to row).
+    buf: ByteRecord,
+    /// Cells handed back by the caller, filled again (no allocation per row).
+    spare: Option<Cells>,
 }
 
 impl<'r> CsvRows<'r> {
@@ -260,14 +337,15 @@ impl<'r> CsvRows<'r> {
             embedded_newlines: 0,
             file: file.to_owned(),
             done: false,
+            buf: ByteRecord::new(),
             spare: None,
         })
     }
 
-    /// Hand back the record of a row that has been dealt with: the next row is read into its
+    /// Hand back the cells of a row that has been dealt with: a later row is put into their
     /// buffers.
-    pub(crate) fn recycle(&mut self, record: StringRecord) {
-        self.spare = Some(record.into_byte_record());
+    pub(crate) fn recycle(&mut self, record: Cells) {
+        self.spare = Some(record);
     }
 
     pub(crate) fn encoding(&self) -> TextEncoding {
@@ -287,37 +365,39 @@ impl<'r> CsvRows<'r> {
         Ok(hex(&hasher.finalize()))
     }
 
-    fn decode(&mut self, rec: ByteRecord) -> (StringRecord, bool) {
+    /// The record just read (`self.buf`) as text; true when some bytes were not valid in the
+    /// file's encoding (replaced by U+FFFD).
+    fn decode(&mut self) -> (Cells, bool) {
+        let mut out = self.spare.take().unwrap_or_default();
+        out.clear();
         if self.encoding == TextEncoding::Utf8 {
-            match StringRecord::from_byte_record(rec) {
-                Ok(s) => {
-                    if !self.seen_non_ascii && !s.as_slice().is_ascii() {
+            if let Ok(whole) = simdutf8::basic::from_utf8(self.buf.as_slice()) {
+                if out.fill_utf8(&self.buf, whole) {
+                    if !self.seen_non_ascii && !whole.is_ascii() {
                         self.seen_non_ascii = true;
                     }
-                    return (s, false);
+                    return (out, false);
                 }
-                Err(e) => {
-                    let rec = e.into_byte_record();
-                    if !self.forced && !self.seen_non_ascii {
-                        // Everything so far was ASCII: the file is GBK/GB18030 after all.
-                        self.encoding = TextEncoding::Gb18030;
-                        self.switched = true;
-                        return self.decode(rec);
-                    }
-                    let mut out = StringRecord::with_capacity(rec.as_slice().len(), rec.len());
-                    for f in rec.iter() {
-                        out.push_field(&String::from_utf8_lossy(f));
-                    }
-                    return (out, true);
-                }
+                out.clear();
             }
+            // Some field is not valid UTF-8.
+            if !self.forced && !self.seen_non_ascii {
+                // Everything so far was ASCII: the file is GBK/GB18030 after all.
+                self.encoding = TextEncoding::Gb18030;
+                self.switched = true;
+                self.spare = Some(out);
+                return self.decode();
+            }
+            for f in self.buf.iter() {
+                out.push(&String::from_utf8_lossy(f));
+            }
+            return (out, true);
         }
-        let mut out = StringRecord::with_capacity(rec.as_slice().len() * 3 / 2, rec.len());
         let mut bad = false;
-        for f in rec.iter() {
+        for f in self.buf.iter() {
             let (text, had_errors) = GB18030.decode_without_bom_handling(f);
             bad |= had_errors;
-            out.push_field(&text);
+            out.push(&text);
         }
         (out, bad)
     }
@@ -330,22 +410,21 @@ impl Iterator for CsvRows<'_> {
         if self.done {
             return None;
         }
-        let mut rec = self.spare.take().unwrap_or_default();
-        match self.reader.read_byte_record(&mut rec) {
+        match self.reader.read_byte_record(&mut self.buf) {
             Ok(false) => {
                 self.done = true;
                 None
             }
             Ok(true) => {
                 // csv skips blank lines; count them from the line the record ends on.
-                let newlines = rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+                let newlines = self.buf.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
                 let end_line = self.reader.position().line().saturating_sub(1);
                 let start_line = end_line.saturating_sub(newlines);
                 self.row = start_line
                     .saturating_sub(self.embedded_newlines)
                     .max(self.row + 1);
                 self.embedded_newlines += newlines;
-                let (record, encoding_error) = self.decode(rec);
+                let (record, encoding_error) = self.decode();
                 Some(Ok(RawRow {
                     row: self.row,
                     record,
@@ -398,7 +477,7 @@ impl SheetRows {
         let (first_row, first_col) = range.start().unwrap_or((0, 0));
         let mut rows = Vec::with_capacity(range.height());
         for (i, cells) in range.rows().enumerate() {
-            let mut record = StringRecord::with_capacity(cells.len() * 8, cells.len());
+            let mut record = Cells::default();
             let mut last_non_empty = 0;
             for (j, c) in cells.iter().enumerate() {
                 if !matches!(c, Data::Empty) {
@@ -406,7 +485,7 @@ impl SheetRows {
                 }
             }
             for c in &cells[..last_non_empty] {
-                record.push_field(&cell_text(c));
+                record.push(&cell_text(c));
             }
             rows.push(RawRow {
                 row: u64::from(first_row) + i as u64 + 1,
@@ -492,9 +571,9 @@ mod tests {
     fn utf8_with_and_without_bom() {
         let (r, e) = rows("样品编号,镉\nS1,0.3\n".as_bytes(), None);
         assert_eq!(e, TextEncoding::Utf8);
-        assert_eq!(&r[0].record[0], "样品编号");
+        assert_eq!(r[0].record.get(0).unwrap(), "样品编号");
         let (r, _) = rows("\u{feff}样品编号,镉\nS1,0.3\n".as_bytes(), None);
-        assert_eq!(&r[0].record[0], "样品编号");
+        assert_eq!(r[0].record.get(0).unwrap(), "样品编号");
         assert_eq!(r[1].row, 2);
     }
 
@@ -503,7 +582,7 @@ mod tests {
         let (bytes, _, _) = encoding_rs::GBK.encode("样品编号,介质\nS1,土壤\n");
         let (r, e) = rows(&bytes, None);
         assert_eq!(e, TextEncoding::Gb18030);
-        assert_eq!(&r[1].record[1], "土壤");
+        assert_eq!(r[1].record.get(1).unwrap(), "土壤");
     }
 
     #[test]
@@ -516,7 +595,7 @@ mod tests {
         let (bytes, _, _) = encoding_rs::GBK.encode(&text);
         let mut src = CsvRows::open(Box::new(&bytes[..]), "t.csv", None).unwrap();
         let last = src.by_ref().last().unwrap().unwrap();
-        assert_eq!(&last.record[1], "土壤");
+        assert_eq!(last.record.get(1).unwrap(), "土壤");
         assert!(!last.encoding_error);
         assert!(src.switched_encoding());
     }
@@ -535,6 +614,24 @@ mod tests {
     }
 
     #[test]
+    fn a_character_split_by_a_delimiter_is_an_encoding_error() {
+        // 土 is E5 9C 9F: split by a comma, the record's bytes without delimiters are valid
+        // UTF-8 while its cells are not.
+        let mut bytes = "样品编号,a,b\nS1,土,壤\nS2,".as_bytes().to_vec();
+        bytes.extend_from_slice(&[0xE5, 0x9C, b',', 0x9F, b'\n']);
+        bytes.extend_from_slice("S3,土,壤\n".as_bytes());
+        let (r, _) = rows(&bytes, Some(TextEncoding::Utf8));
+        assert!(!r[1].encoding_error);
+        assert!(r[2].encoding_error);
+        let cells: Vec<&str> = r[2].record.iter().collect();
+        assert_eq!(cells, vec!["S2", "\u{FFFD}", "\u{FFFD}"]);
+        // the next row reuses the buffers and is whole again
+        assert!(!r[3].encoding_error);
+        assert_eq!(r[3].record.iter().collect::<Vec<_>>(), vec!["S3", "土", "壤"]);
+        assert_eq!(r[3].row, 4);
+    }
+
+    #[test]
     fn blank_lines_and_multiline_cells_keep_spreadsheet_rows() {
         let (r, _) = rows(b"a,b\n1,\"x\ny\"\n\n2,z\n", None);
         assert_eq!(r.iter().map(|r| r.row).collect::<Vec<_>>(), vec![1, 2, 4]);
@@ -545,7 +642,7 @@ mod tests {
         let (r, _) = rows(b"a;b;c\n1;2;3\n", None);
         assert_eq!(r[1].record.len(), 3);
         let (r, _) = rows(b"a\tb\n1\t2\n", None);
-        assert_eq!(&r[1].record[1], "2");
+        assert_eq!(r[1].record.get(1).unwrap(), "2");
     }
 
     #[test]

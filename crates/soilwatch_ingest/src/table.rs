@@ -339,7 +339,7 @@ pub fn read_table(bytes: &[u8], opts: &ParseOptions, spec: TableSpec) -> Table {
             continue;
         }
         // A units row right under the header (`单位/unit`) is skipped.
-        if crate::mapping::is_units_row(&row.record) {
+        if crate::mapping::is_units_cells(row.record.iter()) {
             continue;
         }
         table.report.rows_read += 1;
