@@ -627,7 +627,10 @@ mod tests {
         assert_eq!(cells, vec!["S2", "\u{FFFD}", "\u{FFFD}"]);
         // the next row reuses the buffers and is whole again
         assert!(!r[3].encoding_error);
-        assert_eq!(r[3].record.iter().collect::<Vec<_>>(), vec!["S3", "土", "壤"]);
+        assert_eq!(
+            r[3].record.iter().collect::<Vec<_>>(),
+            vec!["S3", "土", "壤"]
+        );
         assert_eq!(r[3].row, 4);
     }
 
