@@ -708,3 +708,191 @@ pub async fn demo_loads_into_an_empty_database_only(store: &dyn Store) {
         (points, samples)
     );
 }
+
+/// The keys `(date, sample, result)` of every result a query finds, page by page (`limit` 7).
+async fn paged_keys(store: &dyn Store, q: &FindQuery) -> Vec<(NaiveDate, i64, i64)> {
+    let mut keys = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .find_results(&FindQuery {
+                limit: 7,
+                cursor: cursor.clone(),
+                ..q.clone()
+            })
+            .await
+            .expect("page");
+        keys.extend(
+            page.items
+                .iter()
+                .map(|r| (r.row.sampled_on, r.row.sample_id, r.row.result_id)),
+        );
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return keys,
+        }
+    }
+}
+
+/// Results found by a batch or a point-level filter (type, box) are those of the matching
+/// samples, in each of the four orders, whether few samples match (collected and sorted, see
+/// `ResultsPlan`: batch B, the risk point) or more than a thousand (walked in order: batch A,
+/// the basic point), also a result added later to an old sample (its id is the newest, its
+/// sample one of the first), and none when no sample matches.
+pub async fn results_by_batch_and_point_in_every_order(store: &dyn Store) {
+    seed::seed(store).await.expect("seed");
+    let basic = point_inside(store, "PB-1", "513401", 0.0).await;
+    let mut risk = point_inside(store, "PR-1", "513401", 50.0).await;
+    risk.point.point_type = PointType::Risk;
+    let (rlon, rlat) = (risk.point.location.lon(), risk.point.location.lat());
+    store
+        .create_points(&[basic, risk], &change("fixture"))
+        .await
+        .expect("points");
+    const HEADER: &str = "样品编号,点位编号,样品类型,采样日期,行政区划代码,土地利用类型,\
+                          检测项目,检测值,单位,检出限\n";
+    let import = |name: &'static str, rows: Vec<String>| async move {
+        let text = format!("{HEADER}{}\n", rows.join("\n"));
+        let opts = soilwatch_ingest::ParseOptions::new(name, day("2026-01-01"));
+        match crate::importer::import_bytes(store, text.as_bytes(), &opts, "lab", None)
+            .await
+            .expect("import runs")
+        {
+            crate::importer::ImportOutcome::Imported { batch, .. } => batch.id,
+            other => panic!("{name}: {}", other.summary_line()),
+        }
+    };
+    let row = |code: &str, point: &str, on: &str, item: &str, v: &str| {
+        format!("{code},{point},土壤,{on},513401,水田,{item},{v},mg/kg,0.01")
+    };
+    // Batch B: five samples of the risk point, dated out of id order.
+    let b_rows = (0..5)
+        .flat_map(|i| {
+            let on = format!("20{}-05-0{}", 24 - i, 1 + i);
+            let code = format!("B-{i:04}");
+            [
+                row(&code, "PR-1", &on, "镉", "0.2"),
+                row(&code, "PR-1", &on, "汞", "0.1"),
+            ]
+        })
+        .collect();
+    let batch_b = import("b.csv", b_rows).await;
+    // Batch A: more samples of the basic point than a query collects.
+    let n = crate::network::COLLECT_SAMPLES + 100;
+    let a_rows = (0..n)
+        .map(|i| {
+            let on = format!("20{}-{:02}-{:02}", 19 + i % 6, 1 + i % 12, 1 + i % 28);
+            row(&format!("A-{i:04}"), "PB-1", &on, "镉", "0.3")
+        })
+        .collect();
+    let batch_a = import("a.csv", a_rows).await;
+    // A new item of the first sample of batch B, written after batch A.
+    let on = "2024-05-01";
+    let c = import("c.csv", vec![row("B-0000", "PR-1", on, "铅", "20")]).await;
+    assert!(c > batch_a);
+
+    let all = store
+        .find_results(&FindQuery {
+            limit: 100_000,
+            ..FindQuery::default()
+        })
+        .await
+        .expect("all");
+    assert_eq!(all.items.len(), 10 + n + 1);
+    let expected = |keep: &dyn Fn(&crate::FoundResult) -> bool, sort: FindSort| {
+        let mut keys: Vec<(NaiveDate, i64, i64)> = all
+            .items
+            .iter()
+            .filter(|r| keep(r))
+            .map(|r| (r.row.sampled_on, r.row.sample_id, r.row.result_id))
+            .collect();
+        match sort {
+            FindSort::Key => keys.sort_by_key(|k| k.2),
+            FindSort::KeyDesc => keys.sort_by_key(|k| std::cmp::Reverse(k.2)),
+            FindSort::Date => keys.sort(),
+            FindSort::DateDesc => keys.sort_by(|a, b| b.cmp(a)),
+        }
+        keys
+    };
+    let of_b = |r: &crate::FoundResult| r.row.sample_code.starts_with("B-");
+    let of_a = |r: &crate::FoundResult| r.row.sample_code.starts_with("A-");
+    let none = |_: &crate::FoundResult| false;
+    type Case<'a> = (&'a str, FindQuery, &'a dyn Fn(&crate::FoundResult) -> bool);
+    let cases: Vec<Case> = vec![
+        (
+            "batch B (few samples)",
+            FindQuery {
+                batch: Some(batch_b),
+                ..FindQuery::default()
+            },
+            &of_b,
+        ),
+        (
+            "batch A (many samples)",
+            FindQuery {
+                batch: Some(batch_a),
+                ..FindQuery::default()
+            },
+            &of_a,
+        ),
+        (
+            "risk points (few samples)",
+            FindQuery {
+                point_type: Some(PointType::Risk),
+                ..FindQuery::default()
+            },
+            &of_b,
+        ),
+        (
+            "basic points (many samples)",
+            FindQuery {
+                point_type: Some(PointType::Basic),
+                ..FindQuery::default()
+            },
+            &of_a,
+        ),
+        (
+            "box around the risk point",
+            FindQuery {
+                bbox: Some([rlon - 1e-6, rlat - 1e-6, rlon + 1e-6, rlat + 1e-6]),
+                ..FindQuery::default()
+            },
+            &of_b,
+        ),
+        (
+            "background points (none)",
+            FindQuery {
+                point_type: Some(PointType::Background),
+                ..FindQuery::default()
+            },
+            &none,
+        ),
+    ];
+    for (name, q, keep) in &cases {
+        for sort in [
+            FindSort::Key,
+            FindSort::KeyDesc,
+            FindSort::Date,
+            FindSort::DateDesc,
+        ] {
+            let q = FindQuery { sort, ..q.clone() };
+            assert_eq!(
+                paged_keys(store, &q).await,
+                expected(*keep, sort),
+                "{name}, {sort:?}"
+            );
+        }
+    }
+    // The item added later is the newest result of batch B, on its first sample.
+    let newest = store
+        .find_results(&FindQuery {
+            batch: Some(batch_b),
+            sort: FindSort::KeyDesc,
+            limit: 1,
+            ..FindQuery::default()
+        })
+        .await
+        .expect("newest of B");
+    assert_eq!(newest.items[0].row.sample_code, "B-0000");
+    assert_eq!(newest.items[0].row.result.analyte, "Pb");
+}

@@ -24,7 +24,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::exceedance::{self, ExceedanceClass, SampleLevels};
-use crate::{Entity, ResultRow, SqlStore, Store, StoreError, StoreResult};
+use crate::{BackendKind, Entity, ResultRow, SqlStore, Store, StoreError, StoreResult};
 
 /// A stored point with its version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1020,17 +1020,43 @@ impl SqlStore {
     /// Results found by the SQL filters alone (no exceedance class).
     async fn find_results_sql(&self, q: &FindQuery) -> StoreResult<Page<FoundResult>> {
         let limit = check_limit(q.limit)?;
+        let collect = if q.point_code.is_some() || q.sample_code.is_some() {
+            Some(None)
+        } else if q.batch.is_some() || point_level(q) {
+            match self.few_samples(q).await? {
+                Some(ids) if ids.is_empty() => {
+                    return Ok(Page {
+                        items: Vec::new(),
+                        next_cursor: None,
+                    })
+                }
+                Some(ids) => Some(Some(ids)),
+                None => None,
+            }
+        } else {
+            None
+        };
+        let plan = ResultsPlan::of(q, collect.is_some(), self.kind() == BackendKind::Sqlite);
         let mut f = Filter::default();
-        let plan = ResultsPlan::of(q);
-        let split = YearSplit::of(q, limit, plan.narrow);
         f.common(q, plan.division, "p");
-        f.sample(q, "s", plan.dated, split.is_none());
+        f.sample(q, "s", plan.dated, true);
         if let Some(a) = &q.analyte {
             let a = f.text(a.clone());
-            f.push(format!("r.analyte = {a}"));
+            f.push(format!("{}r.analyte = {a}", plan.analyte_prefix));
         }
-        let d = plan.dated;
-        let sid = plan.sample_id;
+        if let Some(Some(ids)) = &collect {
+            // Integers read from the database: listed inline, so that the planner knows how
+            // few they are.
+            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            f.push(format!("s.id IN ({list})"));
+        }
+        // Collected rows are sorted: the order's expressions (`+ 0`, `|| ''`) keep either
+        // planner from walking an index in that order with the filters as a mere check.
+        let (int, text) = if plan.collect {
+            (" + 0", " || ''")
+        } else {
+            ("", "")
+        };
         let order = match (&q.sort, &q.cursor) {
             (FindSort::Key | FindSort::KeyDesc, c) => {
                 let desc = q.sort == FindSort::KeyDesc;
@@ -1040,9 +1066,9 @@ impl SqlStore {
                     f.push(format!("r.id {} {a}", if desc { "<" } else { ">" }));
                 }
                 if desc {
-                    "r.id DESC".to_owned()
+                    format!("r.id{int} DESC")
                 } else {
-                    "r.id".to_owned()
+                    format!("r.id{int}")
                 }
             }
             (FindSort::Date | FindSort::DateDesc, c) => {
@@ -1056,47 +1082,28 @@ impl SqlStore {
                     // The plain range lets the index seek to the cursor's date; the OR
                     // decides within it.
                     f.push(format!(
-                        "{d}.sampled_on {op}= {a} AND ({d}.sampled_on {op} {a} OR \
-                         ({d}.sampled_on = {a} AND ({sid} {op} {b} OR \
-                         ({sid} = {b} AND r.id {op} {c}))))"
+                        "s.sampled_on {op}= {a} AND (s.sampled_on {op} {a} OR \
+                         (s.sampled_on = {a} AND (s.id {op} {b} OR \
+                         (s.id = {b} AND r.id {op} {c}))))"
                     ));
                 }
-                if desc {
-                    format!("{d}.sampled_on DESC, {sid} DESC, r.id DESC")
-                } else {
-                    format!("{d}.sampled_on, {sid}, r.id")
-                }
+                let dir = if desc { " DESC" } else { "" };
+                format!("s.sampled_on{text}{dir}, s.id{int}{dir}, r.id{int}{dir}")
             }
         };
-        if let Some(join) = plan.join_condition {
-            f.push(join.into());
-        }
-        let select = format!(
+        f.push("s.id = r.sample_id".into());
+        let sql = format!(
             "SELECT r.id AS result_id, r.sample_id AS sample_id, s.code AS sample_code, \
              s.point_code AS point_code, s.division AS division, s.medium AS medium, \
              s.sampled_on AS sampled_on, r.analyte AS analyte, r.value_text AS value_text, \
              r.unit AS unit, r.detection_limit AS detection_limit, r.qualifier AS qualifier, \
              r.method AS method, p.lon AS lon, p.lat AS lat \
-             FROM {} LEFT JOIN points p ON p.code = s.point_code",
-            plan.from
+             FROM {} LEFT JOIN points p ON p.code = s.point_code {} ORDER BY {order} LIMIT {}{}",
+            plan.from,
+            f.clause(),
+            limit + 1,
+            offset_clause(q)
         );
-        let sql = match &split {
-            Some(split) => split.sql(
-                &mut f,
-                &select,
-                plan.dated,
-                &order,
-                "result_id",
-                q.sort == FindSort::KeyDesc,
-                limit + 1,
-            ),
-            None => format!(
-                "{select} {} ORDER BY {order} LIMIT {}{}",
-                f.clause(),
-                limit + 1,
-                offset_clause(q)
-            ),
-        };
         let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
         let items = rows
             .iter()
@@ -1105,91 +1112,114 @@ impl SqlStore {
         let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
         Ok(page(items, limit, |r| result_key(by_date, r)))
     }
+
+    /// The ids of the samples that a query's sample and point filters find (the analyte
+    /// aside), when there are at most [`COLLECT_SAMPLES`]; `None` when there are more.
+    async fn few_samples(&self, q: &FindQuery) -> StoreResult<Option<Vec<i64>>> {
+        let mut f = Filter::default();
+        f.common(q, "s", "p");
+        f.sample(q, "s", "s", true);
+        let sql = format!(
+            "SELECT s.id AS id FROM samples s LEFT JOIN points p ON p.code = s.point_code {} \
+             LIMIT {}",
+            f.clause(),
+            COLLECT_SAMPLES + 1
+        );
+        let rows = f.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
+        if rows.len() > COLLECT_SAMPLES {
+            return Ok(None);
+        }
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i64, _>("id")?))
+            .collect::<StoreResult<Vec<_>>>()
+            .map(Some)
+    }
 }
 
-/// How a results query walks its rows. Results carry their sample's county and date (migration
-/// 0012), so the analyte, a county and the dates can be conditions on `results` alone, each
-/// served by an index of `results` in the requested order: `results_analyte_id`,
-/// `results_analyte_division` and `results_division_id` for the identity order (the result id
-/// is their last key column), `results_analyte_date` and `results_division_date` for the date
-/// order (date, sample, result). Then results come first, each row's sample by its primary key.
-/// The date order without an analyte or a county walks the samples by date
-/// (`samples_date_id`) and each sample's results (`results_sample_analyte`). `CROSS JOIN` fixes
-/// the order on SQLite, whose planner without statistics (no `ANALYZE` run) prefers to collect
-/// and sort. With a point-level filter or a narrow sample filter (point, sample code, batch) the
-/// planner chooses, since those indexes find few samples. A prefecture or province (a range of
-/// counties) stays a condition on the sample, so that no walk over the whole range of an index
-/// and a sort replace the walk in the requested order.
+/// Samples at most whose results a results query collects and sorts instead of walking an
+/// index in the requested order (see [`ResultsPlan`]).
+pub(crate) const COLLECT_SAMPLES: usize = 2000;
+
+/// A filter on the sample's point (type, control level, risk category, box).
+fn point_level(q: &FindQuery) -> bool {
+    q.point_type.is_some()
+        || q.control_level.is_some()
+        || q.risk_category.is_some()
+        || q.bbox.is_some()
+}
+
+/// How a results query walks its rows. `results` has three secondary indexes (migration 0014):
+/// `results_sample_analyte (sample_id, analyte[, id])`, `results_division_id (division[, id])`
+/// and `results_analyte_id (analyte[, id])`; results carry their sample's county and date
+/// (0012), so a county, an analyte and a date range can be conditions on `results` itself.
+///
+/// * **Collect** — few samples match: a point or sample code; or a batch or a point-level
+///   filter (type, control level, risk category, box) whose samples, found first by the
+///   samples' and points' own indexes, number at most [`COLLECT_SAMPLES`] (their ids are then
+///   listed in the statement). The samples come first, each one's results by
+///   `results_sample_analyte`, and the matches are sorted.
+/// * **Samples first** (date orders otherwise): the samples in date order by their own index
+///   (`samples_division_date`, `samples_date_id`, `samples_medium_date`, …; ten times fewer
+///   rows than results), each one's results by `results_sample_analyte`, sorted within the
+///   sample only; a page reads about the samples it returns.
+/// * **Results first** (the identity order otherwise): a county's results by
+///   `results_division_id`, else an analyte's by `results_analyte_id`, else all by the primary
+///   key, in id order, each row's sample by its primary key, the other filters (the date range
+///   on `results.sampled_on`) checked on the way; a page stops after `limit` matches.
+///
+/// `CROSS JOIN` fixes the join order on SQLite (PostgreSQL plans it like an inner join); on
+/// SQLite a county's walk marks the analyte condition (`+r.analyte`) so that the analyte's
+/// index, which passes over other counties' clusters of rows, is not taken for it. A prefecture
+/// or province (a range of counties) stays a condition on the sample.
 struct ResultsPlan {
-    /// A point-level or narrow sample filter: the planner chooses the walk.
-    narrow: bool,
+    /// The matches are collected and sorted.
+    collect: bool,
     from: &'static str,
-    /// `ON` condition of a `CROSS JOIN`, added to the WHERE clause.
-    join_condition: Option<&'static str>,
     /// Alias of the table the division filter applies to.
     division: &'static str,
-    /// Alias of the table whose `sampled_on` the dates and the date order use.
+    /// Alias of the table whose `sampled_on` the date range applies to.
     dated: &'static str,
-    /// The sample id column of the date order.
-    sample_id: &'static str,
+    /// Written before the analyte condition.
+    analyte_prefix: &'static str,
 }
 
 impl ResultsPlan {
-    fn of(q: &FindQuery) -> Self {
+    fn of(q: &FindQuery, collect: bool, sqlite: bool) -> Self {
         let county = q
             .division
             .is_some_and(|d| d.level() == DivisionLevel::County);
         let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
-        let narrow = q.point_code.is_some()
-            || q.sample_code.is_some()
-            || q.batch.is_some()
-            || q.point_type.is_some()
-            || q.control_level.is_some()
-            || q.risk_category.is_some()
-            || q.bbox.is_some();
-        let division = if county { "r" } else { "s" };
-        if narrow {
+        if collect || by_date {
             Self {
-                narrow,
-                from: "results r JOIN samples s ON s.id = r.sample_id",
-                join_condition: None,
-                division,
+                collect,
+                from: "samples s CROSS JOIN results r",
+                division: "s",
                 dated: "s",
-                sample_id: "s.id",
-            }
-        } else if !by_date || county || q.analyte.is_some() {
-            Self {
-                narrow,
-                from: "results r CROSS JOIN samples s",
-                join_condition: Some("s.id = r.sample_id"),
-                division,
-                dated: "r",
-                sample_id: "r.sample_id",
+                analyte_prefix: "",
             }
         } else {
             Self {
-                narrow,
-                from: "samples s CROSS JOIN results r",
-                join_condition: Some("s.id = r.sample_id"),
-                division,
-                dated: "s",
-                sample_id: "s.id",
+                collect,
+                from: "results r CROSS JOIN samples s",
+                division: if county { "r" } else { "s" },
+                dated: "r",
+                analyte_prefix: if county && sqlite { "+" } else { "" },
             }
         }
     }
 }
 
-/// A date range in the identity order, walked year by year. No index yields the rows of a date
-/// range in id order, and walking the ids with the range as a filter reads every row before
-/// the range (imports arrive year by year, so ids follow dates). Migration 0013 indexes each
-/// table by the calendar year of `sampled_on` (`substr(sampled_on, 1, 4)`, alone and after
-/// the analyte or the county), the id being the next key: within one year the rows come in id
+/// A date range of samples in the identity order, walked year by year. No index yields the rows
+/// of a date range in id order, and walking the ids with the range as a filter reads every row
+/// before the range (imports arrive year by year, so ids follow dates). Migration 0013 indexes
+/// `samples` by the calendar year of `sampled_on` (`substr(sampled_on, 1, 4)`; the year
+/// indexes of `results` went in 0014, see [`ResultsPlan`]), the id being the next key: within
+/// one year the rows come in id
 /// order and a page stops after `limit` rows. A range of several years becomes one statement,
 /// a `UNION ALL` of each year's first page (the first and last year keep the range's bounds as
 /// a filter), merged in id order; its cost is the number of years times the page. Used only
 /// for closed ranges of a few years and modest pages without offset, and not with a narrow
-/// filter (a point, a sample code, a batch, a point-level filter on results), whose own index
-/// finds few rows.
+/// filter (a point, a sample code, a batch), whose own index finds few rows.
 struct YearSplit {
     /// Each year (`YYYY`) with the range's lower and upper bound when they cut into it.
     years: Vec<(String, Option<String>, Option<String>)>,

@@ -22,6 +22,7 @@ sqlite_checks!(
     find_filters_sort_and_page,
     coverage_counts_gaps_and_stale_points,
     demo_loads_into_an_empty_database_only,
+    results_by_batch_and_point_in_every_order,
 );
 
 sqlite_checks!(
