@@ -5,6 +5,8 @@ use geo::{
     BoundingRect, Contains, Coord, Distance, Euclidean, LineString, MultiPolygon, Point, Polygon,
     Rect,
 };
+use std::sync::OnceLock;
+
 use soilwatch_core::DivisionCode;
 
 use crate::error::{IngestError, IngestResult};
@@ -18,6 +20,92 @@ pub struct DivisionBoundary {
     /// Longitude/latitude, CGCS2000.
     pub shape: MultiPolygon<f64>,
     bbox: Option<Rect<f64>>,
+    /// Cells of the bounding box that no edge touches, with the answer of the first point
+    /// tested in each.
+    grid: Option<Grid>,
+}
+
+/// Cells per side of a division's [`Grid`].
+const GRID_CELLS: usize = 64;
+
+/// A `GRID_CELLS` × `GRID_CELLS` grid over a division's bounding box. A cell that no edge of the
+/// shape touches (no edge's bounding box reaches it) lies wholly inside or wholly outside the
+/// shape, so the point-in-polygon answer of one point in it is the answer for every point in it.
+/// Rows of one place repeat nearby points: most tests become a look-up.
+#[derive(Debug, Clone)]
+struct Grid {
+    min: Coord<f64>,
+    /// Cell width and height in degrees.
+    step: Coord<f64>,
+    /// An edge touches the cell: every point in it is tested against the shape.
+    touched: Vec<bool>,
+    /// For an untouched cell: whether the shape contains it, once a point in it was tested.
+    inside: Vec<OnceLock<bool>>,
+}
+
+impl Grid {
+    fn new(shape: &MultiPolygon<f64>, bbox: Rect<f64>) -> Option<Grid> {
+        let (w, h) = (bbox.width(), bbox.height());
+        if !(w > 0.0 && h > 0.0) {
+            return None;
+        }
+        let n = GRID_CELLS as f64;
+        let mut grid = Grid {
+            min: bbox.min(),
+            step: Coord { x: w / n, y: h / n },
+            touched: vec![false; GRID_CELLS * GRID_CELLS],
+            inside: vec![OnceLock::new(); GRID_CELLS * GRID_CELLS],
+        };
+        let rings = shape
+            .0
+            .iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()));
+        for line in rings.flat_map(|r| r.lines()) {
+            let (x0, x1) = (
+                grid.col(line.start.x.min(line.end.x)),
+                grid.col(line.start.x.max(line.end.x)),
+            );
+            let (y0, y1) = (
+                grid.row(line.start.y.min(line.end.y)),
+                grid.row(line.start.y.max(line.end.y)),
+            );
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    grid.touched[y * GRID_CELLS + x] = true;
+                }
+            }
+        }
+        Some(grid)
+    }
+
+    /// Column of a longitude: monotonic, so the cells between two points' columns and rows
+    /// cover the box between them.
+    fn col(&self, x: f64) -> usize {
+        cell_index((x - self.min.x) / self.step.x)
+    }
+
+    fn row(&self, y: f64) -> usize {
+        cell_index((y - self.min.y) / self.step.y)
+    }
+
+    /// Whether the shape contains a point of the bounding box.
+    fn contains(&self, shape: &MultiPolygon<f64>, p: &Point<f64>) -> bool {
+        let i = self.row(p.y()) * GRID_CELLS + self.col(p.x());
+        if self.touched[i] {
+            shape.contains(p)
+        } else {
+            *self.inside[i].get_or_init(|| shape.contains(p))
+        }
+    }
+}
+
+/// Index of a cell from a position in cell units, clamped to the grid.
+fn cell_index(v: f64) -> usize {
+    if v >= 0.0 {
+        (v.floor() as usize).min(GRID_CELLS - 1)
+    } else {
+        0
+    }
 }
 
 /// The county boundaries of one prefecture.
@@ -50,11 +138,15 @@ impl Boundaries {
     ) -> Self {
         let divisions = divisions
             .into_iter()
-            .map(|(code, name, shape)| DivisionBoundary {
-                bbox: shape.bounding_rect(),
-                code,
-                name,
-                shape,
+            .map(|(code, name, shape)| {
+                let bbox = shape.bounding_rect();
+                DivisionBoundary {
+                    grid: bbox.and_then(|b| Grid::new(&shape, b)),
+                    bbox,
+                    code,
+                    name,
+                    shape,
+                }
             })
             .collect();
         Boundaries {
@@ -207,9 +299,13 @@ impl Boundaries {
     }
 }
 
-/// The division's shape contains the point (its bounding box first).
+/// The division's shape contains the point (its bounding box first, then its grid).
 fn contains(d: &DivisionBoundary, p: &Point<f64>) -> bool {
-    d.bbox.is_some_and(|b| b.contains(p)) && d.shape.contains(p)
+    d.bbox.is_some_and(|b| b.contains(p))
+        && match &d.grid {
+            Some(g) => g.contains(&d.shape, p),
+            None => d.shape.contains(p),
+        }
 }
 
 fn ring(v: &serde_json::Value) -> Option<LineString<f64>> {
@@ -290,6 +386,42 @@ pub(crate) mod tests {
             b.place_and_locate(center.y(), center.x()),
             (Placement::Outside(_), None)
         ));
+    }
+
+    #[test]
+    fn the_grid_answers_as_the_shape_does() {
+        use geo::LinesIter;
+        let b = liangshan();
+        for name in ["西昌市", "盐源县"] {
+            let d = b.get(b.by_name(name).unwrap()).unwrap();
+            let bbox = d.bbox.unwrap();
+            let mut points = Vec::new();
+            // a lattice twice as fine as the grid: several points fall in each cell
+            let n = 2 * GRID_CELLS;
+            for i in 0..=n {
+                for j in 0..=n {
+                    points.push(Point::new(
+                        bbox.min().x + bbox.width() * i as f64 / n as f64,
+                        bbox.min().y + bbox.height() * j as f64 / n as f64,
+                    ));
+                }
+            }
+            // the boundary itself: vertices and midpoints of edges are not contained
+            for line in d.shape.lines_iter() {
+                points.push(line.start.into());
+                points.push(((line.start + line.end) / 2.0).into());
+            }
+            let expected: Vec<bool> = points
+                .iter()
+                .map(|p| bbox.contains(p) && d.shape.contains(p))
+                .collect();
+            assert!(expected.iter().filter(|&&e| e).count() > 1000, "{name}");
+            // twice: the second pass reads what the first remembered
+            for _ in 0..2 {
+                let got: Vec<bool> = points.iter().map(|p| contains(d, p)).collect();
+                assert_eq!(got, expected, "{name}");
+            }
+        }
     }
 
     #[test]
