@@ -555,6 +555,7 @@ pub fn open<'r, 'a>(
         dl_cache: LastParsed::default(),
         sample_cols,
         last_sample: None,
+        last_cells: Vec::new(),
     };
     Ok(Ingest {
         rows,
@@ -920,10 +921,12 @@ struct Checker<'a> {
     land_use_cache: Option<(String, LandUse)>,
     /// The last valid detection-limit cell (a file often gives one limit per analyte).
     dl_cache: LastParsed<Decimal>,
-    /// Columns that describe the sample (not the result), and the last valid sample with its
-    /// cells and the index of its state in `sample_states`.
+    /// Columns that describe the sample (not the result), and the last valid sample with the
+    /// index of its state in `sample_states`.
     sample_cols: Vec<usize>,
-    last_sample: Option<(Vec<String>, ParsedSample, usize)>,
+    last_sample: Option<(ParsedSample, usize)>,
+    /// The sample cells of `last_sample` (by `sample_cols`; meaningless when it is `None`).
+    last_cells: Vec<String>,
 }
 
 fn cell(rec: &Cells, idx: Option<usize>) -> &str {
@@ -960,11 +963,11 @@ impl<'a> Checker<'a> {
     /// Long form: a row whose sample cells equal those of the previous valid row has the same
     /// sample, already checked.
     fn reuse_sample(&self, rec: &Cells, row: u64) -> Option<(ParsedSample, usize)> {
-        let (cells, prev, state) = self.last_sample.as_ref()?;
+        let (prev, state) = self.last_sample.as_ref()?;
         let same = self
             .sample_cols
             .iter()
-            .zip(cells)
+            .zip(&self.last_cells)
             .all(|(&i, c)| cell(rec, Some(i)) == c);
         same.then(|| {
             let mut s = prev.clone();
@@ -975,12 +978,14 @@ impl<'a> Checker<'a> {
     }
 
     fn remember_sample(&mut self, rec: &Cells, sample: &ParsedSample, state: usize) {
-        let cells = self
-            .sample_cols
-            .iter()
-            .map(|&i| cell(rec, Some(i)).to_owned())
-            .collect();
-        self.last_sample = Some((cells, sample.clone(), state));
+        // the strings of the previous sample's cells are refilled
+        self.last_cells
+            .resize_with(self.sample_cols.len(), String::new);
+        for (text, &i) in self.last_cells.iter_mut().zip(&self.sample_cols) {
+            text.clear();
+            text.push_str(cell(rec, Some(i)));
+        }
+        self.last_sample = Some((sample.clone(), state));
     }
 
     fn col(&self, f: Field) -> Option<usize> {
@@ -2414,21 +2419,20 @@ impl<'a> Checker<'a> {
         let (mut sample, fingerprint) = self.sample(sink, rec, row)?;
         let state = self.register_sample(sink, &mut sample, fingerprint, true)?;
         let method = cell(rec, self.col(Field::Method));
-        let mut results = Vec::with_capacity(self.wide.len());
-        for i in 0..self.wide.len() {
-            let (index, analyte, unit, unit_text) = {
-                let w = &self.wide[i];
-                (w.index, w.analyte, w.unit, w.unit_text.clone())
-            };
-            let text = cell(rec, Some(index));
+        // The columns are lent out of `self` while `result` borrows it (no copy of each column's
+        // unit per row).
+        let wide = std::mem::take(&mut self.wide);
+        let mut results = Vec::with_capacity(wide.len());
+        for w in &wide {
+            let text = cell(rec, Some(w.index));
             if let Some(r) = self.result(
                 sink,
                 row,
                 (&sample.sample, state),
-                analyte,
-                (index, text),
-                unit,
-                (Some(index), &unit_text),
+                w.analyte,
+                (w.index, text),
+                w.unit,
+                (Some(w.index), &w.unit_text),
                 (None, ""),
                 (None, ""),
                 Some(method),
@@ -2437,6 +2441,7 @@ impl<'a> Checker<'a> {
                 results.push(r);
             }
         }
+        self.wide = wide;
         if results.is_empty() {
             sink.warn(
                 Rule::Required,
