@@ -245,7 +245,8 @@ pub trait AuthStore: Send + Sync {
     async fn list_api_tokens(&self, user_id: i64) -> StoreResult<Vec<ApiToken>>;
     /// Revoke one of a user's tokens (not found when it is another user's).
     async fn revoke_api_token(&self, user_id: i64, token_id: i64) -> StoreResult<ApiToken>;
-    /// The enabled user of an unrevoked token; marks it used.
+    /// The enabled user of an unrevoked token; marks it used (`last_used_at`, rewritten only
+    /// when the mark is a minute old or more, so that a busy client's reads stay reads).
     async fn token_user(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>>;
 
     /// Record a failed sign-in under each key (`user:<name>`, `ip:<address>`).

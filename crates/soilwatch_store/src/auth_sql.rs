@@ -16,6 +16,9 @@ use crate::{SqlStore, StoreError, StoreResult};
 /// How long failed sign-ins are kept (longer than any throttling window).
 const FAILURES_KEPT_HOURS: i64 = 24;
 
+/// A token's `last_used_at` is rewritten only when it is at least this old (issue 12).
+pub const TOKEN_USE_MARK_SECS: i64 = 60;
+
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
@@ -311,7 +314,8 @@ impl AuthStore for SqlStore {
 
     async fn token_user(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<User>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, t.id AS token_id, t.token_hash AS token_hash \
+            "SELECT {USER_COLUMNS}, t.id AS token_id, t.token_hash AS token_hash, \
+             t.last_used_at AS last_used_at \
              FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
         ))
@@ -323,12 +327,20 @@ impl AuthStore for SqlStore {
         if !crate::auth_secret::constant_time_eq(&stored, token_hash) {
             return Ok(None);
         }
-        let token_id: i64 = row.try_get("token_id")?;
-        sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
-            .bind(token_id)
-            .bind(ts(now))
-            .execute(self.pool())
-            .await?;
+        // Issue 12: a token used by a busy client is marked at most once a minute. Writing
+        // `last_used_at` on every request made every API read a write (on SQLite all readers
+        // then queued for the one write lock).
+        let last_used = opt_ts(&row, "last_used_at")?;
+        let stale =
+            last_used.is_none_or(|t| now - t >= chrono::Duration::seconds(TOKEN_USE_MARK_SECS));
+        if stale {
+            let token_id: i64 = row.try_get("token_id")?;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+                .bind(token_id)
+                .bind(ts(now))
+                .execute(self.pool())
+                .await?;
+        }
         Ok(Some(user_from_row(&row)?))
     }
 
@@ -364,21 +376,8 @@ impl AuthStore for SqlStore {
     }
 
     async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, target, outcome, status, ip, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(ts(Utc::now()))
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(&e.target)
-        .bind(&e.outcome)
-        .bind(e.status)
-        .bind(e.ip.clone())
-        .bind(&e.detail)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        // Written together with the lines of concurrent requests (issue 12).
+        self.append_log(crate::log_batch::LogLine::audit(e)).await
     }
 
     async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {

@@ -222,7 +222,29 @@ pub async fn api_tokens_are_hashed_and_revoked(store: &dyn Store) {
     assert!(store.token_user(&token, now).await.expect("l").is_none());
     let listed = store.list_api_tokens(a.id).await.expect("list");
     assert_eq!(listed.len(), 1);
-    assert!(listed[0].last_used_at.is_some());
+    let first_use = listed[0].last_used_at.expect("marked used");
+    // Issue 12: used again within the minute, the mark stays (a read stays a read); a minute
+    // later it moves.
+    let soon = first_use + Duration::seconds(30);
+    store
+        .token_user(&secret_hash(&token), soon)
+        .await
+        .expect("lookup")
+        .expect("valid token");
+    let listed = store.list_api_tokens(a.id).await.expect("list");
+    assert_eq!(listed[0].last_used_at, Some(first_use));
+    let later = first_use + Duration::seconds(61);
+    store
+        .token_user(&secret_hash(&token), later)
+        .await
+        .expect("lookup")
+        .expect("valid token");
+    let listed = store.list_api_tokens(a.id).await.expect("list");
+    let marked = listed[0].last_used_at.expect("marked");
+    assert!(
+        (marked - later).num_milliseconds().abs() < 1,
+        "marked {marked}, used at {later}"
+    );
     assert!(store.list_api_tokens(b.id).await.expect("list").is_empty());
     // Another user cannot revoke it.
     assert!(matches!(
@@ -365,4 +387,107 @@ pub async fn audit_log_appends_and_filters(store: &dyn Store) {
         .await
         .expect("list");
     assert_eq!(writes.len(), 1);
+}
+
+/// Wait for every future (polled together, as concurrent requests are), keeping their order.
+async fn join_all<T>(
+    futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + '_>>>,
+) -> Vec<T> {
+    let mut futures = futures;
+    let mut out: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (f, o) in futures.iter_mut().zip(out.iter_mut()) {
+            if o.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *o = Some(v),
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
+/// Issue 12: the audit and data-access lines of concurrent requests are written together (one
+/// statement per table). Every line asked for concurrently is stored once, with its own fields,
+/// and each caller gets its own outcome: a line the database refuses (a NUL byte: PostgreSQL
+/// refuses it in text, SQLite stores it) fails alone, its neighbours are kept.
+pub async fn log_lines_of_concurrent_requests_are_all_kept(store: &dyn Store) {
+    use crate::sharing::NewDataAccess;
+    const N: usize = 40;
+    let audit = |i: usize| NewAuditEntry {
+        actor: format!("reader-{i}"),
+        action: "read".into(),
+        target: if i == 7 {
+            "GET /api/v1/results?bad=\u{0}".into()
+        } else {
+            format!("GET /api/v1/results?page={i}")
+        },
+        outcome: "ok".into(),
+        status: Some(200),
+        ip: i.is_multiple_of(2).then(|| format!("10.0.0.{i}")),
+        detail: "api token".into(),
+    };
+    let access = |i: usize| NewDataAccess {
+        actor: format!("reader-{i}"),
+        department: i.is_multiple_of(3).then(|| "513400-agri".to_owned()),
+        dataset: "soil_quality".into(),
+        path: format!("GET /api/v1/samples?page={i}"),
+        row_count: i as i64,
+        outcome: "ok".into(),
+        basis: "unconditional".into(),
+    };
+    let mut calls: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send + '_>>> =
+        Vec::new();
+    for i in 0..N {
+        calls.push(Box::pin(async move {
+            (
+                store.append_audit(&audit(i)).await.is_ok(),
+                store.log_data_access(&access(i)).await.is_ok(),
+            )
+        }));
+    }
+    let outcomes = join_all(calls).await;
+    assert_eq!(outcomes.len(), N);
+    let kept = store
+        .list_audit(&AuditQuery {
+            limit: 1000,
+            ..AuditQuery::default()
+        })
+        .await
+        .expect("list");
+    let read = store.list_data_access(None, 1000).await.expect("list");
+    for (i, (audit_ok, access_ok)) in outcomes.into_iter().enumerate() {
+        let want = audit(i);
+        let found: Vec<_> = kept.iter().filter(|e| e.actor == want.actor).collect();
+        if i == 7 && !audit_ok {
+            assert!(found.is_empty(), "a refused line is not stored: {found:?}");
+        } else {
+            assert!(audit_ok, "audit line {i} refused");
+            assert_eq!(found.len(), 1, "audit line {i}: {found:?}");
+            assert_eq!(found[0].target, want.target);
+            assert_eq!(found[0].ip, want.ip);
+            assert_eq!(found[0].status, Some(200));
+        }
+        assert!(access_ok, "access line {i} refused");
+        let want = access(i);
+        let found: Vec<_> = read.iter().filter(|a| a.actor == want.actor).collect();
+        assert_eq!(found.len(), 1, "access line {i}: {found:?}");
+        assert_eq!(found[0].path, want.path);
+        assert_eq!(found[0].department, want.department);
+        assert_eq!(found[0].row_count, i as i64);
+    }
+    let audit_total = kept.len();
+    assert!(
+        audit_total == N || audit_total == N - 1,
+        "{audit_total} audit lines"
+    );
+    assert_eq!(read.len(), N);
 }

@@ -30,6 +30,7 @@ pub mod importer;
 pub mod imports;
 pub mod indicators;
 pub mod local_rulesets;
+mod log_batch;
 pub mod network;
 pub mod public_reports;
 pub mod registry;

@@ -381,21 +381,8 @@ impl SharingStore for SqlStore {
     }
 
     async fn log_data_access(&self, a: &NewDataAccess) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO data_access_log (at, actor, department, dataset, path, row_count, \
-             outcome, basis) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(now())
-        .bind(&a.actor)
-        .bind(a.department.clone())
-        .bind(&a.dataset)
-        .bind(&a.path)
-        .bind(a.row_count)
-        .bind(&a.outcome)
-        .bind(&a.basis)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        // Written together with the lines of concurrent requests (issue 12).
+        self.append_log(crate::log_batch::LogLine::access(a)).await
     }
 
     async fn list_data_access(

@@ -34,6 +34,8 @@ pub struct SqlStore {
     kind: BackendKind,
     /// The normalised URL, for native connections of bulk loads (`import_write`).
     url: String,
+    /// Audit and data-access lines waiting for their group commit (`log_batch`, issue 12).
+    logs: std::sync::Arc<crate::log_batch::LogQueue>,
 }
 
 pub(crate) type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
@@ -124,6 +126,7 @@ pub async fn connect_with_acquire_timeout(
         pool,
         kind,
         url: full,
+        logs: std::sync::Arc::default(),
     })
 }
 
@@ -156,6 +159,11 @@ impl SqlStore {
             BackendKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             BackendKind::Postgres => self.pool.begin().await,
         }
+    }
+
+    /// The queue of log lines waiting to be written together (`log_batch`).
+    pub(crate) fn logs(&self) -> &crate::log_batch::LogQueue {
+        &self.logs
     }
 
     /// The normalised connection URL (with its password: never print it).

@@ -32,4 +32,5 @@ postgres_checks!(
     api_tokens_are_hashed_and_revoked,
     login_failures_are_counted_in_a_window,
     audit_log_appends_and_filters,
+    log_lines_of_concurrent_requests_are_all_kept,
 );
