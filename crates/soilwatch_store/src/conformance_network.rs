@@ -896,3 +896,51 @@ pub async fn results_by_batch_and_point_in_every_order(store: &dyn Store) {
     assert_eq!(newest.items[0].row.sample_code, "B-0000");
     assert_eq!(newest.items[0].row.result.analyte, "Pb");
 }
+
+/// Issue 12: the OGC API counts (`count_points`, `count_found_samples`) stop at their cap: the
+/// count below it, the cap at or above it, filters applied.
+pub async fn counts_stop_at_their_cap(store: &dyn Store) {
+    seed::seed(store).await.expect("seed");
+    let points: Vec<_> = (0..5)
+        .map(|i| point(&format!("CAP-{i}"), "513402"))
+        .chain([point("CAP-X", "513401")])
+        .collect();
+    store
+        .insert_points(&points, &change("fixture"))
+        .await
+        .expect("points");
+    let samples: Vec<_> = (0..4)
+        .map(|i| {
+            sample(
+                &format!("CAP-S{i}"),
+                Some("CAP-0"),
+                "513402",
+                Medium::Soil,
+                "2024-05-01",
+                &[("Cd", "0.2")],
+            )
+        })
+        .collect();
+    store
+        .insert_samples(&samples, &change("fixture"))
+        .await
+        .expect("samples");
+    let q = FindQuery {
+        division: Some("513402".parse().expect("code")),
+        ..FindQuery::default()
+    };
+    let points = |cap| store.count_points(&q, cap);
+    assert_eq!(points(100).await.expect("count"), 5);
+    assert_eq!(points(5).await.expect("count"), 5);
+    assert_eq!(points(3).await.expect("count"), 3);
+    assert_eq!(
+        store
+            .count_points(&FindQuery::default(), 100)
+            .await
+            .expect("count"),
+        6
+    );
+    let samples = |cap| store.count_found_samples(&q, cap);
+    assert_eq!(samples(100).await.expect("count"), 4);
+    assert_eq!(samples(2).await.expect("count"), 2);
+}

@@ -299,11 +299,14 @@ pub trait NetworkStore: Send + Sync {
     async fn find_points(&self, q: &FindQuery) -> StoreResult<Page<PointRecord>>;
     async fn find_samples(&self, q: &FindQuery) -> StoreResult<Page<FoundSample>>;
     /// How many points match the filters of `q` (its cursor, sort, limit and offset aside): with
-    /// `offset`, what an OGC API page needs without reading the matches.
-    async fn count_points(&self, q: &FindQuery) -> StoreResult<u64>;
-    /// How many samples match the filters of `q` (cursor, sort, limit and offset aside). An
-    /// exceedance filter is `Invalid` here (it is decided by evaluating each sample).
-    async fn count_found_samples(&self, q: &FindQuery) -> StoreResult<u64>;
+    /// `offset`, what an OGC API page needs without reading the matches. Counted up to `cap`
+    /// (issue 12: a count costs at most `cap` index entries): the count, or `cap` when at least
+    /// that many match.
+    async fn count_points(&self, q: &FindQuery, cap: u64) -> StoreResult<u64>;
+    /// How many samples match the filters of `q` (cursor, sort, limit and offset aside), up to
+    /// `cap` as [`count_points`](Self::count_points). An exceedance filter is `Invalid` here (it
+    /// is decided by evaluating each sample).
+    async fn count_found_samples(&self, q: &FindQuery, cap: u64) -> StoreResult<u64>;
     async fn find_results(&self, q: &FindQuery) -> StoreResult<Page<FoundResult>>;
     /// The coverage report: points without a sample on or after `since` are stale.
     async fn network_coverage(&self, since: NaiveDate) -> StoreResult<CoverageReport>;
@@ -1536,17 +1539,20 @@ impl NetworkStore for SqlStore {
         Ok(page(items, limit, |p| p.point.point.code.clone()))
     }
 
-    async fn count_points(&self, q: &FindQuery) -> StoreResult<u64> {
+    async fn count_points(&self, q: &FindQuery, cap: u64) -> StoreResult<u64> {
         let f = Filter::points(q);
         count(
             self,
-            &format!("SELECT COUNT(*) AS n FROM points p {}", f.clause()),
+            &format!(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM points p {} LIMIT {cap}) m",
+                f.clause()
+            ),
             &f,
         )
         .await
     }
 
-    async fn count_found_samples(&self, q: &FindQuery) -> StoreResult<u64> {
+    async fn count_found_samples(&self, q: &FindQuery, cap: u64) -> StoreResult<u64> {
         if !q.exceedance.is_empty() {
             return Err(no_offset_by_class());
         }
@@ -1554,7 +1560,8 @@ impl NetworkStore for SqlStore {
         count(
             self,
             &format!(
-                "SELECT COUNT(*) AS n FROM samples s LEFT JOIN points p ON p.code = s.point_code {}",
+                "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM samples s \
+                 LEFT JOIN points p ON p.code = s.point_code {} LIMIT {cap}) m",
                 f.clause()
             ),
             &f,

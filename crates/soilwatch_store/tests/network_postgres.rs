@@ -33,6 +33,7 @@ postgres_checks!(
     coverage_counts_gaps_and_stale_points,
     demo_loads_into_an_empty_database_only,
     results_by_batch_and_point_in_every_order,
+    counts_stop_at_their_cap,
 );
 
 postgres_checks!(

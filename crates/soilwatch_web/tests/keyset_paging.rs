@@ -301,11 +301,128 @@ async fn ogc_items_page_by_keyset(app: &TestApp) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
+/// GET a page as an administrator (API token): status and HTML.
+async fn page(app: &TestApp, uri: &str) -> (StatusCode, String) {
+    let token = app.token_of("管理员").await;
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get(uri)
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+/// The record codes a list page shows (the first cell's links to `/{prefix}/…`) and its
+/// `rel="next"` link.
+fn page_rows(html: &str, prefix: &str) -> (Vec<String>, Option<String>) {
+    let needle = format!("<tr><td><a href=\"{prefix}/");
+    let rows = html
+        .split(needle.as_str())
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect();
+    let next = html.find("rel=\"next\"").map(|at| {
+        let link = html[..at].rsplit("<a href=\"").next().unwrap();
+        link.split('"')
+            .next()
+            .unwrap()
+            .replace("&#38;", "&")
+            .replace("&amp;", "&")
+    });
+    (rows, next)
+}
+
+/// Follow a list page from `uri` by its `next` links, running `add` after the first page: the
+/// codes shown, page by page.
+async fn follow_pages(
+    app: &TestApp,
+    uri: &str,
+    prefix: &str,
+    add: impl std::future::Future<Output = ()>,
+) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut uri = Some(uri.to_owned());
+    let mut add = Some(add);
+    while let Some(u) = uri.take() {
+        let (status, html) = page(app, &u).await;
+        assert_eq!(status, StatusCode::OK, "{u}: {html}");
+        let (rows, next) = page_rows(&html, prefix);
+        pages.push(rows);
+        if let Some(add) = add.take() {
+            add.await;
+        }
+        uri = next;
+    }
+    pages
+}
+
+/// Issue 12: the registry pages (`/plots`, `/tailings-ponds`, …) read one keyset page from the
+/// store: records added between two page fetches, before and after the cursor, are neither
+/// skipped nor repeated (those before the cursor are not shown, those after it are); an export
+/// still holds every filtered record whatever the page size.
+async fn registry_pages_page_by_keyset(app: &TestApp) {
+    async fn plot_in(app: &TestApp, code: &str) {
+        post(
+            app,
+            "/api/v1/plots",
+            json!({"code": code, "name": format!("地块{code}"), "division": "513422",
+                   "identified_on": "2019-03-01", "reason": "排查发现"}),
+        )
+        .await;
+    }
+    for c in ["Q-1", "Q-3", "Q-5", "Q-7"] {
+        plot_in(app, c).await;
+    }
+    let pages = follow_pages(app, "/plots?division=513422&limit=2", "/plots", async {
+        plot_in(app, "Q-0").await;
+        plot_in(app, "Q-4").await;
+    })
+    .await;
+    assert_eq!(
+        pages,
+        [vec!["Q-1", "Q-3"], vec!["Q-4", "Q-5"], vec!["Q-7"]],
+        "pages of /plots"
+    );
+    // The export: every filtered plot, whatever `limit` says.
+    let (status, csv) = page(app, "/plots?division=513422&limit=1&f=csv").await;
+    assert_eq!(status, StatusCode::OK);
+    for c in ["Q-0", "Q-1", "Q-3", "Q-4", "Q-5", "Q-7"] {
+        assert!(csv.contains(c), "{c} missing from the export: {csv}");
+    }
+    // Tailings ponds the same way (no filter; T-0, T-1, T-3, T-4 and T-5 are registered).
+    let pages = follow_pages(app, "/tailings-ponds?limit=2", "/tailings-ponds", async {
+        pond(app, "T-00").await;
+        pond(app, "T-6").await;
+    })
+    .await;
+    assert_eq!(
+        pages,
+        [vec!["T-0", "T-1"], vec!["T-3", "T-4"], vec!["T-5", "T-6"]],
+        "pages of /tailings-ponds"
+    );
+    // An unknown cursor or a bad page size is refused, naming the parameter.
+    let (status, html) = page(app, "/plots?cursor=NO-SUCH-PLOT").await;
+    assert!(status.is_client_error(), "{status} {html}");
+    assert!(html.contains("cursor"), "{html}");
+    let (status, html) = page(app, "/plots?limit=0").await;
+    assert!(status.is_client_error(), "{status} {html}");
+    assert!(html.contains("limit"), "{html}");
+}
+
 #[tokio::test]
 async fn keyset_paging_on_sqlite() {
     let app = TestApp::sqlite().await.signed_in(Role::Administrator).await;
     registry_lists_page_by_keyset(&app).await;
     ogc_items_page_by_keyset(&app).await;
+    registry_pages_page_by_keyset(&app).await;
 }
 
 #[tokio::test]
@@ -316,5 +433,6 @@ async fn keyset_paging_on_postgres() {
     let app = app.signed_in(Role::Administrator).await;
     registry_lists_page_by_keyset(&app).await;
     ogc_items_page_by_keyset(&app).await;
+    registry_pages_page_by_keyset(&app).await;
     app.finish().await;
 }

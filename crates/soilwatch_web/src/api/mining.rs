@@ -11,7 +11,7 @@ use axum::Json;
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use soilwatch_core::{DivisionCode, Uscc, VersionRecord};
-use soilwatch_store::registry::{RegistryQuery, Versioned};
+use soilwatch_store::registry::{KeysetPage, RegistryQuery, Versioned};
 use soilwatch_store::registry_mining::{
     radiation_monitoring, MiningArea, MiningStatus, RadiationMonitoring,
 };
@@ -76,12 +76,14 @@ pub(crate) fn mining_query(q: &MiningListQuery) -> ApiResult<(RegistryQuery, Opt
     ))
 }
 
-/// The areas of a list query (every one: the pages).
+/// The areas of a list query on one keyset page (the pages: `page` as they read it).
 pub async fn find_mining_areas(
     state: &AppState,
     q: &MiningListQuery,
+    page: KeysetPage,
 ) -> ApiResult<Vec<Versioned<MiningArea>>> {
-    let (rq, _) = mining_query(q)?;
+    let (mut rq, _) = mining_query(q)?;
+    rq.page = page;
     Ok(state.store.list_mining_areas(&rq).await?)
 }
 

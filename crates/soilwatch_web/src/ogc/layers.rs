@@ -1,8 +1,8 @@
 //! Divisions, monitoring points and samples (with their evaluation) as collections.
 //!
 //! Points and samples are the large layers: every queryable, `bbox` and `datetime` of theirs is a
-//! filter of the store's [`FindQuery`], so a page is one `COUNT` for `numberMatched` and one
-//! `LIMIT … OFFSET …` query for the page ([`soilwatch_store::NetworkStore::count_points`],
+//! filter of the store's [`FindQuery`], so a page is one `COUNT` for `numberMatched` (stopped
+//! after [`MATCH_COUNT_CAP`] + 1 matches) and one `LIMIT … OFFSET …` query for the page ([`soilwatch_store::NetworkStore::count_points`],
 //! [`soilwatch_store::NetworkStore::count_found_samples`]): a page costs the page, not the layer. Only a query the
 //! store cannot answer exactly (a `division` filter that is not a county: the store reads it as
 //! the counties inside, the layer as equality) and the exports (every feature) walk the store's
@@ -30,6 +30,17 @@ use FieldType::{Date, Integer, Number, String as Text};
 
 /// Rows fetched per store page while walking a collection.
 const SCAN_PAGE: u32 = 10_000;
+
+/// `numberMatched` of a points or samples page is given when at most this many features match
+/// (issue 12): the count stops after one more, so a first page of the 1,000,000 samples costs
+/// at most 10,001 index entries instead of the whole layer. Above it `numberMatched` is left out,
+/// as OGC API – Features allows (the field is optional; clients follow the `next` links).
+pub const MATCH_COUNT_CAP: u64 = 10_000;
+
+/// The `numberMatched` of a count made with a cap of [`MATCH_COUNT_CAP`] + 1.
+fn counted(n: u64) -> Option<u64> {
+    (n <= MATCH_COUNT_CAP).then_some(n)
+}
 
 fn normalize_with<T: std::str::FromStr>(
     field: &str,
@@ -325,7 +336,7 @@ impl Collection for Points {
         fq.cursor = q.cursor.clone();
         if let Some(limit) = store_window(q, &POINT_PUSHED) {
             let matched = match q.cursor {
-                None => Some(store.count_points(&fq).await?),
+                None => counted(store.count_points(&fq, MATCH_COUNT_CAP + 1).await?),
                 Some(_) => None,
             };
             fq.offset = q.offset;
@@ -553,7 +564,7 @@ impl Collection for Samples {
         fq.cursor = q.cursor.clone();
         if let Some(limit) = store_window(q, &SAMPLE_PUSHED) {
             let matched = match q.cursor {
-                None => Some(store.count_found_samples(&fq).await?),
+                None => counted(store.count_found_samples(&fq, MATCH_COUNT_CAP + 1).await?),
                 Some(_) => None,
             };
             fq.offset = q.offset;

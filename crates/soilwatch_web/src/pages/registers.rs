@@ -3,18 +3,21 @@
 //! detail. Each page calls the JSON API's own handler (`api::remediation`, `api::tailings`), so it
 //! shows exactly the API's rows and answers whoever the API answers (a signed-in user: the page
 //! takes the API handler's [`Actor`] and passes it on; signed out it sends to `/login`); lists page
-//! and export through [`whole`](super::table::whole) like `/plots` and `/tailings-ponds`.
+//! by keyset and export through [`keyset_list`](super::table::keyset_list) like `/plots` and
+//! `/tailings-ponds` (issue 12: a page reads its page from the store, not the whole registry).
 
 use askama::Template;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::Json;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 use soilwatch_core::VersionRecord;
 use soilwatch_store::registry_remediation::TransferManifest;
 
 use super::i18n::Lang;
 use super::lists::ListPage;
-use super::table::{division_field, input, link, num, text, whole, Keyed, Whole};
+use super::table::{
+    division_field, input, keyset_list, link, num, registry_page, text, Keyed, Whole,
+};
 use super::{demo_present, or_dash, render, PageResult};
 use crate::api::remediation::{
     get_manifest, get_manifest_history, manifest_query, project_query, ManifestListQuery,
@@ -48,7 +51,9 @@ pub async fn projects_page(
 ) -> PageResult {
     let l = Lang::current();
     let (division, plot) = (q.division.clone(), q.plot.clone());
-    let projects = state.store.list_projects(&project_query(&q)?).await?;
+    let mut rq = project_query(&q)?;
+    rq.page = registry_page(raw.as_deref())?;
+    let projects = state.store.list_projects(&rq).await?;
     let divisions = state.store.list_divisions().await?;
     let rows = projects
         .into_iter()
@@ -93,7 +98,7 @@ pub async fn projects_page(
         l.t("完工日期", "Finished on"),
         l.t("效果评估", "Effect evaluation"),
     ];
-    let list = match whole(
+    let list = match keyset_list(
         "/remediation-projects",
         "/api/v1/remediation-projects",
         "remediation_projects",
@@ -135,9 +140,11 @@ pub async fn manifests_page(
 ) -> PageResult {
     let l = Lang::current();
     let (division, project) = (q.division.clone(), q.project.clone());
+    let mut mq = manifest_query(&q)?;
+    mq.page = registry_page(raw.as_deref())?;
     let manifests: Vec<ManifestView> = state
         .store
-        .list_manifests(&manifest_query(&q)?)
+        .list_manifests(&mq)
         .await?
         .into_iter()
         .map(ManifestView::from)
@@ -149,14 +156,8 @@ pub async fn manifests_page(
             let shown = manifest_state(l, &v.manifest.item);
             let m = v.manifest.item;
             Keyed {
-                // The API's order: departure (UTC, as stored), then number.
-                key: format!(
-                    "{} {}",
-                    m.departure_at
-                        .with_timezone(&Utc)
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    m.code
-                ),
+                // The API's order (departure, then number) and its cursor (the number).
+                key: m.code.clone(),
                 cells: vec![
                     link(m.code.clone(), format!("/manifests/{}", m.code)),
                     link(
@@ -210,7 +211,7 @@ pub async fn manifests_page(
         l.t("差额（接收−运出）", "Difference (received − sent)"),
         l.t("状态", "State"),
     ];
-    let list = match whole(
+    let list = match keyset_list(
         "/manifests",
         "/api/v1/manifests",
         "manifests",

@@ -15,7 +15,9 @@ use soilwatch_store::Role;
 
 use super::i18n::Lang;
 use super::lists::ListPage;
-use super::table::{division_field, input, link, num, select, text, whole, Keyed, Whole};
+use super::table::{
+    division_field, input, keyset_list, link, num, registry_page, select, text, whole, Keyed, Whole,
+};
 use super::{demo_present, or_dash, render, PageResult};
 use crate::api::demolition::{demolition_query, DemolitionListQuery};
 use crate::api::enterprises::{public_enterprises, EnterpriseListQuery};
@@ -38,7 +40,9 @@ pub async fn plots_page(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let l = Lang::current();
-    let plots = state.store.list_plots(&plot_query(&q)?).await?;
+    let mut rq = plot_query(&q)?;
+    rq.page = registry_page(raw.as_deref())?;
+    let plots = state.store.list_plots(&rq).await?;
     let divisions = state.store.list_divisions().await?;
     let rows = plots
         .into_iter()
@@ -84,7 +88,7 @@ pub async fn plots_page(
         l.t("规划用途（GB 50137）", "Planned use (GB 50137)"),
         l.t("GB 36600 用地类别", "GB 36600 land class"),
     ];
-    let list = match whole(
+    let list = match keyset_list(
         "/plots",
         "/api/v1/plots",
         "plots",
@@ -380,10 +384,9 @@ pub async fn tailings_page(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let l = Lang::current();
-    let ponds = state
-        .store
-        .list_tailings_ponds(&tailings_query(&q)?)
-        .await?;
+    let mut rq = tailings_query(&q)?;
+    rq.page = registry_page(raw.as_deref())?;
+    let ponds = state.store.list_tailings_ponds(&rq).await?;
     let divisions = state.store.list_divisions().await?;
     let rows = ponds
         .into_iter()
@@ -449,7 +452,7 @@ pub async fn tailings_page(
         l.t("风险评估", "Risk assessment"),
         l.t("应急预案备案", "Emergency plan filed"),
     ];
-    let list = match whole(
+    let list = match keyset_list(
         "/tailings-ponds",
         "/api/v1/tailings-ponds",
         "tailings_ponds",
@@ -486,10 +489,9 @@ pub async fn demolition_plans_page(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let l = Lang::current();
-    let plans = state
-        .store
-        .list_demolition_plans(&demolition_query(&q)?)
-        .await?;
+    let mut rq = demolition_query(&q)?;
+    rq.page = registry_page(raw.as_deref())?;
+    let plans = state.store.list_demolition_plans(&rq).await?;
     let divisions = state.store.list_divisions().await?;
     let can_edit = writer(&actor);
     let rows = plans
@@ -558,7 +560,7 @@ pub async fn demolition_plans_page(
         l.t("状态", "Status"),
         l.t("最近一步", "Latest step"),
     ];
-    let list = match whole(
+    let list = match keyset_list(
         "/demolition-plans",
         "/api/v1/demolition-plans",
         "demolition_plans",
@@ -710,7 +712,7 @@ pub async fn mining_areas_page(
 ) -> PageResult {
     let l = Lang::current();
     let today = chrono::Utc::now().date_naive();
-    let areas = find_mining_areas(&state, &q).await?;
+    let areas = find_mining_areas(&state, &q, registry_page(raw.as_deref())?).await?;
     let divisions = state.store.list_divisions().await?;
     let items: Vec<&MiningArea> = areas.iter().map(|a| &a.item).collect();
     let monitoring = areas_monitoring(&state, &items, today).await?;
@@ -793,7 +795,7 @@ pub async fn mining_areas_page(
         l.t("最近监测年份", "Latest monitored year"),
         l.t("缺失监测年份", "Years missing"),
     ];
-    let list = match whole(
+    let list = match keyset_list(
         "/mining-areas",
         "/api/v1/mining-areas",
         "mining_areas",

@@ -1,7 +1,9 @@
 //! What every list page shares (issue 7): the filter form ([`Field`]), the table ([`Cell`]), the
 //! paging and export links ([`ListBody`], rendered by `templates/list_body.html`), and for the
-//! lists a page reads whole — registries and import batches, small tables — their keyset paging
-//! and their CSV (UTF-8 with BOM) and XLSX exports of exactly the filtered rows ([`whole`]).
+//! registry lists, read one keyset page at a time from the store ([`registry_page`],
+//! [`keyset_list`], issue 12), and the lists a page reads whole (import batches, computed lists:
+//! [`whole`]), their paging by the key of the last row and their CSV (UTF-8 with BOM) and XLSX
+//! exports of exactly the filtered rows.
 //!
 //! The lists of points, samples and results page through the API's own cursor and export through
 //! the API route (see `lists.rs`); the whole-read lists page by the key of their last row and
@@ -11,6 +13,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use soilwatch_core::DivisionLevel;
+use soilwatch_store::KeysetPage;
 
 use super::i18n::Lang;
 use super::PageError;
@@ -254,25 +257,20 @@ fn bad(param: &str, cn: String, en: String) -> PageError {
     )))
 }
 
-/// Page or export a list read whole. `rows` are every row the filters select; the page shows
-/// `limit` (default [`PAGE_ROWS`], at most 10,000) of them after the row keyed `cursor`; `f=csv`
-/// answers every row as CSV (UTF-8 with BOM, for Excel) and `f=xlsx` as a workbook, headed by the
-/// columns in the page's language.
-pub fn whole(
-    path: &'static str,
-    api: &str,
-    sheet: &str,
-    raw: Option<&str>,
-    fields: Vec<Field>,
-    columns: Vec<&'static str>,
-    mut rows: Vec<Keyed>,
-) -> Result<Whole, PageError> {
+/// What a list page asks for: an export format (`f=csv|xlsx`, `None` for the page), the page
+/// size (`limit`, default [`PAGE_ROWS`], 1–10,000) and the cursor.
+struct Asked {
+    export: Option<&'static str>,
+    limit: u32,
+    cursor: Option<String>,
+}
+
+fn asked(raw: Option<&str>) -> Result<Asked, PageError> {
     let p: Paging = serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
-    rows.sort_by(|a, b| a.key.cmp(&b.key));
-    match p.f.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-        None | Some("html") => {}
-        Some("csv") => return Ok(Whole::Export(csv_export(sheet, &columns, &rows)?)),
-        Some("xlsx") => return Ok(Whole::Export(xlsx_export(sheet, &columns, &rows)?)),
+    let export = match p.f.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        None | Some("html") => None,
+        Some("csv") => Some("csv"),
+        Some("xlsx") => Some("xlsx"),
         Some(other) => {
             return Err(bad(
                 "f",
@@ -280,7 +278,7 @@ pub fn whole(
                 format!("unknown format '{other}' (expected csv or xlsx)"),
             ))
         }
-    }
+    };
     let limit = match p.limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => PAGE_ROWS,
         Some(s) => match s.parse::<u32>() {
@@ -294,7 +292,82 @@ pub fn whole(
             }
         },
     };
-    let start = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
+    let cursor = p
+        .cursor
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    Ok(Asked {
+        export,
+        limit,
+        cursor,
+    })
+}
+
+fn export(
+    sheet: &str,
+    format: &str,
+    columns: &[&str],
+    rows: &[Keyed],
+) -> Result<Response, PageError> {
+    if format == "xlsx" {
+        xlsx_export(sheet, columns, rows)
+    } else {
+        csv_export(sheet, columns, rows)
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of one list body, passed through from two callers"
+)]
+fn list_body(
+    path: &'static str,
+    api: &str,
+    raw: Option<&str>,
+    limit: u32,
+    next: Option<&str>,
+    fields: Vec<Field>,
+    columns: Vec<&'static str>,
+    shown: Vec<Vec<Cell>>,
+) -> ListBody {
+    ListBody::new(
+        &Links {
+            path,
+            export: path,
+            export_extra: &[],
+            formats: &["csv", "xlsx"],
+            api,
+            api_pages: false,
+        },
+        raw,
+        limit,
+        next,
+        fields,
+        columns,
+        shown,
+    )
+}
+
+/// Page or export a list read whole. `rows` are every row the filters select; the page shows
+/// `limit` (default [`PAGE_ROWS`], at most 10,000) of them after the row keyed `cursor`; `f=csv`
+/// answers every row as CSV (UTF-8 with BOM, for Excel) and `f=xlsx` as a workbook, headed by the
+/// columns in the page's language.
+pub fn whole(
+    path: &'static str,
+    api: &str,
+    sheet: &str,
+    raw: Option<&str>,
+    fields: Vec<Field>,
+    columns: Vec<&'static str>,
+    mut rows: Vec<Keyed>,
+) -> Result<Whole, PageError> {
+    let a = asked(raw)?;
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    if let Some(f) = a.export {
+        return Ok(Whole::Export(export(sheet, f, &columns, &rows)?));
+    }
+    let limit = a.limit;
+    let start = match a.cursor.as_deref() {
         Some(c) => rows.partition_point(|r| r.key.as_str() <= c),
         None => 0,
     };
@@ -306,15 +379,62 @@ pub fn whole(
         .take(end - start)
         .map(|r| r.cells)
         .collect();
-    Ok(Whole::Page(ListBody::new(
-        &Links {
-            path,
-            export: path,
-            export_extra: &[],
-            formats: &["csv", "xlsx"],
-            api,
-            api_pages: false,
-        },
+    Ok(Whole::Page(list_body(
+        path,
+        api,
+        raw,
+        limit,
+        next.as_deref(),
+        fields,
+        columns,
+        shown,
+    )))
+}
+
+/// The page of a registry list to read from the store (issue 12: keyset paging, no registry read
+/// whole for a page): the `limit` records after the record keyed `cursor`, and one more to know
+/// whether another page follows; every filtered record for an export (`f=csv|xlsx`). Errors as
+/// [`keyset_list`] reports them (a bad `f` or `limit`).
+pub fn registry_page(raw: Option<&str>) -> Result<KeysetPage, PageError> {
+    let a = asked(raw)?;
+    Ok(if a.export.is_some() {
+        KeysetPage::default()
+    } else {
+        KeysetPage {
+            after: a.cursor,
+            limit: Some(a.limit + 1),
+        }
+    })
+}
+
+/// Page or export a registry list read by [`registry_page`]: `rows` are the records the store
+/// returned for it, in the store's order (the JSON API's), each keyed by its record key (code,
+/// USCC). The page shows the first `limit` of them and links the next page by the key of its
+/// last row while another row follows; an export answers every row as [`whole`] does.
+pub fn keyset_list(
+    path: &'static str,
+    api: &str,
+    sheet: &str,
+    raw: Option<&str>,
+    fields: Vec<Field>,
+    columns: Vec<&'static str>,
+    mut rows: Vec<Keyed>,
+) -> Result<Whole, PageError> {
+    let a = asked(raw)?;
+    if let Some(f) = a.export {
+        return Ok(Whole::Export(export(sheet, f, &columns, &rows)?));
+    }
+    let limit = a.limit;
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.key.clone())
+    } else {
+        None
+    };
+    let shown = rows.into_iter().map(|r| r.cells).collect();
+    Ok(Whole::Page(list_body(
+        path,
+        api,
         raw,
         limit,
         next.as_deref(),
