@@ -328,3 +328,184 @@ pub async fn rejected_file_reports_stored_sample_conflicts(store: &dyn Store) {
     assert_eq!(report.issues[0].rule, Rule::StoredSampleConflict);
     assert_eq!(store.get_sample("C-1").await.expect("C-1").results.len(), 1);
 }
+
+/// The valid records of a file, as the importer hands them to a writer (validated without the
+/// store: every sample new).
+fn records_of(text: &str) -> Vec<soilwatch_ingest::Record> {
+    let o = opts("records.csv");
+    let ctx = soilwatch_ingest::Context::new(&soilwatch_ingest::NoStore);
+    soilwatch_ingest::open(text.as_bytes(), &o, &ctx)
+        .expect("a readable file")
+        .collect()
+}
+
+fn new_import(name: &str) -> crate::NewImport {
+    crate::NewImport {
+        kind: "results_long".into(),
+        file_name: name.into(),
+        checksum: format!("checksum of {name}"),
+        uploader: "lab".into(),
+        department: None,
+        rows_read: 0,
+        report: serde_json::Value::Null,
+    }
+}
+
+/// A record whose sample is written with it (its first row in the file).
+fn first_of_sample(
+    records: &mut [soilwatch_ingest::Record],
+) -> &mut soilwatch_ingest::ParsedSample {
+    records
+        .iter_mut()
+        .find_map(|r| match r {
+            soilwatch_ingest::Record::Results { sample, .. } if sample.first_in_file => {
+                Some(sample)
+            }
+            _ => None,
+        })
+        .expect("a new sample in the records")
+}
+
+/// The bulk writer refuses a chunk that names something not stored — an analyte, a point or a
+/// county removed after the file was validated — with a conflict that says so (whatever way the
+/// backend checks references: per row or per chunk), and dropping the writer then leaves
+/// nothing, also of the chunk written before. The same records unspoiled then commit.
+pub async fn bulk_writer_refuses_dangling_references(store: &dyn Store) {
+    use soilwatch_ingest::Record;
+    seed::seed(store).await.expect("seed");
+    let good = records_of(&long_file(40));
+    assert_eq!(good.len(), 40);
+    type Spoil = fn(&mut [Record]);
+    let spoils: [(&str, &str, Spoil); 3] = [
+        ("analyte", "NO-SUCH-ANALYTE", |rs| {
+            let Some(Record::Results { results, .. }) = rs.last_mut() else {
+                panic!("a result record")
+            };
+            results[0].result.analyte = "NO-SUCH-ANALYTE".into();
+        }),
+        ("point", "NO-SUCH-POINT", |rs| {
+            first_of_sample(rs).sample.point_code = Some("NO-SUCH-POINT".into());
+        }),
+        ("county", "110101", |rs| {
+            first_of_sample(rs).sample.division = "110101".parse().expect("a county code");
+        }),
+    ];
+    for (what, code, spoil) in spoils {
+        let mut bad = good[20..].to_vec();
+        spoil(&mut bad);
+        let mut writer = store
+            .begin_import(&new_import(&format!("dangling-{what}.csv")), true)
+            .await
+            .expect("writer");
+        let strategy = writer.strategy();
+        writer
+            .write(good[..20].to_vec())
+            .await
+            .expect("a good first chunk");
+        let err = writer
+            .write(bad)
+            .await
+            .expect_err(&format!("{what} {code} is not stored ({strategy})"));
+        let crate::StoreError::Conflict { detail, .. } = &err else {
+            panic!("{what} ({strategy}): {err}")
+        };
+        assert!(
+            detail.contains("引用的对象不存在 / a referenced thing does not exist"),
+            "{what} ({strategy}): {detail}"
+        );
+        if strategy == "postgres-copy-set-checks" {
+            assert!(detail.contains(code), "{what}: {detail}");
+        }
+        drop(writer);
+        assert_eq!(store.count_samples().await.expect("count"), 0, "{what}");
+        assert!(
+            store.list_imports(10).await.expect("list").is_empty(),
+            "{what}"
+        );
+    }
+    let mut writer = store
+        .begin_import(&new_import("good.csv"), true)
+        .await
+        .expect("writer");
+    writer
+        .write(good[..20].to_vec())
+        .await
+        .expect("first chunk");
+    writer
+        .write(good[20..].to_vec())
+        .await
+        .expect("second chunk");
+    let id = writer
+        .commit(40, &serde_json::json!({}))
+        .await
+        .expect("commit");
+    let batch = store.get_import(id).await.expect("batch");
+    assert_eq!((batch.samples, batch.results), (5, 40));
+    assert_eq!(store.count_samples().await.expect("count"), 5);
+}
+
+/// A bulk import of samples of a registered point keeps the point's newest sampling date (the
+/// coverage report's "no sample since"), as every other writer of samples does: the newest date
+/// of the file, and never an older one from a later file.
+pub async fn bulk_import_keeps_points_last_sampled(store: &dyn Store) {
+    seed::seed(store).await.expect("seed");
+    let change = soilwatch_core::ChangeMeta::new("lab", "test");
+    store
+        .insert_points(
+            &[
+                crate::conformance::point("LP-1", "513401"),
+                crate::conformance::point("LP-2", "513401"),
+            ],
+            &change,
+        )
+        .await
+        .expect("points");
+    let header = "样品编号,点位编号,样品类型,采样日期,行政区划代码,土地利用类型,检测项目,检测值,单位,检出限\n";
+    let file = |rows: &[(&str, &str, &str)]| {
+        let mut s = String::from(header);
+        for (sample, point, date) in rows {
+            s.push_str(&format!(
+                "{sample},{point},土壤,{date},513401,水田,镉,0.2,mg/kg,0.01\n"
+            ));
+        }
+        s
+    };
+    let v1 = file(&[
+        ("LS-1", "LP-1", "2023-06-01"),
+        ("LS-2", "LP-1", "2024-05-06"),
+        ("LS-3", "LP-1", "2022-01-09"),
+        ("LS-4", "LP-2", "2021-03-04"),
+    ]);
+    imported(store, &v1, "lp1.csv").await;
+    let last = |report: &crate::CoverageReport| -> Vec<(String, Option<NaiveDate>)> {
+        report
+            .stale_points
+            .iter()
+            .map(|p| (p.code.clone(), p.last_sampled_on))
+            .collect()
+    };
+    let since = NaiveDate::from_ymd_opt(2030, 1, 1).expect("date");
+    let report = store.network_coverage(since).await.expect("coverage");
+    let day = |s: &str| Some(s.parse::<NaiveDate>().expect("date"));
+    assert_eq!(
+        last(&report),
+        [
+            ("LP-1".to_owned(), day("2024-05-06")),
+            ("LP-2".to_owned(), day("2021-03-04"))
+        ]
+    );
+    // An older sample later: the newest date stays; a newer one moves it.
+    let v2 = file(&[
+        ("LS-5", "LP-1", "2020-01-01"),
+        ("LS-6", "LP-2", "2025-02-03"),
+    ]);
+    imported(store, &v2, "lp2.csv").await;
+    let report = store.network_coverage(since).await.expect("coverage");
+    assert_eq!(
+        last(&report),
+        [
+            ("LP-1".to_owned(), day("2024-05-06")),
+            ("LP-2".to_owned(), day("2025-02-03"))
+        ]
+    );
+}

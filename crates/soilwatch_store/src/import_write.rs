@@ -8,14 +8,20 @@
 //! * bulk ([`ImportStore::begin_import`](crate::ImportStore::begin_import) with `bulk = true`): every record is a result of a sample
 //!   that is new to the store, the common bulk load. On PostgreSQL `COPY … FROM STDIN` on a native
 //!   connection (sample ids are drawn from the identity sequence first, so that the results can
-//!   name them); on SQLite a native connection with many-row prepared `INSERT`s (anonymous `?`
-//!   placeholders). A sample that turns out to be stored already ends it with
+//!   name them). PostgreSQL checks a foreign key with one trigger call per row, which cost ten
+//!   times the `COPY` itself; where the connected role may set `session_replication_role` and the
+//!   tables have exactly the foreign keys and triggers known here, those per-row triggers are off
+//!   for the import's transaction and the references are checked per chunk instead, set-based,
+//!   with the referenced rows locked `FOR KEY SHARE` as PostgreSQL's own check does (see
+//!   [`pg_set_based_checks`]); otherwise PostgreSQL's per-row checks run. On SQLite a native
+//!   connection with many-row prepared `INSERT`s (anonymous `?` placeholders), the samples' ids
+//!   given by the writer (it holds the write lock). A sample that turns out to be stored already ends it with
 //!   [`StoreError::Conflict`]; the importer then validates again with the stored samples known
 //!   and uses the general writer.
 //! * general: anything — points, new results of stored samples, corrections (a new version, the
 //!   previous one kept in history) — through sqlx `Any`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::str::FromStr;
 use std::time::Duration;
@@ -57,6 +63,27 @@ pub trait ImportWriter: Send {
         rows_read: i64,
         report: &serde_json::Value,
     ) -> StoreResult<i64>;
+    /// How this writer writes, for benchmarks and tests: `general`, `sqlite-bulk`,
+    /// `postgres-copy` (foreign keys checked per row by PostgreSQL) or
+    /// `postgres-copy-set-checks` (checked per chunk, set-based).
+    fn strategy(&self) -> &'static str {
+        "general"
+    }
+}
+
+/// How [`StoreError`]'s conversion of a unique violation starts its detail.
+const UNIQUE_DETAIL: &str = "已存在 / already exists";
+
+/// A failed insert of new samples: a unique violation means a sample of the file is stored
+/// already (the importer then validates again with it known); anything else (a missing point
+/// or county) is passed on as it is.
+fn sample_insert_error(e: StoreError, code: &str) -> StoreError {
+    match e {
+        StoreError::Conflict { detail, .. } if detail.starts_with(UNIQUE_DETAIL) => {
+            stored_sample_conflict(code)
+        }
+        other => other,
+    }
 }
 
 const BATCH_INSERT: &str = "INSERT INTO import_batches (kind, file_name, checksum, uploader, \
@@ -145,6 +172,13 @@ impl SqlStore {
                     .await?;
                 let mut tx = pool.begin().await?;
                 let batch_id = insert_batch!(&mut *tx, meta);
+                let checks = match pg_set_based_checks(&mut tx).await? {
+                    Some(names) => Checks::SetBased(Box::new(SetBased {
+                        names,
+                        ..SetBased::default()
+                    })),
+                    None => Checks::PerRow,
+                };
                 Ok(Box::new(PgBulk {
                     tx: Some(tx),
                     pool,
@@ -152,6 +186,7 @@ impl SqlStore {
                     samples: HashMap::new(),
                     counts: WrittenCounts::default(),
                     buf: Vec::new(),
+                    checks,
                 }))
             }
             (true, BackendKind::Sqlite) if !is_memory_sqlite(self.url()) => {
@@ -170,10 +205,17 @@ impl SqlStore {
                 // IMMEDIATE: take the write lock now rather than fail to upgrade later.
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let batch_id = insert_batch!(&mut *tx, meta);
+                // The write lock is held from here to the end: the file's samples get the ids
+                // after the largest stored one, as SQLite itself would give them, without a
+                // `RETURNING` per statement.
+                let last_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM samples")
+                    .fetch_one(&mut *tx)
+                    .await?;
                 Ok(Box::new(SqliteBulk {
                     tx: Some(tx),
                     pool,
                     batch_id,
+                    last_id,
                     samples: HashMap::new(),
                     counts: WrittenCounts::default(),
                 }))
@@ -257,7 +299,7 @@ fn returned_keys(
 // ---------------------------------------------------------------------------------------------
 // SQLite: native connection, many-row prepared INSERTs.
 
-/// Rows per multi-row statement on SQLite (10 and 12 parameters a row, well under SQLite's
+/// Rows per multi-row statement on SQLite (12 and 13 parameters a row, well under SQLite's
 /// 32,766 parameters).
 const SQLITE_RESULT_ROWS: usize = 400;
 const SQLITE_SAMPLE_ROWS: usize = 200;
@@ -266,6 +308,8 @@ struct SqliteBulk {
     tx: Option<sqlx::Transaction<'static, sqlx::Sqlite>>,
     pool: sqlx::SqlitePool,
     batch_id: i64,
+    /// The largest sample id written so far.
+    last_id: i64,
     /// Sample code → id, county and date, of the samples this file wrote.
     samples: HashMap<String, SampleKeys>,
     counts: WrittenCounts,
@@ -280,15 +324,27 @@ impl ImportWriter for SqliteBulk {
     async fn write(&mut self, records: Vec<Record>) -> StoreResult<()> {
         let chunk = bulk_chunk(&records)?;
         let tx = taken(&mut self.tx)?;
+        let full = format!(
+            "INSERT INTO samples (id, code, point_code, medium, division, sampled_on, land_use, \
+             crop, depth_top, depth_bottom, lab, version, batch_id) VALUES {}",
+            sqlite_values(SQLITE_SAMPLE_ROWS, 13)
+        );
         for part in chunk.samples.chunks(SQLITE_SAMPLE_ROWS) {
-            let sql = format!(
-                "INSERT INTO samples (code, point_code, medium, division, sampled_on, land_use, crop, \
-                 depth_top, depth_bottom, lab, version, batch_id) VALUES {} RETURNING id, code",
-                sqlite_values(part.len(), 12)
-            );
-            let mut q = sqlx::query(&sql);
-            for s in part {
+            let partial;
+            let sql = if part.len() == SQLITE_SAMPLE_ROWS {
+                full.as_str()
+            } else {
+                partial = format!(
+                    "INSERT INTO samples (id, code, point_code, medium, division, sampled_on, \
+                     land_use, crop, depth_top, depth_bottom, lab, version, batch_id) VALUES {}",
+                    sqlite_values(part.len(), 13)
+                );
+                partial.as_str()
+            };
+            let mut q = sqlx::query(sql);
+            for (i, s) in part.iter().enumerate() {
                 q = q
+                    .bind(self.last_id + 1 + i as i64)
                     .bind(s.code.as_str())
                     .bind(s.point_code.as_deref())
                     .bind(s.medium.code())
@@ -302,22 +358,13 @@ impl ImportWriter for SqliteBulk {
                     .bind(1_i64)
                     .bind(self.batch_id);
             }
-            let rows = q.fetch_all(&mut **tx).await.map_err(|e| {
-                let e = StoreError::from(e);
-                match e {
-                    StoreError::Conflict { constraint, .. } if constraint != "foreign_key" => {
-                        stored_sample_conflict(&part[0].code)
-                    }
-                    other => other,
-                }
-            })?;
-            for r in rows {
-                let code: String = r.try_get("code")?;
-                let s = part.iter().find(|s| s.code == code).ok_or_else(|| {
-                    StoreError::Backend(format!("an id returned for an unknown sample {code}"))
-                })?;
+            q.execute(&mut **tx)
+                .await
+                .map_err(|e| sample_insert_error(e.into(), &part[0].code))?;
+            for s in part {
+                self.last_id += 1;
                 self.samples
-                    .insert(code, SampleKeys::of(r.try_get("id")?, s));
+                    .insert(s.code.clone(), SampleKeys::of(self.last_id, s));
             }
             self.counts.samples += part.len() as i64;
         }
@@ -376,6 +423,10 @@ impl ImportWriter for SqliteBulk {
         self.pool.close().await;
         Ok(self.batch_id)
     }
+
+    fn strategy(&self) -> &'static str {
+        "sqlite-bulk"
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -390,6 +441,290 @@ struct PgBulk {
     counts: WrittenCounts,
     /// COPY data of one chunk, reused.
     buf: Vec<u8>,
+    checks: Checks,
+}
+
+/// How the foreign keys of the rows a PostgreSQL bulk import writes are checked.
+enum Checks {
+    /// By PostgreSQL's own triggers, one call per row (and per foreign key).
+    PerRow,
+    /// Per chunk, set-based, with the per-row triggers off for this transaction
+    /// (`session_replication_role = replica`); see [`pg_set_based_checks`].
+    SetBased(Box<SetBased>),
+}
+
+/// The state of the set-based checks: what was checked (and locked) already, and the points'
+/// newest sampling dates that the `samples_last_sampled` trigger would have written.
+#[derive(Default)]
+struct SetBased {
+    /// Foreign key definition (`pg_get_constraintdef`) → constraint name, for the errors.
+    names: HashMap<String, String>,
+    analytes: HashSet<String>,
+    points: HashSet<String>,
+    divisions: HashSet<String>,
+    /// Point code → newest `sampled_on` of the samples this file wrote for it.
+    last_sampled: HashMap<String, String>,
+}
+
+/// The foreign keys of `samples` and `results` that the set-based checks stand in for, as
+/// `pg_get_constraintdef` prints them: (table, definition, what a missing reference is, in
+/// Chinese and English).
+const PG_FOREIGN_KEYS: [(&str, &str); 6] = [
+    ("results", "FOREIGN KEY (analyte) REFERENCES analytes(code)"),
+    ("results", "FOREIGN KEY (batch_id) REFERENCES import_batches(id)"),
+    (
+        "results",
+        "FOREIGN KEY (sample_id, division, sampled_on) REFERENCES samples(id, division, sampled_on) ON UPDATE CASCADE",
+    ),
+    ("samples", "FOREIGN KEY (batch_id) REFERENCES import_batches(id)"),
+    ("samples", "FOREIGN KEY (division) REFERENCES divisions(code)"),
+    ("samples", "FOREIGN KEY (point_code) REFERENCES points(code)"),
+];
+
+/// The only user trigger on `samples` and `results` (migration 0013): what it does on insert
+/// the set-based path does itself at commit.
+const PG_USER_TRIGGERS: [(&str, &str); 1] = [("samples", "samples_last_sampled")];
+
+/// Whether this transaction can check references per chunk instead of per row, and if so turn
+/// the per-row triggers off for it (`SET LOCAL session_replication_role = replica`) and return
+/// the foreign keys' names. Only when (1) `samples` and `results` have exactly the foreign keys
+/// and triggers this writer stands in for ([`PG_FOREIGN_KEYS`], [`PG_USER_TRIGGERS`]; internal
+/// triggers only those of foreign keys), so that a later migration adding one falls back
+/// rather than be skipped silently; and (2) the connected role may set the parameter (a
+/// superuser, or on PostgreSQL 15+ one granted `SET ON PARAMETER session_replication_role`).
+/// Otherwise `None`: the per-row triggers check every row, as for any other writer.
+async fn pg_set_based_checks(
+    conn: &mut sqlx::PgConnection,
+) -> StoreResult<Option<HashMap<String, String>>> {
+    let fks: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT conrelid::regclass::text, pg_get_constraintdef(oid), conname::text \
+         FROM pg_constraint WHERE contype = 'f' \
+         AND conrelid IN ('samples'::regclass, 'results'::regclass) ORDER BY 1, 2",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let expected: Vec<(&str, &str)> = PG_FOREIGN_KEYS.to_vec();
+    let found: Vec<(&str, &str)> = fks
+        .iter()
+        .map(|(t, d, _)| (t.as_str(), d.as_str()))
+        .collect();
+    if found != expected {
+        tracing::debug!(?found, "import: foreign keys differ; per-row checks");
+        return Ok(None);
+    }
+    let triggers: Vec<(String, String, bool, String)> = sqlx::query_as(
+        "SELECT tgrelid::regclass::text, tgname::text, tgisinternal, tgfoid::regproc::text \
+         FROM pg_trigger WHERE tgrelid IN ('samples'::regclass, 'results'::regclass) \
+         ORDER BY 1, 2",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let user: Vec<(&str, &str)> = triggers
+        .iter()
+        .filter(|t| !t.2)
+        .map(|t| (t.0.as_str(), t.1.as_str()))
+        .collect();
+    let other_internal = triggers
+        .iter()
+        .any(|t| t.2 && !t.3.trim_matches('"').starts_with("RI_FKey_"));
+    if user != PG_USER_TRIGGERS || other_internal {
+        tracing::debug!(
+            ?user,
+            other_internal,
+            "import: triggers differ; per-row checks"
+        );
+        return Ok(None);
+    }
+    sqlx::query("SAVEPOINT import_replication_role")
+        .execute(&mut *conn)
+        .await?;
+    match sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *conn)
+        .await
+    {
+        Ok(_) => {
+            sqlx::query("RELEASE SAVEPOINT import_replication_role")
+                .execute(&mut *conn)
+                .await?;
+        }
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501") => {
+            // Not allowed for this role: the per-row triggers stay on.
+            sqlx::query("ROLLBACK TO SAVEPOINT import_replication_role")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("RELEASE SAVEPOINT import_replication_role")
+                .execute(&mut *conn)
+                .await?;
+            tracing::debug!("import: session_replication_role not settable; per-row checks");
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Some(fks.into_iter().map(|(_, d, n)| (d, n)).collect()))
+}
+
+/// A reference a row of the file names that is not stored (a point, county or analyte removed
+/// since the file was validated): the error PostgreSQL's own check would give, in Chinese and
+/// English.
+fn missing_reference(
+    names: &HashMap<String, String>,
+    definition: &str,
+    what_cn: &str,
+    what_en: &str,
+    code: &str,
+) -> StoreError {
+    StoreError::Conflict {
+        constraint: names
+            .get(definition)
+            .cloned()
+            .unwrap_or_else(|| "foreign_key".into()),
+        detail: format!(
+            "引用的对象不存在 / a referenced thing does not exist: {what_cn} {code} 未入库 / \
+             {what_en} {code} is not stored"
+        ),
+    }
+}
+
+impl SetBased {
+    /// Lock the rows of `table` with the given codes against deletion and key changes until the
+    /// transaction ends (as the per-row check does), and fail on the first one that is missing.
+    /// Codes checked before (and so locked) are skipped.
+    #[expect(clippy::too_many_arguments, reason = "one reference check")]
+    async fn check(
+        conn: &mut sqlx::PgConnection,
+        checked: &mut HashSet<String>,
+        names: &HashMap<String, String>,
+        codes: Vec<String>,
+        table: &str,
+        definition: &str,
+        what_cn: &str,
+        what_en: &str,
+    ) -> StoreResult<()> {
+        let mut new: Vec<String> = codes.into_iter().filter(|c| !checked.contains(c)).collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        new.sort_unstable();
+        new.dedup();
+        let found: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT code FROM {table} WHERE code = ANY($1) ORDER BY code FOR KEY SHARE"
+        ))
+        .bind(&new)
+        .fetch_all(&mut *conn)
+        .await?;
+        let found: HashSet<String> = found.into_iter().collect();
+        if let Some(missing) = new.iter().find(|c| !found.contains(*c)) {
+            return Err(missing_reference(
+                names, definition, what_cn, what_en, missing,
+            ));
+        }
+        checked.extend(new);
+        Ok(())
+    }
+
+    /// The references of a chunk's new samples: their points and counties.
+    async fn samples(
+        &mut self,
+        conn: &mut sqlx::PgConnection,
+        samples: &[&Sample],
+    ) -> StoreResult<()> {
+        let points = samples
+            .iter()
+            .filter_map(|s| s.point_code.clone())
+            .collect();
+        Self::check(
+            conn,
+            &mut self.points,
+            &self.names,
+            points,
+            "points",
+            PG_FOREIGN_KEYS[5].1,
+            "监测点位",
+            "monitoring point",
+        )
+        .await?;
+        let divisions = samples.iter().map(|s| s.division.to_string()).collect();
+        Self::check(
+            conn,
+            &mut self.divisions,
+            &self.names,
+            divisions,
+            "divisions",
+            PG_FOREIGN_KEYS[4].1,
+            "行政区划",
+            "division",
+        )
+        .await
+    }
+
+    /// After the samples are written: the newest date per point (what `samples_last_sampled`
+    /// does per row on insert).
+    fn sampled(&mut self, samples: &[&Sample]) {
+        for s in samples {
+            if let Some(p) = &s.point_code {
+                let date = s.sampled_on.to_string();
+                match self.last_sampled.get_mut(p) {
+                    Some(last) if *last >= date => {}
+                    Some(last) => *last = date,
+                    None => {
+                        self.last_sampled.insert(p.clone(), date);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The analytes of a chunk's results. Their samples are the file's own (written in this
+    /// transaction with the same id, county and date), and their batch is this transaction's.
+    async fn results(
+        &mut self,
+        conn: &mut sqlx::PgConnection,
+        results: &[(&str, &AnalysisResult)],
+    ) -> StoreResult<()> {
+        let mut analytes: Vec<String> = Vec::new();
+        for (_, r) in results {
+            if !self.analytes.contains(&r.analyte) && analytes.last() != Some(&r.analyte) {
+                analytes.push(r.analyte.clone());
+            }
+        }
+        Self::check(
+            conn,
+            &mut self.analytes,
+            &self.names,
+            analytes,
+            "analytes",
+            PG_FOREIGN_KEYS[0].1,
+            "检测项目",
+            "analyte",
+        )
+        .await
+    }
+
+    /// Before commit: the per-row triggers back on, and the points' newest sampling dates
+    /// written in one statement, as `samples_last_sampled` would have (only ever later).
+    async fn finish(&self, conn: &mut sqlx::PgConnection) -> StoreResult<()> {
+        sqlx::query("SET LOCAL session_replication_role = origin")
+            .execute(&mut *conn)
+            .await?;
+        if self.last_sampled.is_empty() {
+            return Ok(());
+        }
+        let (codes, dates): (Vec<String>, Vec<String>) = self
+            .last_sampled
+            .iter()
+            .map(|(c, d)| (c.clone(), d.clone()))
+            .unzip();
+        sqlx::query(
+            "UPDATE points p SET last_sampled_on = v.last \
+             FROM unnest($1::text[], $2::text[]) AS v(code, last) \
+             WHERE p.code = v.code AND (p.last_sampled_on IS NULL OR p.last_sampled_on < v.last)",
+        )
+        .bind(codes)
+        .bind(dates)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
 }
 
 /// A text value in COPY's text format: backslash, tab, newline and carriage return escaped.
@@ -457,6 +792,9 @@ impl ImportWriter for PgBulk {
         let chunk = bulk_chunk(&records)?;
         if !chunk.samples.is_empty() {
             let tx = taken(&mut self.tx)?;
+            if let Checks::SetBased(checks) = &mut self.checks {
+                checks.samples(tx, &chunk.samples).await?;
+            }
             let ids: Vec<i64> = sqlx::query_scalar(
                 "SELECT nextval(pg_get_serial_sequence('samples', 'id')) FROM generate_series(1, $1)",
             )
@@ -496,12 +834,10 @@ impl ImportWriter for PgBulk {
                  depth_top, depth_bottom, lab, version, batch_id) FROM STDIN",
             )
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict { constraint, .. } if constraint != "foreign_key" => {
-                    stored_sample_conflict(&chunk.samples[0].code)
-                }
-                other => other,
-            })?;
+            .map_err(|e| sample_insert_error(e, &chunk.samples[0].code))?;
+            if let Checks::SetBased(checks) = &mut self.checks {
+                checks.sampled(&chunk.samples);
+            }
             for (s, id) in chunk.samples.iter().zip(ids) {
                 self.samples.insert(s.code.clone(), SampleKeys::of(id, s));
             }
@@ -509,6 +845,11 @@ impl ImportWriter for PgBulk {
         }
         if chunk.results.is_empty() {
             return Ok(());
+        }
+        if let Checks::SetBased(checks) = &mut self.checks {
+            checks
+                .results(&mut **taken(&mut self.tx)?, &chunk.results)
+                .await?;
         }
         self.buf.clear();
         let buf = &mut self.buf;
@@ -555,10 +896,20 @@ impl ImportWriter for PgBulk {
             .tx
             .take()
             .ok_or_else(|| StoreError::Backend("import transaction already finished".into()))?;
+        if let Checks::SetBased(checks) = &self.checks {
+            checks.finish(&mut tx).await?;
+        }
         finish_batch!(&mut *tx, self.batch_id, self.counts, rows_read, report);
         tx.commit().await?;
         self.pool.close().await;
         Ok(self.batch_id)
+    }
+
+    fn strategy(&self) -> &'static str {
+        match self.checks {
+            Checks::PerRow => "postgres-copy",
+            Checks::SetBased(_) => "postgres-copy-set-checks",
+        }
     }
 }
 

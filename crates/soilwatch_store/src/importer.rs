@@ -203,9 +203,28 @@ async fn write_all(
     mut writer: Box<dyn ImportWriter>,
     mut chunks: tokio::sync::mpsc::Receiver<Vec<Record>>,
 ) -> StoreResult<Box<dyn ImportWriter>> {
-    while let Some(records) = chunks.recv().await {
+    let (mut busy, mut waited, mut n) =
+        (std::time::Duration::ZERO, std::time::Duration::ZERO, 0_u32);
+    loop {
+        let t = std::time::Instant::now();
+        let Some(records) = chunks.recv().await else {
+            break;
+        };
+        let t2 = std::time::Instant::now();
+        waited += t2 - t;
         writer.write(records).await?;
+        busy += t2.elapsed();
+        n += 1;
     }
+    // How much of the import the writer was the bottleneck: `waited` is time it had nothing to
+    // write (validation slower), `busy` time spent writing.
+    tracing::debug!(
+        strategy = writer.strategy(),
+        chunks = n,
+        busy_ms = busy.as_millis() as u64,
+        waited_ms = waited.as_millis() as u64,
+        "import writer"
+    );
     Ok(writer)
 }
 
@@ -268,6 +287,9 @@ async fn pass(
     let mut chunk: Vec<Record> = Vec::with_capacity(CHUNK_RECORDS);
     let mut codes = Vec::new();
     let mut seen = 0_u64;
+    // Time the reading side waited for the writer (writer slower).
+    let mut send_wait = std::time::Duration::ZERO;
+    let started = std::time::Instant::now();
     while let Some(record) = ingest.next() {
         let row = match &record {
             Record::Point(p) => p.row,
@@ -292,12 +314,20 @@ async fn pass(
         chunk.push(record);
         if chunk.len() == CHUNK_RECORDS {
             let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_RECORDS));
-            if s.send(full).await.is_err() {
+            let t = std::time::Instant::now();
+            let sent = s.send(full).await;
+            send_wait += t.elapsed();
+            if sent.is_err() {
                 // The writer stopped (its error comes with the task's result).
                 sender = None;
             }
         }
     }
+    tracing::debug!(
+        read_ms = started.elapsed().as_millis() as u64,
+        send_wait_ms = send_wait.as_millis() as u64,
+        "import reading"
+    );
     let mut report = ingest
         .finish()
         .unwrap_or_else(|e| Report::from_fatal(&e, opts));

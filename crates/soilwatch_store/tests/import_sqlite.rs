@@ -21,4 +21,6 @@ sqlite_checks!(
     streamed_import_with_a_bad_row_changes_nothing,
     streamed_reimport_corrects_with_history,
     rejected_file_reports_stored_sample_conflicts,
+    bulk_writer_refuses_dangling_references,
+    bulk_import_keeps_points_last_sampled,
 );
