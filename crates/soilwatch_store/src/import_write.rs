@@ -490,8 +490,9 @@ const PG_USER_TRIGGERS: [(&str, &str); 1] = [("samples", "samples_last_sampled")
 /// the foreign keys' names. Only when (1) `samples` and `results` have exactly the foreign keys
 /// and triggers this writer stands in for ([`PG_FOREIGN_KEYS`], [`PG_USER_TRIGGERS`]; internal
 /// triggers only those of foreign keys), so that a later migration adding one falls back
-/// rather than be skipped silently; and (2) the connected role may set the parameter (a
-/// superuser, or on PostgreSQL 15+ one granted `SET ON PARAMETER session_replication_role`).
+/// rather than be skipped silently; (2) the connected role may lock the referenced rows (UPDATE
+/// on `analytes`, `points` and `divisions`); and (3) it may set the parameter (a superuser, or
+/// on PostgreSQL 15+ one granted `SET ON PARAMETER session_replication_role`).
 /// Otherwise `None`: the per-row triggers check every row, as for any other writer.
 async fn pg_set_based_checks(
     conn: &mut sqlx::PgConnection,
@@ -533,6 +534,19 @@ async fn pg_set_based_checks(
             other_internal,
             "import: triggers differ; per-row checks"
         );
+        return Ok(None);
+    }
+    // Locking the referenced rows (`FOR KEY SHARE`) needs UPDATE on their tables, which
+    // PostgreSQL's own checks do not (they run as the tables' owner).
+    let may_lock: bool = sqlx::query_scalar(
+        "SELECT has_table_privilege('analytes', 'UPDATE') \
+         AND has_table_privilege('points', 'UPDATE') \
+         AND has_table_privilege('divisions', 'UPDATE')",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if !may_lock {
+        tracing::debug!("import: no UPDATE on a referenced table; per-row checks");
         return Ok(None);
     }
     sqlx::query("SAVEPOINT import_replication_role")

@@ -69,7 +69,8 @@ fn url_as(base: &str, user: &str, db: &str) -> String {
 /// A superuser's bulk import checks references per chunk (the per-row triggers off); a role
 /// that may not set `session_replication_role` gets the per-row checks, and its imports do
 /// everything the same: every row stored, a bad row stores nothing, a dangling reference is
-/// refused, the points' newest sampling dates kept.
+/// refused, the points' newest sampling dates kept. A role granted the parameter (PostgreSQL
+/// 15+) gets the set-based checks only with UPDATE on the referenced tables (to lock their rows).
 #[tokio::test]
 async fn set_based_checks_only_where_allowed_else_per_row() {
     let Some(base) = server() else { return };
@@ -103,7 +104,38 @@ async fn set_based_checks_only_where_allowed_else_per_row() {
     limited.close().await;
     conformance::drop_pg_database(&base, store, &db).await;
 
+    // PostgreSQL 15+: a role granted the parameter gets the set-based checks too, but only when
+    // it may also lock the referenced rows (UPDATE on their tables).
     let admin = soilwatch_store::connect(&base).await.expect("admin");
+    let version: String = sqlx::query_scalar("SELECT current_setting('server_version_num')")
+        .fetch_one(admin.pool())
+        .await
+        .expect("version");
+    if version.parse::<u32>().expect("a number") >= 150_000 {
+        let (store, db, limited) = as_role(&base, &role).await;
+        sqlx::raw_sql(&format!(
+            "GRANT SET ON PARAMETER session_replication_role TO {role}; \
+             REVOKE UPDATE ON analytes FROM {role}"
+        ))
+        .execute(store.pool())
+        .await
+        .expect("grant the parameter");
+        assert_eq!(strategy(&limited).await, "postgres-copy");
+        sqlx::raw_sql(&format!("GRANT UPDATE ON analytes TO {role}"))
+            .execute(store.pool())
+            .await
+            .expect("grant update");
+        assert_eq!(strategy(&limited).await, "postgres-copy-set-checks");
+        conformance_import::bulk_writer_refuses_dangling_references(&limited).await;
+        limited.close().await;
+        conformance::drop_pg_database(&base, store, &db).await;
+        sqlx::raw_sql(&format!(
+            "REVOKE SET ON PARAMETER session_replication_role FROM {role}"
+        ))
+        .execute(admin.pool())
+        .await
+        .expect("revoke the parameter");
+    }
     sqlx::raw_sql(&format!("DROP ROLE {role}"))
         .execute(admin.pool())
         .await
