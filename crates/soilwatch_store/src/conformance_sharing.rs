@@ -277,3 +277,54 @@ pub async fn requests_grants_and_logged_reads(store: &dyn Store) {
         vec![RequestStatus::Revoked]
     );
 }
+
+/// Issue 12: `authorize_reads` (the datasets of one request together) decides and logs exactly as
+/// `authorize_read` of each: public datasets allowed and not logged, a conditional one without a
+/// grant denied and logged with no rows, an unconditional one allowed and logged with its rows,
+/// a dataset missing from the catalogue denied.
+pub async fn reads_of_several_datasets_decide_and_log_as_each_alone(store: &dyn Store) {
+    use crate::sharing::authorize_reads;
+    seed::seed(store).await.expect("seed");
+    let reader = user("li", Role::Viewer, Some("eco-env-513400"));
+    let reads = [
+        ("soil_quality", 12),
+        ("farmland_classification", 4),
+        ("no_such_dataset", 3),
+        ("groundwater", 5),
+    ];
+    let alone_path = "GET /api/v1/results?alone";
+    let mut alone = Vec::new();
+    for (dataset, rows) in reads {
+        alone.push(
+            authorize_read(store, &reader, dataset, alone_path, rows)
+                .await
+                .expect("check"),
+        );
+    }
+    let together_path = "GET /api/v1/results?together";
+    let together = authorize_reads(store, &reader, &reads, together_path)
+        .await
+        .expect("check");
+    assert_eq!(together, alone);
+    assert!(matches!(together[1], ReadDecision::Denied(_)));
+    assert!(matches!(together[2], ReadDecision::Denied(_)));
+    let log = store.list_data_access(None, 1000).await.expect("log");
+    let lines = |path: &str| {
+        let mut v: Vec<(String, i64, String, String)> = log
+            .iter()
+            .filter(|a| a.path == path)
+            .map(|a| {
+                (
+                    a.dataset.clone(),
+                    a.row_count,
+                    a.outcome.clone(),
+                    a.basis.clone(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(!lines(alone_path).is_empty());
+    assert_eq!(lines(together_path), lines(alone_path));
+}

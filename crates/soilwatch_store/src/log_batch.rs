@@ -81,23 +81,43 @@ impl LogQueue {
 impl SqlStore {
     /// Store one log line, together with those of concurrent callers; returns once it is stored.
     pub(crate) async fn append_log(&self, line: LogLine) -> StoreResult<()> {
-        let (tx, rx) = oneshot::channel();
+        self.append_logs(vec![line]).await
+    }
+
+    /// Store several lines of one caller (queued at once: they go in the same batch), together
+    /// with those of concurrent callers; returns once every one is stored, with the first error.
+    pub(crate) async fn append_logs(&self, lines: Vec<LogLine>) -> StoreResult<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let mut waits = Vec::with_capacity(lines.len());
         let start = {
             let mut q = self.logs().lock();
-            q.pending.push((line, tx));
+            for line in lines {
+                let (tx, rx) = oneshot::channel();
+                q.pending.push((line, tx));
+                waits.push(rx);
+            }
             !std::mem::replace(&mut q.flushing, true)
         };
         if start {
             let store = self.clone();
             tokio::spawn(async move { store.flush_logs().await });
         }
-        match rx.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError::Backend(e)),
-            Err(_) => Err(StoreError::Backend(
-                "日志写入任务已停止 / the log writer stopped before storing the line".into(),
-            )),
+        let mut first_error = None;
+        for rx in waits {
+            let res = match rx.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(StoreError::Backend(e)),
+                Err(_) => Err(StoreError::Backend(
+                    "日志写入任务已停止 / the log writer stopped before storing the line".into(),
+                )),
+            };
+            if let (Err(e), None) = (res, &first_error) {
+                first_error = Some(e);
+            }
         }
+        first_error.map_or(Ok(()), Err)
     }
 
     async fn flush_logs(&self) {

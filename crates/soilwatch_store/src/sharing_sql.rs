@@ -385,6 +385,16 @@ impl SharingStore for SqlStore {
         self.append_log(crate::log_batch::LogLine::access(a)).await
     }
 
+    async fn log_data_accesses(&self, lines: &[NewDataAccess]) -> StoreResult<()> {
+        self.append_logs(
+            lines
+                .iter()
+                .map(crate::log_batch::LogLine::access)
+                .collect(),
+        )
+        .await
+    }
+
     async fn list_data_access(
         &self,
         dataset: Option<&str>,

@@ -29,4 +29,5 @@ macro_rules! postgres_checks {
 postgres_checks!(
     catalogue_is_seeded_and_versioned,
     requests_grants_and_logged_reads,
+    reads_of_several_datasets_decide_and_log_as_each_alone,
 );

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use soilwatch_core::{ChangeMeta, Medium};
 use soilwatch_store::sharing::{
-    authorize_read, dataset_of_medium, decide_read, AccessRequest, CatalogueEntry,
+    authorize_read, authorize_reads, dataset_of_medium, decide_read, AccessRequest, CatalogueEntry,
     CatalogueVersion, CatalogueWrite, DataAccess, GrantDecision, NewDataAccess, ReadDecision,
 };
 use soilwatch_store::{Role, SampleVisibility, StoredSample, User};
@@ -302,8 +302,11 @@ pub async fn check_rows(
         counts.entry(dataset_of_medium(m)).or_default();
     }
     let mut refused: Vec<&'static str> = Vec::new();
-    for (dataset, n) in counts {
-        let d = authorize_read(state.store.as_ref(), user, dataset, path, n).await?;
+    // Issue 12: the datasets of the page decided together (one catalogue read, the log lines in
+    // one statement), as `authorize_read` of each would.
+    let reads: Vec<(&str, i64)> = counts.iter().map(|(d, n)| (*d, *n)).collect();
+    let decisions = authorize_reads(state.store.as_ref(), user, &reads, path).await?;
+    for ((dataset, n), d) in counts.into_iter().zip(decisions) {
         if let ReadDecision::Denied(reason) = d {
             let only_own = own_counts.contains_key(dataset) && n == 0;
             if asked.map(dataset_of_medium) == Some(dataset) && !only_own {
@@ -312,20 +315,19 @@ pub async fn check_rows(
             refused.push(dataset);
         }
     }
-    for (dataset, n) in own_counts {
-        state
-            .store
-            .log_data_access(&NewDataAccess {
-                actor: user.username.clone(),
-                department: user.department.clone(),
-                dataset: dataset.to_owned(),
-                path: path.to_owned(),
-                row_count: n,
-                outcome: "ok".into(),
-                basis: "own submission".into(),
-            })
-            .await?;
-    }
+    let own_lines: Vec<NewDataAccess> = own_counts
+        .into_iter()
+        .map(|(dataset, n)| NewDataAccess {
+            actor: user.username.clone(),
+            department: user.department.clone(),
+            dataset: dataset.to_owned(),
+            path: path.to_owned(),
+            row_count: n,
+            outcome: "ok".into(),
+            basis: "own submission".into(),
+        })
+        .collect();
+    state.store.log_data_accesses(&own_lines).await?;
     for ((v, o), (_, m)) in out.iter_mut().zip(&own).zip(rows) {
         if !*o && *v == RowVisibility::Shown && refused.contains(&dataset_of_medium(*m)) {
             *v = RowVisibility::Refused;
