@@ -1193,9 +1193,18 @@ impl ResultsPlan {
             .is_some_and(|d| d.level() == DivisionLevel::County);
         let by_date = matches!(q.sort, FindSort::Date | FindSort::DateDesc);
         if collect || by_date {
+            // SQLite 3.46, with statistics, skip-scans `samples_medium_date` over all media
+            // and sorts a whole date range rather than walk `samples_date_id` in order (a
+            // year newest first: 0.85 s instead of 5 ms on 1,000,000 results); a county or a
+            // medium has its own date-ordered index, which it does take.
+            let by_date_alone = sqlite && !collect && !county && q.medium.is_none();
             Self {
                 collect,
-                from: "samples s CROSS JOIN results r",
+                from: if by_date_alone {
+                    "samples s INDEXED BY samples_date_id CROSS JOIN results r"
+                } else {
+                    "samples s CROSS JOIN results r"
+                },
                 division: "s",
                 dated: "s",
                 analyte_prefix: "",
