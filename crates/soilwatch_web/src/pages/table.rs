@@ -363,32 +363,16 @@ pub fn whole(
 ) -> Result<Whole, PageError> {
     let a = asked(raw)?;
     rows.sort_by(|a, b| a.key.cmp(&b.key));
-    if let Some(f) = a.export {
-        return Ok(Whole::Export(export(sheet, f, &columns, &rows)?));
+    if a.export.is_none() {
+        // The rows after the cursor, and one more to know whether another page follows: what
+        // the store returns for a keyset page.
+        if let Some(c) = a.cursor.as_deref() {
+            let start = rows.partition_point(|r| r.key.as_str() <= c);
+            rows.drain(..start);
+        }
+        rows.truncate(a.limit as usize + 1);
     }
-    let limit = a.limit;
-    let start = match a.cursor.as_deref() {
-        Some(c) => rows.partition_point(|r| r.key.as_str() <= c),
-        None => 0,
-    };
-    let end = (start + limit as usize).min(rows.len());
-    let next = (end < rows.len() && end > start).then(|| rows[end - 1].key.clone());
-    let shown = rows
-        .into_iter()
-        .skip(start)
-        .take(end - start)
-        .map(|r| r.cells)
-        .collect();
-    Ok(Whole::Page(list_body(
-        path,
-        api,
-        raw,
-        limit,
-        next.as_deref(),
-        fields,
-        columns,
-        shown,
-    )))
+    keyset_list(path, api, sheet, raw, fields, columns, rows)
 }
 
 /// The page of a registry list to read from the store (issue 12: keyset paging, no registry read
